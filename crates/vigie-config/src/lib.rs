@@ -1,0 +1,436 @@
+//! Vigie's settings.
+//!
+//! One struct, [`Settings`], documents every setting and its default. Values come from, in
+//! increasing precedence: the defaults, an optional TOML file, `VIGIE__SECTION__KEY`
+//! environment variables, and the short forms `VIGIE_DATABASE_URL`, `VIGIE_BIND`,
+//! `VIGIE_DATA_DIR` and `VIGIE_PUBLIC_URL`. The committed sample (`vigie.sample.toml`)
+//! is tested to match the defaults.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The sample configuration file, with every setting at its default.
+pub const SAMPLE: &str = include_str!("../vigie.sample.toml");
+
+/// Why settings could not be loaded. Each message names the file or variable to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The configuration file could not be read.
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The IO error.
+        source: std::io::Error,
+    },
+    /// The file or the environment holds a value of the wrong shape or an unknown key.
+    #[error("invalid configuration ({origin}): {message}")]
+    Invalid {
+        /// Where the bad value came from.
+        origin: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// All of Vigie's settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// HTTP server.
+    pub server: ServerSettings,
+    /// Database.
+    pub database: DatabaseSettings,
+    /// Files.
+    pub storage: StorageSettings,
+    /// Outgoing e-mail.
+    pub mail: MailSettings,
+    /// Accounts and sessions.
+    pub accounts: AccountSettings,
+    /// Demo data.
+    pub demo: DemoSettings,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Listen address. Default `127.0.0.1:8080`.
+    pub bind: String,
+    /// Public base URL. Default empty, meaning `http://{bind}`.
+    pub public_url: String,
+    /// `text` or `json`. Default `text`.
+    pub log_format: LogFormat,
+    /// tracing EnvFilter. Default `info`.
+    pub log_filter: String,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            public_url: String::new(),
+            log_format: LogFormat::Text,
+            log_filter: "info".into(),
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[database]`
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://…` or `postgres://…`. Default empty: `{data_dir}/vigie.db`.
+    pub url: String,
+    /// Pool size. Default 10.
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            max_connections: 10,
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    // A database URL may carry a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// Replaces the password of `scheme://user:password@host` with `***`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// `[storage]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSettings {
+    /// Data folder. Default `./data`.
+    pub data_dir: PathBuf,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+        }
+    }
+}
+
+/// `[mail]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailSettings {
+    /// Sender address. Default `Vigie <no-reply@vigie.localhost>`.
+    pub from: String,
+    /// Outbox folder. Default empty: `{data_dir}/outbox`.
+    pub outbox_dir: String,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            from: "Vigie <no-reply@vigie.localhost>".into(),
+            outbox_dir: String::new(),
+        }
+    }
+}
+
+/// `[accounts]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccountSettings {
+    /// Session lifetime in days. Default 30.
+    pub session_days: u32,
+    /// Verification link lifetime in hours. Default 48.
+    pub verification_hours: u32,
+    /// Password-reset link lifetime in hours. Default 2.
+    pub reset_hours: u32,
+}
+
+impl Default for AccountSettings {
+    fn default() -> Self {
+        Self {
+            session_days: 30,
+            verification_hours: 48,
+            reset_hours: 2,
+        }
+    }
+}
+
+/// `[demo]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DemoSettings {
+    /// Create the demo collective on first start. Default true.
+    pub enabled: bool,
+}
+
+impl Default for DemoSettings {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
+}
+
+/// The short environment forms and the setting each one sets.
+pub const SHORT_FORMS: [(&str, &str, &str); 4] = [
+    ("VIGIE_DATABASE_URL", "database", "url"),
+    ("VIGIE_BIND", "server", "bind"),
+    ("VIGIE_DATA_DIR", "storage", "data_dir"),
+    ("VIGIE_PUBLIC_URL", "server", "public_url"),
+];
+
+impl Settings {
+    /// Loads settings from an optional file and the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    /// Loads settings from an optional file and the given environment variables.
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                toml::from_str::<toml::Table>(&text).map_err(|e| ConfigError::Invalid {
+                    origin: path.display().to_string(),
+                    message: e.to_string(),
+                })?
+            }
+            None => toml::Table::new(),
+        };
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        for (key, value) in &env {
+            let Some(path) = key.strip_prefix("VIGIE__") else {
+                continue;
+            };
+            let parts: Vec<String> = path.split("__").map(|p| p.to_ascii_lowercase()).collect();
+            if parts.len() != 2 || parts.iter().any(String::is_empty) {
+                return Err(ConfigError::Invalid {
+                    origin: key.clone(),
+                    message: "expected VIGIE__SECTION__KEY, e.g. VIGIE__SERVER__BIND".into(),
+                });
+            }
+            set(&mut table, &parts[0], &parts[1], value);
+        }
+        for (var, section, name) in SHORT_FORMS {
+            if let Some((_, value)) = env.iter().find(|(k, _)| k == var) {
+                set(&mut table, section, name, value);
+            }
+        }
+        let settings: Settings =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                    origin: file
+                        .map(|p| format!("{} and VIGIE_* variables", p.display()))
+                        .unwrap_or_else(|| "VIGIE_* variables".into()),
+                    message: e.to_string(),
+                })?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let url = &self.database.url;
+        if !url.is_empty() && !(url.starts_with("sqlite:") || url.starts_with("postgres")) {
+            return Err(ConfigError::Invalid {
+                origin: "database.url".into(),
+                message: format!(
+                    "unsupported database URL '{}': use sqlite://PATH or postgres://USER@HOST/DB",
+                    redact_url(url)
+                ),
+            });
+        }
+        if self.server.bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError::Invalid {
+                origin: "server.bind".into(),
+                message: format!(
+                    "'{}' is not an address: use IP:PORT, e.g. 127.0.0.1:8080",
+                    self.server.bind
+                ),
+            });
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                origin: "database.max_connections".into(),
+                message: "use at least 1 connection".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The database URL, the embedded SQLite file by default.
+    pub fn database_url(&self) -> String {
+        if self.database.url.is_empty() {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.storage.data_dir.join("vigie.db").display()
+            )
+        } else {
+            self.database.url.clone()
+        }
+    }
+
+    /// The public base URL, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        if self.server.public_url.is_empty() {
+            format!("http://{}", self.server.bind)
+        } else {
+            self.server.public_url.trim_end_matches('/').to_owned()
+        }
+    }
+
+    /// Where outgoing mail is written when no SMTP server is configured.
+    pub fn outbox_dir(&self) -> PathBuf {
+        if self.mail.outbox_dir.is_empty() {
+            self.storage.data_dir.join("outbox")
+        } else {
+            PathBuf::from(&self.mail.outbox_dir)
+        }
+    }
+}
+
+/// Sets `section.key` in a TOML table from an environment string, guessing its type the way a
+/// person would write it in the file (integers, floats and booleans; text otherwise).
+fn set(table: &mut toml::Table, section: &str, key: &str, raw: &str) {
+    let value = if let Ok(i) = raw.parse::<i64>() {
+        toml::Value::Integer(i)
+    } else if let Ok(b) = raw.parse::<bool>() {
+        toml::Value::Boolean(b)
+    } else if let Ok(f) = raw.parse::<f64>().map_err(|_| ()).and_then(|f| {
+        if raw.contains('.') && !raw.contains(':') {
+            Ok(f)
+        } else {
+            Err(())
+        }
+    }) {
+        toml::Value::Float(f)
+    } else {
+        toml::Value::String(raw.to_owned())
+    };
+    let section = table
+        .entry(section.to_owned())
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let toml::Value::Table(t) = section {
+        t.insert(key.to_owned(), value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn sample_matches_defaults() {
+        let parsed: Settings = toml::from_str(SAMPLE).unwrap();
+        assert_eq!(parsed, Settings::default());
+        // Every default key is written in the sample.
+        let defaults = toml::Value::try_from(Settings::default()).unwrap();
+        let sample: toml::Table = toml::from_str(SAMPLE).unwrap();
+        for (section, keys) in defaults.as_table().unwrap() {
+            for key in keys.as_table().unwrap().keys() {
+                assert!(
+                    sample.get(section).and_then(|s| s.get(key)).is_some(),
+                    "{section}.{key} missing from vigie.sample.toml"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn environment_overrides_in_order() {
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("VIGIE__SERVER__BIND", "0.0.0.0:9000"),
+                ("VIGIE__DATABASE__MAX_CONNECTIONS", "3"),
+                ("VIGIE__DEMO__ENABLED", "false"),
+                ("VIGIE_DATABASE_URL", "postgres://postgres@127.0.0.1/vigie"),
+                ("VIGIE_DATA_DIR", "/tmp/vigie"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.server.bind, "0.0.0.0:9000");
+        assert_eq!(s.database.max_connections, 3);
+        assert!(!s.demo.enabled);
+        assert_eq!(s.database_url(), "postgres://postgres@127.0.0.1/vigie");
+        assert_eq!(s.outbox_dir(), PathBuf::from("/tmp/vigie/outbox"));
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("VIGIE__SERVER__BIND", "0.0.0.0:9000"),
+                ("VIGIE_BIND", "127.0.0.1:9001"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.server.bind, "127.0.0.1:9001");
+        assert_eq!(s.public_url(), "http://127.0.0.1:9001");
+    }
+
+    #[test]
+    fn bad_values_say_what_to_fix() {
+        let err = Settings::load_from(None, env(&[("VIGIE__SERVER__NOPE", "1")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("nope"), "{err}");
+        let err = Settings::load_from(None, env(&[("VIGIE_DATABASE_URL", "mysql://x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sqlite://"), "{err}");
+        let err = Settings::load_from(None, env(&[("VIGIE_BIND", "here")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("IP:PORT"), "{err}");
+    }
+
+    #[test]
+    fn debug_redacts_passwords() {
+        let mut s = Settings::default();
+        s.database.url = "postgres://vigie:s3cret@db/vigie".into();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("vigie:***@db"), "{shown}");
+    }
+}

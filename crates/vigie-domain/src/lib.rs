@@ -1,0 +1,15 @@
+//! Vigie's domain core.
+//!
+//! Pure types and rules — no database, no HTTP, no WebAssembly. Every other crate depends on
+//! this one; it depends on nothing of ours. Validation here is what makes a value *valid*
+//! anywhere in the system: a [`TenantSlug`] or an [`Email`] that exists is a checked one.
+
+pub mod account;
+pub mod authz;
+pub mod error;
+pub mod tenant;
+
+pub use account::{DisplayName, Email, Password, UserId};
+pub use authz::{Operation, Principal, Role, Scope};
+pub use error::DomainError;
+pub use tenant::{EmailDomain, MapView, NewTenant, ObjectTypeKey, TenantId, TenantSlug};

@@ -1,0 +1,320 @@
+//! Collectives (tenants): the spaces that host observed objects, each under `/t/{slug}`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::DomainError;
+
+/// Database identity of a collective.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TenantId(pub i64);
+
+/// The URL name of a collective: `/t/{slug}`. Lowercase ASCII letters, digits and inner
+/// hyphens, 2 to 40 characters. Never changes once created, so links stay stable.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TenantSlug(String);
+
+impl TenantSlug {
+    /// Checks and wraps a slug.
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let s = raw.trim();
+        let ok_chars = s
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !(2..=40).contains(&s.len())
+            || !ok_chars
+            || s.starts_with('-')
+            || s.ends_with('-')
+            || s.contains("--")
+        {
+            return Err(DomainError::invalid(
+                "slug",
+                format!(
+                    "'{raw}' is not a valid collective slug: use 2 to 40 lowercase letters, digits \
+                     and single inner hyphens, e.g. 'ecoles-marseille'"
+                ),
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The slug as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for TenantSlug {
+    type Error = DomainError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<TenantSlug> for String {
+    fn from(value: TenantSlug) -> Self {
+        value.0
+    }
+}
+
+impl std::fmt::Display for TenantSlug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The key of an object type (`schools`, `libraries`, `parks`, …), as declared by its plugin.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ObjectTypeKey(String);
+
+impl ObjectTypeKey {
+    /// Checks and wraps a type key: 1 to 40 lowercase letters, digits, `-` or `_`, starting
+    /// with a letter.
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let s = raw.trim();
+        let ok = !s.is_empty()
+            && s.len() <= 40
+            && s.starts_with(|c: char| c.is_ascii_lowercase())
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if !ok {
+            return Err(DomainError::invalid(
+                "object_type",
+                format!(
+                    "'{raw}' is not a valid object type key: use lowercase letters, digits, '-' \
+                     or '_', starting with a letter, e.g. 'schools'"
+                ),
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The key as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ObjectTypeKey {
+    type Error = DomainError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<ObjectTypeKey> for String {
+    fn from(value: ObjectTypeKey) -> Self {
+        value.0
+    }
+}
+
+impl std::fmt::Display for ObjectTypeKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An e-mail domain that marks its verified users as Officials of a collective, e.g.
+/// `marseille.fr`. Stored lowercase, without a leading `@`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct EmailDomain(String);
+
+impl EmailDomain {
+    /// Checks and normalises a domain (`@Marseille.FR` → `marseille.fr`).
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let s = raw.trim().trim_start_matches('@').to_ascii_lowercase();
+        let labels_ok = s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+        if s.len() > 253 || !s.contains('.') || !labels_ok {
+            return Err(DomainError::invalid(
+                "official_domains",
+                format!("'{raw}' is not an e-mail domain: expected something like 'marseille.fr'"),
+            ));
+        }
+        Ok(Self(s))
+    }
+
+    /// The domain as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for EmailDomain {
+    type Error = DomainError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<EmailDomain> for String {
+    fn from(value: EmailDomain) -> Self {
+        value.0
+    }
+}
+
+/// The default view of a collective's map.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MapView {
+    /// Latitude of the centre, WGS84 degrees.
+    pub latitude: f64,
+    /// Longitude of the centre, WGS84 degrees.
+    pub longitude: f64,
+    /// Web-map zoom level, 0 (world) to 19 (building).
+    pub zoom: u8,
+}
+
+impl MapView {
+    /// Marseille's Vieux-Port, the default centre of the demo collective.
+    pub const MARSEILLE: MapView = MapView {
+        latitude: 43.2965,
+        longitude: 5.3698,
+        zoom: 12,
+    };
+
+    /// Checks the ranges of a map view.
+    pub fn new(latitude: f64, longitude: f64, zoom: i64) -> Result<Self, DomainError> {
+        if !(-90.0..=90.0).contains(&latitude) || latitude.is_nan() {
+            return Err(DomainError::invalid(
+                "map.latitude",
+                format!("latitude {latitude} is out of range: use WGS84 degrees between -90 and 90"),
+            ));
+        }
+        if !(-180.0..=180.0).contains(&longitude) || longitude.is_nan() {
+            return Err(DomainError::invalid(
+                "map.longitude",
+                format!(
+                    "longitude {longitude} is out of range: use WGS84 degrees between -180 and 180"
+                ),
+            ));
+        }
+        let zoom = u8::try_from(zoom)
+            .ok()
+            .filter(|z| *z <= 19)
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "map.zoom",
+                    format!("zoom {zoom} is out of range: use a level between 0 and 19"),
+                )
+            })?;
+        Ok(Self {
+            latitude,
+            longitude,
+            zoom,
+        })
+    }
+}
+
+/// Everything needed to open a new collective, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTenant {
+    /// URL name, see [`TenantSlug`].
+    pub slug: TenantSlug,
+    /// Display name, 1 to 120 characters.
+    pub name: String,
+    /// Free description shown on the collective's home page (up to 4000 characters).
+    pub description: String,
+    /// Default map view.
+    pub map: MapView,
+    /// Object types the collective enables (at least one).
+    pub object_types: Vec<ObjectTypeKey>,
+    /// E-mail domains whose verified users become Officials of this collective.
+    pub official_domains: Vec<EmailDomain>,
+}
+
+impl NewTenant {
+    /// Checks a collective's name and description and de-duplicates its lists.
+    pub fn new(
+        slug: TenantSlug,
+        name: &str,
+        description: &str,
+        map: MapView,
+        mut object_types: Vec<ObjectTypeKey>,
+        mut official_domains: Vec<EmailDomain>,
+    ) -> Result<Self, DomainError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 120 {
+            return Err(DomainError::invalid(
+                "name",
+                "a collective needs a name of 1 to 120 characters",
+            ));
+        }
+        let description = description.trim();
+        if description.chars().count() > 4000 {
+            return Err(DomainError::invalid(
+                "description",
+                "the description is too long: keep it under 4000 characters",
+            ));
+        }
+        object_types.sort();
+        object_types.dedup();
+        if object_types.is_empty() {
+            return Err(DomainError::invalid(
+                "object_types",
+                "enable at least one object type, e.g. 'schools'",
+            ));
+        }
+        official_domains.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        official_domains.dedup();
+        Ok(Self {
+            slug,
+            name: name.to_owned(),
+            description: description.to_owned(),
+            map,
+            object_types,
+            official_domains,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert!(TenantSlug::parse("ecoles-marseille").is_ok());
+        assert!(TenantSlug::parse("cem13").is_ok());
+        for bad in ["", "a", "Ecoles", "-x", "x-", "a--b", "é-cole", "a b"] {
+            assert!(TenantSlug::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn domains_normalise() {
+        assert_eq!(
+            EmailDomain::parse("@Marseille.FR").map(|d| d.0),
+            Ok("marseille.fr".into())
+        );
+        assert!(EmailDomain::parse("ac-aix-marseille.fr").is_ok());
+        for bad in ["marseille", "a..fr", "-a.fr", "a b.fr", ""] {
+            assert!(EmailDomain::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn map_ranges() {
+        assert!(MapView::new(43.3, 5.4, 12).is_ok());
+        assert!(MapView::new(91.0, 5.4, 12).is_err());
+        assert!(MapView::new(43.0, 181.0, 12).is_err());
+        assert!(MapView::new(43.0, 5.0, 20).is_err());
+        assert!(MapView::new(43.0, 5.0, -1).is_err());
+    }
+
+    #[test]
+    fn new_tenant_needs_a_type_and_a_name() {
+        let slug = TenantSlug::parse("abc").unwrap();
+        let schools = ObjectTypeKey::parse("schools").unwrap();
+        assert!(NewTenant::new(slug.clone(), " ", "", MapView::MARSEILLE, vec![schools.clone()], vec![]).is_err());
+        assert!(NewTenant::new(slug.clone(), "A", "", MapView::MARSEILLE, vec![], vec![]).is_err());
+        let t = NewTenant::new(slug, "A", "", MapView::MARSEILLE, vec![schools.clone(), schools], vec![]).unwrap();
+        assert_eq!(t.object_types.len(), 1);
+    }
+}

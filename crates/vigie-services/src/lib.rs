@@ -1,0 +1,74 @@
+//! Vigie's use cases: what the API and the web pages both call.
+//!
+//! [`Services`] composes the store, the authorizer and the mailer. Reading public data needs
+//! nothing; changing anything privileged needs a [`Permit`] from the authorizer.
+
+mod accounts;
+mod error;
+mod roles;
+mod tenants;
+
+use std::sync::Arc;
+
+use vigie_authz::Authorizer;
+use vigie_mail::Mailer;
+use vigie_storage::Store;
+
+pub use accounts::{SessionToken, SignedIn};
+pub use error::ServiceError;
+pub use roles::RoleTarget;
+pub use vigie_authz::Permit;
+
+/// Settings the use cases need.
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    /// Base URL for links in e-mails, without a trailing slash.
+    pub public_url: String,
+    /// Session lifetime, days.
+    pub session_days: u32,
+    /// Verification link lifetime, hours.
+    pub verification_hours: u32,
+    /// Password reset link lifetime, hours.
+    pub reset_hours: u32,
+}
+
+/// The use cases, shared by every request.
+#[derive(Clone)]
+pub struct Services {
+    store: Store,
+    authz: Arc<Authorizer>,
+    mailer: Arc<dyn Mailer>,
+    settings: ServiceSettings,
+}
+
+impl Services {
+    /// Composes the use cases.
+    pub fn new(
+        store: Store,
+        authz: Arc<Authorizer>,
+        mailer: Arc<dyn Mailer>,
+        settings: ServiceSettings,
+    ) -> Self {
+        Self {
+            store,
+            authz,
+            mailer,
+            settings,
+        }
+    }
+
+    /// The store, for read-only queries of public data.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The authorizer.
+    pub fn authz(&self) -> &Authorizer {
+        &self.authz
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &ServiceSettings {
+        &self.settings
+    }
+}

@@ -1,0 +1,21 @@
+//! Vigie's storage: one [`Store`] over SQLite (embedded default) or PostgreSQL (scale).
+//!
+//! The backend is chosen once, from the URL scheme, when the store is opened. Every query is
+//! written once, through `sqlx::Any`, over a portable schema: integers, floats and text only
+//! (timestamps are RFC 3339 text, booleans 0/1). Migrations live per backend in
+//! `migrations/sqlite` and `migrations/postgres` at the top of the repository, embedded in the
+//! binary; the store refuses a database whose schema is newer than the binary.
+
+mod error;
+mod policies;
+mod store;
+mod tenants;
+mod time_text;
+mod users;
+
+pub use error::StoreError;
+pub use policies::{CasbinRule, GrantChange, PolicyScope, RoleEvent, RoleEventAction, RoleHolder};
+pub use store::{Backend, Store};
+pub use tenants::Tenant;
+pub use time_text::{now, parse_timestamp, timestamp};
+pub use users::{TokenPurpose, User};

@@ -1,0 +1,160 @@
+//! Opening the store: backend choice, pool, migrations.
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Row};
+
+use crate::StoreError;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// The database engine behind a [`Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// Chooses the backend from a database URL's scheme.
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl(url.chars().take(40).collect()))
+        }
+    }
+
+    fn migrator(self) -> &'static Migrator {
+        match self {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// The backend's name, for logs and the readiness probe.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The one storage handle. Cheap to clone (a pool inside).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens a pool on `url` without touching the schema. For SQLite, the file is created if
+    /// missing (its folder must exist).
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let backend = Backend::from_url(url)?;
+        install_default_drivers();
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_owned(),
+        };
+        let max = match (backend, url.contains(":memory:")) {
+            // Each in-memory SQLite connection is its own database.
+            (Backend::Sqlite, true) => 1,
+            _ => max_connections.max(1),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        if backend == Backend::Sqlite && !url.contains(":memory:") {
+            // Readers do not block the writer; safe for the embedded default.
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+        }
+        Ok(Self { pool, backend })
+    }
+
+    /// Opens the store and brings its schema up to date.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let store = Self::connect(url, max_connections).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies pending migrations; refuses a schema newer than this binary.
+    pub async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
+        let migrator = self.backend.migrator();
+        let known: Vec<i64> = migrator.iter().map(|m| m.version).collect();
+        let before = self.applied_versions().await?;
+        if let Some(unknown) = before.iter().find(|v| !known.contains(v)) {
+            return Err(StoreError::SchemaTooNew(*unknown));
+        }
+        migrator.run(&self.pool).await?;
+        let after = self.applied_versions().await?;
+        Ok(after.into_iter().filter(|v| !before.contains(v)).collect())
+    }
+
+    /// Versions of the migrations already applied (empty on a new database).
+    pub async fn applied_versions(&self) -> Result<Vec<i64>, StoreError> {
+        let exists: i64 = match self.backend {
+            Backend::Sqlite => sqlx::query(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+            ),
+            Backend::Postgres => sqlx::query(
+                "SELECT COUNT(*) FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'",
+            ),
+        }
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?;
+        if exists == 0 {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get::<i64, _>(0).map_err(StoreError::from))
+            .collect()
+    }
+
+    /// Which engine this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The raw pool, for tests that must reach past the store (e.g. tampering with a row).
+    #[doc(hidden)]
+    pub fn raw_pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
