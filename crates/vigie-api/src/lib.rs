@@ -1,1 +1,84 @@
-//! vigie-api
+//! Vigie's JSON API, under `/api/v1`, described by OpenAPI at `/api/openapi.json` and
+//! browsable at `/api/docs`.
+//!
+//! One `#[OpenApi]` struct per resource; every error, parse errors included, is the same JSON
+//! envelope (see [`error`]). The session (cookie `vigie_session`) is resolved once per request
+//! by [`session::SessionMiddleware`] and shared with the web pages.
+
+pub mod error;
+pub mod session;
+mod accounts;
+mod platform;
+mod roles;
+mod tenants;
+mod views;
+
+use poem::{Endpoint, EndpointExt, Route};
+use poem_openapi::{OpenApiService, Tags};
+use vigie_services::Services;
+
+pub use error::{ApiError, ErrorBody, ErrorEnvelope};
+pub use session::{Caller, SESSION_COOKIE};
+
+/// Shared state of the API handlers.
+#[derive(Clone)]
+pub struct ApiState {
+    /// The use cases.
+    pub services: Services,
+}
+
+#[derive(Tags)]
+enum ApiTags {
+    /// Accounts, e-mail verification, sessions and password reset.
+    Accounts,
+    /// Collectives (tenants).
+    Collectives,
+    /// Role grants within a collective: Garants and Certified citizens.
+    Roles,
+    /// Platform-wide administration: Gurus.
+    Platform,
+}
+
+type Apis = (
+    accounts::AccountsApi,
+    tenants::TenantsApi,
+    roles::RolesApi,
+    platform::PlatformApi,
+);
+
+fn service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (
+            accounts::AccountsApi,
+            tenants::TenantsApi,
+            roles::RolesApi,
+            platform::PlatformApi,
+        ),
+        "Vigie API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Vigie lets citizens' collectives hold public services to account with facts. \
+         Sign in with `POST /api/v1/session`: the answer sets the HTTP-only `vigie_session` \
+         cookie, which every other call reads (the same session works for the web pages). \
+         Every error is `{\"error\": {\"code\": \"snake_case\", \"message\": \"…\", \"field\": …}}`.",
+    )
+    .server("/api/v1")
+}
+
+/// The OpenAPI document, as committed in `docs/openapi.json`.
+pub fn openapi_json() -> String {
+    service().spec()
+}
+
+/// The `/api` routes: `/api/v1/…`, `/api/openapi.json` and `/api/docs`.
+pub fn routes(state: ApiState) -> impl Endpoint {
+    let api = service();
+    let docs = api.swagger_ui();
+    let spec = api.spec_endpoint();
+    Route::new()
+        .nest("/v1", api.data(state))
+        .at("/openapi.json", spec)
+        .nest("/docs", docs)
+        .catch_all_error(error::envelope_for_poem_error)
+}

@@ -30,12 +30,12 @@ pub const PERMISSIONS: &str = include_str!("../permissions.csv");
 #[derive(Debug, thiserror::Error)]
 pub enum AuthzError {
     /// The principal may not perform the operation in this scope.
-    #[error("you are not allowed to {operation} here{hint}")]
+    #[error("you are not allowed to {operation} here{}", if *anonymous { ": sign in first" } else { "" })]
     Forbidden {
         /// What was attempted.
         operation: Operation,
-        /// A hint for anonymous callers.
-        hint: &'static str,
+        /// Whether the caller was anonymous (signing in may help).
+        anonymous: bool,
     },
     /// A programming error: the scope's collective is not the one given.
     #[error("scope and collective disagree: {0}")]
@@ -141,10 +141,7 @@ impl Authorizer {
         } else {
             Err(AuthzError::Forbidden {
                 operation,
-                hint: match principal {
-                    Principal::Anonymous => ": sign in first",
-                    Principal::User { .. } => "",
-                },
+                anonymous: matches!(principal, Principal::Anonymous),
             })
         }
     }

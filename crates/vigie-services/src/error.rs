@@ -47,6 +47,9 @@ impl From<StoreError> for ServiceError {
 impl From<AuthzError> for ServiceError {
     fn from(e: AuthzError) -> Self {
         match e {
+            AuthzError::Forbidden {
+                anonymous: true, ..
+            } => ServiceError::Unauthenticated("sign in first: this needs an account"),
             AuthzError::Forbidden { .. } => ServiceError::Forbidden(e.to_string()),
             AuthzError::Store(s) => s.into(),
             other => ServiceError::Internal(other.to_string()),

@@ -11,6 +11,7 @@ mod tenants;
 use std::sync::Arc;
 
 use vigie_authz::Authorizer;
+use vigie_domain::ObjectTypeKey;
 use vigie_mail::Mailer;
 use vigie_storage::Store;
 
@@ -39,6 +40,7 @@ pub struct Services {
     authz: Arc<Authorizer>,
     mailer: Arc<dyn Mailer>,
     settings: ServiceSettings,
+    known_types: Arc<Vec<ObjectTypeKey>>,
 }
 
 impl Services {
@@ -48,13 +50,38 @@ impl Services {
         authz: Arc<Authorizer>,
         mailer: Arc<dyn Mailer>,
         settings: ServiceSettings,
+        known_types: Vec<ObjectTypeKey>,
     ) -> Self {
         Self {
             store,
             authz,
             mailer,
             settings,
+            known_types: Arc::new(known_types),
         }
+    }
+
+    /// The object types this server can host (those of its loaded plugins).
+    pub fn known_types(&self) -> &[ObjectTypeKey] {
+        &self.known_types
+    }
+
+    /// Checks that an object type is one this server knows.
+    pub fn require_known_type(&self, key: &ObjectTypeKey) -> Result<(), ServiceError> {
+        if self.known_types.contains(key) {
+            return Ok(());
+        }
+        Err(ServiceError::Invalid(vigie_domain::DomainError::invalid(
+            "object_types",
+            format!(
+                "unknown object type '{key}': this server knows {}",
+                self.known_types
+                    .iter()
+                    .map(ObjectTypeKey::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )))
     }
 
     /// The store, for read-only queries of public data.

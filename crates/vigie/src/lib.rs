@@ -1,1 +1,177 @@
-//! vigie
+//! The Vigie server's composition root.
+//!
+//! [`App::build`] reads nothing but the [`Settings`] it is given: it opens the store (and
+//! migrates it), syncs the authorization rules, builds the mailer and the use cases. [`App::endpoint`]
+//! assembles the HTTP surface: probes, the JSON API under `/api`, the web pages at `/`, all
+//! behind the session middleware. `main.rs` only parses the command line and calls these.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use poem::http::StatusCode;
+use poem::web::Json;
+use poem::{Endpoint, EndpointExt, IntoResponse, Route, get, handler};
+use vigie_authz::Authorizer;
+use vigie_config::Settings;
+use vigie_domain::ObjectTypeKey;
+use vigie_mail::OutboxMailer;
+use vigie_services::{ServiceSettings, Services};
+use vigie_storage::Store;
+
+/// The object types bundled with the server.
+pub const BUNDLED_TYPES: [&str; 3] = ["schools", "libraries", "parks"];
+
+/// Everything the server is made of.
+#[derive(Clone)]
+pub struct App {
+    /// The use cases.
+    pub services: Services,
+    /// The store (also reachable through the services).
+    pub store: Store,
+}
+
+impl App {
+    /// Builds the application from settings: store (migrated), authorizer, mailer, use cases.
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&settings.storage.data_dir).with_context(|| {
+            format!(
+                "cannot create the data folder {}",
+                settings.storage.data_dir.display()
+            )
+        })?;
+        let url = settings.database_url();
+        let store = Store::open(&url, settings.database.max_connections)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot open the database {}",
+                    vigie_config::redact_url(&url)
+                )
+            })?;
+        let authz = Authorizer::new(store.clone())
+            .await
+            .context("cannot load the authorization rules")?;
+        let mailer = OutboxMailer::new(settings.outbox_dir(), settings.mail.from.clone());
+        let known_types = BUNDLED_TYPES
+            .iter()
+            .map(|t| ObjectTypeKey::parse(t))
+            .collect::<Result<Vec<_>, _>>()?;
+        let services = Services::new(
+            store.clone(),
+            Arc::new(authz),
+            Arc::new(mailer),
+            ServiceSettings {
+                public_url: settings.public_url(),
+                session_days: settings.accounts.session_days,
+                verification_hours: settings.accounts.verification_hours,
+                reset_hours: settings.accounts.reset_hours,
+            },
+            known_types,
+        );
+        Ok(Self { services, store })
+    }
+
+    /// Creates the demo collective on first start, if enabled.
+    pub async fn seed_demo(&self, settings: &Settings) -> anyhow::Result<()> {
+        if settings.demo.enabled
+            && let Some(t) = self.services.ensure_demo_tenant().await?
+        {
+            tracing::info!(url = %format!("{}/t/{}", settings.public_url(), t.slug), "demo collective ready");
+        }
+        Ok(())
+    }
+
+    /// The whole HTTP surface.
+    pub fn endpoint(&self) -> anyhow::Result<impl Endpoint + 'static> {
+        let web = vigie_web::WebState::new(self.services.clone())
+            .map_err(|e| anyhow::anyhow!("templates: {e}"))?;
+        let api = vigie_api::routes(vigie_api::ApiState {
+            services: self.services.clone(),
+        });
+        Ok(Route::new()
+            .at("/healthz", get(healthz))
+            .at("/readyz", get(readyz).data(self.store.clone()))
+            .nest("/api", api)
+            .nest("/", vigie_web::routes(web))
+            .with(vigie_api::session::SessionMiddleware::new(self.services.clone()))
+            .with(poem::middleware::Tracing))
+    }
+}
+
+/// Liveness: the process answers.
+#[handler]
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+/// Readiness: the database answers.
+#[handler]
+async fn readyz(store: poem::web::Data<&Store>) -> poem::Response {
+    match store.ping().await {
+        Ok(()) => Json(serde_json::json!({"status": "ready", "database": store.backend().name()}))
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            Json(serde_json::json!({
+                "error": {"code": "database_unavailable", "message": "the database does not answer"}
+            }))
+            .with_status(StatusCode::SERVICE_UNAVAILABLE)
+            .into_response()
+        }
+    }
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
+    let app = App::build(settings).await?;
+    app.seed_demo(settings).await?;
+    let endpoint = app.endpoint()?;
+    let bind = settings.server.bind.clone();
+    tracing::info!(%bind, public_url = %settings.public_url(), database = app.store.backend().name(), "Vigie is listening");
+    poem::Server::new(poem::listener::TcpListener::bind(bind))
+        .run_with_graceful_shutdown(
+            endpoint,
+            shutdown_signal(),
+            Some(std::time::Duration::from_secs(10)),
+        )
+        .await
+        .context("the HTTP server stopped with an error")?;
+    app.store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// Sets up logging as configured (`RUST_LOG` overrides the filter).
+pub fn init_logging(settings: &Settings) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&settings.server.log_filter))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match settings.server.log_format {
+        vigie_config::LogFormat::Json => builder.json().try_init(),
+        vigie_config::LogFormat::Text => builder.try_init(),
+    };
+}

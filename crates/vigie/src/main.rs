@@ -1,1 +1,324 @@
-fn main() {}
+//! `vigie`: the server and its administration commands.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use vigie::App;
+use vigie_config::Settings;
+use vigie_domain::{EmailDomain, MapView, NewTenant, ObjectTypeKey, Operation, Scope, TenantSlug};
+use vigie_services::{Permit, RoleTarget};
+
+/// Vigie — public facts about public services, kept by citizens.
+///
+/// Settings come from --config FILE (or VIGIE_CONFIG), then VIGIE__SECTION__KEY variables and
+/// the short forms VIGIE_DATABASE_URL, VIGIE_BIND, VIGIE_DATA_DIR, VIGIE_PUBLIC_URL.
+/// `vigie config sample` prints every setting with its default.
+#[derive(Parser)]
+#[command(name = "vigie", version)]
+struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "VIGIE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server (migrates the database, creates the demo collective on first start).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document (or write it to --output).
+    Openapi {
+        /// File to write instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Configuration helpers.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Collectives.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// User accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Role grants (recorded publicly, as done by the platform operator).
+    #[command(subcommand)]
+    Role(RoleCommand),
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the sample configuration, every setting at its default.
+    Sample,
+    /// Print the effective settings (secrets redacted).
+    Show,
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Open a collective.
+    Create {
+        /// URL name, e.g. ecoles-marseille.
+        #[arg(long)]
+        slug: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Description.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Object types to enable, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "schools")]
+        types: Vec<String>,
+        /// Official e-mail domains, comma-separated (e.g. marseille.fr,ac-aix-marseille.fr).
+        #[arg(long, value_delimiter = ',')]
+        official_domains: Vec<String>,
+        /// Map centre latitude.
+        #[arg(long, default_value_t = MapView::MARSEILLE.latitude)]
+        latitude: f64,
+        /// Map centre longitude.
+        #[arg(long, default_value_t = MapView::MARSEILLE.longitude)]
+        longitude: f64,
+        /// Map zoom (0-19).
+        #[arg(long, default_value_t = i64::from(MapView::MARSEILLE.zoom))]
+        zoom: i64,
+    },
+    /// List collectives.
+    List,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account, already verified.
+    Create {
+        /// E-mail address.
+        #[arg(long)]
+        email: String,
+        /// Password (at least 10 characters).
+        #[arg(long)]
+        password: String,
+        /// Public name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Also make the account a Guru (platform administrator).
+        #[arg(long)]
+        guru: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GrantableRole {
+    Guru,
+    Garant,
+    Certified,
+}
+
+#[derive(clap::Args)]
+struct RoleArgs {
+    /// The role.
+    #[arg(long, value_enum)]
+    role: GrantableRole,
+    /// E-mail of the account.
+    #[arg(long)]
+    user: String,
+    /// Collective (Garant, Certified).
+    #[arg(long)]
+    tenant: Option<String>,
+    /// Object type (Garant, Certified).
+    #[arg(long = "type")]
+    object_type: Option<String>,
+    /// Object id (Certified).
+    #[arg(long)]
+    object: Option<i64>,
+}
+
+#[derive(Subcommand)]
+enum RoleCommand {
+    /// Grant a role.
+    Grant(RoleArgs),
+    /// Revoke a role.
+    Revoke(RoleArgs),
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Config(ConfigCommand::Sample) = cli.command {
+        print!("{}", vigie_config::SAMPLE);
+        return Ok(());
+    }
+    if let Command::Openapi { output } = &cli.command {
+        let spec = vigie_api::openapi_json();
+        match output {
+            Some(path) => std::fs::write(path, spec + "\n")
+                .with_context(|| format!("cannot write {}", path.display()))?,
+            None => println!("{spec}"),
+        }
+        return Ok(());
+    }
+    let settings = Settings::load(cli.config.as_deref())?;
+    vigie::init_logging(&settings);
+    match cli.command {
+        Command::Serve => vigie::serve(&settings).await,
+        Command::Migrate => {
+            std::fs::create_dir_all(&settings.storage.data_dir)?;
+            let url = settings.database_url();
+            let store = vigie_storage::Store::connect(&url, 1).await?;
+            let applied = store.migrate().await?;
+            println!(
+                "database {} is up to date ({} migration(s) applied now)",
+                vigie_config::redact_url(&url),
+                applied.len()
+            );
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Show) => {
+            println!("{settings:#?}");
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Sample) | Command::Openapi { .. } => Ok(()),
+        Command::Tenant(cmd) => tenant(&settings, cmd).await,
+        Command::User(cmd) => user(&settings, cmd).await,
+        Command::Role(cmd) => role(&settings, cmd).await,
+    }
+}
+
+async fn tenant(settings: &Settings, cmd: TenantCommand) -> anyhow::Result<()> {
+    let app = App::build(settings).await?;
+    match cmd {
+        TenantCommand::Create {
+            slug,
+            name,
+            description,
+            types,
+            official_domains,
+            latitude,
+            longitude,
+            zoom,
+        } => {
+            let mut keys = Vec::new();
+            for t in &types {
+                let key = ObjectTypeKey::parse(t)?;
+                app.services.require_known_type(&key)?;
+                keys.push(key);
+            }
+            let domains = official_domains
+                .iter()
+                .map(|d| EmailDomain::parse(d))
+                .collect::<Result<Vec<_>, _>>()?;
+            let new = NewTenant::new(
+                TenantSlug::parse(&slug)?,
+                &name,
+                &description,
+                MapView::new(latitude, longitude, zoom)?,
+                keys,
+                domains,
+            )?;
+            let permit = Permit::operator(Operation::CreateTenant, Scope::Platform);
+            let t = app.services.create_tenant(&permit, &new).await?;
+            println!("collective '{}' created: {}/t/{}", t.name, settings.public_url(), t.slug);
+        }
+        TenantCommand::List => {
+            for t in app.services.tenants().await? {
+                let types: Vec<&str> = t.object_types.iter().map(ObjectTypeKey::as_str).collect();
+                println!("{}\t{}\t{}", t.slug, t.name, types.join(","));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn user(settings: &Settings, cmd: UserCommand) -> anyhow::Result<()> {
+    let app = App::build(settings).await?;
+    let UserCommand::Create {
+        email,
+        password,
+        name,
+        guru,
+    } = cmd;
+    let user = app
+        .services
+        .create_user_as_operator(&email, &password, name.as_deref())
+        .await?;
+    println!("user {} created (id {})", user.display_name.as_str(), user.id);
+    if guru {
+        let permit = Permit::operator(Operation::GrantGuru, Scope::Platform);
+        app.services
+            .change_role(&permit, None, &RoleTarget::Id(user.id))
+            .await?;
+        println!("user {} is a Guru", user.display_name.as_str());
+    }
+    Ok(())
+}
+
+async fn role(settings: &Settings, cmd: RoleCommand) -> anyhow::Result<()> {
+    let app = App::build(settings).await?;
+    let (args, grant) = match cmd {
+        RoleCommand::Grant(a) => (a, true),
+        RoleCommand::Revoke(a) => (a, false),
+    };
+    let tenant = match &args.tenant {
+        Some(slug) => Some(app.services.tenant(slug).await?),
+        None => None,
+    };
+    let slug = || {
+        tenant
+            .as_ref()
+            .map(|t| t.slug.clone())
+            .context("--tenant is required for this role")
+    };
+    let ty = || -> anyhow::Result<ObjectTypeKey> {
+        Ok(ObjectTypeKey::parse(
+            args.object_type.as_deref().context("--type is required for this role")?,
+        )?)
+    };
+    let (scope, op) = match args.role {
+        GrantableRole::Guru => {
+            if tenant.is_some() {
+                bail!("a Guru is platform-wide: drop --tenant");
+            }
+            (
+                Scope::Platform,
+                if grant { Operation::GrantGuru } else { Operation::RevokeGuru },
+            )
+        }
+        GrantableRole::Garant => (
+            Scope::ObjectType(slug()?, ty()?),
+            if grant { Operation::GrantGarant } else { Operation::RevokeGarant },
+        ),
+        GrantableRole::Certified => (
+            Scope::Object(
+                slug()?,
+                ty()?,
+                args.object.context("--object is required for Certified")?,
+            ),
+            if grant { Operation::GrantCertified } else { Operation::RevokeCertified },
+        ),
+    };
+    let permit = Permit::operator(op, scope);
+    let event = app
+        .services
+        .change_role(&permit, tenant.as_ref(), &RoleTarget::Email(args.user.clone()))
+        .await?;
+    println!(
+        "{} {} {}",
+        if grant { "granted" } else { "revoked" },
+        event.role.as_str(),
+        event.user_name
+    );
+    Ok(())
+}

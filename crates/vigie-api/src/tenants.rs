@@ -1,0 +1,147 @@
+//! `/tenants`: collectives.
+
+use poem::web::Data;
+use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
+use vigie_authz::Authorizer;
+use vigie_domain::{EmailDomain, MapView, NewTenant, ObjectTypeKey, Operation, Scope, TenantSlug};
+
+use crate::session::Caller;
+use crate::views::{MapViewDto, RoleHolderView, RoleName, TenantView};
+use crate::{ApiError, ApiState, ApiTags};
+
+/// A new collective.
+#[derive(Debug, Object)]
+struct CreateTenantRequest {
+    /// URL name: 2 to 40 lowercase letters, digits and inner hyphens.
+    slug: String,
+    /// Display name.
+    name: String,
+    /// Description shown on the collective's home page.
+    description: Option<String>,
+    /// Default map view; Marseille if absent.
+    map: Option<MapViewDto>,
+    /// Object types to enable (e.g. `schools`, `libraries`, `parks`).
+    object_types: Vec<String>,
+    /// E-mail domains whose verified users become Officials (e.g. `marseille.fr`).
+    #[oai(default)]
+    official_domains: Vec<String>,
+}
+
+/// The caller's roles in a collective.
+#[derive(Debug, Object)]
+struct MyRolesView {
+    /// Roles that follow from the session itself (anonymous, citizen, official).
+    implicit: Vec<RoleName>,
+    /// Roles granted to the caller (Guru, Garant, Certified) that count here.
+    granted: Vec<RoleHolderView>,
+}
+
+#[derive(ApiResponse)]
+enum CreatedTenant {
+    /// The collective is open at `/t/{slug}`.
+    #[oai(status = 201)]
+    Created(Json<TenantView>),
+}
+
+pub struct TenantsApi;
+
+#[OpenApi(tag = "ApiTags::Collectives")]
+impl TenantsApi {
+    /// List collectives
+    #[oai(path = "/tenants", method = "get", operation_id = "list_tenants")]
+    async fn list(&self, state: Data<&ApiState>) -> Result<Json<Vec<TenantView>>, ApiError> {
+        let tenants = state.services.tenants().await?;
+        Ok(Json(tenants.iter().map(Into::into).collect()))
+    }
+
+    /// Open a collective (Guru)
+    #[oai(path = "/tenants", method = "post", operation_id = "create_tenant")]
+    async fn create(
+        &self,
+        state: Data<&ApiState>,
+        caller: Caller,
+        body: Json<CreateTenantRequest>,
+    ) -> Result<CreatedTenant, ApiError> {
+        let permit = state
+            .services
+            .authz()
+            .authorize(&caller.principal(), None, Scope::Platform, Operation::CreateTenant)
+            .await
+            .map_err(vigie_services::ServiceError::from)?;
+        let new = parse_new_tenant(&state, body.0)?;
+        let tenant = state.services.create_tenant(&permit, &new).await?;
+        Ok(CreatedTenant::Created(Json((&tenant).into())))
+    }
+
+    /// A collective
+    #[oai(path = "/tenants/:slug", method = "get", operation_id = "get_tenant")]
+    async fn get(
+        &self,
+        state: Data<&ApiState>,
+        slug: Path<String>,
+    ) -> Result<Json<TenantView>, ApiError> {
+        let tenant = state.services.tenant(&slug).await?;
+        Ok(Json((&tenant).into()))
+    }
+
+    /// My roles in a collective
+    #[oai(path = "/tenants/:slug/me", method = "get", operation_id = "my_roles")]
+    async fn my_roles(
+        &self,
+        state: Data<&ApiState>,
+        caller: Caller,
+        slug: Path<String>,
+    ) -> Result<Json<MyRolesView>, ApiError> {
+        let tenant = state.services.tenant(&slug).await?;
+        let principal = caller.principal();
+        let implicit = Authorizer::implicit_roles(&principal, Some(&tenant))
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        let mut granted: Vec<RoleHolderView> = Vec::new();
+        if let Some(id) = principal.user_id() {
+            for scope in [None, Some(&tenant)] {
+                granted.extend(
+                    state
+                        .services
+                        .role_holders(scope)
+                        .await?
+                        .into_iter()
+                        .filter(|h| h.user_id == id)
+                        .map(Into::into),
+                );
+            }
+        }
+        Ok(Json(MyRolesView { implicit, granted }))
+    }
+}
+
+fn parse_new_tenant(state: &ApiState, body: CreateTenantRequest) -> Result<NewTenant, ApiError> {
+    let slug = TenantSlug::parse(&body.slug).map_err(vigie_services::ServiceError::from)?;
+    let map = match body.map {
+        Some(m) => MapView::new(m.latitude, m.longitude, m.zoom)
+            .map_err(vigie_services::ServiceError::from)?,
+        None => MapView::MARSEILLE,
+    };
+    let mut types = Vec::with_capacity(body.object_types.len());
+    for raw in &body.object_types {
+        let key = ObjectTypeKey::parse(raw).map_err(vigie_services::ServiceError::from)?;
+        state.services.require_known_type(&key)?;
+        types.push(key);
+    }
+    let domains = body
+        .official_domains
+        .iter()
+        .map(|d| EmailDomain::parse(d))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(vigie_services::ServiceError::from)?;
+    Ok(NewTenant::new(
+        slug,
+        &body.name,
+        body.description.as_deref().unwrap_or_default(),
+        map,
+        types,
+        domains,
+    )
+    .map_err(vigie_services::ServiceError::from)?)
+}

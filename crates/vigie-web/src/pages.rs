@@ -1,0 +1,512 @@
+//! Page handlers.
+
+use minijinja::{Value, context};
+use poem::http::{StatusCode, header};
+use poem::web::{Data, Form, Path, Query};
+use poem::{IntoResponse, Request, Response, handler};
+use serde::Deserialize;
+use vigie_api::Caller;
+use vigie_api::session::{clear_session_cookie, session_cookie};
+use vigie_authz::Authorizer;
+use vigie_services::{ServiceError, SessionToken};
+use vigie_storage::{RoleEventAction, Tenant};
+
+use crate::{Lang, WebState};
+
+/// Everything a page needs besides its own data.
+struct Page<'a> {
+    state: &'a WebState,
+    lang: Lang,
+    caller: Caller,
+    set_lang: bool,
+}
+
+impl<'a> Page<'a> {
+    fn new(state: &'a WebState, req: &Request, caller: Caller) -> Self {
+        let set_lang = req.uri().query().is_some_and(|q| q.contains("lang="));
+        Self {
+            state,
+            lang: Lang::detect(req),
+            caller,
+            set_lang,
+        }
+    }
+
+    fn render(&self, status: StatusCode, template: &str, data: Value) -> Response {
+        let tr: std::collections::BTreeMap<&str, &str> = crate::i18n::WORDS
+            .iter()
+            .map(|(k, _, _)| (*k, self.lang.t(k)))
+            .collect();
+        let other = match self.lang {
+            Lang::Fr => "en",
+            Lang::En => "fr",
+        };
+        let ctx = context! {
+            lang => self.lang.code(),
+            other_lang => other,
+            tr => tr,
+            user => self.caller.user.as_ref().map(|u| u.display_name.as_str().to_owned()),
+            ..data
+        };
+        let rendered = self
+            .state
+            .templates
+            .get_template(template)
+            .and_then(|t| t.render(ctx));
+        let mut resp = match rendered {
+            Ok(html) => poem::web::Html(html).with_status(status).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, template, "template failed");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
+        };
+        if self.set_lang {
+            let cookie = format!(
+                "vigie_lang={}; Path=/; SameSite=Lax; Max-Age=31536000",
+                self.lang.code()
+            );
+            if let Ok(v) = cookie.parse() {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+        }
+        resp
+    }
+
+    fn message(&self, status: StatusCode, key: &str, is_error: bool) -> Response {
+        let text = self.lang.t(key);
+        let data = if is_error {
+            context! { error => text }
+        } else {
+            context! { flash => text }
+        };
+        self.render(status, "message.html", data)
+    }
+
+    /// A use-case error as a page: known cases in the page's language, others as they are.
+    fn error(&self, e: &ServiceError) -> (StatusCode, String) {
+        let status = match e {
+            ServiceError::Invalid(_) | ServiceError::InvalidToken => StatusCode::BAD_REQUEST,
+            ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServiceError::Conflict(_) => StatusCode::CONFLICT,
+            ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ServiceError::Forbidden(_) | ServiceError::EmailNotVerified => StatusCode::FORBIDDEN,
+            ServiceError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        let text = match (self.lang, e) {
+            (Lang::Fr, ServiceError::Unauthenticated(_)) => "E-mail ou mot de passe incorrect.".into(),
+            (Lang::Fr, ServiceError::EmailNotVerified) => {
+                "Confirmez d'abord votre adresse : ouvrez le lien reçu par e-mail.".into()
+            }
+            (_, ServiceError::InvalidToken) => self.lang.t("verify_failed").into(),
+            (Lang::Fr, ServiceError::Conflict(_)) => {
+                "Un compte existe déjà pour cette adresse : connectez-vous ou changez de mot de passe.".into()
+            }
+            (Lang::Fr, ServiceError::Internal(_)) => {
+                "Une erreur est survenue de notre côté ; elle a été enregistrée.".into()
+            }
+            (Lang::En, ServiceError::Internal(_)) => {
+                "Something went wrong on our side; it has been logged.".into()
+            }
+            _ => e.to_string(),
+        };
+        (status, text)
+    }
+}
+
+fn redirect(to: &str) -> Response {
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::LOCATION, to)
+        .finish()
+}
+
+fn tenant_ctx(lang: Lang, t: &Tenant) -> Value {
+    context! {
+        slug => t.slug.as_str(),
+        name => &t.name,
+        description => &t.description,
+        is_demo => t.is_demo,
+        types => t.object_types.iter().map(|ty| type_label(lang, ty.as_str())).collect::<Vec<_>>(),
+        official_domains => t.official_domains.iter().map(|d| d.as_str().to_owned()).collect::<Vec<_>>(),
+    }
+}
+
+fn type_label(lang: Lang, key: &str) -> String {
+    let word = lang.t(&format!("type_{key}"));
+    if word == "??" { key.to_owned() } else { word.to_owned() }
+}
+
+fn role_label(lang: Lang, role: vigie_domain::Role) -> &'static str {
+    lang.t(&format!("role_{}", role.as_str()))
+}
+
+/// `*`, `{t}/{type}/*` or `{t}/{type}/{id}` as words.
+fn scope_label(lang: Lang, object_type: Option<&str>, object_id: Option<i64>) -> String {
+    match (object_type, object_id) {
+        (Some(ty), Some(id)) => format!("{} — {} {id}", type_label(lang, ty), lang.t("object")),
+        (Some(ty), None) => type_label(lang, ty),
+        _ => String::new(),
+    }
+}
+
+#[handler]
+pub async fn home_page(req: &Request, state: Data<&WebState>, caller: Caller) -> Response {
+    let page = Page::new(&state, req, caller);
+    match state.services.tenants().await {
+        Ok(tenants) => {
+            let list: Vec<Value> = tenants.iter().map(|t| tenant_ctx(page.lang, t)).collect();
+            page.render(StatusCode::OK, "home.html", context! { tenants => list })
+        }
+        Err(e) => {
+            let (status, text) = page.error(&e);
+            page.render(status, "message.html", context! { error => text })
+        }
+    }
+}
+
+#[handler]
+pub async fn tenant_page(
+    req: &Request,
+    state: Data<&WebState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> Response {
+    let page = Page::new(&state, req, caller);
+    let result = async {
+        let tenant = state.services.tenant(&slug).await?;
+        let holders = state.services.role_holders(Some(&tenant)).await?;
+        Ok::<_, ServiceError>((tenant, holders))
+    }
+    .await;
+    match result {
+        Ok((tenant, holders)) => {
+            let lang = page.lang;
+            let principal = page.caller.principal();
+            let mut my_roles: Vec<&str> = Vec::new();
+            if principal.user_id().is_some() {
+                my_roles.extend(
+                    Authorizer::implicit_roles(&principal, Some(&tenant))
+                        .into_iter()
+                        .map(|r| role_label(lang, r)),
+                );
+                my_roles.extend(
+                    holders
+                        .iter()
+                        .filter(|h| Some(h.user_id) == principal.user_id())
+                        .map(|h| role_label(lang, h.role)),
+                );
+            }
+            let holders: Vec<Value> = holders
+                .iter()
+                .map(|h| {
+                    let mut parts = h.domain_pattern.splitn(3, '/').skip(1);
+                    let ty = parts.next();
+                    let id = parts.next().and_then(|p| p.parse().ok());
+                    context! {
+                        role => role_label(lang, h.role),
+                        name => &h.user_name,
+                        scope => scope_label(lang, ty, id),
+                    }
+                })
+                .collect();
+            page.render(
+                StatusCode::OK,
+                "tenant.html",
+                context! { tenant => tenant_ctx(lang, &tenant), holders => holders, my_roles => my_roles },
+            )
+        }
+        Err(ServiceError::NotFound(_)) => page.message(StatusCode::NOT_FOUND, "not_found", true),
+        Err(e) => {
+            let (status, text) = page.error(&e);
+            page.render(status, "message.html", context! { error => text })
+        }
+    }
+}
+
+#[handler]
+pub async fn roles_page(
+    req: &Request,
+    state: Data<&WebState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> Response {
+    let page = Page::new(&state, req, caller);
+    let result = async {
+        let tenant = state.services.tenant(&slug).await?;
+        let events = state.services.role_events(Some(&tenant)).await?;
+        Ok::<_, ServiceError>((tenant, events))
+    }
+    .await;
+    match result {
+        Ok((tenant, events)) => {
+            let lang = page.lang;
+            let events: Vec<Value> = events
+                .iter()
+                .rev()
+                .map(|e| {
+                    context! {
+                        at => e.at.date().to_string(),
+                        name => &e.user_name,
+                        role => role_label(lang, e.role),
+                        scope => scope_label(lang, e.object_type.as_deref(), e.object_id),
+                        action => match e.action {
+                            RoleEventAction::Grant => lang.t("granted"),
+                            RoleEventAction::Revoke => lang.t("revoked"),
+                        },
+                        by => e.actor_name.clone().unwrap_or_else(|| lang.t("operator").to_owned()),
+                    }
+                })
+                .collect();
+            page.render(
+                StatusCode::OK,
+                "roles.html",
+                context! { tenant => tenant_ctx(lang, &tenant), events => events },
+            )
+        }
+        Err(ServiceError::NotFound(_)) => page.message(StatusCode::NOT_FOUND, "not_found", true),
+        Err(e) => {
+            let (status, text) = page.error(&e);
+            page.render(status, "message.html", context! { error => text })
+        }
+    }
+}
+
+#[handler]
+pub async fn login_form(req: &Request, state: Data<&WebState>, caller: Caller) -> Response {
+    Page::new(&state, req, caller).render(StatusCode::OK, "login.html", context! { email => "" })
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+}
+
+#[handler]
+pub async fn login(
+    req: &Request,
+    state: Data<&WebState>,
+    caller: Caller,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let page = Page::new(&state, req, caller);
+    match state.services.sign_in(&form.email, &form.password).await {
+        Ok(signed) => {
+            let max_age = (signed.expires_at - time::OffsetDateTime::now_utc()).whole_seconds();
+            let mut resp = redirect("/");
+            if let Ok(v) = session_cookie(&state.services, &signed.token.0, max_age).parse() {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+            resp
+        }
+        Err(e) => {
+            let unverified = matches!(e, ServiceError::EmailNotVerified);
+            let (status, text) = page.error(&e);
+            page.render(
+                status,
+                "login.html",
+                context! { error => text, email => form.email, unverified => unverified },
+            )
+        }
+    }
+}
+
+#[handler]
+pub async fn logout(state: Data<&WebState>, caller: Caller) -> Response {
+    if let Some(token) = caller.token {
+        if let Err(e) = state.services.sign_out(&SessionToken(token)).await {
+            tracing::error!(error = %e, "sign-out failed");
+        }
+    }
+    let mut resp = redirect("/");
+    if let Ok(v) = clear_session_cookie().parse() {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+#[handler]
+pub async fn register_form(req: &Request, state: Data<&WebState>, caller: Caller) -> Response {
+    Page::new(&state, req, caller).render(
+        StatusCode::OK,
+        "register.html",
+        context! { email => "", display_name => "" },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct RegisterForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    display_name: String,
+}
+
+#[handler]
+pub async fn register(
+    req: &Request,
+    state: Data<&WebState>,
+    caller: Caller,
+    Form(form): Form<RegisterForm>,
+) -> Response {
+    let page = Page::new(&state, req, caller);
+    match state
+        .services
+        .register(&form.email, &form.password, Some(&form.display_name))
+        .await
+    {
+        Ok(_) => page.message(StatusCode::CREATED, "registered", false),
+        Err(e) => {
+            let (status, text) = page.error(&e);
+            page.render(
+                status,
+                "register.html",
+                context! { error => text, email => form.email, display_name => form.display_name },
+            )
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+#[handler]
+pub async fn verify(
+    req: &Request,
+    state: Data<&WebState>,
+    caller: Caller,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    let page = Page::new(&state, req, caller);
+    match state.services.verify_email(&q.token).await {
+        Ok(_) => page.render(StatusCode::OK, "login.html", context! { flash => page.lang.t("verified"), email => "" }),
+        Err(e) => {
+            let (status, text) = page.error(&e);
+            page.render(status, "message.html", context! { error => text })
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    email: String,
+}
+
+#[handler]
+pub async fn resend(
+    req: &Request,
+    state: Data<&WebState>,
+    caller: Caller,
+    Form(form): Form<EmailForm>,
+) -> Response {
+    let page = Page::new(&state, req, caller);
+    match state.services.resend_verification(&form.email).await {
+        Ok(()) => page.message(StatusCode::OK, "link_sent", false),
+        Err(e) => {
+            let (status, text) = page.error(&e);
+            page.render(status, "message.html", context! { error => text })
+        }
+    }
+}
+
+#[handler]
+pub async fn reset_form(
+    req: &Request,
+    state: Data<&WebState>,
+    caller: Caller,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    Page::new(&state, req, caller).render(StatusCode::OK, "reset.html", context! { token => q.token })
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[handler]
+pub async fn reset(
+    req: &Request,
+    state: Data<&WebState>,
+    caller: Caller,
+    Form(form): Form<ResetForm>,
+) -> Response {
+    let page = Page::new(&state, req, caller);
+    if form.token.is_empty() {
+        return match state.services.request_password_reset(&form.email).await {
+            Ok(()) => page.message(StatusCode::OK, "link_sent", false),
+            Err(e) => {
+                let (status, text) = page.error(&e);
+                page.render(status, "reset.html", context! { error => text, token => "" })
+            }
+        };
+    }
+    match state.services.reset_password(&form.token, &form.password).await {
+        Ok(()) => page.render(
+            StatusCode::OK,
+            "login.html",
+            context! { flash => page.lang.t("password_changed"), email => "" },
+        ),
+        Err(e) => {
+            let (status, text) = page.error(&e);
+            let token = if matches!(e, ServiceError::InvalidToken) { String::new() } else { form.token };
+            page.render(status, "reset.html", context! { error => text, token => token })
+        }
+    }
+}
+
+#[handler]
+pub async fn account_form(req: &Request, state: Data<&WebState>, caller: Caller) -> Response {
+    let Some(user) = caller.user.clone() else {
+        return redirect("/login");
+    };
+    Page::new(&state, req, caller).render(
+        StatusCode::OK,
+        "account.html",
+        context! { account_email => user.email.as_str(), display_name => user.display_name.as_str() },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct AccountForm {
+    display_name: String,
+}
+
+#[handler]
+pub async fn account(
+    req: &Request,
+    state: Data<&WebState>,
+    caller: Caller,
+    Form(form): Form<AccountForm>,
+) -> Response {
+    let Some(user) = caller.user.clone() else {
+        return redirect("/login");
+    };
+    let page = Page::new(&state, req, caller);
+    match state.services.set_display_name(user.id, &form.display_name).await {
+        Ok(u) => page.render(
+            StatusCode::OK,
+            "account.html",
+            context! { flash => page.lang.t("saved"), account_email => u.email.as_str(), display_name => u.display_name.as_str() },
+        ),
+        Err(e) => {
+            let (status, text) = page.error(&e);
+            page.render(
+                status,
+                "account.html",
+                context! { error => text, account_email => user.email.as_str(), display_name => form.display_name },
+            )
+        }
+    }
+}
