@@ -1,1 +1,344 @@
-//! End-to-end test harness.
+//! End-to-end test harness: the composed Vigie server on a random port, over real HTTP, on a
+//! fresh SQLite file or a fresh PostgreSQL database per test.
+//!
+//! PostgreSQL tests use `VIGIE_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`) to create and drop a database of their own.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde_json::Value;
+use sqlx::Connection as _;
+use vigie::App;
+use vigie_config::Settings;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A fresh SQLite file.
+    Sqlite,
+    /// A fresh PostgreSQL database on the server of `VIGIE_TEST_POSTGRES_URL`.
+    Postgres,
+}
+
+/// Runs an async test body on both backends: `both_backends!(name)` expects
+/// `async fn name(backend: Backend)` in scope and makes `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::Backend::Postgres).await
+            }
+        }
+    )+};
+}
+
+/// The PostgreSQL server tests use.
+pub fn postgres_admin_url() -> String {
+    std::env::var("VIGIE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A fresh, empty database for one test.
+pub struct TestDatabase {
+    /// URL to give Vigie.
+    pub url: String,
+    backend: Backend,
+    name: String,
+    _dir: tempfile::TempDir,
+    /// A folder for the test's files.
+    pub data_dir: PathBuf,
+}
+
+impl TestDatabase {
+    /// Creates the database.
+    pub async fn create(backend: Backend) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let data_dir = dir.path().join("data");
+        std::fs::create_dir_all(&data_dir)?;
+        let name = format!("vigie_test_{}", uuid::Uuid::new_v4().simple());
+        let url = match backend {
+            Backend::Sqlite => format!("sqlite://{}", data_dir.join("vigie.db").display()),
+            Backend::Postgres => {
+                let admin = postgres_admin_url();
+                let mut conn = sqlx::PgConnection::connect(&admin).await.with_context(|| {
+                    format!(
+                        "PostgreSQL is not reachable at {admin}: start it (`pg_ctlcluster 15 main start`) \
+                         or set VIGIE_TEST_POSTGRES_URL"
+                    )
+                })?;
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut conn)
+                    .await?;
+                conn.close().await?;
+                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+                format!("{base}/{name}")
+            }
+        };
+        Ok(Self {
+            url,
+            backend,
+            name,
+            _dir: dir,
+            data_dir,
+        })
+    }
+
+    /// Drops the PostgreSQL database (SQLite files go with the temporary folder).
+    pub async fn drop_database(&self) {
+        if self.backend == Backend::Postgres
+            && let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await
+        {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            )))
+            .execute(&mut conn)
+            .await;
+        }
+    }
+}
+
+/// A running server.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    /// The composed application (for direct checks).
+    pub app: App,
+    /// The settings it runs with.
+    pub settings: Settings,
+    /// Its database.
+    pub db: TestDatabase,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestServer {
+    /// Starts a server on a fresh database, with the demo collective disabled.
+    pub async fn start(backend: Backend) -> anyhow::Result<Self> {
+        let db = TestDatabase::create(backend).await?;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        drop(listener);
+        let mut settings = Settings::default();
+        settings.database.url = db.url.clone();
+        settings.database.max_connections = 5;
+        settings.storage.data_dir = db.data_dir.clone();
+        settings.server.bind = addr.to_string();
+        settings.demo.enabled = false;
+        let app = App::build(&settings).await?;
+        let endpoint = app.endpoint()?;
+        let bind = addr.to_string();
+        let task = tokio::spawn(async move {
+            let _ = poem::Server::new(poem::listener::TcpListener::bind(bind))
+                .run(endpoint)
+                .await;
+        });
+        let base = format!("http://{addr}");
+        let probe = reqwest::Client::new();
+        for _ in 0..100 {
+            if probe.get(format!("{base}/healthz")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(Self {
+            base,
+            app,
+            settings,
+            db,
+            task,
+        })
+    }
+
+    /// A client with its own cookie jar (one browser).
+    pub fn client(&self) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
+            base: self.base.clone(),
+        }
+    }
+
+    /// The outbox folder.
+    pub fn outbox(&self) -> PathBuf {
+        self.settings.outbox_dir()
+    }
+
+    /// The link (`…/{path}?token=…`) in the newest e-mail sent to `to`.
+    pub fn last_link(&self, to: &str, path: &str) -> anyhow::Result<String> {
+        last_link_in(&self.outbox(), to, path)
+    }
+
+    /// Creates a verified user from the operator's side, optionally Guru.
+    pub async fn operator_user(&self, email: &str, name: &str, guru: bool) -> anyhow::Result<i64> {
+        let user = self
+            .app
+            .services
+            .create_user_as_operator(email, PASSWORD, Some(name))
+            .await?;
+        if guru {
+            let permit = vigie_services::Permit::operator(
+                vigie_domain::Operation::GrantGuru,
+                vigie_domain::Scope::Platform,
+            );
+            self.app
+                .services
+                .change_role(&permit, None, &vigie_services::RoleTarget::Id(user.id))
+                .await?;
+        }
+        Ok(user.id.0)
+    }
+
+    /// Stops the server and drops its database.
+    pub async fn stop(self) {
+        self.task.abort();
+        self.app.store.close().await;
+        self.db.drop_database().await;
+    }
+}
+
+/// The password test users get.
+pub const PASSWORD: &str = "un mot de passe solide";
+
+/// Finds the newest message to `to` in an outbox folder and extracts its `{path}?token=` link.
+pub fn last_link_in(outbox: &Path, to: &str, path: &str) -> anyhow::Result<String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(outbox)
+        .with_context(|| format!("no outbox at {}", outbox.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    for file in files.iter().rev() {
+        let text = std::fs::read_to_string(file)?;
+        if !text.contains(&format!("To: {to}\r\n")) {
+            continue;
+        }
+        let needle = format!("{path}?token=");
+        if let Some(start) = text.find(&needle) {
+            let rest = &text[start + needle.len()..];
+            let token: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
+            return Ok(token);
+        }
+    }
+    anyhow::bail!("no e-mail to {to} with a {path} link in {}", outbox.display())
+}
+
+/// An HTTP client with a cookie jar, speaking JSON to the API.
+pub struct Client {
+    /// The underlying client.
+    pub http: reqwest::Client,
+    base: String,
+}
+
+/// A response: status and JSON body (`Value::Null` if not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Parsed body.
+    pub body: Value,
+    /// Raw text.
+    pub text: String,
+    /// `Set-Cookie` headers.
+    pub cookies: Vec<String>,
+}
+
+impl Reply {
+    /// The error code of an error envelope.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl Client {
+    /// Sends a request to `path` (relative to the server) with an optional JSON body.
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => panic!("request to {path} failed: {e}"),
+        };
+        let status = resp.status().as_u16();
+        let cookies = resp
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect();
+        let text = resp.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            body,
+            text,
+            cookies,
+        }
+    }
+
+    /// GET.
+    pub async fn get(&self, path: &str) -> Reply {
+        self.call("GET", path, None).await
+    }
+
+    /// POST JSON.
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.call("POST", path, Some(body)).await
+    }
+
+    /// DELETE.
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.call("DELETE", path, None).await
+    }
+
+    /// POST a URL-encoded form (web pages).
+    pub async fn form(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let resp = match self
+            .http
+            .post(format!("{}{path}", self.base))
+            .form(fields)
+            .send()
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => panic!("form to {path} failed: {e}"),
+        };
+        let status = resp.status().as_u16();
+        let cookies = resp
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect();
+        let text = resp.text().await.unwrap_or_default();
+        Reply {
+            status,
+            body: Value::Null,
+            text,
+            cookies,
+        }
+    }
+
+    /// Signs in through the API; panics with the answer if it fails.
+    pub async fn sign_in(&self, email: &str, password: &str) {
+        let r = self
+            .post(
+                "/api/v1/session",
+                serde_json::json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "sign-in of {email} failed: {}", r.text);
+    }
+}

@@ -122,6 +122,10 @@ pub async fn envelope_for_poem_error(err: poem::Error) -> Response {
         ContentTypeError, ParseMultipartError, ParseParamError, ParsePathError,
         ParseRequestPayloadError,
     };
+    if err.is_from_response() {
+        // A handler's own answer (already an envelope), passed through as an error.
+        return err.into_response();
+    }
     let status = err.status();
     let (code, message, field) = if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
         (

@@ -76,7 +76,10 @@ impl Adapter for StoreAdapter {
     }
 
     fn is_filtered(&self) -> bool {
-        matches!(self.scope, PolicyScope::Tenant(_))
+        // The adapter's scope *is* the whole policy of its enforcer (a collective's rules plus
+        // the platform's); Casbin must load it at construction, which it skips for filtered
+        // adapters.
+        false
     }
 
     async fn add_policy(&mut self, _sec: &str, ptype: &str, rule: Vec<String>) -> casbin::Result<bool> {

@@ -121,19 +121,18 @@ pub struct RoleHolder {
 impl Store {
     /// Rules an enforcer of `scope` loads.
     pub async fn load_rules(&self, scope: PolicyScope) -> Result<Vec<CasbinRule>, StoreError> {
-        let q = match scope {
-            PolicyScope::Platform => sqlx::query(
-                "SELECT ptype, v0, v1, v2, v3, v4, v5 FROM casbin_rules WHERE tenant_id IS NULL \
-                 ORDER BY id",
-            )
-            .bind(0_i64),
-            PolicyScope::Tenant(t) => sqlx::query(
-                "SELECT ptype, v0, v1, v2, v3, v4, v5 FROM casbin_rules \
-                 WHERE tenant_id IS NULL OR tenant_id = $1 ORDER BY id",
-            )
-            .bind(t.0),
+        // Platform rules have no collective; ids start at 1, so 0 selects none.
+        let tenant = match scope {
+            PolicyScope::Platform => 0,
+            PolicyScope::Tenant(t) => t.0,
         };
-        let rows = q.fetch_all(&self.pool).await?;
+        let rows = sqlx::query(
+            "SELECT ptype, v0, v1, v2, v3, v4, v5 FROM casbin_rules \
+             WHERE tenant_id IS NULL OR tenant_id = $1 ORDER BY id",
+        )
+        .bind(tenant)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 let mut values = Vec::with_capacity(6);
@@ -310,15 +309,11 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-        match change.tenant {
-            Some(t) => sqlx::query(
-                "UPDATE tenants SET policy_revision = policy_revision + 1 WHERE id = $1",
-            )
-            .bind(t.0),
-            // A platform role counts in every collective.
-            None => sqlx::query("UPDATE tenants SET policy_revision = policy_revision + 1")
-                .bind(0_i64),
-        }
+        // A platform role (tenant 0 here) counts in every collective.
+        sqlx::query(
+            "UPDATE tenants SET policy_revision = policy_revision + 1 WHERE $1 = 0 OR id = $1",
+        )
+        .bind(change.tenant.map_or(0, |t| t.0))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -336,10 +331,8 @@ impl Store {
         &self,
         tenant: Option<TenantId>,
     ) -> Result<Vec<RoleEvent>, StoreError> {
-        match tenant {
-            Some(t) => self.query_role_events("e.tenant_id = $1", t.0).await,
-            None => self.query_role_events("e.tenant_id IS NULL AND $1 = $1", 0).await,
-        }
+        self.query_role_events("COALESCE(e.tenant_id, 0) = $1", tenant.map_or(0, |t| t.0))
+            .await
     }
 
     async fn query_role_events(&self, filter: &str, arg: i64) -> Result<Vec<RoleEvent>, StoreError> {
@@ -379,16 +372,13 @@ impl Store {
 
     /// Roles currently granted in a collective (or platform-wide with `None`).
     pub async fn role_holders(&self, tenant: Option<TenantId>) -> Result<Vec<RoleHolder>, StoreError> {
-        let (filter, arg) = match tenant {
-            Some(t) => ("r.tenant_id = $1", t.0),
-            None => ("r.tenant_id IS NULL AND $1 = $1", 0),
-        };
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows = sqlx::query(
             "SELECT r.v1, r.v2, u.id, u.display_name FROM casbin_rules r \
              JOIN users u ON r.v0 = 'user:' || CAST(u.id AS TEXT) \
-             WHERE r.ptype = 'g' AND {filter} ORDER BY r.v1, r.v2, u.display_name"
-        )))
-        .bind(arg)
+             WHERE r.ptype = 'g' AND COALESCE(r.tenant_id, 0) = $1 \
+             ORDER BY r.v1, r.v2, u.display_name",
+        )
+        .bind(tenant.map_or(0, |t| t.0))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
