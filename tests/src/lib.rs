@@ -229,7 +229,10 @@ pub fn last_link_in(outbox: &Path, to: &str, path: &str) -> anyhow::Result<Strin
             return Ok(token);
         }
     }
-    anyhow::bail!("no e-mail to {to} with a {path} link in {}", outbox.display())
+    anyhow::bail!(
+        "no e-mail to {to} with a {path} link in {}",
+        outbox.display()
+    )
 }
 
 /// An HTTP client with a cookie jar, speaking JSON to the API.

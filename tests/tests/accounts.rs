@@ -1,4 +1,5 @@
 //! Accounts over HTTP: register, verify by link, sign in and out, reset, Official by domain.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 use serde_json::json;
 use vigie_tests::{Backend, PASSWORD, TestServer, both_backends};
@@ -9,16 +10,27 @@ async fn register_verify_sign_in(backend: Backend) {
 
     // Bad input answers 400 with a field and a message that says what to fix.
     let r = c
-        .post("/api/v1/accounts", json!({"email": "not-an-email", "password": PASSWORD}))
+        .post(
+            "/api/v1/accounts",
+            json!({"email": "not-an-email", "password": PASSWORD}),
+        )
         .await;
     assert_eq!(r.status, 400, "{}", r.text);
     assert_eq!(r.code(), "invalid_input");
     assert_eq!(r.body["error"]["field"], "email");
     let r = c
-        .post("/api/v1/accounts", json!({"email": "jeanne@example.org", "password": "short"}))
+        .post(
+            "/api/v1/accounts",
+            json!({"email": "jeanne@example.org", "password": "short"}),
+        )
         .await;
     assert_eq!(r.status, 400);
-    assert!(r.body["error"]["message"].as_str().unwrap().contains("at least 10"));
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at least 10")
+    );
 
     let r = c
         .post(
@@ -32,36 +44,54 @@ async fn register_verify_sign_in(backend: Backend) {
 
     // Same address again: conflict, clearly.
     let r = c
-        .post("/api/v1/accounts", json!({"email": "jeanne@example.org", "password": PASSWORD}))
+        .post(
+            "/api/v1/accounts",
+            json!({"email": "jeanne@example.org", "password": PASSWORD}),
+        )
         .await;
     assert_eq!(r.status, 409);
     assert_eq!(r.code(), "conflict");
 
     // Unverified accounts cannot sign in yet.
     let r = c
-        .post("/api/v1/session", json!({"email": "jeanne@example.org", "password": PASSWORD}))
+        .post(
+            "/api/v1/session",
+            json!({"email": "jeanne@example.org", "password": PASSWORD}),
+        )
         .await;
     assert_eq!(r.status, 403, "{}", r.text);
     assert_eq!(r.code(), "email_not_verified");
 
     // The verification link is in the outbox.
     let token = srv.last_link("jeanne@example.org", "/verify").unwrap();
-    let r = c.post("/api/v1/accounts/verify", json!({"token": "nope"})).await;
+    let r = c
+        .post("/api/v1/accounts/verify", json!({"token": "nope"}))
+        .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.code(), "invalid_token");
-    let r = c.post("/api/v1/accounts/verify", json!({"token": token})).await;
+    let r = c
+        .post("/api/v1/accounts/verify", json!({"token": token}))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["email_verified"], true);
     // A link works once.
-    let r = c.post("/api/v1/accounts/verify", json!({"token": token})).await;
+    let r = c
+        .post("/api/v1/accounts/verify", json!({"token": token}))
+        .await;
     assert_eq!(r.code(), "invalid_token");
 
     // Wrong password and unknown e-mail answer the same.
     let a = c
-        .post("/api/v1/session", json!({"email": "jeanne@example.org", "password": "wrong password!"}))
+        .post(
+            "/api/v1/session",
+            json!({"email": "jeanne@example.org", "password": "wrong password!"}),
+        )
         .await;
     let b = c
-        .post("/api/v1/session", json!({"email": "nobody@example.org", "password": "wrong password!"}))
+        .post(
+            "/api/v1/session",
+            json!({"email": "nobody@example.org", "password": "wrong password!"}),
+        )
         .await;
     assert_eq!((a.status, b.status), (401, 401));
     assert_eq!(a.body, b.body);
@@ -69,10 +99,17 @@ async fn register_verify_sign_in(backend: Backend) {
     // Anonymous /me is 401.
     assert_eq!(c.get("/api/v1/me").await.status, 401);
     let r = c
-        .post("/api/v1/session", json!({"email": "jeanne@example.org", "password": PASSWORD}))
+        .post(
+            "/api/v1/session",
+            json!({"email": "jeanne@example.org", "password": PASSWORD}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let cookie = r.cookies.iter().find(|c| c.starts_with("vigie_session=")).unwrap();
+    let cookie = r
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("vigie_session="))
+        .unwrap();
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     let me = c.get("/api/v1/me").await;
@@ -81,11 +118,26 @@ async fn register_verify_sign_in(backend: Backend) {
 
     // The same session works for the web pages.
     let page = c.get("/").await;
-    assert!(page.text.contains("Jeanne D."), "the page does not show the signed-in user");
+    assert!(
+        page.text.contains("Jeanne D."),
+        "the page does not show the signed-in user"
+    );
 
-    let r = c.call("PATCH", "/api/v1/me", Some(json!({"display_name": "Jeanne"}))).await;
+    let r = c
+        .call(
+            "PATCH",
+            "/api/v1/me",
+            Some(json!({"display_name": "Jeanne"})),
+        )
+        .await;
     assert_eq!(r.body["display_name"], "Jeanne");
-    let r = c.call("PATCH", "/api/v1/me", Some(json!({"display_name": "j@x.fr"}))).await;
+    let r = c
+        .call(
+            "PATCH",
+            "/api/v1/me",
+            Some(json!({"display_name": "j@x.fr"})),
+        )
+        .await;
     assert_eq!(r.status, 400);
 
     let r = c.delete("/api/v1/session").await;
@@ -96,17 +148,25 @@ async fn register_verify_sign_in(backend: Backend) {
 
 async fn password_reset(backend: Backend) {
     let srv = TestServer::start(backend).await.unwrap();
-    srv.operator_user("paul@example.org", "Paul", false).await.unwrap();
+    srv.operator_user("paul@example.org", "Paul", false)
+        .await
+        .unwrap();
     let c = srv.client();
     c.sign_in("paul@example.org", PASSWORD).await;
 
     // Unknown addresses get the same answer.
     let r = c
-        .post("/api/v1/accounts/password-reset", json!({"email": "ghost@example.org"}))
+        .post(
+            "/api/v1/accounts/password-reset",
+            json!({"email": "ghost@example.org"}),
+        )
         .await;
     assert_eq!(r.status, 202);
     let r = c
-        .post("/api/v1/accounts/password-reset", json!({"email": "paul@example.org"}))
+        .post(
+            "/api/v1/accounts/password-reset",
+            json!({"email": "paul@example.org"}),
+        )
         .await;
     assert_eq!(r.status, 202);
     let token = srv.last_link("paul@example.org", "/reset").unwrap();
@@ -127,16 +187,22 @@ async fn password_reset(backend: Backend) {
     // Every session ended; the old password is gone, the new one works.
     assert_eq!(c.get("/api/v1/me").await.status, 401);
     let r = c
-        .post("/api/v1/session", json!({"email": "paul@example.org", "password": PASSWORD}))
+        .post(
+            "/api/v1/session",
+            json!({"email": "paul@example.org", "password": PASSWORD}),
+        )
         .await;
     assert_eq!(r.status, 401);
-    c.sign_in("paul@example.org", "un tout nouveau secret").await;
+    c.sign_in("paul@example.org", "un tout nouveau secret")
+        .await;
     srv.stop().await;
 }
 
 async fn official_by_verified_domain(backend: Backend) {
     let srv = TestServer::start(backend).await.unwrap();
-    srv.operator_user("guru@vigie.test", "Guru", true).await.unwrap();
+    srv.operator_user("guru@vigie.test", "Guru", true)
+        .await
+        .unwrap();
     let guru = srv.client();
     guru.sign_in("guru@vigie.test", PASSWORD).await;
     let r = guru
@@ -164,18 +230,37 @@ async fn official_by_verified_domain(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, 201);
-    let token = srv.last_link("chef.travaux@ville.marseille.fr", "/verify").unwrap();
-    assert_eq!(c.post("/api/v1/accounts/verify", json!({"token": token})).await.status, 200);
+    let token = srv
+        .last_link("chef.travaux@ville.marseille.fr", "/verify")
+        .unwrap();
+    assert_eq!(
+        c.post("/api/v1/accounts/verify", json!({"token": token}))
+            .await
+            .status,
+        200
+    );
     c.sign_in("chef.travaux@ville.marseille.fr", PASSWORD).await;
     let roles = c.get("/api/v1/tenants/cem/me").await;
-    assert_eq!(roles.body["implicit"], json!(["citizen", "official"]), "{}", roles.text);
+    assert_eq!(
+        roles.body["implicit"],
+        json!(["citizen", "official"]),
+        "{}",
+        roles.text
+    );
     // Official of its own collective only.
     let roles = c.get("/api/v1/tenants/lyon/me").await;
     assert_eq!(roles.body["implicit"], json!(["citizen"]));
     // An ordinary citizen is not.
     let anon = srv.client();
-    assert_eq!(anon.get("/api/v1/tenants/cem/me").await.body["implicit"], json!(["anonymous"]));
+    assert_eq!(
+        anon.get("/api/v1/tenants/cem/me").await.body["implicit"],
+        json!(["anonymous"])
+    );
     srv.stop().await;
 }
 
-both_backends!(register_verify_sign_in, password_reset, official_by_verified_domain);
+both_backends!(
+    register_verify_sign_in,
+    password_reset,
+    official_by_verified_domain
+);

@@ -1,4 +1,5 @@
 //! The authorization matrix: every role × every operation × every kind of scope (same or other
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 //! collective, same or other type, same or other object), asserted one by one, on both backends.
 
 use vigie_authz::Authorizer;
@@ -105,7 +106,10 @@ async fn tenant(store: &Store, slug: &str, domains: &[&str]) -> Tenant {
             ObjectTypeKey::parse("schools").unwrap(),
             ObjectTypeKey::parse("libraries").unwrap(),
         ],
-        domains.iter().map(|d| EmailDomain::parse(d).unwrap()).collect(),
+        domains
+            .iter()
+            .map(|d| EmailDomain::parse(d).unwrap())
+            .collect(),
     )
     .unwrap();
     store.create_tenant(&new, false).await.unwrap()
@@ -128,7 +132,7 @@ async fn authorization_matrix(backend: Backend) {
     let store = Store::open(&db.url, 2).await.unwrap();
     let authz = Authorizer::new(store.clone()).await.unwrap();
     let alpha = tenant(&store, "alpha", &["marseille.fr"]).await;
-    let beta = tenant(&store, "beta", &["lyon.fr"]).await;
+    tenant(&store, "beta", &["lyon.fr"]).await;
     let schools = ObjectTypeKey::parse("schools").unwrap();
     let libraries = ObjectTypeKey::parse("libraries").unwrap();
 
@@ -172,7 +176,10 @@ async fn authorization_matrix(backend: Backend) {
     // Grants moved the policy revisions: read the collectives again.
     let alpha = store.tenant_by_slug("alpha").await.unwrap().unwrap();
     let beta = store.tenant_by_slug("beta").await.unwrap().unwrap();
-    assert_eq!(beta.policy_revision, 1, "a Guru grant counts in every collective");
+    assert_eq!(
+        beta.policy_revision, 1,
+        "a Guru grant counts in every collective"
+    );
 
     let place = |p: Place| -> (Option<&Tenant>, Scope) {
         let (a, b) = (alpha.slug.clone(), beta.slug.clone());
@@ -219,7 +226,12 @@ async fn authorization_matrix(backend: Backend) {
         }
     }
     assert_eq!(checked, 6 * 16 * 10);
-    assert!(wrong.is_empty(), "{} wrong answers:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} wrong answers:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 
     // Revoking takes effect at once (the cached enforcer reloads on the new revision).
     let revoke = GrantChange {
@@ -236,7 +248,12 @@ async fn authorization_matrix(backend: Backend) {
     let scope = Scope::Object(alpha.slug.clone(), schools.clone(), 1);
     assert!(
         !authz
-            .is_allowed(&certified, Some(&alpha), &scope, Operation::ModerateContribution)
+            .is_allowed(
+                &certified,
+                Some(&alpha),
+                &scope,
+                Operation::ModerateContribution
+            )
             .await
             .unwrap()
     );
@@ -253,9 +270,8 @@ async fn authorization_matrix(backend: Backend) {
         .await
         .unwrap();
     assert!(
-        !rules
-            .iter()
-            .any(|r| r.ptype == "g" && r.values.first() == Some(&user_subject(garant.user_id().unwrap())))
+        !rules.iter().any(|r| r.ptype == "g"
+            && r.values.first() == Some(&user_subject(garant.user_id().unwrap())))
     );
     store.close().await;
     db.drop_database().await;

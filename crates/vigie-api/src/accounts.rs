@@ -134,7 +134,11 @@ impl AccountsApi {
     ///
     /// Consumes the token of the e-mailed verification link. A user whose verified address is
     /// in a collective's official domains becomes an Official of that collective.
-    #[oai(path = "/accounts/verify", method = "post", operation_id = "verify_email")]
+    #[oai(
+        path = "/accounts/verify",
+        method = "post",
+        operation_id = "verify_email"
+    )]
     async fn verify(
         &self,
         state: Data<&ApiState>,
@@ -147,7 +151,11 @@ impl AccountsApi {
     /// Send the verification link again
     ///
     /// Answers the same whether or not the address has an account.
-    #[oai(path = "/accounts/verify/resend", method = "post", operation_id = "resend_verification")]
+    #[oai(
+        path = "/accounts/verify/resend",
+        method = "post",
+        operation_id = "resend_verification"
+    )]
     async fn resend(
         &self,
         state: Data<&ApiState>,
@@ -162,7 +170,11 @@ impl AccountsApi {
     /// Ask for a password reset
     ///
     /// E-mails a reset link if the address has an account; answers the same either way.
-    #[oai(path = "/accounts/password-reset", method = "post", operation_id = "request_password_reset")]
+    #[oai(
+        path = "/accounts/password-reset",
+        method = "post",
+        operation_id = "request_password_reset"
+    )]
     async fn request_reset(
         &self,
         state: Data<&ApiState>,
@@ -177,7 +189,11 @@ impl AccountsApi {
     /// Choose a new password
     ///
     /// Consumes the reset link's token, sets the password and ends every session.
-    #[oai(path = "/accounts/password-reset/confirm", method = "post", operation_id = "reset_password")]
+    #[oai(
+        path = "/accounts/password-reset/confirm",
+        method = "post",
+        operation_id = "reset_password"
+    )]
     async fn reset(
         &self,
         state: Data<&ApiState>,

@@ -68,7 +68,11 @@ pub enum ApiError {
 impl ApiError {
     /// 400 `invalid_input` about one field.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        ApiError::BadRequest(Json(ErrorEnvelope::new("invalid_input", message, Some(field))))
+        ApiError::BadRequest(Json(ErrorEnvelope::new(
+            "invalid_input",
+            message,
+            Some(field),
+        )))
     }
 
     /// 401 `unauthenticated`.
@@ -101,9 +105,11 @@ impl From<ServiceError> for ApiError {
             ServiceError::EmailNotVerified => {
                 ApiError::Forbidden(Json(ErrorEnvelope::new("email_not_verified", msg, None)))
             }
-            ServiceError::InvalidToken => {
-                ApiError::BadRequest(Json(ErrorEnvelope::new("invalid_token", msg, Some("token"))))
-            }
+            ServiceError::InvalidToken => ApiError::BadRequest(Json(ErrorEnvelope::new(
+                "invalid_token",
+                msg,
+                Some("token"),
+            ))),
             ServiceError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 ApiError::Internal(Json(ErrorEnvelope::new(
@@ -146,7 +152,11 @@ pub async fn envelope_for_poem_error(err: poem::Error) -> Response {
             Some(e.name),
         )
     } else if let Some(e) = err.downcast_ref::<ParseMultipartError>() {
-        ("invalid_body", format!("the form is not valid: {}", e.reason), None)
+        (
+            "invalid_body",
+            format!("the form is not valid: {}", e.reason),
+            None,
+        )
     } else if let Some(e) = err.downcast_ref::<ContentTypeError>() {
         (
             "unsupported_content_type",

@@ -5,11 +5,11 @@
 //! envelope (see [`error`]). The session (cookie `vigie_session`) is resolved once per request
 //! by [`session::SessionMiddleware`] and shared with the web pages.
 
-pub mod error;
-pub mod session;
 mod accounts;
+pub mod error;
 mod platform;
 mod roles;
+pub mod session;
 mod tenants;
 mod views;
 

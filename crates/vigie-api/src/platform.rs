@@ -42,14 +42,25 @@ impl PlatformApi {
     }
 
     /// Remove a Guru (Guru)
-    #[oai(path = "/platform/gurus/:user_id", method = "delete", operation_id = "revoke_guru")]
+    #[oai(
+        path = "/platform/gurus/:user_id",
+        method = "delete",
+        operation_id = "revoke_guru"
+    )]
     async fn revoke(
         &self,
         state: Data<&ApiState>,
         caller: Caller,
         user_id: Path<i64>,
     ) -> Result<Json<RoleEventView>, ApiError> {
-        let permit = permit(&state, &caller, None, Scope::Platform, Operation::RevokeGuru).await?;
+        let permit = permit(
+            &state,
+            &caller,
+            None,
+            Scope::Platform,
+            Operation::RevokeGuru,
+        )
+        .await?;
         let event = state
             .services
             .change_role(&permit, None, &RoleTarget::Id(UserId(*user_id)))

@@ -95,7 +95,10 @@ fn object_id(id: i64) -> Result<i64, ApiError> {
     if id > 0 {
         Ok(id)
     } else {
-        Err(ApiError::invalid("object_id", "object ids are positive integers"))
+        Err(ApiError::invalid(
+            "object_id",
+            "object ids are positive integers",
+        ))
     }
 }
 
@@ -107,7 +110,11 @@ impl RolesApi {
     ///
     /// Garants and Certified citizens, and every grant and revocation with who decided and
     /// when. Public.
-    #[oai(path = "/tenants/:slug/roles", method = "get", operation_id = "list_roles")]
+    #[oai(
+        path = "/tenants/:slug/roles",
+        method = "get",
+        operation_id = "list_roles"
+    )]
     async fn list(
         &self,
         state: Data<&ApiState>,
@@ -123,7 +130,11 @@ impl RolesApi {
     }
 
     /// Appoint a Garant (Guru)
-    #[oai(path = "/tenants/:slug/garants", method = "post", operation_id = "grant_garant")]
+    #[oai(
+        path = "/tenants/:slug/garants",
+        method = "post",
+        operation_id = "grant_garant"
+    )]
     async fn grant_garant(
         &self,
         state: Data<&ApiState>,
@@ -139,7 +150,14 @@ impl RolesApi {
         }
         .target()?;
         let scope = Scope::ObjectType(tenant.slug.clone(), ty);
-        let permit = permit(&state, &caller, Some(&tenant), scope, Operation::GrantGarant).await?;
+        let permit = permit(
+            &state,
+            &caller,
+            Some(&tenant),
+            scope,
+            Operation::GrantGarant,
+        )
+        .await?;
         let event = state
             .services
             .change_role(&permit, Some(&tenant), &target)
@@ -163,7 +181,14 @@ impl RolesApi {
     ) -> Result<Json<RoleEventView>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
         let scope = Scope::ObjectType(tenant.slug.clone(), type_key(&object_type)?);
-        let permit = permit(&state, &caller, Some(&tenant), scope, Operation::RevokeGarant).await?;
+        let permit = permit(
+            &state,
+            &caller,
+            Some(&tenant),
+            scope,
+            Operation::RevokeGarant,
+        )
+        .await?;
         let event = state
             .services
             .change_role(&permit, Some(&tenant), &RoleTarget::Id(UserId(*user_id)))
@@ -195,7 +220,14 @@ impl RolesApi {
             email: body.email.clone(),
         }
         .target()?;
-        let permit = permit(&state, &caller, Some(&tenant), scope, Operation::GrantCertified).await?;
+        let permit = permit(
+            &state,
+            &caller,
+            Some(&tenant),
+            scope,
+            Operation::GrantCertified,
+        )
+        .await?;
         let event = state
             .services
             .change_role(&permit, Some(&tenant), &target)
@@ -224,7 +256,14 @@ impl RolesApi {
             type_key(&object_type)?,
             self::object_id(*object_id)?,
         );
-        let permit = permit(&state, &caller, Some(&tenant), scope, Operation::RevokeCertified).await?;
+        let permit = permit(
+            &state,
+            &caller,
+            Some(&tenant),
+            scope,
+            Operation::RevokeCertified,
+        )
+        .await?;
         let event = state
             .services
             .change_role(&permit, Some(&tenant), &RoleTarget::Id(UserId(*user_id)))

@@ -34,7 +34,11 @@ impl Caller {
 
 impl<'a> FromRequest<'a> for Caller {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        Ok(req.extensions().get::<Caller>().cloned().unwrap_or_default())
+        Ok(req
+            .extensions()
+            .get::<Caller>()
+            .cloned()
+            .unwrap_or_default())
     }
 }
 
@@ -57,7 +61,9 @@ pub fn session_cookie(services: &Services, token: &str, max_age_secs: i64) -> St
     } else {
         ""
     };
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+    )
 }
 
 /// The `Set-Cookie` value that ends a session.

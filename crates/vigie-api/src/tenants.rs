@@ -65,7 +65,12 @@ impl TenantsApi {
         let permit = state
             .services
             .authz()
-            .authorize(&caller.principal(), None, Scope::Platform, Operation::CreateTenant)
+            .authorize(
+                &caller.principal(),
+                None,
+                Scope::Platform,
+                Operation::CreateTenant,
+            )
             .await
             .map_err(vigie_services::ServiceError::from)?;
         let new = parse_new_tenant(&state, body.0)?;

@@ -31,7 +31,11 @@ fn casbin_err(e: StoreError) -> casbin::Error {
 
 fn load_into(m: &mut dyn Model, rules: Vec<CasbinRule>) {
     for rule in rules {
-        let sec = if rule.ptype.starts_with('g') { "g" } else { "p" };
+        let sec = if rule.ptype.starts_with('g') {
+            "g"
+        } else {
+            "p"
+        };
         m.add_policy(sec, &rule.ptype, rule.values);
     }
 }
@@ -39,7 +43,11 @@ fn load_into(m: &mut dyn Model, rules: Vec<CasbinRule>) {
 #[async_trait]
 impl Adapter for StoreAdapter {
     async fn load_policy(&mut self, m: &mut dyn Model) -> casbin::Result<()> {
-        let rules = self.store.load_rules(self.scope).await.map_err(casbin_err)?;
+        let rules = self
+            .store
+            .load_rules(self.scope)
+            .await
+            .map_err(casbin_err)?;
         load_into(m, rules);
         Ok(())
     }
@@ -49,13 +57,20 @@ impl Adapter for StoreAdapter {
         m: &mut dyn Model,
         f: Filter<'a>,
     ) -> casbin::Result<()> {
-        let rules = self.store.load_rules(self.scope).await.map_err(casbin_err)?;
+        let rules = self
+            .store
+            .load_rules(self.scope)
+            .await
+            .map_err(casbin_err)?;
         let keep = |rule: &CasbinRule| {
-            let filter = if rule.ptype.starts_with('g') { &f.g } else { &f.p };
-            filter
-                .iter()
-                .enumerate()
-                .all(|(i, want)| want.is_empty() || rule.values.get(i).map(String::as_str) == Some(*want))
+            let filter = if rule.ptype.starts_with('g') {
+                &f.g
+            } else {
+                &f.p
+            };
+            filter.iter().enumerate().all(|(i, want)| {
+                want.is_empty() || rule.values.get(i).map(String::as_str) == Some(*want)
+            })
         };
         load_into(m, rules.into_iter().filter(keep).collect());
         Ok(())
@@ -82,12 +97,20 @@ impl Adapter for StoreAdapter {
         false
     }
 
-    async fn add_policy(&mut self, _sec: &str, ptype: &str, rule: Vec<String>) -> casbin::Result<bool> {
+    async fn add_policy(
+        &mut self,
+        _sec: &str,
+        ptype: &str,
+        rule: Vec<String>,
+    ) -> casbin::Result<bool> {
         let rule = CasbinRule {
             ptype: ptype.to_owned(),
             values: rule,
         };
-        self.store.add_rule(self.tenant(), &rule).await.map_err(casbin_err)
+        self.store
+            .add_rule(self.tenant(), &rule)
+            .await
+            .map_err(casbin_err)
     }
 
     async fn add_policies(
@@ -103,7 +126,12 @@ impl Adapter for StoreAdapter {
         Ok(all)
     }
 
-    async fn remove_policy(&mut self, _sec: &str, ptype: &str, rule: Vec<String>) -> casbin::Result<bool> {
+    async fn remove_policy(
+        &mut self,
+        _sec: &str,
+        ptype: &str,
+        rule: Vec<String>,
+    ) -> casbin::Result<bool> {
         let rule = CasbinRule {
             ptype: ptype.to_owned(),
             values: rule,

@@ -116,7 +116,9 @@ pub struct Authorizer {
 impl Authorizer {
     /// Makes the stored role permissions equal to [`PERMISSIONS`] and returns the authorizer.
     pub async fn new(store: Store) -> Result<Self, AuthzError> {
-        store.sync_platform_permissions(&default_permissions()?).await?;
+        store
+            .sync_platform_permissions(&default_permissions()?)
+            .await?;
         Ok(Self {
             store,
             tenants: RwLock::new(HashMap::new()),
@@ -132,7 +134,10 @@ impl Authorizer {
         scope: Scope,
         operation: Operation,
     ) -> Result<Permit, AuthzError> {
-        if self.is_allowed(principal, tenant, &scope, operation).await? {
+        if self
+            .is_allowed(principal, tenant, &scope, operation)
+            .await?
+        {
             Ok(Permit {
                 operation,
                 scope,

@@ -267,7 +267,7 @@ impl Settings {
 
     fn check(&self) -> Result<(), ConfigError> {
         let url = &self.database.url;
-        if !url.is_empty() && !(url.starts_with("sqlite:") || url.starts_with("postgres")) {
+        if !(url.is_empty() || url.starts_with("sqlite:") || url.starts_with("postgres")) {
             return Err(ConfigError::Invalid {
                 origin: "database.url".into(),
                 message: format!(

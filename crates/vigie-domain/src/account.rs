@@ -26,14 +26,19 @@ impl Email {
         let bad = || {
             DomainError::invalid(
                 "email",
-                format!("'{}' is not an e-mail address: expected name@domain.tld", raw.trim()),
+                format!(
+                    "'{}' is not an e-mail address: expected name@domain.tld",
+                    raw.trim()
+                ),
             )
         };
         let (local, domain) = s.split_once('@').ok_or_else(bad)?;
         if local.is_empty()
             || local.len() > 64
             || s.len() > 254
-            || local.chars().any(|c| c.is_whitespace() || c == '@' || c.is_control())
+            || local
+                .chars()
+                .any(|c| c.is_whitespace() || c == '@' || c.is_control())
         {
             return Err(bad());
         }
@@ -147,7 +152,11 @@ impl DisplayName {
             .filter(|c| !c.is_control())
             .take(60)
             .collect();
-        Self(if local.is_empty() { "user".into() } else { local })
+        Self(if local.is_empty() {
+            "user".into()
+        } else {
+            local
+        })
     }
 
     /// The name as text.
@@ -176,7 +185,11 @@ mod tests {
         assert!(Email::parse("a@marseille.fr").unwrap().belongs_to(&d));
         assert!(Email::parse("a@ville.marseille.fr").unwrap().belongs_to(&d));
         assert!(!Email::parse("a@notmarseille.fr").unwrap().belongs_to(&d));
-        assert!(!Email::parse("a@marseille.fr.evil.com").unwrap().belongs_to(&d));
+        assert!(
+            !Email::parse("a@marseille.fr.evil.com")
+                .unwrap()
+                .belongs_to(&d)
+        );
     }
 
     #[test]

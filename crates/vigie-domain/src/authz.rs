@@ -89,11 +89,9 @@ impl Scope {
         match self {
             Scope::Platform | Scope::Tenant(_) => vec!["*".into()],
             Scope::ObjectType(t, ty) => vec!["*".into(), format!("{t}/{ty}/*")],
-            Scope::Object(t, ty, id) => vec![
-                "*".into(),
-                format!("{t}/{ty}/*"),
-                format!("{t}/{ty}/{id}"),
-            ],
+            Scope::Object(t, ty, id) => {
+                vec!["*".into(), format!("{t}/{ty}/*"), format!("{t}/{ty}/{id}")]
+            }
         }
     }
 

@@ -184,7 +184,9 @@ impl MapView {
         if !(-90.0..=90.0).contains(&latitude) || latitude.is_nan() {
             return Err(DomainError::invalid(
                 "map.latitude",
-                format!("latitude {latitude} is out of range: use WGS84 degrees between -90 and 90"),
+                format!(
+                    "latitude {latitude} is out of range: use WGS84 degrees between -90 and 90"
+                ),
             ));
         }
         if !(-180.0..=180.0).contains(&longitude) || longitude.is_nan() {
@@ -312,9 +314,27 @@ mod tests {
     fn new_tenant_needs_a_type_and_a_name() {
         let slug = TenantSlug::parse("abc").unwrap();
         let schools = ObjectTypeKey::parse("schools").unwrap();
-        assert!(NewTenant::new(slug.clone(), " ", "", MapView::MARSEILLE, vec![schools.clone()], vec![]).is_err());
+        assert!(
+            NewTenant::new(
+                slug.clone(),
+                " ",
+                "",
+                MapView::MARSEILLE,
+                vec![schools.clone()],
+                vec![]
+            )
+            .is_err()
+        );
         assert!(NewTenant::new(slug.clone(), "A", "", MapView::MARSEILLE, vec![], vec![]).is_err());
-        let t = NewTenant::new(slug, "A", "", MapView::MARSEILLE, vec![schools.clone(), schools], vec![]).unwrap();
+        let t = NewTenant::new(
+            slug,
+            "A",
+            "",
+            MapView::MARSEILLE,
+            vec![schools.clone(), schools],
+            vec![],
+        )
+        .unwrap();
         assert_eq!(t.object_types.len(), 1);
     }
 }

@@ -77,7 +77,10 @@ fn encode_header(value: &str) -> String {
     if value.is_ascii() {
         value.to_owned()
     } else {
-        format!("=?UTF-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(value.as_bytes()))
+        format!(
+            "=?UTF-8?B?{}?=",
+            base64::engine::general_purpose::STANDARD.encode(value.as_bytes())
+        )
     }
 }
 
@@ -103,11 +106,7 @@ impl Mailer for OutboxMailer {
             encode_header(&message.subject),
             message.body.replace('\n', "\r\n"),
         );
-        let name = format!(
-            "{}-{:09}.eml",
-            now.unix_timestamp(),
-            now.nanosecond()
-        );
+        let name = format!("{}-{:09}.eml", now.unix_timestamp(), now.nanosecond());
         let path = self.dir.join(name);
         tokio::fs::write(&path, text).await.map_err(io)?;
         tracing::info!(outbox = %path.display(), subject = %message.subject, "e-mail written to the outbox");
@@ -130,7 +129,9 @@ mod tests {
         })
         .await
         .unwrap();
-        let files: Vec<_> = std::fs::read_dir(dir.path().join("outbox")).unwrap().collect();
+        let files: Vec<_> = std::fs::read_dir(dir.path().join("outbox"))
+            .unwrap()
+            .collect();
         assert_eq!(files.len(), 1);
         let text = std::fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
         assert!(text.contains("To: jeanne@example.org"));

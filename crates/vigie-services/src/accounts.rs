@@ -1,7 +1,7 @@
 //! Accounts: registration, e-mail verification, sessions, password reset.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
@@ -72,8 +72,7 @@ async fn verify_password(clear: &str, hash: &str) -> Result<bool, ServiceError> 
 
 /// A valid hash of nothing anyone knows, verified when an e-mail is unknown so that sign-in
 /// takes as long for unknown addresses as for known ones.
-const DECOY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9u0Yf8gMMaRCDkGnlIcHqHBbtDnOd5hGsBeFTbUdO9E";
+const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9u0Yf8gMMaRCDkGnlIcHqHBbtDnOd5hGsBeFTbUdO9E";
 
 impl Services {
     /// Registers an account and e-mails a verification link. Without a display name, the
@@ -115,10 +114,15 @@ impl Services {
 
     async fn send_verification(&self, user: &User) -> Result<(), ServiceError> {
         let token = random_token();
-        let expires =
-            OffsetDateTime::now_utc() + Duration::hours(i64::from(self.settings.verification_hours));
+        let expires = OffsetDateTime::now_utc()
+            + Duration::hours(i64::from(self.settings.verification_hours));
         self.store
-            .insert_account_token(&token_hash(&token), user.id, TokenPurpose::VerifyEmail, expires)
+            .insert_account_token(
+                &token_hash(&token),
+                user.id,
+                TokenPurpose::VerifyEmail,
+                expires,
+            )
             .await?;
         let link = format!("{}/verify?token={token}", self.settings.public_url);
         self.mailer
@@ -221,9 +225,15 @@ impl Services {
             return Ok(());
         };
         let token = random_token();
-        let expires = OffsetDateTime::now_utc() + Duration::hours(i64::from(self.settings.reset_hours));
+        let expires =
+            OffsetDateTime::now_utc() + Duration::hours(i64::from(self.settings.reset_hours));
         self.store
-            .insert_account_token(&token_hash(&token), user.id, TokenPurpose::ResetPassword, expires)
+            .insert_account_token(
+                &token_hash(&token),
+                user.id,
+                TokenPurpose::ResetPassword,
+                expires,
+            )
             .await?;
         let link = format!("{}/reset?token={token}", self.settings.public_url);
         self.mailer
@@ -245,7 +255,11 @@ impl Services {
 
     /// Sets a new password from a reset link's token and signs out every session. Following
     /// the link also proves the address, so it verifies the e-mail too.
-    pub async fn reset_password(&self, token: &str, new_password: &str) -> Result<(), ServiceError> {
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        new_password: &str,
+    ) -> Result<(), ServiceError> {
         let password = Password::new(new_password)?;
         let user_id = self
             .store

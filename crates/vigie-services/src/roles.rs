@@ -92,12 +92,18 @@ impl Services {
 
     /// The public record of grants and revocations (a collective's, or the platform's Guru
     /// appointments with `None`).
-    pub async fn role_events(&self, tenant: Option<&Tenant>) -> Result<Vec<RoleEvent>, ServiceError> {
+    pub async fn role_events(
+        &self,
+        tenant: Option<&Tenant>,
+    ) -> Result<Vec<RoleEvent>, ServiceError> {
         Ok(self.store.list_role_events(tenant.map(|t| t.id)).await?)
     }
 
     /// Roles currently held.
-    pub async fn role_holders(&self, tenant: Option<&Tenant>) -> Result<Vec<RoleHolder>, ServiceError> {
+    pub async fn role_holders(
+        &self,
+        tenant: Option<&Tenant>,
+    ) -> Result<Vec<RoleHolder>, ServiceError> {
         Ok(self.store.role_holders(tenant.map(|t| t.id)).await?)
     }
 }

@@ -1,14 +1,18 @@
 //! Collectives.
 
 use vigie_authz::Permit;
-use vigie_domain::{NewTenant, Operation, ObjectTypeKey, TenantSlug};
+use vigie_domain::{NewTenant, ObjectTypeKey, Operation, TenantSlug};
 use vigie_storage::Tenant;
 
 use crate::{ServiceError, Services};
 
 impl Services {
     /// Opens a collective (Guru only).
-    pub async fn create_tenant(&self, permit: &Permit, new: &NewTenant) -> Result<Tenant, ServiceError> {
+    pub async fn create_tenant(
+        &self,
+        permit: &Permit,
+        new: &NewTenant,
+    ) -> Result<Tenant, ServiceError> {
         permit.require(Operation::CreateTenant)?;
         let tenant = self.store.create_tenant(new, false).await?;
         tracing::info!(slug = %tenant.slug, actor = ?permit.actor(), "collective created");

@@ -222,7 +222,10 @@ impl Store {
     /// Makes the platform-wide `p` rules exactly `rules` (the role permissions shipped with the
     /// binary). Returns whether anything changed; if so, every collective's policy revision is
     /// bumped.
-    pub async fn sync_platform_permissions(&self, rules: &[CasbinRule]) -> Result<bool, StoreError> {
+    pub async fn sync_platform_permissions(
+        &self,
+        rules: &[CasbinRule],
+    ) -> Result<bool, StoreError> {
         let current: Vec<CasbinRule> = self
             .load_rules(PolicyScope::Platform)
             .await?
@@ -335,7 +338,11 @@ impl Store {
             .await
     }
 
-    async fn query_role_events(&self, filter: &str, arg: i64) -> Result<Vec<RoleEvent>, StoreError> {
+    async fn query_role_events(
+        &self,
+        filter: &str,
+        arg: i64,
+    ) -> Result<Vec<RoleEvent>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT e.id, e.action, e.role, e.user_id, u.display_name AS user_name, e.object_type, \
              e.object_id, a.display_name AS actor_name, e.at FROM role_events e \
@@ -355,7 +362,9 @@ impl Store {
                     action: match action.as_str() {
                         "grant" => RoleEventAction::Grant,
                         "revoke" => RoleEventAction::Revoke,
-                        other => return Err(StoreError::Corrupt(format!("role event action {other}"))),
+                        other => {
+                            return Err(StoreError::Corrupt(format!("role event action {other}")));
+                        }
                     },
                     role: Role::parse(&role)
                         .ok_or_else(|| StoreError::Corrupt(format!("role {role}")))?,
@@ -371,7 +380,10 @@ impl Store {
     }
 
     /// Roles currently granted in a collective (or platform-wide with `None`).
-    pub async fn role_holders(&self, tenant: Option<TenantId>) -> Result<Vec<RoleHolder>, StoreError> {
+    pub async fn role_holders(
+        &self,
+        tenant: Option<TenantId>,
+    ) -> Result<Vec<RoleHolder>, StoreError> {
         let rows = sqlx::query(
             "SELECT r.v1, r.v2, u.id, u.display_name FROM casbin_rules r \
              JOIN users u ON r.v0 = 'user:' || CAST(u.id AS TEXT) \

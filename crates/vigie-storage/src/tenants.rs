@@ -39,7 +39,11 @@ const TENANT_COLUMNS: &str = "id, slug, name, description, map_latitude, map_lon
 
 impl Store {
     /// Opens a collective. A slug already taken is a [`StoreError::Conflict`].
-    pub async fn create_tenant(&self, new: &NewTenant, is_demo: bool) -> Result<Tenant, StoreError> {
+    pub async fn create_tenant(
+        &self,
+        new: &NewTenant,
+        is_demo: bool,
+    ) -> Result<Tenant, StoreError> {
         let mut tx = self.pool.begin().await?;
         let id: i64 = sqlx::query(
             "INSERT INTO tenants (slug, name, description, map_latitude, map_longitude, map_zoom, \

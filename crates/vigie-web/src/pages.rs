@@ -136,7 +136,11 @@ fn tenant_ctx(lang: Lang, t: &Tenant) -> Value {
 
 fn type_label(lang: Lang, key: &str) -> String {
     let word = lang.t(&format!("type_{key}"));
-    if word == "??" { key.to_owned() } else { word.to_owned() }
+    if word == "??" {
+        key.to_owned()
+    } else {
+        word.to_owned()
+    }
 }
 
 fn role_label(lang: Lang, role: vigie_domain::Role) -> &'static str {
@@ -316,10 +320,10 @@ pub async fn login(
 
 #[handler]
 pub async fn logout(state: Data<&WebState>, caller: Caller) -> Response {
-    if let Some(token) = caller.token {
-        if let Err(e) = state.services.sign_out(&SessionToken(token)).await {
-            tracing::error!(error = %e, "sign-out failed");
-        }
+    if let Some(token) = caller.token
+        && let Err(e) = state.services.sign_out(&SessionToken(token)).await
+    {
+        tracing::error!(error = %e, "sign-out failed");
     }
     let mut resp = redirect("/");
     if let Ok(v) = clear_session_cookie().parse() {
@@ -385,7 +389,11 @@ pub async fn verify(
 ) -> Response {
     let page = Page::new(&state, req, caller);
     match state.services.verify_email(&q.token).await {
-        Ok(_) => page.render(StatusCode::OK, "login.html", context! { flash => page.lang.t("verified"), email => "" }),
+        Ok(_) => page.render(
+            StatusCode::OK,
+            "login.html",
+            context! { flash => page.lang.t("verified"), email => "" },
+        ),
         Err(e) => {
             let (status, text) = page.error(&e);
             page.render(status, "message.html", context! { error => text })
@@ -422,7 +430,11 @@ pub async fn reset_form(
     caller: Caller,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    Page::new(&state, req, caller).render(StatusCode::OK, "reset.html", context! { token => q.token })
+    Page::new(&state, req, caller).render(
+        StatusCode::OK,
+        "reset.html",
+        context! { token => q.token },
+    )
 }
 
 #[derive(Deserialize)]
@@ -448,11 +460,19 @@ pub async fn reset(
             Ok(()) => page.message(StatusCode::OK, "link_sent", false),
             Err(e) => {
                 let (status, text) = page.error(&e);
-                page.render(status, "reset.html", context! { error => text, token => "" })
+                page.render(
+                    status,
+                    "reset.html",
+                    context! { error => text, token => "" },
+                )
             }
         };
     }
-    match state.services.reset_password(&form.token, &form.password).await {
+    match state
+        .services
+        .reset_password(&form.token, &form.password)
+        .await
+    {
         Ok(()) => page.render(
             StatusCode::OK,
             "login.html",
@@ -460,8 +480,16 @@ pub async fn reset(
         ),
         Err(e) => {
             let (status, text) = page.error(&e);
-            let token = if matches!(e, ServiceError::InvalidToken) { String::new() } else { form.token };
-            page.render(status, "reset.html", context! { error => text, token => token })
+            let token = if matches!(e, ServiceError::InvalidToken) {
+                String::new()
+            } else {
+                form.token
+            };
+            page.render(
+                status,
+                "reset.html",
+                context! { error => text, token => token },
+            )
         }
     }
 }

@@ -93,7 +93,9 @@ impl App {
             .at("/readyz", get(readyz).data(self.store.clone()))
             .nest("/api", api)
             .nest("/", vigie_web::routes(web))
-            .with(vigie_api::session::SessionMiddleware::new(self.services.clone()))
+            .with(vigie_api::session::SessionMiddleware::new(
+                self.services.clone(),
+            ))
             .with(poem::middleware::Tracing))
     }
 }

@@ -230,7 +230,12 @@ async fn tenant(settings: &Settings, cmd: TenantCommand) -> anyhow::Result<()> {
             )?;
             let permit = Permit::operator(Operation::CreateTenant, Scope::Platform);
             let t = app.services.create_tenant(&permit, &new).await?;
-            println!("collective '{}' created: {}/t/{}", t.name, settings.public_url(), t.slug);
+            println!(
+                "collective '{}' created: {}/t/{}",
+                t.name,
+                settings.public_url(),
+                t.slug
+            );
         }
         TenantCommand::List => {
             for t in app.services.tenants().await? {
@@ -254,7 +259,11 @@ async fn user(settings: &Settings, cmd: UserCommand) -> anyhow::Result<()> {
         .services
         .create_user_as_operator(&email, &password, name.as_deref())
         .await?;
-    println!("user {} created (id {})", user.display_name.as_str(), user.id);
+    println!(
+        "user {} created (id {})",
+        user.display_name.as_str(),
+        user.id
+    );
     if guru {
         let permit = Permit::operator(Operation::GrantGuru, Scope::Platform);
         app.services
@@ -283,7 +292,9 @@ async fn role(settings: &Settings, cmd: RoleCommand) -> anyhow::Result<()> {
     };
     let ty = || -> anyhow::Result<ObjectTypeKey> {
         Ok(ObjectTypeKey::parse(
-            args.object_type.as_deref().context("--type is required for this role")?,
+            args.object_type
+                .as_deref()
+                .context("--type is required for this role")?,
         )?)
     };
     let (scope, op) = match args.role {
@@ -293,12 +304,20 @@ async fn role(settings: &Settings, cmd: RoleCommand) -> anyhow::Result<()> {
             }
             (
                 Scope::Platform,
-                if grant { Operation::GrantGuru } else { Operation::RevokeGuru },
+                if grant {
+                    Operation::GrantGuru
+                } else {
+                    Operation::RevokeGuru
+                },
             )
         }
         GrantableRole::Garant => (
             Scope::ObjectType(slug()?, ty()?),
-            if grant { Operation::GrantGarant } else { Operation::RevokeGarant },
+            if grant {
+                Operation::GrantGarant
+            } else {
+                Operation::RevokeGarant
+            },
         ),
         GrantableRole::Certified => (
             Scope::Object(
@@ -306,13 +325,21 @@ async fn role(settings: &Settings, cmd: RoleCommand) -> anyhow::Result<()> {
                 ty()?,
                 args.object.context("--object is required for Certified")?,
             ),
-            if grant { Operation::GrantCertified } else { Operation::RevokeCertified },
+            if grant {
+                Operation::GrantCertified
+            } else {
+                Operation::RevokeCertified
+            },
         ),
     };
     let permit = Permit::operator(op, scope);
     let event = app
         .services
-        .change_role(&permit, tenant.as_ref(), &RoleTarget::Email(args.user.clone()))
+        .change_role(
+            &permit,
+            tenant.as_ref(),
+            &RoleTarget::Email(args.user.clone()),
+        )
         .await?;
     println!(
         "{} {} {}",

@@ -1,0 +1,135 @@
+//! The web pages over HTTP: the account flow with forms, French first, English on demand.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
+use vigie_tests::{Backend, PASSWORD, TestServer, both_backends};
+
+async fn account_flow_through_pages(backend: Backend) {
+    let srv = TestServer::start(backend).await.unwrap();
+    srv.app.services.ensure_demo_tenant().await.unwrap();
+    let c = srv.client();
+
+    let home = c.get("/").await;
+    assert_eq!(home.status, 200);
+    assert!(home.text.contains("lang=\"fr\""));
+    assert!(home.text.contains("Écoles de Marseille (démo)"));
+    assert!(home.text.contains("href=\"/t/ecoles-marseille\""));
+    let en = c.get("/?lang=en").await;
+    assert!(en.text.contains("lang=\"en\"") && en.text.contains("Sign in"));
+    assert!(en.cookies.iter().any(|c| c.starts_with("vigie_lang=en")));
+    // The choice sticks.
+    assert!(c.get("/").await.text.contains("lang=\"en\""));
+    c.get("/?lang=fr").await;
+
+    let tenant = c.get("/t/ecoles-marseille").await;
+    assert_eq!(tenant.status, 200);
+    assert!(tenant.text.contains("@marseille.fr"));
+    assert_eq!(c.get("/t/nulle-part").await.status, 404);
+
+    // Register with a form; errors re-show the form with a message.
+    let r = c
+        .form(
+            "/register",
+            &[
+                ("email", "parent@example.org"),
+                ("password", "court"),
+                ("display_name", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.text.contains("at least 10") && r.text.contains("parent@example.org"));
+    let r = c
+        .form(
+            "/register",
+            &[
+                ("email", "parent@example.org"),
+                ("password", PASSWORD),
+                ("display_name", "Un parent"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert!(r.text.contains("lien de confirmation"));
+
+    let r = c
+        .form(
+            "/login",
+            &[("email", "parent@example.org"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert!(r.text.contains("Confirmez d"));
+
+    let token = srv.last_link("parent@example.org", "/verify").unwrap();
+    let r = c.get(&format!("/verify?token={token}")).await;
+    assert_eq!(r.status, 200);
+    assert!(r.text.contains("Adresse confirmée"));
+    assert_eq!(c.get("/verify?token=abc").await.status, 400);
+
+    let r = c
+        .form(
+            "/login",
+            &[
+                ("email", "parent@example.org"),
+                ("password", "mauvais mot de passe"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    let r = c
+        .form(
+            "/login",
+            &[("email", "parent@example.org"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert!(
+        r.cookies
+            .iter()
+            .any(|c| c.starts_with("vigie_session=") && c.contains("HttpOnly"))
+    );
+
+    let account = c.get("/account").await;
+    assert!(account.text.contains("parent@example.org") && account.text.contains("Un parent"));
+    let r = c
+        .form("/account", &[("display_name", "Parent d'élève")])
+        .await;
+    assert!(r.text.contains("Enregistré"));
+    // The page session is the API session.
+    assert_eq!(
+        c.get("/api/v1/me").await.body["display_name"],
+        "Parent d'élève"
+    );
+
+    // Official status shows on the collective's page for a verified official address.
+    let r = c.form("/logout", &[]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(c.get("/account").await.status, 303);
+
+    // Password reset through the pages.
+    let r = c.form("/reset", &[("email", "parent@example.org")]).await;
+    assert_eq!(r.status, 200);
+    let token = srv.last_link("parent@example.org", "/reset").unwrap();
+    let form = c.get(&format!("/reset?token={token}")).await;
+    assert!(form.text.contains(&token));
+    let r = c
+        .form(
+            "/reset",
+            &[("token", &token), ("password", "encore un autre secret")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = c
+        .form(
+            "/login",
+            &[
+                ("email", "parent@example.org"),
+                ("password", "encore un autre secret"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    srv.stop().await;
+}
+
+both_backends!(account_flow_through_pages);
