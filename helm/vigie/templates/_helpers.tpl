@@ -1,0 +1,286 @@
+{{/*
+Chart name, truncated to the 63 characters of a DNS label.
+*/}}
+{{- define "vigie.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Full name of the release's resources: RELEASE-vigie, or RELEASE alone when it already contains
+the chart name.
+*/}}
+{{- define "vigie.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Chart name and version, for the helm.sh/chart label.
+*/}}
+{{- define "vigie.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Standard labels of every resource.
+*/}}
+{{- define "vigie.labels" -}}
+helm.sh/chart: {{ include "vigie.chart" . }}
+{{ include "vigie.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: vigie
+{{- end }}
+
+{{/*
+Selector labels: stable across upgrades (a Deployment's selector is immutable).
+*/}}
+{{- define "vigie.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "vigie.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: server
+{{- end }}
+
+{{/*
+Name of the ServiceAccount the pods run as.
+*/}}
+{{- define "vigie.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "vigie.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+The image reference: repository@digest, or repository:tag (tag defaults to appVersion).
+*/}}
+{{- define "vigie.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion | toString) }}
+{{- end }}
+{{- end }}
+
+{{/*
+"true" when Vigie uses its embedded SQLite database (no PostgreSQL URL configured), "" otherwise.
+*/}}
+{{- define "vigie.sqlite" -}}
+{{- if not (or .Values.database.url .Values.database.existingSecret) }}true{{ end }}
+{{- end }}
+
+{{/*
+Secret and key holding the database URL (PostgreSQL only).
+*/}}
+{{- define "vigie.databaseSecretName" -}}
+{{- if .Values.database.existingSecret }}
+{{- .Values.database.existingSecret }}
+{{- else }}
+{{- printf "%s-database" (include "vigie.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{- define "vigie.databaseSecretKey" -}}
+{{- if .Values.database.existingSecret }}
+{{- required "database.existingSecretKey must name the key of the database URL in database.existingSecret" .Values.database.existingSecretKey }}
+{{- else -}}
+database-url
+{{- end }}
+{{- end }}
+
+{{/*
+The public URL: publicUrl, else derived from the first ingress host, else empty (Vigie's default).
+*/}}
+{{- define "vigie.publicUrl" -}}
+{{- if .Values.publicUrl }}
+{{- .Values.publicUrl | trimSuffix "/" }}
+{{- else if and .Values.ingress.enabled .Values.ingress.hosts }}
+{{- $host := (first .Values.ingress.hosts).host }}
+{{- if $host }}
+{{- $scheme := "http" }}
+{{- range .Values.ingress.tls }}
+{{- if has $host (.hosts | default list) }}
+{{- $scheme = "https" }}
+{{- end }}
+{{- end }}
+{{- printf "%s://%s" $scheme $host }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Name of the PVC holding the data folder.
+*/}}
+{{- define "vigie.claimName" -}}
+{{- .Values.persistence.existingClaim | default (printf "%s-data" (include "vigie.fullname" .) | trunc 63 | trimSuffix "-") }}
+{{- end }}
+
+{{/*
+Deployment strategy: .Values.strategy, else Recreate when the data folder is a ReadWriteOnce
+volume or the database is SQLite, else RollingUpdate.
+*/}}
+{{- define "vigie.strategy" -}}
+{{- if .Values.strategy }}
+{{- toYaml .Values.strategy }}
+{{- else }}
+{{- $rwo := false }}
+{{- if and .Values.persistence.enabled (not .Values.persistence.existingClaim) }}
+{{- range .Values.persistence.accessModes }}
+{{- if hasPrefix "ReadWriteOnce" . }}{{ $rwo = true }}{{ end }}
+{{- end }}
+{{- end }}
+{{- if and .Values.persistence.enabled .Values.persistence.existingClaim }}
+{{- /* The claim's access modes are unknown: assume the safe case. */}}
+{{- $rwo = true }}
+{{- end }}
+{{- if or $rwo (include "vigie.sqlite" .) }}
+type: Recreate
+{{- else }}
+type: RollingUpdate
+rollingUpdate:
+  maxSurge: 25%
+  maxUnavailable: 0
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Checks the values; fails rendering with a message saying what to change.
+*/}}
+{{- define "vigie.validate" -}}
+{{- $replicas := int64 .Values.replicaCount }}
+{{- if lt $replicas 0 }}
+{{- fail (printf "replicaCount must be 0 or more, not %v" .Values.replicaCount) }}
+{{- end }}
+{{- if and (include "vigie.sqlite" .) (gt $replicas 1) }}
+{{- fail (printf "replicaCount is %d but Vigie uses its embedded SQLite database (neither database.url nor database.existingSecret is set): SQLite allows a single pod, so set replicaCount to 1, or use PostgreSQL (database.url or database.existingSecret) to run more than one" $replicas) }}
+{{- end }}
+{{- if and .Values.database.url .Values.database.existingSecret }}
+{{- fail "set either database.url or database.existingSecret, not both" }}
+{{- end }}
+{{- with .Values.database.url }}
+{{- if not (or (hasPrefix "postgres://" .) (hasPrefix "postgresql://" .)) }}
+{{- fail "database.url must be a PostgreSQL URL (postgres://USER:PASSWORD@HOST:5432/DB); leave it empty for the embedded SQLite database" }}
+{{- end }}
+{{- end }}
+{{- $config := .Values.config | default dict }}
+{{- if not (kindIs "map" $config) }}
+{{- fail "config must be a map of TOML sections, e.g. config: {mail: {from: \"Vigie <no-reply@example.org>\"}}" }}
+{{- end }}
+{{- $owned := dict "server" (list "bind" "public_url") "storage" (list "data_dir") "database" (list "url") }}
+{{- $hint := dict "bind" "the chart binds 0.0.0.0:8080" "public_url" "set publicUrl instead" "data_dir" "set persistence.mountPath instead" "url" "a database URL is a secret and must not go into a ConfigMap: set database.url (stored in a Secret) or database.existingSecret instead" }}
+{{- range $section, $keys := $owned }}
+{{- $table := get $config $section }}
+{{- if kindIs "map" $table }}
+{{- range $keys }}
+{{- if hasKey $table . }}
+{{- fail (printf "config.%s.%s is set by the chart: %s" $section . (get $hint .)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if and (has "ReadWriteOncePod" .Values.persistence.accessModes) (gt $replicas 1) .Values.persistence.enabled (not .Values.persistence.existingClaim) }}
+{{- fail "persistence.accessModes has ReadWriteOncePod, which one pod only can mount: set replicaCount to 1 or use ReadWriteMany" }}
+{{- end }}
+{{- end }}
+
+{{/*
+One TOML value: string, boolean, integer (Helm reads YAML numbers as floats: whole ones are
+written as integers), float, or array of those.
+*/}}
+{{- define "vigie.tomlValue" -}}
+{{- $v := .value }}
+{{- if kindIs "string" $v }}
+{{- toRawJson $v }}
+{{- else if kindIs "bool" $v }}
+{{- $v }}
+{{- else if or (kindIs "float64" $v) (kindIs "float32" $v) }}
+{{- if eq (float64 (int64 $v)) (float64 $v) }}{{ int64 $v }}{{ else }}{{ $v }}{{ end }}
+{{- else if or (kindIs "int" $v) (kindIs "int64" $v) (kindIs "int32" $v) (kindIs "uint64" $v) }}
+{{- $v }}
+{{- else if kindIs "slice" $v }}
+{{- $path := .path }}
+{{- $items := list }}
+{{- range $v }}
+{{- $items = append $items (include "vigie.tomlValue" (dict "value" . "path" $path)) }}
+{{- end }}
+{{- printf "[%s]" (join ", " $items) }}
+{{- else }}
+{{- fail (printf "config.%s: %s is not a TOML value this chart can write (string, number, boolean or list)" .path (kindOf $v)) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The config file: the chart-owned settings, then every section of .Values.config.
+*/}}
+{{- define "vigie.configToml" -}}
+{{- $config := deepCopy (.Values.config | default dict) }}
+{{- $server := get $config "server" | default dict }}
+{{- $_ := set $server "bind" "0.0.0.0:8080" }}
+{{- with include "vigie.publicUrl" . }}
+{{- $_ := set $server "public_url" . }}
+{{- end }}
+{{- $_ := set $config "server" $server }}
+{{- $storage := get $config "storage" | default dict }}
+{{- $_ := set $storage "data_dir" .Values.persistence.mountPath }}
+{{- $_ := set $config "storage" $storage }}
+# Vigie settings rendered by the Helm chart {{ include "vigie.chart" . }}. Every key is
+# documented in vigie.sample.toml. The database URL is not here: it comes from a Secret as
+# VIGIE_DATABASE_URL (PostgreSQL), or defaults to the SQLite file vigie.db in storage.data_dir.
+{{- range $section, $table := $config }}
+{{- if not (kindIs "map" $table) }}
+{{- fail (printf "config.%s must be a map of settings (a TOML section), not %s" $section (kindOf $table)) }}
+{{- end }}
+{{- if not (regexMatch "^[A-Za-z0-9_-]+$" $section) }}
+{{- fail (printf "config.%s: section names are letters, digits, _ and -" $section) }}
+{{- end }}
+{{- if $table }}
+
+[{{ $section }}]
+{{- range $key, $value := $table }}
+{{- if not (regexMatch "^[A-Za-z0-9_-]+$" $key) }}
+{{- fail (printf "config.%s.%s: setting names are letters, digits, _ and -" $section $key) }}
+{{- end }}
+{{ $key }} = {{ include "vigie.tomlValue" (dict "value" $value "path" (printf "%s.%s" $section $key)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{ end }}
+
+{{/*
+Environment of the server and migration containers. VIGIE_CONFIG also serves
+`kubectl exec … -- vigie …` administration commands.
+*/}}
+{{- define "vigie.env" -}}
+- name: VIGIE_CONFIG
+  value: /etc/vigie/vigie.toml
+{{- if not (include "vigie.sqlite" .) }}
+- name: VIGIE_DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "vigie.databaseSecretName" . }}
+      key: {{ include "vigie.databaseSecretKey" . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Volume mounts of the server and migration containers.
+*/}}
+{{- define "vigie.volumeMounts" -}}
+- name: config
+  mountPath: /etc/vigie
+  readOnly: true
+- name: data
+  mountPath: {{ .Values.persistence.mountPath }}
+- name: tmp
+  mountPath: /tmp
+{{- end }}
