@@ -48,6 +48,8 @@ pub struct Settings {
     pub mail: MailSettings,
     /// Accounts and sessions.
     pub accounts: AccountSettings,
+    /// Object-type plugins.
+    pub plugins: PluginSettings,
     /// Demo data.
     pub demo: DemoSettings,
 }
@@ -187,6 +189,34 @@ impl Default for AccountSettings {
     }
 }
 
+/// `[plugins]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PluginSettings {
+    /// Folder of extra plugins. Default empty: bundled plugins only.
+    pub dir: String,
+    /// Fuel per call. Default 50 000 000.
+    pub fuel: u64,
+    /// Memory cap per instance, MiB. Default 32.
+    pub memory_mib: u32,
+    /// Compiled-code cache. Default empty: `{data_dir}/cache/wasmtime`.
+    pub cache_dir: String,
+    /// File name → SHA-256 (hex) of every extra plugin. Default empty.
+    pub pinned: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for PluginSettings {
+    fn default() -> Self {
+        Self {
+            dir: String::new(),
+            fuel: 50_000_000,
+            memory_mib: 32,
+            cache_dir: String::new(),
+            pinned: Default::default(),
+        }
+    }
+}
+
 /// `[demo]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -285,6 +315,20 @@ impl Settings {
                 ),
             });
         }
+        if self.plugins.fuel < 1_000_000 || !(4..=4096).contains(&self.plugins.memory_mib) {
+            return Err(ConfigError::Invalid {
+                origin: "plugins".into(),
+                message: "use fuel of at least 1000000 and memory_mib between 4 and 4096".into(),
+            });
+        }
+        for (file, hash) in &self.plugins.pinned {
+            if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(ConfigError::Invalid {
+                    origin: format!("plugins.pinned.\"{file}\""),
+                    message: "a pin is the file's SHA-256 in hexadecimal (64 characters)".into(),
+                });
+            }
+        }
         if self.database.max_connections == 0 {
             return Err(ConfigError::Invalid {
                 origin: "database.max_connections".into(),
@@ -312,6 +356,15 @@ impl Settings {
             format!("http://{}", self.server.bind)
         } else {
             self.server.public_url.trim_end_matches('/').to_owned()
+        }
+    }
+
+    /// Where compiled plugins are cached.
+    pub fn plugin_cache_dir(&self) -> PathBuf {
+        if self.plugins.cache_dir.is_empty() {
+            self.storage.data_dir.join("cache").join("wasmtime")
+        } else {
+            PathBuf::from(&self.plugins.cache_dir)
         }
     }
 

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use vigie_authz::Authorizer;
 use vigie_domain::ObjectTypeKey;
 use vigie_mail::Mailer;
+use vigie_plugins::PluginHost;
 use vigie_storage::Store;
 
 pub use accounts::{SessionToken, SignedIn};
@@ -40,6 +41,7 @@ pub struct Services {
     authz: Arc<Authorizer>,
     mailer: Arc<dyn Mailer>,
     settings: ServiceSettings,
+    plugins: Arc<PluginHost>,
     known_types: Arc<Vec<ObjectTypeKey>>,
 }
 
@@ -50,18 +52,31 @@ impl Services {
         authz: Arc<Authorizer>,
         mailer: Arc<dyn Mailer>,
         settings: ServiceSettings,
-        known_types: Vec<ObjectTypeKey>,
+        plugins: Arc<PluginHost>,
     ) -> Self {
+        // A plugin's key was checked when it loaded; one that is not a valid type key would
+        // not have loaded.
+        let known_types = plugins
+            .keys()
+            .iter()
+            .filter_map(|k| ObjectTypeKey::parse(k).ok())
+            .collect();
         Self {
             store,
             authz,
             mailer,
             settings,
+            plugins,
             known_types: Arc::new(known_types),
         }
     }
 
-    /// The object types this server can host (those of its loaded plugins).
+    /// The object-type plugins.
+    pub fn plugins(&self) -> &PluginHost {
+        &self.plugins
+    }
+
+    /// The object types this server can host: the keys of its loaded plugins.
     pub fn known_types(&self) -> &[ObjectTypeKey] {
         &self.known_types
     }

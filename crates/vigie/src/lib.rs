@@ -13,13 +13,10 @@ use poem::web::Json;
 use poem::{Endpoint, EndpointExt, IntoResponse, Route, get, handler};
 use vigie_authz::Authorizer;
 use vigie_config::Settings;
-use vigie_domain::ObjectTypeKey;
 use vigie_mail::OutboxMailer;
+use vigie_plugins::{HostLimits, PluginHost};
 use vigie_services::{ServiceSettings, Services};
 use vigie_storage::Store;
-
-/// The object types bundled with the server.
-pub const BUNDLED_TYPES: [&str; 3] = ["schools", "libraries", "parks"];
 
 /// Everything the server is made of.
 #[derive(Clone)]
@@ -52,10 +49,7 @@ impl App {
             .await
             .context("cannot load the authorization rules")?;
         let mailer = OutboxMailer::new(settings.outbox_dir(), settings.mail.from.clone());
-        let known_types = BUNDLED_TYPES
-            .iter()
-            .map(|t| ObjectTypeKey::parse(t))
-            .collect::<Result<Vec<_>, _>>()?;
+        let plugins = load_plugins(settings)?;
         let services = Services::new(
             store.clone(),
             Arc::new(authz),
@@ -66,7 +60,7 @@ impl App {
                 verification_hours: settings.accounts.verification_hours,
                 reset_hours: settings.accounts.reset_hours,
             },
-            known_types,
+            Arc::new(plugins),
         );
         Ok(Self { services, store })
     }
@@ -97,6 +91,42 @@ impl App {
                 self.services.clone(),
             ))
             .with(poem::middleware::Tracing))
+    }
+}
+
+/// The plugin host with the bundled plugins and the pinned plugins of `plugins.dir`. A plugin
+/// of the folder that fails to load is logged and left out; the others carry on
+/// (`vigie plugin verify` fails on it).
+pub fn load_plugins(settings: &Settings) -> anyhow::Result<PluginHost> {
+    let cache = settings.plugin_cache_dir();
+    // wasmtime wants an absolute cache folder.
+    let cache = match std::fs::create_dir_all(&cache).and_then(|()| cache.canonicalize()) {
+        Ok(dir) => Some(dir),
+        Err(e) => {
+            tracing::warn!(dir = %cache.display(), error = %e, "no plugin cache: compiling at every start");
+            None
+        }
+    };
+    let mut host = PluginHost::new(plugin_limits(settings), cache.as_deref())?;
+    host.load_bundled()?;
+    if !settings.plugins.dir.is_empty() {
+        let dir = std::path::Path::new(&settings.plugins.dir);
+        for result in host.load_dir(dir, &settings.plugins.pinned) {
+            match result {
+                Ok(p) => tracing::info!(key = p.key(), source = %p.source(), "plugin loaded"),
+                Err(e) => tracing::error!(error = %e, "plugin left out"),
+            }
+        }
+    }
+    Ok(host)
+}
+
+/// The per-call bounds of the configuration.
+pub fn plugin_limits(settings: &Settings) -> HostLimits {
+    HostLimits {
+        fuel: settings.plugins.fuel,
+        memory_bytes: (settings.plugins.memory_mib as usize) << 20,
+        ..HostLimits::default()
     }
 }
 

@@ -48,6 +48,27 @@ enum Command {
     /// Role grants (recorded publicly, as done by the platform operator).
     #[command(subcommand)]
     Role(RoleCommand),
+    /// Object-type plugins (WebAssembly components).
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// List the loaded plugins: type, version, interface, source, SHA-256.
+    List,
+    /// Print a plugin's manifest: fields, indicators, request kinds, layers, importers.
+    Inspect {
+        /// Object type key, e.g. schools.
+        #[arg(value_name = "TYPE")]
+        key: String,
+        /// Print the manifest as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Load every plugin (bundled and plugins.dir), check hashes, interface version and
+    /// manifest, try each one's examples; exit non-zero on any problem.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -144,6 +165,8 @@ enum RoleCommand {
     Revoke(RoleArgs),
 }
 
+mod plugin;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -194,6 +217,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tenant(cmd) => tenant(&settings, cmd).await,
         Command::User(cmd) => user(&settings, cmd).await,
         Command::Role(cmd) => role(&settings, cmd).await,
+        Command::Plugin(cmd) => plugin::run(&settings, cmd),
     }
 }
 

@@ -1,0 +1,771 @@
+//! The wasmtime host.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+
+use crate::bindings::v0_1_0::{ObjectType, ObjectTypePre};
+use crate::check;
+use crate::wit;
+
+/// The plugins shipped inside the binary.
+pub const BUNDLED: [(&str, &[u8]); 3] = [
+    (
+        "schools",
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../plugins/dist/schools.wasm"
+        )),
+    ),
+    (
+        "libraries",
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../plugins/dist/libraries.wasm"
+        )),
+    ),
+    (
+        "parks",
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../plugins/dist/parks.wasm"
+        )),
+    ),
+];
+
+/// Bounds on every plugin call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostLimits {
+    /// Fuel per call (≈ WebAssembly instructions). An endless loop stops when it runs out.
+    pub fuel: u64,
+    /// Largest linear memory of an instance, bytes.
+    pub memory_bytes: usize,
+    /// Largest table of an instance, elements.
+    pub table_elements: usize,
+    /// Idle instances kept per plugin for reuse.
+    pub idle_instances: usize,
+}
+
+impl Default for HostLimits {
+    fn default() -> Self {
+        Self {
+            fuel: 50_000_000,
+            memory_bytes: 32 << 20,
+            table_elements: 20_000,
+            idle_instances: 8,
+        }
+    }
+}
+
+/// A SHA-256 digest in lowercase hexadecimal.
+pub type Sha256Hex = String;
+
+/// Where a plugin came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PluginSource {
+    /// Built into the binary.
+    Bundled,
+    /// A file of the plugins folder.
+    File(PathBuf),
+}
+
+impl std::fmt::Display for PluginSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PluginSource::Bundled => f.write_str("bundled"),
+            PluginSource::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// Why a plugin could not be loaded or a call failed. Each names the plugin.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    /// A plugin file could not be read.
+    #[error("cannot read plugin {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A plugin file in the folder has no pin in the configuration.
+    #[error(
+        "plugin file {file} is not pinned: add `\"{file}\" = \"{actual}\"` under [plugins.pinned] \
+         once you trust it"
+    )]
+    NotPinned {
+        /// File name.
+        file: String,
+        /// Its SHA-256.
+        actual: Sha256Hex,
+    },
+    /// A plugin file does not have the pinned hash.
+    #[error("plugin file {file} has SHA-256 {actual}, but the configuration pins {expected}")]
+    HashMismatch {
+        /// File name.
+        file: String,
+        /// Pinned.
+        expected: Sha256Hex,
+        /// Found.
+        actual: Sha256Hex,
+    },
+    /// A pinned plugin file is missing.
+    #[error("pinned plugin file {file} is missing from {dir}")]
+    PinnedMissing {
+        /// File name.
+        file: String,
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// Not a WebAssembly component wasmtime can compile.
+    #[error("plugin {plugin} is not a valid WebAssembly component: {message}")]
+    Compile {
+        /// Plugin name.
+        plugin: String,
+        /// Why.
+        message: String,
+    },
+    /// The component does not implement a supported interface version.
+    #[error(
+        "plugin {plugin} does not implement vigie:object-type@{supported} (the versions this \
+         server supports): {message}"
+    )]
+    Interface {
+        /// Plugin name.
+        plugin: String,
+        /// Supported versions.
+        supported: String,
+        /// Why.
+        message: String,
+    },
+    /// The manifest breaks the rules of the interface.
+    #[error("plugin {plugin} declares an invalid manifest:\n  - {}", problems.join("\n  - "))]
+    Manifest {
+        /// Plugin name.
+        plugin: String,
+        /// Every problem found.
+        problems: Vec<String>,
+    },
+    /// Two plugins declare the same object type.
+    #[error("object type '{key}' is declared by two plugins ({first} and {second})")]
+    Duplicate {
+        /// Type key.
+        key: String,
+        /// First source.
+        first: String,
+        /// Second source.
+        second: String,
+    },
+    /// A call ran out of fuel: it looped or worked far too long.
+    #[error("plugin {plugin} took too long in {call} and was stopped (fuel exhausted)")]
+    OutOfFuel {
+        /// Type key.
+        plugin: String,
+        /// The function.
+        call: &'static str,
+    },
+    /// A call tried to use more memory than allowed.
+    #[error(
+        "plugin {plugin} tried to use more than {limit_mib} MiB of memory in {call} and was stopped"
+    )]
+    MemoryLimit {
+        /// Type key.
+        plugin: String,
+        /// The function.
+        call: &'static str,
+        /// The cap.
+        limit_mib: usize,
+    },
+    /// A call trapped (panic, unreachable, out-of-bounds access…).
+    #[error("plugin {plugin} failed in {call}: {message}")]
+    Trap {
+        /// Type key.
+        plugin: String,
+        /// The function.
+        call: &'static str,
+        /// wasmtime's description.
+        message: String,
+    },
+    /// A call returned something the interface forbids.
+    #[error("plugin {plugin} returned an invalid answer from {call}: {message}")]
+    Garbage {
+        /// Type key.
+        plugin: String,
+        /// The function.
+        call: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// The engine could not be set up.
+    #[error("plugin engine: {0}")]
+    Engine(String),
+}
+
+/// Per-store state: the resource limiter.
+pub(crate) struct HostState {
+    limits: StoreLimits,
+}
+
+/// A loaded object-type plugin: its checked manifest and a pre-instantiated component.
+pub struct LoadedPlugin {
+    key: String,
+    manifest: wit::PluginManifest,
+    sha256: Sha256Hex,
+    source: PluginSource,
+    size: usize,
+    engine: Engine,
+    pre: ObjectTypePre<HostState>,
+    limits: HostLimits,
+    idle: Mutex<Vec<(Store<HostState>, ObjectType)>>,
+}
+
+impl std::fmt::Debug for LoadedPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedPlugin")
+            .field("key", &self.key)
+            .field("source", &self.source)
+            .field("sha256", &self.sha256)
+            .finish()
+    }
+}
+
+impl LoadedPlugin {
+    /// The object type key, e.g. `schools`.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The checked manifest.
+    pub fn manifest(&self) -> &wit::PluginManifest {
+        &self.manifest
+    }
+
+    /// SHA-256 of the component file.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// Where it came from.
+    pub fn source(&self) -> &PluginSource {
+        &self.source
+    }
+
+    /// Size of the component, bytes.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The interface version it implements.
+    pub fn interface_version(&self) -> &'static str {
+        crate::INTERFACE_VERSIONS[0]
+    }
+
+    fn new_store(&self) -> Store<HostState> {
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(self.limits.memory_bytes)
+            .table_elements(self.limits.table_elements)
+            .instances(4)
+            .tables(8)
+            .memories(4)
+            .trap_on_grow_failure(true)
+            .build();
+        let mut store = Store::new(&self.engine, HostState { limits });
+        store.limiter(|s| &mut s.limits);
+        store
+    }
+
+    fn fresh_instance(
+        &self,
+        call: &'static str,
+    ) -> Result<(Store<HostState>, ObjectType), PluginError> {
+        let mut store = self.new_store();
+        // Instantiation runs no guest code of ours, but give it fuel all the same.
+        store
+            .set_fuel(self.limits.fuel)
+            .map_err(|e| PluginError::Engine(e.to_string()))?;
+        let instance = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| self.classify(call, e))?;
+        Ok((store, instance))
+    }
+
+    /// Runs one call on an idle instance (or a fresh one), with full fuel. A failed call's
+    /// instance is dropped, never reused.
+    fn call<R>(
+        &self,
+        call: &'static str,
+        f: impl FnOnce(&ObjectType, &mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> Result<R, PluginError> {
+        let reused = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let (mut store, instance) = match reused {
+            Some(pair) => pair,
+            None => self.fresh_instance(call)?,
+        };
+        store
+            .set_fuel(self.limits.fuel)
+            .map_err(|e| PluginError::Engine(e.to_string()))?;
+        let out = f(&instance, &mut store).map_err(|e| self.classify(call, e))?;
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < self.limits.idle_instances
+        {
+            idle.push((store, instance));
+        }
+        Ok(out)
+    }
+
+    /// Runs one call on a brand-new instance (for benchmarks and tests of isolation).
+    pub fn call_fresh_normalize_identifier(
+        &self,
+        raw: &str,
+    ) -> Result<Result<String, wit::Diagnostic>, PluginError> {
+        let (mut store, instance) = self.fresh_instance("normalize-identifier")?;
+        let out = instance
+            .vigie_object_type_plugin()
+            .call_normalize_identifier(&mut store, raw)
+            .map_err(|e| self.classify("normalize-identifier", e))?;
+        self.check_normalized("normalize-identifier", out)
+    }
+
+    fn classify(&self, call: &'static str, e: wasmtime::Error) -> PluginError {
+        if let Some(trap) = e.downcast_ref::<wasmtime::Trap>()
+            && *trap == wasmtime::Trap::OutOfFuel
+        {
+            return PluginError::OutOfFuel {
+                plugin: self.key.clone(),
+                call,
+            };
+        }
+        let text = format!("{e:#}");
+        if text.contains("forcing trap when growing memory")
+            || text.contains("memory minimum size")
+            || text.contains("exceeds memory limits")
+        {
+            return PluginError::MemoryLimit {
+                plugin: self.key.clone(),
+                call,
+                limit_mib: self.limits.memory_bytes >> 20,
+            };
+        }
+        PluginError::Trap {
+            plugin: self.key.clone(),
+            call,
+            message: text.lines().next().unwrap_or_default().to_owned(),
+        }
+    }
+
+    fn garbage(&self, call: &'static str, message: impl Into<String>) -> PluginError {
+        PluginError::Garbage {
+            plugin: self.key.clone(),
+            call,
+            message: message.into(),
+        }
+    }
+
+    fn check_diagnostics(
+        &self,
+        call: &'static str,
+        diags: Vec<wit::Diagnostic>,
+    ) -> Result<Vec<wit::Diagnostic>, PluginError> {
+        for d in &diags {
+            check::diagnostic(d).map_err(|m| self.garbage(call, m))?;
+        }
+        Ok(diags)
+    }
+
+    fn check_normalized(
+        &self,
+        call: &'static str,
+        out: Result<String, wit::Diagnostic>,
+    ) -> Result<Result<String, wit::Diagnostic>, PluginError> {
+        match &out {
+            Ok(s) if s.trim().is_empty() || s.len() > 200 || s.chars().any(char::is_control) => {
+                Err(self.garbage(
+                    call,
+                    format!("normalised value {s:?} is empty, too long or not printable"),
+                ))
+            }
+            Err(d) => {
+                check::diagnostic(d).map_err(|m| self.garbage(call, m))?;
+                Ok(out)
+            }
+            Ok(_) => Ok(out),
+        }
+    }
+
+    /// Checks and normalises an official identifier.
+    pub fn normalize_identifier(
+        &self,
+        raw: &str,
+    ) -> Result<Result<String, wit::Diagnostic>, PluginError> {
+        let out = self.call("normalize-identifier", |i, s| {
+            i.vigie_object_type_plugin()
+                .call_normalize_identifier(s, raw)
+        })?;
+        self.check_normalized("normalize-identifier", out)
+    }
+
+    /// Checks and normalises a vintage.
+    pub fn normalize_vintage(
+        &self,
+        raw: &str,
+    ) -> Result<Result<String, wit::Diagnostic>, PluginError> {
+        let out = self.call("normalize-vintage", |i, s| {
+            i.vigie_object_type_plugin().call_normalize_vintage(s, raw)
+        })?;
+        self.check_normalized("normalize-vintage", out)
+    }
+
+    /// Checks one value of one field.
+    pub fn validate_field(
+        &self,
+        key: &str,
+        value: &wit::Value,
+    ) -> Result<Vec<wit::Diagnostic>, PluginError> {
+        let out = self.call("validate-field", |i, s| {
+            i.vigie_object_type_plugin()
+                .call_validate_field(s, key, value)
+        })?;
+        self.check_diagnostics("validate-field", out)
+    }
+
+    /// Checks a whole record of one vintage.
+    pub fn validate_record(
+        &self,
+        vintage: &str,
+        record: &[wit::FieldValue],
+    ) -> Result<Vec<wit::Diagnostic>, PluginError> {
+        let out = self.call("validate-record", |i, s| {
+            i.vigie_object_type_plugin()
+                .call_validate_record(s, vintage, record)
+        })?;
+        self.check_diagnostics("validate-record", out)
+    }
+
+    /// Computes the derived indicators of one vintage.
+    pub fn compute_indicators(
+        &self,
+        vintage: &str,
+        record: &[wit::FieldValue],
+    ) -> Result<Vec<wit::IndicatorValue>, PluginError> {
+        let out = self.call("compute-indicators", |i, s| {
+            i.vigie_object_type_plugin()
+                .call_compute_indicators(s, vintage, record)
+        })?;
+        for v in &out {
+            if !self.manifest.indicators.iter().any(|d| d.key == v.key) {
+                return Err(self.garbage(
+                    "compute-indicators",
+                    format!("unknown indicator '{}'", v.key),
+                ));
+            }
+            if !v.value.is_finite() {
+                return Err(self.garbage(
+                    "compute-indicators",
+                    format!("indicator '{}' is not a finite number", v.key),
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Checks the extra fields of a request.
+    pub fn validate_request(
+        &self,
+        kind: &str,
+        fields: &[wit::FieldValue],
+    ) -> Result<Vec<wit::Diagnostic>, PluginError> {
+        let out = self.call("validate-request", |i, s| {
+            i.vigie_object_type_plugin()
+                .call_validate_request(s, kind, fields)
+        })?;
+        self.check_diagnostics("validate-request", out)
+    }
+
+    /// Turns one row of a dataset into an object with its official facts.
+    pub fn import_row(
+        &self,
+        importer: &str,
+        row: &[wit::Cell],
+    ) -> Result<Result<wit::ImportedObject, wit::Diagnostic>, PluginError> {
+        let out = self.call("import-row", |i, s| {
+            i.vigie_object_type_plugin()
+                .call_import_row(s, importer, row)
+        })?;
+        match &out {
+            Ok(obj) => {
+                check::imported(&self.manifest, obj).map_err(|m| self.garbage("import-row", m))?
+            }
+            Err(d) => check::diagnostic(d).map_err(|m| self.garbage("import-row", m))?,
+        }
+        Ok(out)
+    }
+}
+
+/// Compiles, checks and keeps the object-type plugins.
+pub struct PluginHost {
+    engine: Engine,
+    linker: Linker<HostState>,
+    limits: HostLimits,
+    plugins: BTreeMap<String, Arc<LoadedPlugin>>,
+}
+
+impl std::fmt::Debug for PluginHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginHost")
+            .field("plugins", &self.plugins.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// Lowercase hexadecimal SHA-256 of bytes.
+pub fn sha256_hex(bytes: &[u8]) -> Sha256Hex {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl PluginHost {
+    /// An engine with fuel metering and the pooling allocator; compiled code is cached in
+    /// `cache_dir` when given.
+    pub fn new(limits: HostLimits, cache_dir: Option<&Path>) -> Result<Self, PluginError> {
+        let engine = Self::engine(limits, cache_dir, true).or_else(|e| {
+            // Some sandboxes refuse the pooling allocator's large virtual reservation.
+            tracing::warn!(error = %e, "pooling allocator unavailable; allocating on demand");
+            Self::engine(limits, cache_dir, false)
+        })?;
+        Ok(Self {
+            linker: Linker::new(&engine),
+            engine,
+            limits,
+            plugins: BTreeMap::new(),
+        })
+    }
+
+    fn engine(
+        limits: HostLimits,
+        cache_dir: Option<&Path>,
+        pooling: bool,
+    ) -> Result<Engine, PluginError> {
+        let err = |e: wasmtime::Error| PluginError::Engine(format!("{e:#}"));
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        config.consume_fuel(true);
+        if pooling {
+            let mut pool = wasmtime::PoolingAllocationConfig::default();
+            pool.total_component_instances(256)
+                .total_core_instances(512)
+                .total_memories(512)
+                .total_tables(512)
+                .max_memory_size(limits.memory_bytes)
+                .table_elements(limits.table_elements);
+            config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+        }
+        if let Some(dir) = cache_dir {
+            let mut cache = wasmtime::CacheConfig::new();
+            cache.with_directory(dir);
+            config.cache(Some(wasmtime::Cache::new(cache).map_err(err)?));
+        }
+        Engine::new(&config).map_err(err)
+    }
+
+    /// Loads the three bundled plugins.
+    pub fn load_bundled(&mut self) -> Result<(), PluginError> {
+        for (name, bytes) in BUNDLED {
+            self.load(name, bytes, PluginSource::Bundled)?;
+        }
+        Ok(())
+    }
+
+    /// Loads every `*.wasm` file of `dir`, each of which must be pinned in `pins` (file name →
+    /// SHA-256). Every pin must match a file. Returns one result per file (and per missing
+    /// pinned file) so that one bad plugin does not stop the others.
+    pub fn load_dir(
+        &mut self,
+        dir: &Path,
+        pins: &BTreeMap<String, Sha256Hex>,
+    ) -> Vec<Result<Arc<LoadedPlugin>, PluginError>> {
+        let mut out = Vec::new();
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(source) => {
+                out.push(Err(PluginError::Io {
+                    path: dir.to_owned(),
+                    source,
+                }));
+                return out;
+            }
+        };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
+            .collect();
+        files.sort();
+        for pinned in pins.keys() {
+            if !files
+                .iter()
+                .any(|f| f.file_name().is_some_and(|n| n == pinned.as_str()))
+            {
+                out.push(Err(PluginError::PinnedMissing {
+                    file: pinned.clone(),
+                    dir: dir.to_owned(),
+                }));
+            }
+        }
+        for path in files {
+            out.push(self.load_file(&path, pins));
+        }
+        out
+    }
+
+    /// Loads one file after checking its pin.
+    pub fn load_file(
+        &mut self,
+        path: &Path,
+        pins: &BTreeMap<String, Sha256Hex>,
+    ) -> Result<Arc<LoadedPlugin>, PluginError> {
+        let bytes = std::fs::read(path).map_err(|source| PluginError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let file = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let actual = sha256_hex(&bytes);
+        match pins.get(&file) {
+            None => return Err(PluginError::NotPinned { file, actual }),
+            Some(expected) if !expected.eq_ignore_ascii_case(&actual) => {
+                return Err(PluginError::HashMismatch {
+                    file,
+                    expected: expected.clone(),
+                    actual,
+                });
+            }
+            Some(_) => {}
+        }
+        self.load(&file, &bytes, PluginSource::File(path.to_owned()))
+    }
+
+    /// Compiles, pre-instantiates and checks a component, then keeps it under its type key.
+    pub fn load(
+        &mut self,
+        name: &str,
+        bytes: &[u8],
+        source: PluginSource,
+    ) -> Result<Arc<LoadedPlugin>, PluginError> {
+        let plugin = self.prepare(name, bytes, source)?;
+        if let Some(existing) = self.plugins.get(&plugin.key) {
+            return Err(PluginError::Duplicate {
+                key: plugin.key.clone(),
+                first: existing.source.to_string(),
+                second: plugin.source.to_string(),
+            });
+        }
+        let plugin = Arc::new(plugin);
+        tracing::debug!(key = %plugin.key, source = %plugin.source, "plugin loaded");
+        self.plugins.insert(plugin.key.clone(), plugin.clone());
+        Ok(plugin)
+    }
+
+    /// Compiles and checks a component without keeping it (for `vigie plugin verify`).
+    pub fn prepare(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        source: PluginSource,
+    ) -> Result<LoadedPlugin, PluginError> {
+        let component = Component::new(&self.engine, bytes).map_err(|e| PluginError::Compile {
+            plugin: name.to_owned(),
+            message: format!("{e:#}"),
+        })?;
+        let interface_err = |e: wasmtime::Error| PluginError::Interface {
+            plugin: name.to_owned(),
+            supported: crate::INTERFACE_VERSIONS.join(", "),
+            message: format!("{e:#}"),
+        };
+        let instance_pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(interface_err)?;
+        let pre = ObjectTypePre::new(instance_pre).map_err(interface_err)?;
+        let mut plugin = LoadedPlugin {
+            key: name.trim_end_matches(".wasm").to_owned(),
+            manifest: empty_manifest(),
+            sha256: sha256_hex(bytes),
+            source,
+            size: bytes.len(),
+            engine: self.engine.clone(),
+            pre,
+            limits: self.limits,
+            idle: Mutex::new(Vec::new()),
+        };
+        let manifest = plugin.call("manifest", |i, s| {
+            i.vigie_object_type_plugin().call_manifest(s)
+        })?;
+        let problems = check::manifest(&manifest);
+        if !problems.is_empty() {
+            return Err(PluginError::Manifest {
+                plugin: name.to_owned(),
+                problems,
+            });
+        }
+        plugin.key = manifest.identity.key.clone();
+        plugin.manifest = manifest;
+        Ok(plugin)
+    }
+
+    /// A loaded plugin by type key.
+    pub fn get(&self, key: &str) -> Option<&Arc<LoadedPlugin>> {
+        self.plugins.get(key)
+    }
+
+    /// Every loaded plugin, by key.
+    pub fn plugins(&self) -> impl Iterator<Item = &Arc<LoadedPlugin>> {
+        self.plugins.values()
+    }
+
+    /// The type keys of every loaded plugin.
+    pub fn keys(&self) -> Vec<String> {
+        self.plugins.keys().cloned().collect()
+    }
+}
+
+fn empty_manifest() -> wit::PluginManifest {
+    let l = || wit::Localized {
+        fr: String::new(),
+        en: String::new(),
+    };
+    wit::PluginManifest {
+        plugin_version: String::new(),
+        identity: wit::Identity {
+            key: String::new(),
+            name: l(),
+            plural_name: l(),
+            description: l(),
+            icon: wit::Icon::Name(String::new()),
+            color: String::new(),
+        },
+        identifier: wit::IdentifierScheme {
+            key: String::new(),
+            label: l(),
+            description: l(),
+            examples: Vec::new(),
+        },
+        vintage: wit::VintageScheme {
+            kind: wit::VintageKind::CalendarYear,
+            label: l(),
+            examples: Vec::new(),
+        },
+        groups: Vec::new(),
+        fields: Vec::new(),
+        indicators: Vec::new(),
+        category_sets: Vec::new(),
+        request_kinds: Vec::new(),
+        layers: Vec::new(),
+        importers: Vec::new(),
+    }
+}
