@@ -132,6 +132,11 @@ impl TestServer {
         settings.storage.data_dir = db.data_dir.clone();
         settings.server.bind = addr.to_string();
         settings.demo.enabled = false;
+        // Compiled plugins are shared by every test (wasmtime's cache is safe to share).
+        settings.plugins.cache_dir = std::env::temp_dir()
+            .join("vigie-tests-wasmtime-cache")
+            .display()
+            .to_string();
         let app = App::build(&settings).await?;
         let endpoint = app.endpoint()?;
         let bind = addr.to_string();
