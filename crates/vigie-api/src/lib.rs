@@ -7,6 +7,7 @@
 
 mod accounts;
 pub mod error;
+mod object_types;
 mod platform;
 mod roles;
 pub mod session;
@@ -37,6 +38,8 @@ enum ApiTags {
     Roles,
     /// Platform-wide administration: Gurus.
     Platform,
+    /// Object types (plugins) and their schemas per collective.
+    ObjectTypes,
 }
 
 type Apis = (
@@ -44,6 +47,7 @@ type Apis = (
     tenants::TenantsApi,
     roles::RolesApi,
     platform::PlatformApi,
+    object_types::ObjectTypesApi,
 );
 
 fn service() -> OpenApiService<Apis, ()> {
@@ -53,6 +57,7 @@ fn service() -> OpenApiService<Apis, ()> {
             tenants::TenantsApi,
             roles::RolesApi,
             platform::PlatformApi,
+            object_types::ObjectTypesApi,
         ),
         "Vigie API",
         env!("CARGO_PKG_VERSION"),

@@ -6,6 +6,6 @@ pub mod v0_1_0 {
     wasmtime::component::bindgen!({
         world: "object-type",
         path: "../../plugins/wit/object-type@0.1.0",
-        additional_derives: [serde::Serialize],
+        additional_derives: [serde::Serialize, serde::Deserialize],
     });
 }

@@ -295,3 +295,24 @@ pub fn imported(m: &wit::PluginManifest, o: &wit::ImportedObject) -> Result<(), 
     }
     Ok(())
 }
+
+/// Every problem of a citizen field a Garant adds to a plugin's schema: the same rules as the
+/// plugin's own fields, citizen origin only, and a key no other field of the type uses.
+pub fn extension(m: &wit::PluginManifest, existing: &[wit::Field], f: &wit::Field) -> Vec<String> {
+    let mut p = Vec::new();
+    let groups: HashSet<&str> = m.groups.iter().map(|g| g.key.as_str()).collect();
+    fields(&mut p, "field", std::slice::from_ref(f), Some(&groups));
+    if f.origin != wit::FieldOrigin::Citizen {
+        p.push("only citizen fields can be added; official fields are the plugin's".into());
+    }
+    if m.fields.iter().any(|o| o.key == f.key) {
+        p.push(format!(
+            "'{}' is already a field of the {} plugin",
+            f.key, m.identity.key
+        ));
+    }
+    if existing.iter().any(|o| o.key == f.key) {
+        p.push(format!("'{}' was already added to this type here", f.key));
+    }
+    p
+}

@@ -337,6 +337,13 @@ impl LoadedPlugin {
         self.check_normalized("normalize-identifier", out)
     }
 
+    /// Creates a fresh instance (store, limits, fuel, instantiation of the pre-instantiated
+    /// component) and drops it, calling nothing: what a fresh instance costs (for benchmarks).
+    #[doc(hidden)]
+    pub fn bench_instantiate(&self) -> Result<(), PluginError> {
+        self.fresh_instance("instantiate").map(drop)
+    }
+
     fn classify(&self, call: &'static str, e: wasmtime::Error) -> PluginError {
         if let Some(trap) = e.downcast_ref::<wasmtime::Trap>()
             && *trap == wasmtime::Trap::OutOfFuel

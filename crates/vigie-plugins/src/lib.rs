@@ -10,7 +10,10 @@
 
 mod bindings;
 mod check;
+pub use check::extension as check_extension_field;
 pub mod dataset;
+mod json;
+pub use json::to_api_json;
 mod host;
 
 pub use bindings::v0_1_0::vigie::object_type::types as wit;

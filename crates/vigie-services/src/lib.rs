@@ -6,6 +6,7 @@
 mod accounts;
 mod error;
 mod roles;
+mod schema;
 mod tenants;
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use vigie_storage::Store;
 pub use accounts::{SessionToken, SignedIn};
 pub use error::ServiceError;
 pub use roles::RoleTarget;
+pub use schema::ObjectSchema;
 pub use vigie_authz::Permit;
 
 /// Settings the use cases need.

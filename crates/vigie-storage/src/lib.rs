@@ -8,6 +8,7 @@
 
 mod error;
 mod policies;
+mod schema_fields;
 mod store;
 mod tenants;
 mod time_text;
@@ -15,6 +16,7 @@ mod users;
 
 pub use error::StoreError;
 pub use policies::{CasbinRule, GrantChange, PolicyScope, RoleEvent, RoleEventAction, RoleHolder};
+pub use schema_fields::SchemaField;
 pub use store::{Backend, Store};
 pub use tenants::Tenant;
 pub use time_text::{now, parse_timestamp, timestamp};

@@ -37,7 +37,10 @@ pub fn run(settings: &Settings, cmd: PluginCommand) -> anyhow::Result<()> {
                 );
             };
             if json {
-                println!("{}", serde_json::to_string_pretty(p.manifest())?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&vigie_plugins::to_api_json(p.manifest()))?
+                );
             } else {
                 print!("{}", describe(p));
             }
