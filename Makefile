@@ -1,15 +1,18 @@
 # Vigie — every task a developer or CI runs. `.ci/run` calls `make lint test`.
 #
 #   make run      build and start the server on http://127.0.0.1:8080 (SQLite + ./data + demo)
-#   make test     every test, on SQLite and on the local PostgreSQL
-#   make lint     rustfmt and clippy, warnings as errors
+#   make test     every test, on SQLite and on the local PostgreSQL, the plugins' own tests,
+#                 the Helm chart checks and the plugin tutorial
+#   make lint     rustfmt and clippy (server and plugins), warnings as errors
+#   make plugins  build the WebAssembly plugins into plugins/dist (cargo does it when needed)
+#   make bench    plugin call latency, instantiation and start-up (release build)
 #   make openapi  regenerate docs/openapi.json after an API change
 
 CARGO ?= cargo
 # PostgreSQL server the tests create their throwaway databases on.
 export VIGIE_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test lint fmt openapi build postgres clean
+.PHONY: run test lint fmt openapi build plugins bench postgres clean
 
 run:
 	$(CARGO) run -p vigie -- serve
@@ -19,13 +22,26 @@ build:
 
 test: postgres
 	$(CARGO) test --workspace --no-fail-fast
+	cd plugins && $(CARGO) test --workspace
+	bash helm/test.sh
+	bash .ci/tutorial.sh
 
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	cd plugins && $(CARGO) fmt --all --check
+	cd plugins && $(CARGO) clippy --workspace --all-targets -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all
+	cd plugins && $(CARGO) fmt --all
+
+# The server's build script runs this too when a plugin's source changed.
+plugins:
+	bash plugins/build.sh
+
+bench:
+	$(CARGO) bench -p vigie-plugins --bench plugins
 
 openapi:
 	$(CARGO) run -q -p vigie -- openapi --output docs/openapi.json

@@ -204,6 +204,47 @@ impl TestServer {
         Ok(user.id.0)
     }
 
+    /// Creates an object directly in storage (as an import would) and returns its id.
+    pub async fn object(
+        &self,
+        tenant: &str,
+        object_type: &str,
+        identifier: &str,
+        name: &str,
+    ) -> i64 {
+        let t = self
+            .app
+            .store
+            .tenant_by_slug(tenant)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("no collective {tenant}"));
+        let ty = vigie_domain::ObjectTypeKey::parse(object_type).unwrap_or_else(|e| panic!("{e}"));
+        let identity = vigie_storage::ObjectIdentity {
+            identifier: identifier.into(),
+            official_name: name.into(),
+            street: None,
+            postcode: None,
+            city: None,
+            insee_code: None,
+            latitude: Some(43.3),
+            longitude: Some(5.4),
+            status: vigie_domain::ObjectStatus::Open,
+            opened_on: None,
+            closed_on: None,
+        };
+        match self
+            .app
+            .store
+            .create_object(t.id, &ty, &identity, None, None)
+            .await
+        {
+            Ok(o) => o.id,
+            Err(e) => panic!("cannot create object {identifier}: {e}"),
+        }
+    }
+
     /// Stops the server and drops its database.
     pub async fn stop(self) {
         self.task.abort();

@@ -121,20 +121,49 @@ async fn guru_opens_collectives_and_appoints_garants(backend: Backend) {
     assert_eq!(r.status, 403);
 
     // The Garant certifies a citizen for one school of its type and collective…
+    let school = srv
+        .object(
+            "ecoles-marseille",
+            "schools",
+            "0131703F",
+            "Collège Edouard Manet",
+        )
+        .await;
+    let other_school = srv
+        .object(
+            "ecoles-marseille",
+            "schools",
+            "0130136C",
+            "Collège Vieux Port",
+        )
+        .await;
+    let library = srv
+        .object("ecoles-marseille", "libraries", "LI13055", "Bibliothèque")
+        .await;
+    srv.object("parcs-lyon", "schools", "0690001A", "École de Lyon")
+        .await;
     let garant = srv.client();
     garant.sign_in("garant@example.org", PASSWORD).await;
     let r = garant
         .post(
             "/api/v1/tenants/ecoles-marseille/certifications",
-            json!({"object_type": "schools", "object_id": 7, "email": "citizen@example.org"}),
+            json!({"object_type": "schools", "object_id": school, "email": "citizen@example.org"}),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
+    // An object that does not exist (or is of another type) cannot be certified for.
+    let r = garant
+        .post(
+            "/api/v1/tenants/ecoles-marseille/certifications",
+            json!({"object_type": "schools", "object_id": 99999, "email": "citizen@example.org"}),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text);
     // …but not for another type, nor in another collective.
     let r = garant
         .post(
             "/api/v1/tenants/ecoles-marseille/certifications",
-            json!({"object_type": "libraries", "object_id": 7, "email": "citizen@example.org"}),
+            json!({"object_type": "libraries", "object_id": library, "email": "citizen@example.org"}),
         )
         .await;
     assert_eq!(r.status, 403, "{}", r.text);
@@ -149,7 +178,7 @@ async fn guru_opens_collectives_and_appoints_garants(backend: Backend) {
     let r = citizen
         .post(
             "/api/v1/tenants/ecoles-marseille/certifications",
-            json!({"object_type": "schools", "object_id": 7, "email": "guru@vigie.test"}),
+            json!({"object_type": "schools", "object_id": school, "email": "guru@vigie.test"}),
         )
         .await;
     assert_eq!(r.status, 403);
@@ -162,7 +191,7 @@ async fn guru_opens_collectives_and_appoints_garants(backend: Backend) {
     assert_eq!(r.body["events"].as_array().unwrap().len(), 2);
     assert_eq!(r.body["events"][1]["decided_by"], "Gaëlle Garant");
     assert_eq!(r.body["holders"][0]["role"], "certified");
-    assert_eq!(r.body["holders"][0]["object_id"], 7);
+    assert_eq!(r.body["holders"][0]["object_id"], school);
     let other = anon.get("/api/v1/tenants/parcs-lyon/roles").await;
     assert_eq!(other.body["events"], json!([]));
     // So does the web page.
@@ -194,7 +223,7 @@ async fn guru_opens_collectives_and_appoints_garants(backend: Backend) {
     let r = garant
         .post(
             "/api/v1/tenants/ecoles-marseille/certifications",
-            json!({"object_type": "schools", "object_id": 8, "email": "citizen@example.org"}),
+            json!({"object_type": "schools", "object_id": other_school, "email": "citizen@example.org"}),
         )
         .await;
     assert_eq!(r.status, 403);

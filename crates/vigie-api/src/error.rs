@@ -27,6 +27,23 @@ pub struct ErrorBody {
     /// The input field at fault, when there is one.
     #[oai(skip_serializing_if_is_none)]
     pub field: Option<String>,
+    /// One entry per refused value, when the object type's validators refused several.
+    #[oai(skip_serializing_if_is_empty)]
+    pub details: Vec<ErrorDetail>,
+}
+
+/// One refused value: which field, which rule, why (in English and French).
+#[derive(Debug, Clone, Object)]
+pub struct ErrorDetail {
+    /// The field; absent for a rule about the whole record.
+    #[oai(skip_serializing_if_is_none)]
+    pub field: Option<String>,
+    /// Stable code of the rule, e.g. `atsem-exceeds-nursery-classes`.
+    pub code: String,
+    /// Why, in English.
+    pub message: String,
+    /// Why, in French.
+    pub message_fr: String,
 }
 
 impl ErrorEnvelope {
@@ -37,6 +54,7 @@ impl ErrorEnvelope {
                 code: code.into(),
                 message: message.into(),
                 field: field.map(str::to_owned),
+                details: Vec::new(),
             },
         }
     }
@@ -90,6 +108,23 @@ impl From<ServiceError> for ApiError {
         let msg = e.to_string();
         match e {
             ServiceError::Invalid(d) => ApiError::invalid(d.field(), msg),
+            ServiceError::Rejected(problems) => {
+                let mut env = ErrorEnvelope::new(
+                    "invalid_input",
+                    "the object type's rules refuse these values: see details",
+                    problems.first().and_then(|p| p.field.as_deref()),
+                );
+                env.error.details = problems
+                    .into_iter()
+                    .map(|p| ErrorDetail {
+                        field: p.field,
+                        code: p.code,
+                        message: p.message_en,
+                        message_fr: p.message_fr,
+                    })
+                    .collect();
+                ApiError::BadRequest(Json(env))
+            }
             ServiceError::NotFound(_) => {
                 ApiError::NotFound(Json(ErrorEnvelope::new("not_found", msg, None)))
             }

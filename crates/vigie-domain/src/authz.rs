@@ -134,6 +134,8 @@ pub enum Operation {
     UpdateOfficialData,
     /// Accept or refuse a proposed fact.
     ModerateContribution,
+    /// See a contributor's private contact details to check a fact (Garants only).
+    ViewContributorContact,
     /// Publish, refuse or set apart a request.
     ModerateRequest,
     /// Propose a fact about an object.
@@ -148,7 +150,7 @@ pub enum Operation {
 
 impl Operation {
     /// Every operation, for exhaustive tests and documentation.
-    pub const ALL: [Operation; 16] = [
+    pub const ALL: [Operation; 17] = [
         Operation::CreateTenant,
         Operation::GrantGuru,
         Operation::RevokeGuru,
@@ -160,6 +162,7 @@ impl Operation {
         Operation::ExtendSchema,
         Operation::UpdateOfficialData,
         Operation::ModerateContribution,
+        Operation::ViewContributorContact,
         Operation::ModerateRequest,
         Operation::ProposeContribution,
         Operation::FileRequest,
@@ -181,6 +184,7 @@ impl Operation {
             Operation::ExtendSchema => ("schema", "extend"),
             Operation::UpdateOfficialData => ("official_data", "update"),
             Operation::ModerateContribution => ("contribution", "moderate"),
+            Operation::ViewContributorContact => ("contributor_contact", "view"),
             Operation::ModerateRequest => ("request", "moderate"),
             Operation::ProposeContribution => ("contribution", "propose"),
             Operation::FileRequest => ("request", "file"),

@@ -7,9 +7,11 @@
 pub mod account;
 pub mod authz;
 pub mod error;
+pub mod objects;
 pub mod tenant;
 
 pub use account::{DisplayName, Email, Password, UserId};
 pub use authz::{Operation, Principal, Role, Scope};
 pub use error::DomainError;
+pub use objects::{Decision, FactState, ObjectStatus, Provenance};
 pub use tenant::{EmailDomain, MapView, NewTenant, ObjectTypeKey, TenantId, TenantSlug};

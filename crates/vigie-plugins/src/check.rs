@@ -316,3 +316,107 @@ pub fn extension(m: &wit::PluginManifest, existing: &[wit::Field], f: &wit::Fiel
     }
     p
 }
+
+/// Checks one value against a field descriptor the host holds itself (the citizen fields
+/// Garants add, which the plugin does not know): kind, bounds, options, length. `None`: fine.
+pub fn value(f: &wit::Field, v: &wit::Value) -> Option<wit::Diagnostic> {
+    let problem = |code: &str, fr: String, en: String| {
+        Some(wit::Diagnostic {
+            field: Some(f.key.clone()),
+            severity: wit::Severity::Error,
+            code: code.to_owned(),
+            message: wit::Localized { fr, en },
+        })
+    };
+    let number = match (&f.kind, v) {
+        (wit::FieldKind::Integer, wit::Value::Integer(i)) => Some(*i as f64),
+        (wit::FieldKind::Decimal, wit::Value::Integer(i)) => Some(*i as f64),
+        (wit::FieldKind::Decimal, wit::Value::Decimal(d)) if d.is_finite() => Some(*d),
+        (wit::FieldKind::Text | wit::FieldKind::LongText, wit::Value::Text(t)) => {
+            let n = t.chars().count() as u32;
+            if let Some(max) = f.constraints.max_length
+                && n > max
+            {
+                return problem(
+                    "too-long",
+                    format!("« {} » : {n} caractères, au plus {max}", f.label.fr),
+                    format!("\"{}\": {n} characters, at most {max}", f.label.en),
+                );
+            }
+            return None;
+        }
+        (wit::FieldKind::Boolean, wit::Value::Boolean(_)) => return None,
+        (wit::FieldKind::Choice(options), wit::Value::Choice(c)) => {
+            if options.iter().any(|o| &o.key == c) {
+                return None;
+            }
+            let keys: Vec<&str> = options.iter().map(|o| o.key.as_str()).collect();
+            return problem(
+                "unknown-option",
+                format!(
+                    "« {c} » n'est pas une option de « {} » ({})",
+                    f.label.fr,
+                    keys.join(", ")
+                ),
+                format!(
+                    "'{c}' is not an option of \"{}\" ({})",
+                    f.label.en,
+                    keys.join(", ")
+                ),
+            );
+        }
+        (wit::FieldKind::Date, wit::Value::Date(d)) => {
+            let ok = d.len() == 10
+                && d.bytes().enumerate().all(|(i, b)| {
+                    if i == 4 || i == 7 {
+                        b == b'-'
+                    } else {
+                        b.is_ascii_digit()
+                    }
+                });
+            return if ok {
+                None
+            } else {
+                problem(
+                    "bad-date",
+                    format!("date « {d} » : écrire AAAA-MM-JJ"),
+                    format!("date '{d}': write YYYY-MM-DD"),
+                )
+            };
+        }
+        (wit::FieldKind::DateTime, wit::Value::DateTime(_)) => return None,
+        (wit::FieldKind::Url, wit::Value::Url(u)) => {
+            return if u.starts_with("https://") || u.starts_with("http://") {
+                None
+            } else {
+                problem(
+                    "bad-url",
+                    format!("adresse « {u} » : commencer par https://"),
+                    format!("address '{u}': start with https://"),
+                )
+            };
+        }
+        _ => {
+            return problem(
+                "wrong-kind",
+                format!("« {} » n'attend pas ce type de valeur", f.label.fr),
+                format!("\"{}\" does not take this kind of value", f.label.en),
+            );
+        }
+    };
+    let n = number?;
+    if f.constraints.min.is_some_and(|min| n < min) || f.constraints.max.is_some_and(|max| n > max)
+    {
+        let range = format!(
+            "{} – {}",
+            f.constraints.min.map_or("…".into(), |m| m.to_string()),
+            f.constraints.max.map_or("…".into(), |m| m.to_string())
+        );
+        return problem(
+            "out-of-range",
+            format!("« {} » : {n} hors de l'intervalle {range}", f.label.fr),
+            format!("\"{}\": {n} is outside {range}", f.label.en),
+        );
+    }
+    None
+}

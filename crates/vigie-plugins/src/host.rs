@@ -300,12 +300,15 @@ impl LoadedPlugin {
         Ok((store, instance))
     }
 
-    /// Runs one call on an idle instance (or a fresh one), with full fuel. A failed call's
-    /// instance is dropped, never reused.
+    /// Runs one call on an idle instance (or a fresh one), with full fuel, and checks the
+    /// answer with `check`. The instance goes back to the idle pool only when the call
+    /// succeeded and its answer passed: after a trap, an exhausted fuel or a forbidden answer
+    /// the next call gets a fresh instance.
     fn call<R>(
         &self,
         call: &'static str,
         f: impl FnOnce(&ObjectType, &mut Store<HostState>) -> wasmtime::Result<R>,
+        check: impl FnOnce(&R) -> Result<(), String>,
     ) -> Result<R, PluginError> {
         let reused = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let (mut store, instance) = match reused {
@@ -316,6 +319,7 @@ impl LoadedPlugin {
             .set_fuel(self.limits.fuel)
             .map_err(|e| PluginError::Engine(e.to_string()))?;
         let out = f(&instance, &mut store).map_err(|e| self.classify(call, e))?;
+        check(&out).map_err(|m| self.garbage(call, m))?;
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < self.limits.idle_instances
         {
@@ -334,7 +338,8 @@ impl LoadedPlugin {
             .vigie_object_type_plugin()
             .call_normalize_identifier(&mut store, raw)
             .map_err(|e| self.classify("normalize-identifier", e))?;
-        self.check_normalized("normalize-identifier", out)
+        check_normalized(&out).map_err(|m| self.garbage("normalize-identifier", m))?;
+        Ok(out)
     }
 
     /// Creates a fresh instance (store, limits, fuel, instantiation of the pre-instantiated
@@ -379,51 +384,19 @@ impl LoadedPlugin {
         }
     }
 
-    fn check_diagnostics(
-        &self,
-        call: &'static str,
-        diags: Vec<wit::Diagnostic>,
-    ) -> Result<Vec<wit::Diagnostic>, PluginError> {
-        // One diagnostic per field and rule is plenty; thousands is a flood, not an answer.
-        if diags.len() > 1000 {
-            return Err(self.garbage(call, format!("{} diagnostics", diags.len())));
-        }
-        for d in &diags {
-            check::diagnostic(d).map_err(|m| self.garbage(call, m))?;
-        }
-        Ok(diags)
-    }
-
-    fn check_normalized(
-        &self,
-        call: &'static str,
-        out: Result<String, wit::Diagnostic>,
-    ) -> Result<Result<String, wit::Diagnostic>, PluginError> {
-        match &out {
-            Ok(s) if s.trim().is_empty() || s.len() > 200 || s.chars().any(char::is_control) => {
-                Err(self.garbage(
-                    call,
-                    format!("normalised value {s:?} is empty, too long or not printable"),
-                ))
-            }
-            Err(d) => {
-                check::diagnostic(d).map_err(|m| self.garbage(call, m))?;
-                Ok(out)
-            }
-            Ok(_) => Ok(out),
-        }
-    }
-
     /// Checks and normalises an official identifier.
     pub fn normalize_identifier(
         &self,
         raw: &str,
     ) -> Result<Result<String, wit::Diagnostic>, PluginError> {
-        let out = self.call("normalize-identifier", |i, s| {
-            i.vigie_object_type_plugin()
-                .call_normalize_identifier(s, raw)
-        })?;
-        self.check_normalized("normalize-identifier", out)
+        self.call(
+            "normalize-identifier",
+            |i, s| {
+                i.vigie_object_type_plugin()
+                    .call_normalize_identifier(s, raw)
+            },
+            check_normalized,
+        )
     }
 
     /// Checks and normalises a vintage.
@@ -431,10 +404,11 @@ impl LoadedPlugin {
         &self,
         raw: &str,
     ) -> Result<Result<String, wit::Diagnostic>, PluginError> {
-        let out = self.call("normalize-vintage", |i, s| {
-            i.vigie_object_type_plugin().call_normalize_vintage(s, raw)
-        })?;
-        self.check_normalized("normalize-vintage", out)
+        self.call(
+            "normalize-vintage",
+            |i, s| i.vigie_object_type_plugin().call_normalize_vintage(s, raw),
+            check_normalized,
+        )
     }
 
     /// Checks one value of one field.
@@ -443,11 +417,14 @@ impl LoadedPlugin {
         key: &str,
         value: &wit::Value,
     ) -> Result<Vec<wit::Diagnostic>, PluginError> {
-        let out = self.call("validate-field", |i, s| {
-            i.vigie_object_type_plugin()
-                .call_validate_field(s, key, value)
-        })?;
-        self.check_diagnostics("validate-field", out)
+        self.call(
+            "validate-field",
+            |i, s| {
+                i.vigie_object_type_plugin()
+                    .call_validate_field(s, key, value)
+            },
+            |d| check_diagnostics(d),
+        )
     }
 
     /// Checks a whole record of one vintage.
@@ -456,11 +433,14 @@ impl LoadedPlugin {
         vintage: &str,
         record: &[wit::FieldValue],
     ) -> Result<Vec<wit::Diagnostic>, PluginError> {
-        let out = self.call("validate-record", |i, s| {
-            i.vigie_object_type_plugin()
-                .call_validate_record(s, vintage, record)
-        })?;
-        self.check_diagnostics("validate-record", out)
+        self.call(
+            "validate-record",
+            |i, s| {
+                i.vigie_object_type_plugin()
+                    .call_validate_record(s, vintage, record)
+            },
+            |d| check_diagnostics(d),
+        )
     }
 
     /// Computes the derived indicators of one vintage.
@@ -469,25 +449,24 @@ impl LoadedPlugin {
         vintage: &str,
         record: &[wit::FieldValue],
     ) -> Result<Vec<wit::IndicatorValue>, PluginError> {
-        let out = self.call("compute-indicators", |i, s| {
-            i.vigie_object_type_plugin()
-                .call_compute_indicators(s, vintage, record)
-        })?;
-        for v in &out {
-            if !self.manifest.indicators.iter().any(|d| d.key == v.key) {
-                return Err(self.garbage(
-                    "compute-indicators",
-                    format!("unknown indicator '{}'", v.key),
-                ));
-            }
-            if !v.value.is_finite() {
-                return Err(self.garbage(
-                    "compute-indicators",
-                    format!("indicator '{}' is not a finite number", v.key),
-                ));
-            }
-        }
-        Ok(out)
+        self.call(
+            "compute-indicators",
+            |i, s| {
+                i.vigie_object_type_plugin()
+                    .call_compute_indicators(s, vintage, record)
+            },
+            |out| {
+                for v in out {
+                    if !self.manifest.indicators.iter().any(|d| d.key == v.key) {
+                        return Err(format!("unknown indicator '{}'", v.key));
+                    }
+                    if !v.value.is_finite() {
+                        return Err(format!("indicator '{}' is not a finite number", v.key));
+                    }
+                }
+                Ok(())
+            },
+        )
     }
 
     /// Checks the extra fields of a request.
@@ -496,11 +475,14 @@ impl LoadedPlugin {
         kind: &str,
         fields: &[wit::FieldValue],
     ) -> Result<Vec<wit::Diagnostic>, PluginError> {
-        let out = self.call("validate-request", |i, s| {
-            i.vigie_object_type_plugin()
-                .call_validate_request(s, kind, fields)
-        })?;
-        self.check_diagnostics("validate-request", out)
+        self.call(
+            "validate-request",
+            |i, s| {
+                i.vigie_object_type_plugin()
+                    .call_validate_request(s, kind, fields)
+            },
+            |d| check_diagnostics(d),
+        )
     }
 
     /// Turns one row of a dataset into an object with its official facts.
@@ -509,17 +491,35 @@ impl LoadedPlugin {
         importer: &str,
         row: &[wit::Cell],
     ) -> Result<Result<wit::ImportedObject, wit::Diagnostic>, PluginError> {
-        let out = self.call("import-row", |i, s| {
-            i.vigie_object_type_plugin()
-                .call_import_row(s, importer, row)
-        })?;
-        match &out {
-            Ok(obj) => {
-                check::imported(&self.manifest, obj).map_err(|m| self.garbage("import-row", m))?
-            }
-            Err(d) => check::diagnostic(d).map_err(|m| self.garbage("import-row", m))?,
-        }
-        Ok(out)
+        self.call(
+            "import-row",
+            |i, s| {
+                i.vigie_object_type_plugin()
+                    .call_import_row(s, importer, row)
+            },
+            |out| match out {
+                Ok(obj) => check::imported(&self.manifest, obj),
+                Err(d) => check::diagnostic(d),
+            },
+        )
+    }
+}
+
+fn check_diagnostics(diags: &[wit::Diagnostic]) -> Result<(), String> {
+    // One diagnostic per field and rule is plenty; thousands is a flood, not an answer.
+    if diags.len() > 1000 {
+        return Err(format!("{} diagnostics", diags.len()));
+    }
+    diags.iter().try_for_each(check::diagnostic)
+}
+
+fn check_normalized(out: &Result<String, wit::Diagnostic>) -> Result<(), String> {
+    match out {
+        Ok(s) if s.trim().is_empty() || s.len() > 200 || s.chars().any(char::is_control) => Err(
+            format!("normalised value {s:?} is empty, too long or not printable"),
+        ),
+        Ok(_) => Ok(()),
+        Err(d) => check::diagnostic(d),
     }
 }
 
@@ -736,9 +736,12 @@ impl PluginHost {
             limits: self.limits,
             idle: Mutex::new(Vec::new()),
         };
-        let manifest = plugin.call("manifest", |i, s| {
-            i.vigie_object_type_plugin().call_manifest(s)
-        })?;
+        // The manifest is checked below, with every problem listed.
+        let manifest = plugin.call(
+            "manifest",
+            |i, s| i.vigie_object_type_plugin().call_manifest(s),
+            |_| Ok(()),
+        )?;
         let problems = check::manifest(&manifest);
         if check_manifest && !problems.is_empty() {
             return Err(PluginError::Manifest {

@@ -10,7 +10,7 @@
 
 mod bindings;
 mod check;
-pub use check::extension as check_extension_field;
+pub use check::{extension as check_extension_field, value as check_value};
 pub mod dataset;
 mod json;
 pub use json::to_api_json;

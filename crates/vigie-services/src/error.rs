@@ -29,6 +29,9 @@ pub enum ServiceError {
     /// The e-mail address must be verified first.
     #[error("verify your e-mail address first: follow the link we sent you")]
     EmailNotVerified,
+    /// Values refused by the type's validators, one problem per field and rule.
+    #[error("{}", .0.iter().map(|p| format!("{}: {}", p.field.as_deref().unwrap_or("record"), p.message_en)).collect::<Vec<_>>().join("; "))]
+    Rejected(Vec<FieldProblem>),
     /// A fault on our side (database, mail, hashing).
     #[error("internal error: {0}")]
     Internal(String),
@@ -60,5 +63,29 @@ impl From<AuthzError> for ServiceError {
 impl From<MailError> for ServiceError {
     fn from(e: MailError) -> Self {
         ServiceError::Internal(e.to_string())
+    }
+}
+
+/// One problem with one proposed value, from the type's validators.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldProblem {
+    /// The field, when the rule is about one.
+    pub field: Option<String>,
+    /// Stable code of the rule.
+    pub code: String,
+    /// Message in French.
+    pub message_fr: String,
+    /// Message in English.
+    pub message_en: String,
+}
+
+impl From<vigie_plugins::wit::Diagnostic> for FieldProblem {
+    fn from(d: vigie_plugins::wit::Diagnostic) -> Self {
+        Self {
+            field: d.field,
+            code: d.code,
+            message_fr: d.message.fr,
+            message_en: d.message.en,
+        }
     }
 }

@@ -4,7 +4,9 @@
 //! nothing; changing anything privileged needs a [`Permit`] from the authorizer.
 
 mod accounts;
+mod dataset;
 mod error;
+mod objects;
 mod roles;
 mod schema;
 mod tenants;
@@ -18,7 +20,10 @@ use vigie_plugins::PluginHost;
 use vigie_storage::Store;
 
 pub use accounts::{SessionToken, SignedIn};
-pub use error::ServiceError;
+pub use error::{FieldProblem, ServiceError};
+pub use objects::{
+    Contribution, ImportReport, ObjectSheet, ProposedValue, RejectedRow, decode_value, encode_value,
+};
 pub use roles::RoleTarget;
 pub use schema::ObjectSchema;
 pub use vigie_authz::Permit;

@@ -65,6 +65,13 @@ impl Services {
         if let (Some(t), Some(ty)) = (tenant, &object_type) {
             require_type(t, ty)?;
         }
+        // A certification names a real object of that type in that collective.
+        if let (Some(t), Some(ty), Some(id)) = (tenant, &object_type, object_id) {
+            let object = self.store.object(t.id, id).await?;
+            if object.is_none_or(|o| o.object_type != ty.as_str()) {
+                return Err(ServiceError::NotFound("object"));
+            }
+        }
         let user = self.resolve(target).await?;
         let change = GrantChange {
             tenant: tenant.map(|t| t.id),

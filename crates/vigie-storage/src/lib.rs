@@ -7,6 +7,8 @@
 //! binary; the store refuses a database whose schema is newer than the binary.
 
 mod error;
+mod facts;
+mod objects;
 mod policies;
 mod schema_fields;
 mod store;
@@ -15,6 +17,8 @@ mod time_text;
 mod users;
 
 pub use error::StoreError;
+pub use facts::{ContributorContact, DecisionRecord, FactRecord, NewFact};
+pub use objects::{IdentityChange, ImportCounts, NewImport, ObjectIdentity, ObservedObject};
 pub use policies::{CasbinRule, GrantChange, PolicyScope, RoleEvent, RoleEventAction, RoleHolder};
 pub use schema_fields::SchemaField;
 pub use store::{Backend, Store};

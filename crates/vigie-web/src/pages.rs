@@ -72,6 +72,42 @@ impl<'a> Page<'a> {
         resp
     }
 
+    /// The plural name a type's plugin gives it, in the page's language.
+    fn type_label(&self, key: &str) -> String {
+        match self.state.services.plugins().get(key) {
+            Some(p) => {
+                let n = &p.manifest().identity.plural_name;
+                match self.lang {
+                    Lang::Fr => n.fr.clone(),
+                    Lang::En => n.en.clone(),
+                }
+            }
+            None => key.to_owned(),
+        }
+    }
+
+    /// `{type} — object {id}` or `{type}` for a role's scope.
+    fn scope_label(&self, object_type: Option<&str>, object_id: Option<i64>) -> String {
+        match (object_type, object_id) {
+            (Some(ty), Some(id)) => {
+                format!("{} — {} {id}", self.type_label(ty), self.lang.t("object"))
+            }
+            (Some(ty), None) => self.type_label(ty),
+            _ => String::new(),
+        }
+    }
+
+    fn tenant_ctx(&self, t: &Tenant) -> Value {
+        context! {
+            slug => t.slug.as_str(),
+            name => &t.name,
+            description => &t.description,
+            is_demo => t.is_demo,
+            types => t.object_types.iter().map(|ty| self.type_label(ty.as_str())).collect::<Vec<_>>(),
+            official_domains => t.official_domains.iter().map(|d| d.as_str().to_owned()).collect::<Vec<_>>(),
+        }
+    }
+
     fn message(&self, status: StatusCode, key: &str, is_error: bool) -> Response {
         let text = self.lang.t(key);
         let data = if is_error {
@@ -85,7 +121,9 @@ impl<'a> Page<'a> {
     /// A use-case error as a page: known cases in the page's language, others as they are.
     fn error(&self, e: &ServiceError) -> (StatusCode, String) {
         let status = match e {
-            ServiceError::Invalid(_) | ServiceError::InvalidToken => StatusCode::BAD_REQUEST,
+            ServiceError::Invalid(_) | ServiceError::InvalidToken | ServiceError::Rejected(_) => {
+                StatusCode::BAD_REQUEST
+            }
             ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
             ServiceError::Conflict(_) => StatusCode::CONFLICT,
             ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
@@ -101,6 +139,14 @@ impl<'a> Page<'a> {
                 "Confirmez d'abord votre adresse : ouvrez le lien reçu par e-mail.".into()
             }
             (_, ServiceError::InvalidToken) => self.lang.t("verify_failed").into(),
+            (lang, ServiceError::Rejected(problems)) => problems
+                .iter()
+                .map(|p| match lang {
+                    Lang::Fr => p.message_fr.clone(),
+                    Lang::En => p.message_en.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(" · "),
             (Lang::Fr, ServiceError::Conflict(_)) => {
                 "Un compte existe déjà pour cette adresse : connectez-vous ou changez de mot de passe.".into()
             }
@@ -123,37 +169,8 @@ fn redirect(to: &str) -> Response {
         .finish()
 }
 
-fn tenant_ctx(lang: Lang, t: &Tenant) -> Value {
-    context! {
-        slug => t.slug.as_str(),
-        name => &t.name,
-        description => &t.description,
-        is_demo => t.is_demo,
-        types => t.object_types.iter().map(|ty| type_label(lang, ty.as_str())).collect::<Vec<_>>(),
-        official_domains => t.official_domains.iter().map(|d| d.as_str().to_owned()).collect::<Vec<_>>(),
-    }
-}
-
-fn type_label(lang: Lang, key: &str) -> String {
-    let word = lang.t(&format!("type_{key}"));
-    if word == "??" {
-        key.to_owned()
-    } else {
-        word.to_owned()
-    }
-}
-
 fn role_label(lang: Lang, role: vigie_domain::Role) -> &'static str {
     lang.t(&format!("role_{}", role.as_str()))
-}
-
-/// `*`, `{t}/{type}/*` or `{t}/{type}/{id}` as words.
-fn scope_label(lang: Lang, object_type: Option<&str>, object_id: Option<i64>) -> String {
-    match (object_type, object_id) {
-        (Some(ty), Some(id)) => format!("{} — {} {id}", type_label(lang, ty), lang.t("object")),
-        (Some(ty), None) => type_label(lang, ty),
-        _ => String::new(),
-    }
 }
 
 #[handler]
@@ -161,7 +178,7 @@ pub async fn home_page(req: &Request, state: Data<&WebState>, caller: Caller) ->
     let page = Page::new(&state, req, caller);
     match state.services.tenants().await {
         Ok(tenants) => {
-            let list: Vec<Value> = tenants.iter().map(|t| tenant_ctx(page.lang, t)).collect();
+            let list: Vec<Value> = tenants.iter().map(|t| page.tenant_ctx(t)).collect();
             page.render(StatusCode::OK, "home.html", context! { tenants => list })
         }
         Err(e) => {
@@ -212,14 +229,14 @@ pub async fn tenant_page(
                     context! {
                         role => role_label(lang, h.role),
                         name => &h.user_name,
-                        scope => scope_label(lang, ty, id),
+                        scope => page.scope_label(ty, id),
                     }
                 })
                 .collect();
             page.render(
                 StatusCode::OK,
                 "tenant.html",
-                context! { tenant => tenant_ctx(lang, &tenant), holders => holders, my_roles => my_roles },
+                context! { tenant => page.tenant_ctx(&tenant), holders => holders, my_roles => my_roles },
             )
         }
         Err(ServiceError::NotFound(_)) => page.message(StatusCode::NOT_FOUND, "not_found", true),
@@ -255,7 +272,7 @@ pub async fn roles_page(
                         at => e.at.date().to_string(),
                         name => &e.user_name,
                         role => role_label(lang, e.role),
-                        scope => scope_label(lang, e.object_type.as_deref(), e.object_id),
+                        scope => page.scope_label(e.object_type.as_deref(), e.object_id),
                         action => match e.action {
                             RoleEventAction::Grant => lang.t("granted"),
                             RoleEventAction::Revoke => lang.t("revoked"),
@@ -267,7 +284,7 @@ pub async fn roles_page(
             page.render(
                 StatusCode::OK,
                 "roles.html",
-                context! { tenant => tenant_ctx(lang, &tenant), events => events },
+                context! { tenant => page.tenant_ctx(&tenant), events => events },
             )
         }
         Err(ServiceError::NotFound(_)) => page.message(StatusCode::NOT_FOUND, "not_found", true),

@@ -201,7 +201,10 @@ pub fn init_logging(settings: &Settings) {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&settings.server.log_filter))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Logs go to stderr so that command output (e.g. `plugin inspect --json`) stays clean.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match settings.server.log_format {
         vigie_config::LogFormat::Json => builder.json().try_init(),
         vigie_config::LogFormat::Text => builder.try_init(),

@@ -231,11 +231,13 @@ fn describe(p: &LoadedPlugin) -> String {
     for k in &m.request_kinds {
         let _ = writeln!(
             out,
-            "  {} — {} / {} (urgency {:?}{}{}; categories: {})",
+            "  {} — {} / {} (urgency {}{}{}; categories: {})",
             k.key,
             k.label.fr,
             k.label.en,
-            k.default_urgency,
+            vigie_plugins::to_api_json(&k.default_urgency)
+                .as_str()
+                .unwrap_or_default(),
             if k.urgency_locked { ", locked" } else { "" },
             k.response_delay_months
                 .map(|m| format!(", answer within {m} months"))

@@ -1,0 +1,171 @@
+//! Observed objects and their vintaged facts.
+
+use serde::{Deserialize, Serialize};
+
+/// Whether a facility is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectStatus {
+    /// In service.
+    Open,
+    /// Closed (with a date when known).
+    Closed,
+}
+
+impl ObjectStatus {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectStatus::Open => "open",
+            ObjectStatus::Closed => "closed",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "open" => Some(ObjectStatus::Open),
+            "closed" => Some(ObjectStatus::Closed),
+            _ => None,
+        }
+    }
+}
+
+/// Where a fact comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provenance {
+    /// An official open-data file, through an importer.
+    OfficialImport,
+    /// A Garant of the type.
+    Garant,
+    /// A signed-in citizen.
+    Citizen,
+    /// Someone not signed in.
+    Anonymous,
+}
+
+impl Provenance {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provenance::OfficialImport => "official_import",
+            Provenance::Garant => "garant",
+            Provenance::Citizen => "citizen",
+            Provenance::Anonymous => "anonymous",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Provenance::OfficialImport,
+            Provenance::Garant,
+            Provenance::Citizen,
+            Provenance::Anonymous,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
+    }
+
+    /// Official data is accepted when filed; contributions wait for moderation.
+    pub fn filed_state(self) -> FactState {
+        match self {
+            Provenance::OfficialImport | Provenance::Garant => FactState::Accepted,
+            Provenance::Citizen | Provenance::Anonymous => FactState::Pending,
+        }
+    }
+}
+
+/// Moderation state of a fact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactState {
+    /// Waiting for a Garant or a Certified citizen.
+    Pending,
+    /// Counts for the current value.
+    Accepted,
+    /// Refused, with a public reason.
+    Refused,
+}
+
+impl FactState {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FactState::Pending => "pending",
+            FactState::Accepted => "accepted",
+            FactState::Refused => "refused",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(FactState::Pending),
+            "accepted" => Some(FactState::Accepted),
+            "refused" => Some(FactState::Refused),
+            _ => None,
+        }
+    }
+}
+
+/// A moderation decision on a pending fact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// The value becomes current.
+    Accept,
+    /// The value stays public with the reason.
+    Refuse {
+        /// Why, shown publicly.
+        reason: String,
+    },
+}
+
+impl Decision {
+    /// Checks a decision: a refusal needs a reason of 3 to 2000 characters.
+    pub fn new(accept: bool, reason: Option<&str>) -> Result<Self, crate::DomainError> {
+        if accept {
+            return Ok(Decision::Accept);
+        }
+        let reason = reason.map(str::trim).unwrap_or_default();
+        let n = reason.chars().count();
+        if !(3..=2000).contains(&n) {
+            return Err(crate::DomainError::invalid(
+                "reason",
+                "a refusal needs a reason (3 to 2000 characters): it is shown publicly",
+            ));
+        }
+        Ok(Decision::Refuse {
+            reason: reason.to_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_need_a_reason() {
+        assert_eq!(Decision::new(true, None), Ok(Decision::Accept));
+        assert!(Decision::new(false, None).is_err());
+        assert!(Decision::new(false, Some("  ")).is_err());
+        assert!(matches!(
+            Decision::new(false, Some("source introuvable")),
+            Ok(Decision::Refuse { .. })
+        ));
+    }
+
+    #[test]
+    fn official_data_is_accepted_when_filed() {
+        assert_eq!(
+            Provenance::OfficialImport.filed_state(),
+            FactState::Accepted
+        );
+        assert_eq!(Provenance::Anonymous.filed_state(), FactState::Pending);
+        for p in ["official_import", "garant", "citizen", "anonymous"] {
+            assert_eq!(Provenance::parse(p).map(Provenance::as_str), Some(p));
+        }
+    }
+}

@@ -1,0 +1,723 @@
+//! Observed objects: official imports, citizen contributions, moderation, and the object as
+//! the public sees it (current values per vintage, indicators, full history).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use vigie_authz::Permit;
+use vigie_domain::{
+    Decision, DomainError, Email, FactState, ObjectStatus, ObjectTypeKey, Operation, Provenance,
+    Scope,
+};
+use vigie_plugins::{LoadedPlugin, wit};
+use vigie_storage::{
+    ContributorContact, FactRecord, IdentityChange, ImportCounts, NewFact, NewImport,
+    ObjectIdentity, ObservedObject, RoleHolder, Tenant,
+};
+
+use crate::dataset::read_table;
+use crate::tenants::require_type;
+use crate::{ServiceError, Services};
+
+/// A row an import refused, and why.
+#[derive(Debug, Clone)]
+pub struct RejectedRow {
+    /// Line of the file (CSV) or record number (JSON).
+    pub line: usize,
+    /// The column at fault, when known.
+    pub column: Option<String>,
+    /// Why, in French and English.
+    pub reason: wit::Localized,
+}
+
+/// What an import did.
+#[derive(Debug, Clone)]
+pub struct ImportReport {
+    /// The import's number.
+    pub import_id: i64,
+    /// The plugin importer that recognised the file.
+    pub importer: String,
+    /// Counts.
+    pub counts: ImportCounts,
+    /// Every refused row with its reason.
+    pub rejected: Vec<RejectedRow>,
+}
+
+/// A proposed value.
+#[derive(Debug, Clone)]
+pub struct ProposedValue {
+    /// Field key.
+    pub field: String,
+    /// Value.
+    pub value: wit::Value,
+}
+
+/// A contribution: values of one vintage of one object.
+#[derive(Debug, Clone)]
+pub struct Contribution {
+    /// Vintage, as written by the contributor (normalised by the plugin).
+    pub vintage: String,
+    /// The values.
+    pub values: Vec<ProposedValue>,
+    /// A URL or document reference backing them.
+    pub source: Option<String>,
+    /// Private contact e-mail (for anonymous contributors).
+    pub contact_email: Option<String>,
+    /// Private contact phone.
+    pub contact_phone: Option<String>,
+}
+
+/// An object as the public sees it.
+#[derive(Debug, Clone)]
+pub struct ObjectSheet {
+    /// The object.
+    pub object: ObservedObject,
+    /// Current value of each field, per vintage (newest vintage last).
+    pub current: BTreeMap<String, BTreeMap<String, FactRecord>>,
+    /// Derived indicators per vintage.
+    pub indicators: BTreeMap<String, Vec<wit::IndicatorValue>>,
+    /// Every fact, oldest first (pending and refused included).
+    pub facts: Vec<FactRecord>,
+    /// Identity history.
+    pub identity_changes: Vec<IdentityChange>,
+    /// Citizens certified for this object.
+    pub certified: Vec<RoleHolder>,
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
+    ServiceError::Invalid(DomainError::invalid(field, message))
+}
+
+/// The value of a fact, as stored.
+pub fn encode_value(v: &wit::Value) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// A stored value back.
+pub fn decode_value(s: &str) -> Option<wit::Value> {
+    serde_json::from_str(s).ok()
+}
+
+/// Current accepted value per (vintage, field).
+fn current_values(facts: &[FactRecord]) -> BTreeMap<String, BTreeMap<String, FactRecord>> {
+    let mut out: BTreeMap<String, BTreeMap<String, FactRecord>> = BTreeMap::new();
+    for f in facts.iter().filter(|f| f.state == FactState::Accepted) {
+        // Facts come oldest first: a later accepted fact replaces an earlier one.
+        out.entry(f.vintage.clone())
+            .or_default()
+            .insert(f.field_key.clone(), f.clone());
+    }
+    out
+}
+
+/// The vintage current today for a plugin's scheme (school years start in September).
+fn current_vintage(plugin: &LoadedPlugin) -> Result<String, ServiceError> {
+    let today = time::OffsetDateTime::now_utc().date();
+    let y = today.year();
+    let raw = match plugin.manifest().vintage.kind {
+        wit::VintageKind::SchoolYear if u8::from(today.month()) >= 9 => format!("{y}-{}", y + 1),
+        wit::VintageKind::SchoolYear => format!("{}-{y}", y - 1),
+        wit::VintageKind::CalendarYear => y.to_string(),
+    };
+    normalized(plugin.normalize_vintage(&raw)?, "vintage")
+}
+
+fn normalized(
+    r: Result<String, wit::Diagnostic>,
+    field: &'static str,
+) -> Result<String, ServiceError> {
+    r.map_err(|d| invalid(field, format!("{} / {}", d.message.en, d.message.fr)))
+}
+
+fn plugin_error(e: vigie_plugins::PluginError) -> ServiceError {
+    ServiceError::Internal(e.to_string())
+}
+
+impl From<vigie_plugins::PluginError> for ServiceError {
+    fn from(e: vigie_plugins::PluginError) -> Self {
+        plugin_error(e)
+    }
+}
+
+impl Services {
+    /// Imports an official open-data file with the type's importer that recognises it.
+    /// Creates new objects, adds official facts for the file's vintage (only those that
+    /// differ from the current value), never deletes anything, and after a referential
+    /// (a file describing the objects themselves) marks the open objects it no longer lists as
+    /// possibly closed. Importing the same file again changes nothing.
+    pub async fn import_dataset(
+        &self,
+        permit: &Permit,
+        tenant: &Tenant,
+        key: &ObjectTypeKey,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<ImportReport, ServiceError> {
+        permit.require(Operation::UpdateOfficialData)?;
+        require_type(tenant, key)?;
+        let plugin = self.plugin(key)?;
+        let table = read_table(bytes)?;
+        let importer = plugin.detect_importer(&table.header).cloned().ok_or_else(|| {
+            let expected: Vec<String> = plugin
+                .manifest()
+                .importers
+                .iter()
+                .map(|i| {
+                    let cols: Vec<&str> = i
+                        .columns
+                        .iter()
+                        .filter(|c| c.required)
+                        .filter_map(|c| c.names.first().map(String::as_str))
+                        .collect();
+                    format!("{} ({})", i.key, cols.join(", "))
+                })
+                .collect();
+            invalid(
+                "file",
+                format!(
+                    "the columns of this file match none of the {key} importers; each needs its \
+                     columns: {}",
+                    expected.join("; ")
+                ),
+            )
+        })?;
+        let sha = hex::encode(Sha256::digest(bytes));
+        let import_id = self
+            .store
+            .create_import(&NewImport {
+                tenant: tenant.id,
+                object_type: key,
+                importer: &importer.key,
+                file_name,
+                sha256: &sha,
+                attribution: &importer.attribution,
+                source_url: importer.source_url.as_deref(),
+                actor: permit.actor(),
+            })
+            .await?;
+        let snapshot_vintage = current_vintage(&plugin)?;
+        let mut counts = ImportCounts::default();
+        let mut rejected = Vec::new();
+        let mut listed = Vec::new();
+        let mut referential = true;
+        for (line, row) in &table.rows {
+            let cells: Vec<wit::Cell> = table
+                .header
+                .iter()
+                .zip(row)
+                .map(|(c, t)| wit::Cell {
+                    column: c.clone(),
+                    text: t.clone(),
+                })
+                .collect();
+            let imported = match plugin.import_row(&importer.key, &cells) {
+                Ok(Ok(o)) => o,
+                Ok(Err(d)) => {
+                    counts.rejected += 1;
+                    rejected.push(RejectedRow {
+                        line: *line,
+                        column: d.field,
+                        reason: d.message,
+                    });
+                    continue;
+                }
+                Err(e) => {
+                    counts.rejected += 1;
+                    let msg = e.to_string();
+                    rejected.push(RejectedRow {
+                        line: *line,
+                        column: None,
+                        reason: wit::Localized {
+                            fr: msg.clone(),
+                            en: msg,
+                        },
+                    });
+                    continue;
+                }
+            };
+            referential &= imported.vintage.is_none();
+            match self
+                .apply_imported_row(
+                    tenant,
+                    key,
+                    &plugin,
+                    import_id,
+                    permit,
+                    &imported,
+                    &snapshot_vintage,
+                )
+                .await
+            {
+                Ok(outcome) => {
+                    listed.push(imported.identifier.clone());
+                    counts.facts_added += outcome.facts_added;
+                    match (outcome.created, outcome.changed) {
+                        (true, _) => counts.created += 1,
+                        (false, true) => counts.updated += 1,
+                        (false, false) => counts.unchanged += 1,
+                    }
+                }
+                Err(ServiceError::Invalid(d)) => {
+                    counts.rejected += 1;
+                    let msg = d.to_string();
+                    rejected.push(RejectedRow {
+                        line: *line,
+                        column: None,
+                        reason: wit::Localized {
+                            fr: msg.clone(),
+                            en: msg,
+                        },
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if referential && !listed.is_empty() {
+            counts.possibly_closed = self.store.mark_unlisted(tenant.id, key, &listed).await?;
+        }
+        self.store.finish_import(import_id, &counts).await?;
+        tracing::info!(
+            tenant = %tenant.slug, object_type = %key, importer = %importer.key,
+            created = counts.created, updated = counts.updated, unchanged = counts.unchanged,
+            rejected = counts.rejected, facts = counts.facts_added, "import done"
+        );
+        Ok(ImportReport {
+            import_id,
+            importer: importer.key.clone(),
+            counts,
+            rejected,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn apply_imported_row(
+        &self,
+        tenant: &Tenant,
+        key: &ObjectTypeKey,
+        plugin: &Arc<LoadedPlugin>,
+        import_id: i64,
+        permit: &Permit,
+        row: &wit::ImportedObject,
+        snapshot_vintage: &str,
+    ) -> Result<RowOutcome, ServiceError> {
+        let existing = self
+            .store
+            .object_by_identifier(tenant.id, key, &row.identifier)
+            .await?;
+        let status = |s: Option<wit::ObjectStatus>, current: ObjectStatus| match s {
+            Some(wit::ObjectStatus::Open) => ObjectStatus::Open,
+            Some(wit::ObjectStatus::Closed) => ObjectStatus::Closed,
+            None => current,
+        };
+        let mut outcome = RowOutcome::default();
+        let object = match existing {
+            Some(current) => {
+                // Fields the row does not give keep their current value.
+                let c = &current.identity;
+                let addr = row.address.as_ref();
+                let identity = ObjectIdentity {
+                    identifier: c.identifier.clone(),
+                    official_name: row
+                        .official_name
+                        .clone()
+                        .unwrap_or_else(|| c.official_name.clone()),
+                    street: addr.map(|a| a.street.clone()).or_else(|| c.street.clone()),
+                    postcode: addr
+                        .map(|a| a.postcode.clone())
+                        .or_else(|| c.postcode.clone()),
+                    city: addr.map(|a| a.city.clone()).or_else(|| c.city.clone()),
+                    insee_code: addr
+                        .and_then(|a| a.insee_code.clone())
+                        .or_else(|| c.insee_code.clone()),
+                    latitude: row.location.as_ref().map(|g| g.lat).or(c.latitude),
+                    longitude: row.location.as_ref().map(|g| g.lon).or(c.longitude),
+                    status: status(row.status, c.status),
+                    opened_on: row.opened_on.clone().or_else(|| c.opened_on.clone()),
+                    closed_on: c.closed_on.clone(),
+                };
+                outcome.changed = self
+                    .store
+                    .update_identity(
+                        tenant.id,
+                        current.id,
+                        &identity,
+                        Some(import_id),
+                        permit.actor(),
+                    )
+                    .await?
+                    > 0;
+                current
+            }
+            None => {
+                let Some(name) = row.official_name.clone() else {
+                    return Err(invalid(
+                        "file",
+                        format!(
+                            "{} is not known here yet and this row has no official name: import the \
+                             referential (names and addresses) first",
+                            row.identifier
+                        ),
+                    ));
+                };
+                let addr = row.address.as_ref();
+                let identity = ObjectIdentity {
+                    identifier: row.identifier.clone(),
+                    official_name: name,
+                    street: addr.map(|a| a.street.clone()),
+                    postcode: addr.map(|a| a.postcode.clone()),
+                    city: addr.map(|a| a.city.clone()),
+                    insee_code: addr.and_then(|a| a.insee_code.clone()),
+                    latitude: row.location.as_ref().map(|g| g.lat),
+                    longitude: row.location.as_ref().map(|g| g.lon),
+                    status: status(row.status, ObjectStatus::Open),
+                    opened_on: row.opened_on.clone(),
+                    closed_on: None,
+                };
+                outcome.created = true;
+                self.store
+                    .create_object(tenant.id, key, &identity, Some(import_id), permit.actor())
+                    .await?
+            }
+        };
+        let vintage = match &row.vintage {
+            Some(v) => normalized(plugin.normalize_vintage(v)?, "vintage")?,
+            None => snapshot_vintage.to_owned(),
+        };
+        let facts = self.store.object_facts(tenant.id, object.id).await?;
+        let current = current_values(&facts);
+        for fv in &row.facts {
+            let value = encode_value(&fv.value);
+            let same = current
+                .get(&vintage)
+                .and_then(|m| m.get(&fv.key))
+                .is_some_and(|f| f.value == value);
+            if same {
+                continue;
+            }
+            self.store
+                .insert_fact(
+                    tenant.id,
+                    &NewFact {
+                        object_id: object.id,
+                        field_key: fv.key.clone(),
+                        vintage: vintage.clone(),
+                        value,
+                        provenance: Provenance::OfficialImport,
+                        source: plugin
+                            .manifest()
+                            .importers
+                            .iter()
+                            .find_map(|i| i.source_url.clone()),
+                        import_id: Some(import_id),
+                        author: permit.actor(),
+                        contact_email: None,
+                        contact_phone: None,
+                        batch: None,
+                    },
+                )
+                .await?;
+            outcome.facts_added += 1;
+            outcome.changed = true;
+        }
+        Ok(outcome)
+    }
+
+    /// An object of a collective.
+    pub async fn object(&self, tenant: &Tenant, id: i64) -> Result<ObservedObject, ServiceError> {
+        self.store
+            .object(tenant.id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("object"))
+    }
+
+    /// The objects of a collective.
+    pub async fn objects(
+        &self,
+        tenant: &Tenant,
+        key: Option<&ObjectTypeKey>,
+    ) -> Result<Vec<ObservedObject>, ServiceError> {
+        Ok(self.store.list_objects(tenant.id, key).await?)
+    }
+
+    /// The scope of an object, for authorization.
+    pub fn object_scope(tenant: &Tenant, object: &ObservedObject) -> Result<Scope, ServiceError> {
+        let ty = ObjectTypeKey::parse(&object.object_type).map_err(ServiceError::from)?;
+        Ok(Scope::Object(tenant.slug.clone(), ty, object.id))
+    }
+
+    /// An object with its current values, indicators and history.
+    pub async fn object_sheet(
+        &self,
+        tenant: &Tenant,
+        id: i64,
+    ) -> Result<ObjectSheet, ServiceError> {
+        let object = self.object(tenant, id).await?;
+        let facts = self.store.object_facts(tenant.id, id).await?;
+        let current = current_values(&facts);
+        let mut indicators = BTreeMap::new();
+        if let Some(plugin) = self.plugins.get(&object.object_type) {
+            for (vintage, values) in &current {
+                let record = record_of(plugin, values);
+                match plugin.compute_indicators(vintage, &record) {
+                    Ok(v) => {
+                        indicators.insert(vintage.clone(), v);
+                    }
+                    Err(e) => tracing::warn!(error = %e, object = id, "indicators not computed"),
+                }
+            }
+        }
+        let pattern_suffix = format!("/{}/{}", object.object_type, object.id);
+        let certified = self
+            .store
+            .role_holders(Some(tenant.id))
+            .await?
+            .into_iter()
+            .filter(|h| h.domain_pattern.ends_with(&pattern_suffix))
+            .collect();
+        let identity_changes = self.store.identity_changes(tenant.id, id).await?;
+        Ok(ObjectSheet {
+            object,
+            current,
+            indicators,
+            facts,
+            identity_changes,
+            certified,
+        })
+    }
+
+    /// Proposes values for citizen fields of one vintage of an object. The plugin's
+    /// validators run first; bad values are refused with field-level messages. The facts
+    /// wait, publicly, for a Garant or a Certified citizen of the object.
+    pub async fn contribute(
+        &self,
+        permit: &Permit,
+        tenant: &Tenant,
+        object_id: i64,
+        c: Contribution,
+    ) -> Result<Vec<FactRecord>, ServiceError> {
+        permit.require(Operation::ProposeContribution)?;
+        let object = self.object(tenant, object_id).await?;
+        if permit.scope() != &Self::object_scope(tenant, &object)? {
+            return Err(ServiceError::Internal("permit for another object".into()));
+        }
+        let key = ObjectTypeKey::parse(&object.object_type)?;
+        let schema = self.object_schema(tenant, &key).await?;
+        let plugin = schema.plugin.clone();
+        let vintage = normalized(plugin.normalize_vintage(&c.vintage)?, "vintage")?;
+        if c.values.is_empty() {
+            return Err(invalid("values", "propose at least one value"));
+        }
+        let contact_email = match c
+            .contact_email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            Some(e) => Some(Email::parse(e)?.as_str().to_owned()),
+            None => None,
+        };
+        let contact_phone = match c
+            .contact_phone
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            Some(p)
+                if (6..=20).contains(&p.len())
+                    && p.chars()
+                        .all(|ch| ch.is_ascii_digit() || " +.-()".contains(ch)) =>
+            {
+                Some(p.to_owned())
+            }
+            Some(_) => {
+                return Err(invalid(
+                    "contact_phone",
+                    "write a phone number with digits, e.g. 06 12 34 56 78",
+                ));
+            }
+            None => None,
+        };
+        let source = c
+            .source
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        if source.as_ref().is_some_and(|s| s.chars().count() > 1000) {
+            return Err(invalid("source", "keep the source under 1000 characters"));
+        }
+        let mut problems: Vec<wit::Diagnostic> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for v in &c.values {
+            if !seen.insert(v.field.as_str()) {
+                return Err(invalid(
+                    "values",
+                    format!("'{}' is proposed twice", v.field),
+                ));
+            }
+            if let Some(f) = plugin.manifest().fields.iter().find(|f| f.key == v.field) {
+                if f.origin == wit::FieldOrigin::Official {
+                    return Err(invalid(
+                        "values",
+                        format!(
+                            "'{}' is official data: only the official import and the Garants change it",
+                            v.field
+                        ),
+                    ));
+                }
+                problems.extend(plugin.validate_field(&v.field, &v.value)?);
+            } else if let Some((_, f)) = schema.added.iter().find(|(_, f)| f.key == v.field) {
+                problems.extend(vigie_plugins::check_value(f, &v.value));
+            } else {
+                return Err(invalid(
+                    "values",
+                    format!("'{}' is not a field of {key} here", v.field),
+                ));
+            }
+        }
+        // The whole record of the vintage, as it would be: current values plus these.
+        let facts = self.store.object_facts(tenant.id, object_id).await?;
+        let current = current_values(&facts);
+        let mut merged: BTreeMap<String, wit::Value> = current
+            .get(&vintage)
+            .map(|m| {
+                m.iter()
+                    .filter(|(k, _)| plugin.manifest().fields.iter().any(|f| &f.key == *k))
+                    .filter_map(|(k, f)| decode_value(&f.value).map(|v| (k.clone(), v)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for v in &c.values {
+            if plugin.manifest().fields.iter().any(|f| f.key == v.field) {
+                merged.insert(v.field.clone(), v.value.clone());
+            }
+        }
+        let record: Vec<wit::FieldValue> = merged
+            .into_iter()
+            .map(|(key, value)| wit::FieldValue { key, value })
+            .collect();
+        let proposed: std::collections::HashSet<&str> =
+            c.values.iter().map(|v| v.field.as_str()).collect();
+        problems.extend(
+            plugin
+                .validate_record(&vintage, &record)?
+                .into_iter()
+                // Record rules about fields nobody proposed now (e.g. an official value
+                // missing) do not block a citizen; rules touching a proposed field do.
+                .filter(|d| d.field.as_deref().is_none_or(|f| proposed.contains(f))),
+        );
+        let errors: Vec<wit::Diagnostic> = problems
+            .into_iter()
+            .filter(|d| d.severity == wit::Severity::Error)
+            .collect();
+        if !errors.is_empty() {
+            return Err(ServiceError::Rejected(
+                errors.into_iter().map(Into::into).collect(),
+            ));
+        }
+        let batch = hex::encode(
+            &Sha256::digest(format!(
+                "{object_id}{vintage}{:?}",
+                std::time::SystemTime::now()
+            ))[..8],
+        );
+        let provenance = if permit.actor().is_some() {
+            Provenance::Citizen
+        } else {
+            Provenance::Anonymous
+        };
+        let mut out = Vec::new();
+        for v in &c.values {
+            out.push(
+                self.store
+                    .insert_fact(
+                        tenant.id,
+                        &NewFact {
+                            object_id,
+                            field_key: v.field.clone(),
+                            vintage: vintage.clone(),
+                            value: encode_value(&v.value),
+                            provenance,
+                            source: source.clone(),
+                            import_id: None,
+                            author: permit.actor(),
+                            contact_email: contact_email.clone(),
+                            contact_phone: contact_phone.clone(),
+                            batch: Some(batch.clone()),
+                        },
+                    )
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// A fact of a collective.
+    pub async fn fact(&self, tenant: &Tenant, id: i64) -> Result<FactRecord, ServiceError> {
+        self.store
+            .fact(tenant.id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("contribution"))
+    }
+
+    /// Contributions waiting for moderation, publicly listed.
+    pub async fn pending_contributions(
+        &self,
+        tenant: &Tenant,
+    ) -> Result<Vec<FactRecord>, ServiceError> {
+        Ok(self.store.pending_facts(tenant.id).await?)
+    }
+
+    /// Accepts or refuses a contribution (Garant of the type or Certified of the object).
+    pub async fn decide_contribution(
+        &self,
+        permit: &Permit,
+        tenant: &Tenant,
+        fact_id: i64,
+        decision: Decision,
+    ) -> Result<FactRecord, ServiceError> {
+        permit.require(Operation::ModerateContribution)?;
+        let fact = self.fact(tenant, fact_id).await?;
+        let object = self.object(tenant, fact.object_id).await?;
+        if permit.scope() != &Self::object_scope(tenant, &object)? {
+            return Err(ServiceError::Internal("permit for another object".into()));
+        }
+        Ok(self
+            .store
+            .decide_fact(tenant.id, fact_id, &decision, permit.actor())
+            .await?)
+    }
+
+    /// A contributor's private contact details (Garant of the type only).
+    pub async fn contributor_contact(
+        &self,
+        permit: &Permit,
+        tenant: &Tenant,
+        fact_id: i64,
+    ) -> Result<ContributorContact, ServiceError> {
+        permit.require(Operation::ViewContributorContact)?;
+        Ok(self.store.fact_contact(tenant.id, fact_id).await?)
+    }
+}
+
+#[derive(Debug, Default)]
+struct RowOutcome {
+    created: bool,
+    changed: bool,
+    facts_added: i64,
+}
+
+/// The plugin fields of a vintage's current values, as the interface's record.
+fn record_of(plugin: &LoadedPlugin, values: &BTreeMap<String, FactRecord>) -> Vec<wit::FieldValue> {
+    values
+        .iter()
+        .filter(|(k, _)| plugin.manifest().fields.iter().any(|f| &f.key == *k))
+        .filter_map(|(k, f)| {
+            decode_value(&f.value).map(|value| wit::FieldValue {
+                key: k.clone(),
+                value,
+            })
+        })
+        .collect()
+}

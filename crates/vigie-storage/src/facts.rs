@@ -1,0 +1,281 @@
+//! Vintaged facts and their moderation. Facts are only ever inserted; a decision is a row of
+//! its own; the current value of a field is derived from the accepted facts.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+use vigie_domain::{Decision, FactState, Provenance, TenantId, UserId};
+
+use crate::{Store, StoreError, now, parse_timestamp};
+
+/// A fact to file.
+#[derive(Debug, Clone)]
+pub struct NewFact {
+    /// The object.
+    pub object_id: i64,
+    /// The field.
+    pub field_key: String,
+    /// The normalised vintage.
+    pub vintage: String,
+    /// The value, as JSON of the plugin interface's `value`.
+    pub value: String,
+    /// Where it comes from.
+    pub provenance: Provenance,
+    /// A URL or document reference backing the value.
+    pub source: Option<String>,
+    /// The import that brought it.
+    pub import_id: Option<i64>,
+    /// The signed-in author.
+    pub author: Option<UserId>,
+    /// Private contact e-mail (anonymous contributors).
+    pub contact_email: Option<String>,
+    /// Private contact phone.
+    pub contact_phone: Option<String>,
+    /// Contributions filed together share a batch.
+    pub batch: Option<String>,
+}
+
+/// A moderation decision as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecisionRecord {
+    /// Accepted or refused.
+    pub state: FactState,
+    /// The public reason of a refusal.
+    pub reason: Option<String>,
+    /// Public name of who decided.
+    pub decided_by: Option<String>,
+    /// When.
+    pub at: OffsetDateTime,
+}
+
+/// A stored fact, as the public may see it (no contact details).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FactRecord {
+    /// Identity.
+    pub id: i64,
+    /// The object.
+    pub object_id: i64,
+    /// The object's type.
+    pub object_type: String,
+    /// The field.
+    pub field_key: String,
+    /// The vintage.
+    pub vintage: String,
+    /// The value, JSON.
+    pub value: String,
+    /// Provenance.
+    pub provenance: Provenance,
+    /// Source.
+    pub source: Option<String>,
+    /// Import.
+    pub import_id: Option<i64>,
+    /// Public name of the author, if signed in.
+    pub author_name: Option<String>,
+    /// Current moderation state.
+    pub state: FactState,
+    /// The decision, once taken.
+    pub decision: Option<DecisionRecord>,
+    /// Batch.
+    pub batch: Option<String>,
+    /// When it was filed.
+    pub at: OffsetDateTime,
+}
+
+/// Contact details of a contributor (private).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContributorContact {
+    /// The account's e-mail, if the contributor was signed in.
+    pub account_email: Option<String>,
+    /// The contact e-mail left with the contribution.
+    pub contact_email: Option<String>,
+    /// The phone left with the contribution.
+    pub contact_phone: Option<String>,
+}
+
+const FACT_SELECT: &str = "SELECT f.id, f.object_id, o.type_key, f.field_key, f.vintage, f.value, \
+     f.provenance, f.source, f.import_id, a.display_name AS author_name, f.filed_state, f.batch, f.at, \
+     d.decision, d.reason, m.display_name AS decided_by, d.at AS decided_at \
+     FROM facts f JOIN objects o ON o.id = f.object_id \
+     LEFT JOIN users a ON a.id = f.author_id \
+     LEFT JOIN fact_decisions d ON d.fact_id = f.id \
+     LEFT JOIN users m ON m.id = d.decided_by";
+
+fn fact_from_row(r: &AnyRow) -> Result<FactRecord, StoreError> {
+    let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("{what} {v}"));
+    let provenance: String = r.try_get("provenance")?;
+    let filed: String = r.try_get("filed_state")?;
+    let at: String = r.try_get("at")?;
+    let decision: Option<String> = r.try_get("decision")?;
+    let decision = match decision {
+        Some(d) => {
+            let decided_at: String = r.try_get("decided_at")?;
+            Some(DecisionRecord {
+                state: FactState::parse(&d).ok_or_else(|| corrupt("decision", &d))?,
+                reason: r.try_get("reason")?,
+                decided_by: r.try_get("decided_by")?,
+                at: parse_timestamp(&decided_at)?,
+            })
+        }
+        None => None,
+    };
+    let filed = FactState::parse(&filed).ok_or_else(|| corrupt("state", &filed))?;
+    Ok(FactRecord {
+        id: r.try_get("id")?,
+        object_id: r.try_get("object_id")?,
+        object_type: r.try_get("type_key")?,
+        field_key: r.try_get("field_key")?,
+        vintage: r.try_get("vintage")?,
+        value: r.try_get("value")?,
+        provenance: Provenance::parse(&provenance)
+            .ok_or_else(|| corrupt("provenance", &provenance))?,
+        source: r.try_get("source")?,
+        import_id: r.try_get("import_id")?,
+        author_name: r.try_get("author_name")?,
+        state: decision.as_ref().map_or(filed, |d| d.state),
+        decision,
+        batch: r.try_get("batch")?,
+        at: parse_timestamp(&at)?,
+    })
+}
+
+impl Store {
+    /// Files a fact on an object of the collective.
+    pub async fn insert_fact(
+        &self,
+        tenant: TenantId,
+        f: &NewFact,
+    ) -> Result<FactRecord, StoreError> {
+        // The object must be the collective's: never file a fact across collectives.
+        self.object(tenant, f.object_id)
+            .await?
+            .ok_or(StoreError::NotFound("object"))?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO facts (tenant_id, object_id, field_key, vintage, value, provenance, source, \
+             import_id, author_id, contact_email, contact_phone, filed_state, batch, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+        )
+        .bind(tenant.0)
+        .bind(f.object_id)
+        .bind(&f.field_key)
+        .bind(&f.vintage)
+        .bind(&f.value)
+        .bind(f.provenance.as_str())
+        .bind(&f.source)
+        .bind(f.import_id)
+        .bind(f.author.map(|a| a.0))
+        .bind(&f.contact_email)
+        .bind(&f.contact_phone)
+        .bind(f.provenance.filed_state().as_str())
+        .bind(&f.batch)
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?;
+        self.fact(tenant, id)
+            .await?
+            .ok_or(StoreError::NotFound("fact"))
+    }
+
+    /// A fact of the collective.
+    pub async fn fact(&self, tenant: TenantId, id: i64) -> Result<Option<FactRecord>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{FACT_SELECT} WHERE f.tenant_id = $1 AND f.id = $2"
+        )))
+        .bind(tenant.0)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(fact_from_row)
+        .transpose()
+    }
+
+    /// Every fact of an object, oldest first.
+    pub async fn object_facts(
+        &self,
+        tenant: TenantId,
+        object_id: i64,
+    ) -> Result<Vec<FactRecord>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{FACT_SELECT} WHERE f.tenant_id = $1 AND f.object_id = $2 ORDER BY f.id"
+        )))
+        .bind(tenant.0)
+        .bind(object_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(fact_from_row).collect()
+    }
+
+    /// The contributions of a collective waiting for moderation, oldest first.
+    pub async fn pending_facts(&self, tenant: TenantId) -> Result<Vec<FactRecord>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{FACT_SELECT} WHERE f.tenant_id = $1 AND f.filed_state = 'pending' AND d.id IS NULL ORDER BY f.id"
+        )))
+        .bind(tenant.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(fact_from_row).collect()
+    }
+
+    /// Records the decision on a pending fact. Deciding twice is a conflict.
+    pub async fn decide_fact(
+        &self,
+        tenant: TenantId,
+        id: i64,
+        decision: &Decision,
+        actor: Option<UserId>,
+    ) -> Result<FactRecord, StoreError> {
+        let fact = self
+            .fact(tenant, id)
+            .await?
+            .ok_or(StoreError::NotFound("contribution"))?;
+        if fact.state != FactState::Pending {
+            return Err(StoreError::Conflict(format!(
+                "this contribution was already {}",
+                fact.state.as_str()
+            )));
+        }
+        let (state, reason) = match decision {
+            Decision::Accept => (FactState::Accepted, None),
+            Decision::Refuse { reason } => (FactState::Refused, Some(reason.clone())),
+        };
+        sqlx::query(
+            "INSERT INTO fact_decisions (fact_id, decision, reason, decided_by, at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(state.as_str())
+        .bind(reason)
+        .bind(actor.map(|a| a.0))
+        .bind(now())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            crate::error::conflict_on_unique(e, || "this contribution was just decided by someone else".into())
+        })?;
+        self.fact(tenant, id)
+            .await?
+            .ok_or(StoreError::NotFound("contribution"))
+    }
+
+    /// The private contact details of a fact's contributor.
+    pub async fn fact_contact(
+        &self,
+        tenant: TenantId,
+        id: i64,
+    ) -> Result<ContributorContact, StoreError> {
+        let row = sqlx::query(
+            "SELECT u.email, f.contact_email, f.contact_phone FROM facts f \
+             LEFT JOIN users u ON u.id = f.author_id WHERE f.tenant_id = $1 AND f.id = $2",
+        )
+        .bind(tenant.0)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound("contribution"))?;
+        Ok(ContributorContact {
+            account_email: row.try_get(0)?,
+            contact_email: row.try_get(1)?,
+            contact_phone: row.try_get(2)?,
+        })
+    }
+}

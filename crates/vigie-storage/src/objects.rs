@@ -1,0 +1,470 @@
+//! Observed objects, their official identity and its history, and imports.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+use vigie_domain::{ObjectStatus, ObjectTypeKey, TenantId, UserId};
+
+use crate::error::conflict_on_unique;
+use crate::{Store, StoreError, now, parse_timestamp};
+
+/// The official identity of an object: what only imports and Garants change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectIdentity {
+    /// Normalised official identifier (e.g. a UAI).
+    pub identifier: String,
+    /// Official name.
+    pub official_name: String,
+    /// Street line.
+    pub street: Option<String>,
+    /// Postcode.
+    pub postcode: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// INSEE code of the commune (arrondissement in Marseille).
+    pub insee_code: Option<String>,
+    /// WGS84 latitude.
+    pub latitude: Option<f64>,
+    /// WGS84 longitude.
+    pub longitude: Option<f64>,
+    /// Open or closed.
+    pub status: ObjectStatus,
+    /// Opening date, `YYYY-MM-DD`.
+    pub opened_on: Option<String>,
+    /// Closing date, `YYYY-MM-DD`.
+    pub closed_on: Option<String>,
+}
+
+impl ObjectIdentity {
+    /// The identity as (field, text) pairs, for diffs and history.
+    pub fn fields(&self) -> [(&'static str, Option<String>); 10] {
+        [
+            ("official_name", Some(self.official_name.clone())),
+            ("street", self.street.clone()),
+            ("postcode", self.postcode.clone()),
+            ("city", self.city.clone()),
+            ("insee_code", self.insee_code.clone()),
+            ("latitude", self.latitude.map(|v| format!("{v:.7}"))),
+            ("longitude", self.longitude.map(|v| format!("{v:.7}"))),
+            ("status", Some(self.status.as_str().to_owned())),
+            ("opened_on", self.opened_on.clone()),
+            ("closed_on", self.closed_on.clone()),
+        ]
+    }
+}
+
+/// A stored object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedObject {
+    /// Identity in the database.
+    pub id: i64,
+    /// Its collective.
+    pub tenant_id: TenantId,
+    /// Its type.
+    pub object_type: String,
+    /// Official identity.
+    pub identity: ObjectIdentity,
+    /// Date a referential import stopped listing it, for a Garant to confirm.
+    pub possibly_closed_since: Option<String>,
+    /// When it was created here.
+    pub created_at: OffsetDateTime,
+}
+
+/// One change of an object's identity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentityChange {
+    /// Sequence number.
+    pub id: i64,
+    /// Which identity field.
+    pub field: String,
+    /// Before (absent: created).
+    pub old_value: Option<String>,
+    /// After.
+    pub new_value: Option<String>,
+    /// The import that changed it, if any.
+    pub import_id: Option<i64>,
+    /// Public name of the Garant who changed it, if any.
+    pub actor_name: Option<String>,
+    /// When.
+    pub at: OffsetDateTime,
+}
+
+/// Counts of an import run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    /// Objects created.
+    pub created: i64,
+    /// Objects whose identity or facts changed.
+    pub updated: i64,
+    /// Rows that changed nothing.
+    pub unchanged: i64,
+    /// Rows refused.
+    pub rejected: i64,
+    /// Official facts added.
+    pub facts_added: i64,
+    /// Objects no longer listed by a referential, marked possibly closed.
+    pub possibly_closed: i64,
+}
+
+/// What an import is.
+#[derive(Debug, Clone)]
+pub struct NewImport<'a> {
+    /// Collective.
+    pub tenant: TenantId,
+    /// Object type.
+    pub object_type: &'a ObjectTypeKey,
+    /// Importer key of the plugin.
+    pub importer: &'a str,
+    /// File name as given.
+    pub file_name: &'a str,
+    /// SHA-256 of the file.
+    pub sha256: &'a str,
+    /// Attribution and licence to keep with the data.
+    pub attribution: &'a str,
+    /// Where the dataset is published.
+    pub source_url: Option<&'a str>,
+    /// Who ran it (`None`: the operator).
+    pub actor: Option<UserId>,
+}
+
+const OBJECT_COLUMNS: &str = "id, tenant_id, type_key, identifier, official_name, street, postcode, city, \
+     insee_code, latitude, longitude, status, opened_on, closed_on, possibly_closed_since, created_at";
+
+fn object_from_row(r: &AnyRow) -> Result<ObservedObject, StoreError> {
+    let status: String = r.try_get("status")?;
+    let created: String = r.try_get("created_at")?;
+    Ok(ObservedObject {
+        id: r.try_get("id")?,
+        tenant_id: TenantId(r.try_get("tenant_id")?),
+        object_type: r.try_get("type_key")?,
+        identity: ObjectIdentity {
+            identifier: r.try_get("identifier")?,
+            official_name: r.try_get("official_name")?,
+            street: r.try_get("street")?,
+            postcode: r.try_get("postcode")?,
+            city: r.try_get("city")?,
+            insee_code: r.try_get("insee_code")?,
+            latitude: r.try_get("latitude")?,
+            longitude: r.try_get("longitude")?,
+            status: ObjectStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("object status {status}")))?,
+            opened_on: r.try_get("opened_on")?,
+            closed_on: r.try_get("closed_on")?,
+        },
+        possibly_closed_since: r.try_get("possibly_closed_since")?,
+        created_at: parse_timestamp(&created)?,
+    })
+}
+
+impl Store {
+    /// Records the start of an import.
+    pub async fn create_import(&self, new: &NewImport<'_>) -> Result<i64, StoreError> {
+        Ok(sqlx::query(
+            "INSERT INTO imports (tenant_id, type_key, importer, file_name, sha256, attribution, \
+             source_url, actor_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(new.tenant.0)
+        .bind(new.object_type.as_str())
+        .bind(new.importer)
+        .bind(new.file_name)
+        .bind(new.sha256)
+        .bind(new.attribution)
+        .bind(new.source_url)
+        .bind(new.actor.map(|a| a.0))
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?)
+    }
+
+    /// Records the counts of a finished import.
+    pub async fn finish_import(&self, id: i64, c: &ImportCounts) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE imports SET created = $1, updated = $2, unchanged = $3, rejected = $4, \
+             facts_added = $5, possibly_closed = $6 WHERE id = $7",
+        )
+        .bind(c.created)
+        .bind(c.updated)
+        .bind(c.unchanged)
+        .bind(c.rejected)
+        .bind(c.facts_added)
+        .bind(c.possibly_closed)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Creates an object; its identity is the first entry of its history.
+    pub async fn create_object(
+        &self,
+        tenant: TenantId,
+        object_type: &ObjectTypeKey,
+        identity: &ObjectIdentity,
+        import_id: Option<i64>,
+        actor: Option<UserId>,
+    ) -> Result<ObservedObject, StoreError> {
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO objects (tenant_id, type_key, identifier, official_name, street, postcode, \
+             city, insee_code, latitude, longitude, status, opened_on, closed_on, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+        )
+        .bind(tenant.0)
+        .bind(object_type.as_str())
+        .bind(&identity.identifier)
+        .bind(&identity.official_name)
+        .bind(&identity.street)
+        .bind(&identity.postcode)
+        .bind(&identity.city)
+        .bind(&identity.insee_code)
+        .bind(identity.latitude)
+        .bind(identity.longitude)
+        .bind(identity.status.as_str())
+        .bind(&identity.opened_on)
+        .bind(&identity.closed_on)
+        .bind(&at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| {
+            conflict_on_unique(e, || {
+                format!(
+                    "an object {} with identifier {} already exists in this collective",
+                    object_type, identity.identifier
+                )
+            })
+        })?
+        .try_get(0)?;
+        for (field, value) in identity.fields() {
+            if value.is_some() {
+                insert_change(&mut tx, id, field, None, value, import_id, actor, &at).await?;
+            }
+        }
+        tx.commit().await?;
+        self.object(tenant, id)
+            .await?
+            .ok_or(StoreError::NotFound("object"))
+    }
+
+    /// An object of a collective (never another collective's).
+    pub async fn object(
+        &self,
+        tenant: TenantId,
+        id: i64,
+    ) -> Result<Option<ObservedObject>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {OBJECT_COLUMNS} FROM objects WHERE tenant_id = $1 AND id = $2"
+        )))
+        .bind(tenant.0)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(object_from_row)
+        .transpose()
+    }
+
+    /// An object by its official identifier.
+    pub async fn object_by_identifier(
+        &self,
+        tenant: TenantId,
+        object_type: &ObjectTypeKey,
+        identifier: &str,
+    ) -> Result<Option<ObservedObject>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {OBJECT_COLUMNS} FROM objects WHERE tenant_id = $1 AND type_key = $2 AND identifier = $3"
+        )))
+        .bind(tenant.0)
+        .bind(object_type.as_str())
+        .bind(identifier)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(object_from_row)
+        .transpose()
+    }
+
+    /// The objects of a collective, of one type or all, by name.
+    pub async fn list_objects(
+        &self,
+        tenant: TenantId,
+        object_type: Option<&ObjectTypeKey>,
+    ) -> Result<Vec<ObservedObject>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {OBJECT_COLUMNS} FROM objects WHERE tenant_id = $1 AND ($2 = '' OR type_key = $2) \
+             ORDER BY official_name, id"
+        )))
+        .bind(tenant.0)
+        .bind(object_type.map(|t| t.as_str().to_owned()).unwrap_or_default())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(object_from_row).collect()
+    }
+
+    /// Replaces an object's identity, recording each changed field. Returns the changes
+    /// (empty: nothing changed).
+    pub async fn update_identity(
+        &self,
+        tenant: TenantId,
+        id: i64,
+        new: &ObjectIdentity,
+        import_id: Option<i64>,
+        actor: Option<UserId>,
+    ) -> Result<usize, StoreError> {
+        let current = self
+            .object(tenant, id)
+            .await?
+            .ok_or(StoreError::NotFound("object"))?;
+        let before = current.identity.fields();
+        let after = new.fields();
+        let changed: Vec<_> = before
+            .iter()
+            .zip(after.iter())
+            .filter(|(b, a)| b.1 != a.1)
+            .map(|(b, a)| (a.0, b.1.clone(), a.1.clone()))
+            .collect();
+        if changed.is_empty() {
+            return Ok(0);
+        }
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE objects SET official_name = $1, street = $2, postcode = $3, city = $4, \
+             insee_code = $5, latitude = $6, longitude = $7, status = $8, opened_on = $9, \
+             closed_on = $10 WHERE tenant_id = $11 AND id = $12",
+        )
+        .bind(&new.official_name)
+        .bind(&new.street)
+        .bind(&new.postcode)
+        .bind(&new.city)
+        .bind(&new.insee_code)
+        .bind(new.latitude)
+        .bind(new.longitude)
+        .bind(new.status.as_str())
+        .bind(&new.opened_on)
+        .bind(&new.closed_on)
+        .bind(tenant.0)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        for (field, old, new_value) in &changed {
+            insert_change(
+                &mut tx,
+                id,
+                field,
+                old.clone(),
+                new_value.clone(),
+                import_id,
+                actor,
+                &at,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(changed.len())
+    }
+
+    /// Marks the open objects of a type that are not in `listed` as possibly closed (those not
+    /// already marked), and clears the mark of listed ones. Returns how many were marked.
+    pub async fn mark_unlisted(
+        &self,
+        tenant: TenantId,
+        object_type: &ObjectTypeKey,
+        listed: &[String],
+    ) -> Result<i64, StoreError> {
+        let today = now()[..10].to_owned();
+        let mut marked = 0;
+        for o in self.list_objects(tenant, Some(object_type)).await? {
+            let is_listed = listed.contains(&o.identity.identifier);
+            let open = o.identity.status == ObjectStatus::Open;
+            let (set, value) = match (is_listed, o.possibly_closed_since.is_some()) {
+                (false, false) if open => (true, Some(today.clone())),
+                (true, true) => (true, None),
+                _ => (false, None),
+            };
+            if set {
+                sqlx::query("UPDATE objects SET possibly_closed_since = $1 WHERE tenant_id = $2 AND id = $3")
+                    .bind(&value)
+                    .bind(tenant.0)
+                    .bind(o.id)
+                    .execute(&self.pool)
+                    .await?;
+                if value.is_some() {
+                    marked += 1;
+                }
+            }
+        }
+        Ok(marked)
+    }
+
+    /// Clears the possibly-closed mark (after a Garant decided).
+    pub async fn clear_possibly_closed(&self, tenant: TenantId, id: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE objects SET possibly_closed_since = NULL WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.0)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The identity history of an object, oldest first.
+    pub async fn identity_changes(
+        &self,
+        tenant: TenantId,
+        id: i64,
+    ) -> Result<Vec<IdentityChange>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.field, c.old_value, c.new_value, c.import_id, u.display_name AS actor_name, c.at \
+             FROM object_identity_changes c JOIN objects o ON o.id = c.object_id \
+             LEFT JOIN users u ON u.id = c.actor_id WHERE o.tenant_id = $1 AND o.id = $2 ORDER BY c.id",
+        )
+        .bind(tenant.0)
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let at: String = r.try_get("at")?;
+                Ok(IdentityChange {
+                    id: r.try_get("id")?,
+                    field: r.try_get("field")?,
+                    old_value: r.try_get("old_value")?,
+                    new_value: r.try_get("new_value")?,
+                    import_id: r.try_get("import_id")?,
+                    actor_name: r.try_get("actor_name")?,
+                    at: parse_timestamp(&at)?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_change(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    object_id: i64,
+    field: &str,
+    old: Option<String>,
+    new: Option<String>,
+    import_id: Option<i64>,
+    actor: Option<UserId>,
+    at: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO object_identity_changes (object_id, field, old_value, new_value, import_id, actor_id, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(object_id)
+    .bind(field)
+    .bind(old)
+    .bind(new)
+    .bind(import_id)
+    .bind(actor.map(|a| a.0))
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
