@@ -253,6 +253,13 @@ impl TestServer {
     }
 }
 
+/// A file of the shared open-data extracts (`../shared/data/` beside the repository).
+pub fn shared_data(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data")
+        .join(file)
+}
+
 /// The password test users get.
 pub const PASSWORD: &str = "un mot de passe solide";
 
@@ -377,6 +384,43 @@ impl Client {
             body: Value::Null,
             text,
             cookies,
+        }
+    }
+
+    /// POSTs a multipart form with one file.
+    pub async fn upload(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Reply {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        form = form.part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned()),
+        );
+        let resp = match self
+            .http
+            .post(format!("{}{path}", self.base))
+            .multipart(form)
+            .send()
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => panic!("upload to {path} failed: {e}"),
+        };
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            body,
+            text,
+            cookies: Vec::new(),
         }
     }
 

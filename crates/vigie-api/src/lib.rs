@@ -8,6 +8,7 @@
 mod accounts;
 pub mod error;
 mod object_types;
+mod objects;
 mod platform;
 mod roles;
 pub mod session;
@@ -26,6 +27,21 @@ pub use session::{Caller, SESSION_COOKIE};
 pub struct ApiState {
     /// The use cases.
     pub services: Services,
+    /// Anonymous contributions per client address.
+    pub(crate) anonymous: std::sync::Arc<objects::AnonymousLimiter>,
+}
+
+impl ApiState {
+    /// The state, with at most 20 anonymous contributions per client per 10 minutes.
+    pub fn new(services: Services) -> Self {
+        Self {
+            services,
+            anonymous: std::sync::Arc::new(objects::AnonymousLimiter::new(
+                20,
+                std::time::Duration::from_secs(600),
+            )),
+        }
+    }
 }
 
 #[derive(Tags)]
@@ -40,6 +56,8 @@ enum ApiTags {
     Platform,
     /// Object types (plugins) and their schemas per collective.
     ObjectTypes,
+    /// Observed objects, official imports, contributions and their moderation.
+    Objects,
 }
 
 type Apis = (
@@ -48,6 +66,7 @@ type Apis = (
     roles::RolesApi,
     platform::PlatformApi,
     object_types::ObjectTypesApi,
+    objects::ObjectsApi,
 );
 
 fn service() -> OpenApiService<Apis, ()> {
@@ -58,6 +77,7 @@ fn service() -> OpenApiService<Apis, ()> {
             roles::RolesApi,
             platform::PlatformApi,
             object_types::ObjectTypesApi,
+            objects::ObjectsApi,
         ),
         "Vigie API",
         env!("CARGO_PKG_VERSION"),

@@ -65,13 +65,62 @@ impl App {
         Ok(Self { services, store })
     }
 
-    /// Creates the demo collective on first start, if enabled.
+    /// Creates the demo collective on first start, if enabled, and fills it through the
+    /// schools importers: from the Education ministry's API when the machine is online, else
+    /// from the made-up sample shipped in `crates/vigie/demo/`.
     pub async fn seed_demo(&self, settings: &Settings) -> anyhow::Result<()> {
-        if settings.demo.enabled
-            && let Some(t) = self.services.ensure_demo_tenant().await?
-        {
-            tracing::info!(url = %format!("{}/t/{}", settings.public_url(), t.slug), "demo collective ready");
+        if !settings.demo.enabled {
+            return Ok(());
         }
+        let Some(tenant) = self.services.ensure_demo_tenant().await? else {
+            return Ok(());
+        };
+        let schools = vigie_domain::ObjectTypeKey::parse("schools")?;
+        let permit = vigie_services::Permit::operator(
+            vigie_domain::Operation::UpdateOfficialData,
+            vigie_domain::Scope::ObjectType(tenant.slug.clone(), schools.clone()),
+        );
+        let online = match fetch(DEMO_OFFICIAL_URL, std::time::Duration::from_secs(8)).await {
+            Ok(bytes) => {
+                match self
+                    .services
+                    .import_dataset(&permit, &tenant, &schools, "data.education.gouv.fr", &bytes)
+                    .await
+                {
+                    Ok(r) if r.counts.created > 0 => {
+                        tracing::info!(
+                            created = r.counts.created,
+                            "demo filled from the official API"
+                        );
+                        true
+                    }
+                    Ok(_) => false,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "official data unusable; using the demo sample");
+                        false
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::info!(reason = %e, "offline: filling the demo collective from the shipped sample");
+                false
+            }
+        };
+        if !online {
+            for (name, bytes) in DEMO_SAMPLES {
+                let r = self
+                    .services
+                    .import_dataset(&permit, &tenant, &schools, name, bytes)
+                    .await?;
+                tracing::info!(
+                    file = name,
+                    created = r.counts.created,
+                    facts = r.counts.facts_added,
+                    "demo sample imported"
+                );
+            }
+        }
+        tracing::info!(url = %format!("{}/t/{}", settings.public_url(), tenant.slug), "demo collective ready");
         Ok(())
     }
 
@@ -79,9 +128,7 @@ impl App {
     pub fn endpoint(&self) -> anyhow::Result<impl Endpoint + 'static> {
         let web = vigie_web::WebState::new(self.services.clone())
             .map_err(|e| anyhow::anyhow!("templates: {e}"))?;
-        let api = vigie_api::routes(vigie_api::ApiState {
-            services: self.services.clone(),
-        });
+        let api = vigie_api::routes(vigie_api::ApiState::new(self.services.clone()));
         Ok(Route::new()
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz).data(self.store.clone()))
@@ -90,7 +137,7 @@ impl App {
             .with(vigie_api::session::SessionMiddleware::new(
                 self.services.clone(),
             ))
-            .with(poem::middleware::Tracing))
+            .around(log_request))
     }
 }
 
@@ -128,6 +175,49 @@ pub fn plugin_limits(settings: &Settings) -> HostLimits {
         memory_bytes: (settings.plugins.memory_mib as usize) << 20,
         ..HostLimits::default()
     }
+}
+
+/// Marseille's public écoles in the ministry's geolocation dataset (Opendatasoft export API).
+const DEMO_OFFICIAL_URL: &str = "https://data.education.gouv.fr/api/explore/v2.1/catalog/datasets/\
+fr-en-adresse-et-geolocalisation-etablissements-premier-et-second-degre/exports/csv?delimiter=%3B\
+&where=startswith(code_commune%2C%22132%22)%20and%20nature_uai%20in%20(101%2C151)";
+
+/// Made-up demo data in the official formats (see `demo/README.md`).
+const DEMO_SAMPLES: [(&str, &[u8]); 2] = [
+    (
+        "ecoles-marseille-geolocalisation-demo.csv",
+        include_bytes!("../demo/ecoles-marseille-geolocalisation-demo.csv"),
+    ),
+    (
+        "ecoles-marseille-effectifs-demo.csv",
+        include_bytes!("../demo/ecoles-marseille-effectifs-demo.csv"),
+    ),
+];
+
+/// Downloads a file (an official dataset export).
+pub async fn fetch(url: &str, timeout: std::time::Duration) -> anyhow::Result<Vec<u8>> {
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(std::time::Duration::from_secs(4))
+        .user_agent(concat!("vigie/", env!("CARGO_PKG_VERSION")))
+        .build()?;
+    let resp = client.get(url).send().await?.error_for_status()?;
+    Ok(resp.bytes().await?.to_vec())
+}
+
+/// Logs each request's method, path, status and duration — never the client's address,
+/// which is personal data.
+async fn log_request<E: Endpoint>(ep: Arc<E>, req: poem::Request) -> poem::Result<poem::Response> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let start = std::time::Instant::now();
+    let result = ep.call(req).await.map(IntoResponse::into_response);
+    let status = match &result {
+        Ok(r) => r.status().as_u16(),
+        Err(e) => e.status().as_u16(),
+    };
+    tracing::info!(%method, %path, status, micros = start.elapsed().as_micros() as u64, "request");
+    result
 }
 
 /// Liveness: the process answers.

@@ -51,6 +51,32 @@ enum Command {
     /// Object-type plugins (WebAssembly components).
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Import an official open-data file (CSV with ; or , — JSON — GeoJSON) with the type's
+    /// importer that recognises it: creates objects, adds official facts, never deletes.
+    Import {
+        /// Collective.
+        #[arg(long)]
+        tenant: String,
+        /// Object type, e.g. schools.
+        #[arg(long = "type")]
+        object_type: String,
+        /// The file to import.
+        #[arg(required_unless_present_any = ["url", "from_api"])]
+        file: Option<PathBuf>,
+        /// Download the file from this address instead.
+        #[arg(long, conflicts_with = "file")]
+        url: Option<String>,
+        /// Download the importer's dataset from the publisher's export API (needs --importer;
+        /// filter it with --where, e.g. 'startswith(code_commune,"132")' for Marseille).
+        #[arg(long, conflicts_with_all = ["file", "url"], requires = "importer")]
+        from_api: bool,
+        /// Importer key of the type's plugin (see `vigie plugin inspect TYPE`).
+        #[arg(long)]
+        importer: Option<String>,
+        /// Opendatasoft filter for --from-api.
+        #[arg(long = "where")]
+        filter: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -218,6 +244,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => user(&settings, cmd).await,
         Command::Role(cmd) => role(&settings, cmd).await,
         Command::Plugin(cmd) => plugin::run(&settings, cmd),
+        Command::Import {
+            tenant,
+            object_type,
+            file,
+            url,
+            from_api,
+            importer,
+            filter,
+        } => {
+            import(
+                &settings,
+                &tenant,
+                &object_type,
+                file,
+                url,
+                from_api.then_some((importer.unwrap_or_default(), filter)),
+            )
+            .await
+        }
     }
 }
 
@@ -269,6 +314,101 @@ async fn tenant(settings: &Settings, cmd: TenantCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+async fn import(
+    settings: &Settings,
+    tenant: &str,
+    object_type: &str,
+    file: Option<PathBuf>,
+    url: Option<String>,
+    from_api: Option<(String, Option<String>)>,
+) -> anyhow::Result<()> {
+    let app = App::build(settings).await?;
+    let tenant = app.services.tenant(tenant).await?;
+    let key = ObjectTypeKey::parse(object_type)?;
+    let timeout = std::time::Duration::from_secs(300);
+    let (name, bytes) = match (file, url, from_api) {
+        (Some(path), _, _) => {
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            (path.display().to_string(), bytes)
+        }
+        (None, Some(url), _) => (url.clone(), vigie::fetch(&url, timeout).await?),
+        (None, None, Some((importer, filter))) => {
+            let plugin = app.services.plugin(&key)?;
+            let Some(imp) = plugin
+                .manifest()
+                .importers
+                .iter()
+                .find(|i| i.key == importer)
+            else {
+                bail!(
+                    "the {key} plugin has no importer '{importer}' (see `vigie plugin inspect {key}`)"
+                );
+            };
+            let url = export_url(
+                imp.source_url.as_deref().unwrap_or_default(),
+                filter.as_deref(),
+            )?;
+            println!("downloading {url}");
+            (url.clone(), vigie::fetch(&url, timeout).await?)
+        }
+        _ => bail!("give a FILE, --url or --from-api"),
+    };
+    let permit = Permit::operator(
+        Operation::UpdateOfficialData,
+        Scope::ObjectType(tenant.slug.clone(), key.clone()),
+    );
+    let report = app
+        .services
+        .import_dataset(&permit, &tenant, &key, &name, &bytes)
+        .await?;
+    let c = &report.counts;
+    println!(
+        "import {} with importer {}: {} created, {} updated, {} unchanged, {} rejected; {} official facts added; {} marked possibly closed",
+        report.import_id,
+        report.importer,
+        c.created,
+        c.updated,
+        c.unchanged,
+        c.rejected,
+        c.facts_added,
+        c.possibly_closed
+    );
+    for r in &report.rejected {
+        println!(
+            "  line {}{}: {}",
+            r.line,
+            r.column
+                .as_deref()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default(),
+            r.reason.en
+        );
+    }
+    Ok(())
+}
+
+/// The Opendatasoft CSV export of a dataset whose page is `…/explore/dataset/{id}/`.
+fn export_url(page: &str, filter: Option<&str>) -> anyhow::Result<String> {
+    let Some((base, rest)) = page.split_once("/explore/dataset/") else {
+        bail!("the importer's source {page:?} is not an Opendatasoft dataset page: use --url");
+    };
+    let id = rest.trim_end_matches('/');
+    let mut url =
+        format!("{base}/api/explore/v2.1/catalog/datasets/{id}/exports/csv?delimiter=%3B");
+    if let Some(f) = filter {
+        url.push_str("&where=");
+        for b in f.bytes() {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                url.push(char::from(b));
+            } else {
+                url.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    Ok(url)
 }
 
 async fn user(settings: &Settings, cmd: UserCommand) -> anyhow::Result<()> {

@@ -1,0 +1,660 @@
+//! `/tenants/{slug}/objects`, `/imports`, `/contributions`: observed objects, official
+//! imports, citizen contributions and their open moderation.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Multipart, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+    types::multipart::Upload,
+};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use vigie_domain::{Decision, ObjectTypeKey, Operation, Principal, Scope};
+use vigie_plugins::{to_api_json, wit};
+use vigie_services::{Contribution, ProposedValue, ServiceError, decode_value};
+use vigie_storage::{FactRecord, ObservedObject, Tenant};
+
+use crate::roles::permit;
+use crate::session::Caller;
+use crate::{ApiError, ApiState, ApiTags, ErrorEnvelope};
+
+/// An object in a list.
+#[derive(Debug, Object)]
+struct ObjectSummary {
+    /// Id (in URLs).
+    id: i64,
+    /// Object type.
+    object_type: String,
+    /// Official identifier.
+    identifier: String,
+    /// Official name.
+    name: String,
+    /// City.
+    city: Option<String>,
+    /// WGS84 latitude.
+    latitude: Option<f64>,
+    /// WGS84 longitude.
+    longitude: Option<f64>,
+    /// `open` or `closed`.
+    status: String,
+    /// Set when a referential import stopped listing it.
+    possibly_closed_since: Option<String>,
+}
+
+impl From<&ObservedObject> for ObjectSummary {
+    fn from(o: &ObservedObject) -> Self {
+        Self {
+            id: o.id,
+            object_type: o.object_type.clone(),
+            identifier: o.identity.identifier.clone(),
+            name: o.identity.official_name.clone(),
+            city: o.identity.city.clone(),
+            latitude: o.identity.latitude,
+            longitude: o.identity.longitude,
+            status: o.identity.status.as_str().to_owned(),
+            possibly_closed_since: o.possibly_closed_since.clone(),
+        }
+    }
+}
+
+/// A moderation decision.
+#[derive(Debug, Object)]
+struct DecisionView {
+    /// `accepted` or `refused`.
+    state: String,
+    /// The public reason of a refusal.
+    reason: Option<String>,
+    /// Public name of who decided.
+    decided_by: Option<String>,
+    /// When.
+    at: OffsetDateTime,
+}
+
+/// A fact as the public sees it: never the contributor's contact details.
+#[derive(Debug, Object)]
+pub struct FactView {
+    /// Id.
+    id: i64,
+    /// The object.
+    object_id: i64,
+    /// Field key.
+    field: String,
+    /// Vintage.
+    vintage: String,
+    /// The value, as the interface's `value` variant (e.g. `{"integer": 7}`).
+    value: Value,
+    /// `official_import`, `garant`, `citizen` or `anonymous`.
+    provenance: String,
+    /// URL or document backing it.
+    source: Option<String>,
+    /// Public name of the author, if signed in.
+    author: Option<String>,
+    /// `pending`, `accepted` or `refused`.
+    state: String,
+    /// The decision, once taken.
+    decision: Option<DecisionView>,
+    /// When it was filed.
+    at: OffsetDateTime,
+}
+
+impl From<&FactRecord> for FactView {
+    fn from(f: &FactRecord) -> Self {
+        Self {
+            id: f.id,
+            object_id: f.object_id,
+            field: f.field_key.clone(),
+            vintage: f.vintage.clone(),
+            value: decode_value(&f.value)
+                .map(|v| to_api_json(&v))
+                .unwrap_or(Value::Null),
+            provenance: f.provenance.as_str().to_owned(),
+            source: f.source.clone(),
+            author: f.author_name.clone(),
+            state: f.state.as_str().to_owned(),
+            decision: f.decision.as_ref().map(|d| DecisionView {
+                state: d.state.as_str().to_owned(),
+                reason: d.reason.clone(),
+                decided_by: d.decided_by.clone(),
+                at: d.at,
+            }),
+            at: f.at,
+        }
+    }
+}
+
+/// One proposed value.
+#[derive(Debug, Object)]
+struct ValueInput {
+    /// Field key.
+    field: String,
+    /// The value as JSON: a number, a string (text, choice key, `YYYY-MM-DD` date, URL) or a
+    /// boolean, as the field's kind says.
+    value: Value,
+}
+
+/// A contribution: values for one vintage of one object.
+#[derive(Debug, Object)]
+struct ContributionInput {
+    /// Vintage, e.g. `2024-2025` (or `2024`) for schools.
+    vintage: String,
+    /// The values.
+    values: Vec<ValueInput>,
+    /// A URL or document backing them.
+    source: Option<String>,
+    /// A private contact e-mail so a Garant can check (never shown publicly).
+    contact_email: Option<String>,
+    /// A private contact phone (never shown publicly).
+    contact_phone: Option<String>,
+}
+
+/// Accept or refuse.
+#[derive(Debug, Object)]
+struct DecisionInput {
+    /// `true` to accept, `false` to refuse.
+    accept: bool,
+    /// Why, for a refusal (shown publicly).
+    reason: Option<String>,
+}
+
+/// A contributor's private contact details.
+#[derive(Debug, Object)]
+struct ContactView {
+    /// The account's e-mail, if they were signed in.
+    account_email: Option<String>,
+    /// The e-mail they left.
+    contact_email: Option<String>,
+    /// The phone they left.
+    contact_phone: Option<String>,
+}
+
+/// An official file to import.
+#[derive(Debug, Multipart)]
+struct ImportUpload {
+    /// The object type whose importers read the file.
+    object_type: String,
+    /// The file: CSV (`;` or `,`), JSON or GeoJSON.
+    file: Upload,
+}
+
+/// A refused row.
+#[derive(Debug, Object)]
+struct RejectedRowView {
+    /// Line (CSV) or record number (JSON).
+    line: i64,
+    /// Column at fault.
+    column: Option<String>,
+    /// Why, in English.
+    reason: String,
+    /// Why, in French.
+    reason_fr: String,
+}
+
+/// What an import did.
+#[derive(Debug, Object)]
+struct ImportReportView {
+    /// Import number.
+    import_id: i64,
+    /// The importer that recognised the file.
+    importer: String,
+    /// Objects created.
+    created: i64,
+    /// Objects whose identity or facts changed.
+    updated: i64,
+    /// Rows that changed nothing.
+    unchanged: i64,
+    /// Rows refused.
+    rejected: i64,
+    /// Official facts added.
+    facts_added: i64,
+    /// Objects no longer listed, marked possibly closed for a Garant to confirm.
+    possibly_closed: i64,
+    /// Every refused row and why.
+    rejected_rows: Vec<RejectedRowView>,
+}
+
+#[derive(ApiResponse)]
+enum Contributed {
+    /// Filed; pending moderation, listed publicly.
+    #[oai(status = 201)]
+    Created(Json<Vec<FactView>>),
+    /// Too many anonymous contributions from this client; try again later or sign in.
+    #[oai(status = 429)]
+    TooMany(Json<ErrorEnvelope>),
+}
+
+/// Anonymous contributions per client and window. The address is kept in memory only, for
+/// the window, and never written anywhere.
+pub struct AnonymousLimiter {
+    max: usize,
+    window: Duration,
+    seen: Mutex<HashMap<IpAddr, Vec<Instant>>>,
+}
+
+impl AnonymousLimiter {
+    /// `max` submissions per `window` per client address.
+    pub fn new(max: usize, window: Duration) -> Self {
+        Self {
+            max,
+            window,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn allow(&self, ip: Option<IpAddr>) -> bool {
+        let Some(ip) = ip else { return true };
+        let Ok(mut seen) = self.seen.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        seen.retain(|_, hits| {
+            hits.retain(|t| now.duration_since(*t) < self.window);
+            !hits.is_empty()
+        });
+        let hits = seen.entry(ip).or_default();
+        if hits.len() >= self.max {
+            return false;
+        }
+        hits.push(now);
+        true
+    }
+}
+
+fn type_key(raw: &str) -> Result<ObjectTypeKey, ApiError> {
+    ObjectTypeKey::parse(raw).map_err(|e| ServiceError::from(e).into())
+}
+
+/// JSON → the interface's value, as the field's kind says.
+fn to_value(field: &wit::Field, v: &Value) -> Result<wit::Value, ApiError> {
+    let bad = || {
+        ApiError::invalid(
+            "values",
+            format!("'{}' expects {}", field.key, kind_name(&field.kind)),
+        )
+    };
+    let text = || v.as_str().map(str::to_owned).ok_or_else(bad);
+    Ok(match &field.kind {
+        wit::FieldKind::Integer => wit::Value::Integer(
+            v.as_i64()
+                .or_else(|| v.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+                .ok_or_else(bad)?,
+        ),
+        wit::FieldKind::Decimal => wit::Value::Decimal(v.as_f64().ok_or_else(bad)?),
+        wit::FieldKind::Text | wit::FieldKind::LongText => wit::Value::Text(text()?),
+        wit::FieldKind::Boolean => wit::Value::Boolean(v.as_bool().ok_or_else(bad)?),
+        wit::FieldKind::Choice(_) => wit::Value::Choice(text()?),
+        wit::FieldKind::Date => wit::Value::Date(text()?),
+        wit::FieldKind::DateTime => wit::Value::DateTime(text()?),
+        wit::FieldKind::Url => wit::Value::Url(text()?),
+    })
+}
+
+fn kind_name(k: &wit::FieldKind) -> &'static str {
+    match k {
+        wit::FieldKind::Integer => "a whole number",
+        wit::FieldKind::Decimal => "a number",
+        wit::FieldKind::Text | wit::FieldKind::LongText => "a text",
+        wit::FieldKind::Boolean => "true or false",
+        wit::FieldKind::Choice(_) => "the key of one of its options",
+        wit::FieldKind::Date => "a date YYYY-MM-DD",
+        wit::FieldKind::DateTime => "a date-time YYYY-MM-DDTHH:MM",
+        wit::FieldKind::Url => "an https:// address",
+    }
+}
+
+async fn object_permit(
+    state: &ApiState,
+    caller: &Caller,
+    tenant: &Tenant,
+    object: &ObservedObject,
+    op: Operation,
+) -> Result<vigie_services::Permit, ApiError> {
+    let scope = vigie_services::Services::object_scope(tenant, object)?;
+    permit(state, caller, Some(tenant), scope, op).await
+}
+
+pub struct ObjectsApi;
+
+#[OpenApi(tag = "ApiTags::Objects")]
+impl ObjectsApi {
+    /// Objects of a collective
+    #[oai(
+        path = "/tenants/:slug/objects",
+        method = "get",
+        operation_id = "list_objects"
+    )]
+    async fn list(
+        &self,
+        state: Data<&ApiState>,
+        slug: Path<String>,
+        /// Only this object type.
+        #[oai(name = "type")]
+        object_type: Query<Option<String>>,
+    ) -> Result<Json<Vec<ObjectSummary>>, ApiError> {
+        let tenant = state.services.tenant(&slug).await?;
+        let key = object_type.0.as_deref().map(type_key).transpose()?;
+        let objects = state.services.objects(&tenant, key.as_ref()).await?;
+        Ok(Json(objects.iter().map(Into::into).collect()))
+    }
+
+    /// An object: identity, current values per vintage, indicators, full history
+    #[oai(
+        path = "/tenants/:slug/objects/:id",
+        method = "get",
+        operation_id = "get_object"
+    )]
+    async fn get(
+        &self,
+        state: Data<&ApiState>,
+        slug: Path<String>,
+        id: Path<i64>,
+    ) -> Result<Json<Value>, ApiError> {
+        let tenant = state.services.tenant(&slug).await?;
+        let sheet = state.services.object_sheet(&tenant, *id).await?;
+        let o = &sheet.object;
+        let current: serde_json::Map<String, Value> = sheet
+            .current
+            .iter()
+            .map(|(vintage, fields)| {
+                let fields: serde_json::Map<String, Value> = fields
+                    .iter()
+                    .map(|(k, f)| (k.clone(), json!(FactView::from(f).to_json())))
+                    .collect();
+                (vintage.clone(), Value::Object(fields))
+            })
+            .collect();
+        let indicators: serde_json::Map<String, Value> = sheet
+            .indicators
+            .iter()
+            .map(|(v, list)| {
+                let m: serde_json::Map<String, Value> = list
+                    .iter()
+                    .map(|i| (i.key.clone(), json!(i.value)))
+                    .collect();
+                (v.clone(), Value::Object(m))
+            })
+            .collect();
+        Ok(Json(json!({
+            "id": o.id,
+            "object_type": o.object_type,
+            "identifier": o.identity.identifier,
+            "name": o.identity.official_name,
+            "address": {
+                "street": o.identity.street, "postcode": o.identity.postcode,
+                "city": o.identity.city, "insee_code": o.identity.insee_code,
+            },
+            "location": match (o.identity.latitude, o.identity.longitude) {
+                (Some(lat), Some(lon)) => json!({"latitude": lat, "longitude": lon}),
+                _ => Value::Null,
+            },
+            "status": o.identity.status.as_str(),
+            "opened_on": o.identity.opened_on,
+            "closed_on": o.identity.closed_on,
+            "possibly_closed_since": o.possibly_closed_since,
+            "vintages": sheet.current.keys().collect::<Vec<_>>(),
+            "current": current,
+            "indicators": indicators,
+            "certified": sheet.certified.iter().map(|h| json!({"user": {"id": h.user_id.0, "display_name": h.user_name}})).collect::<Vec<_>>(),
+            "identity_history": sheet.identity_changes.iter().map(|c| json!({
+                "field": c.field, "old_value": c.old_value, "new_value": c.new_value,
+                "import_id": c.import_id, "changed_by": c.actor_name, "at": vigie_storage::timestamp(c.at),
+            })).collect::<Vec<_>>(),
+            "facts": sheet.facts.iter().map(|f| FactView::from(f).to_json()).collect::<Vec<_>>(),
+        })))
+    }
+
+    /// Import an official file (Garant of the type)
+    ///
+    /// The type's importer that recognises the file's columns reads it row by row. New
+    /// objects are created, official facts added for the file's vintage, nothing is deleted;
+    /// objects a referential no longer lists are marked possibly closed. Importing the same
+    /// file again changes nothing.
+    #[oai(
+        path = "/tenants/:slug/imports",
+        method = "post",
+        operation_id = "import_file"
+    )]
+    async fn import(
+        &self,
+        state: Data<&ApiState>,
+        caller: Caller,
+        slug: Path<String>,
+        upload: ImportUpload,
+    ) -> Result<Json<ImportReportView>, ApiError> {
+        let tenant = state.services.tenant(&slug).await?;
+        let key = type_key(&upload.object_type)?;
+        let scope = Scope::ObjectType(tenant.slug.clone(), key.clone());
+        let permit = permit(
+            &state,
+            &caller,
+            Some(&tenant),
+            scope,
+            Operation::UpdateOfficialData,
+        )
+        .await?;
+        let name = upload.file.file_name().unwrap_or("upload").to_owned();
+        let bytes = upload
+            .file
+            .into_vec()
+            .await
+            .map_err(|e| ApiError::invalid("file", format!("cannot read the upload: {e}")))?;
+        let report = state
+            .services
+            .import_dataset(&permit, &tenant, &key, &name, &bytes)
+            .await?;
+        let c = &report.counts;
+        Ok(Json(ImportReportView {
+            import_id: report.import_id,
+            importer: report.importer.clone(),
+            created: c.created,
+            updated: c.updated,
+            unchanged: c.unchanged,
+            rejected: c.rejected,
+            facts_added: c.facts_added,
+            possibly_closed: c.possibly_closed,
+            rejected_rows: report
+                .rejected
+                .iter()
+                .map(|r| RejectedRowView {
+                    line: r.line as i64,
+                    column: r.column.clone(),
+                    reason: r.reason.en.clone(),
+                    reason_fr: r.reason.fr.clone(),
+                })
+                .collect(),
+        }))
+    }
+
+    /// Propose values (anyone, signed in or not)
+    ///
+    /// Values for the citizen fields of one vintage. The type's validators run first and
+    /// refuse bad values with field-level messages; accepted proposals wait, publicly listed,
+    /// for a Garant of the type or a Certified citizen of the object.
+    #[oai(
+        path = "/tenants/:slug/objects/:id/contributions",
+        method = "post",
+        operation_id = "contribute"
+    )]
+    async fn contribute(
+        &self,
+        state: Data<&ApiState>,
+        remote: &poem::web::RemoteAddr,
+        caller: Caller,
+        slug: Path<String>,
+        id: Path<i64>,
+        body: Json<ContributionInput>,
+    ) -> Result<Contributed, ApiError> {
+        let tenant = state.services.tenant(&slug).await?;
+        let object = state.services.object(&tenant, *id).await?;
+        let permit = object_permit(
+            &state,
+            &caller,
+            &tenant,
+            &object,
+            Operation::ProposeContribution,
+        )
+        .await?;
+        if matches!(caller.principal(), Principal::Anonymous)
+            && !state
+                .anonymous
+                .allow(remote.as_socket_addr().map(|a| a.ip()))
+        {
+            return Ok(Contributed::TooMany(Json(ErrorEnvelope::new(
+                "rate_limited",
+                "too many anonymous contributions from here: try again in a few minutes, or sign in",
+                None,
+            ))));
+        }
+        let key = type_key(&object.object_type)?;
+        let schema = state.services.object_schema(&tenant, &key).await?;
+        let mut values = Vec::with_capacity(body.values.len());
+        for v in &body.values {
+            let field = schema
+                .plugin
+                .manifest()
+                .fields
+                .iter()
+                .chain(schema.added.iter().map(|(_, f)| f))
+                .find(|f| f.key == v.field)
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "values",
+                        format!("'{}' is not a field of {key} here", v.field),
+                    )
+                })?;
+            values.push(ProposedValue {
+                field: v.field.clone(),
+                value: to_value(field, &v.value)?,
+            });
+        }
+        let body = body.0;
+        let facts = state
+            .services
+            .contribute(
+                &permit,
+                &tenant,
+                object.id,
+                Contribution {
+                    vintage: body.vintage,
+                    values,
+                    source: body.source,
+                    contact_email: body.contact_email,
+                    contact_phone: body.contact_phone,
+                },
+            )
+            .await?;
+        Ok(Contributed::Created(Json(
+            facts.iter().map(Into::into).collect(),
+        )))
+    }
+
+    /// Contributions of a collective
+    ///
+    /// Public: pending ones by default, or those in `state`.
+    #[oai(
+        path = "/tenants/:slug/contributions",
+        method = "get",
+        operation_id = "list_contributions"
+    )]
+    async fn contributions(
+        &self,
+        state: Data<&ApiState>,
+        slug: Path<String>,
+    ) -> Result<Json<Vec<FactView>>, ApiError> {
+        let tenant = state.services.tenant(&slug).await?;
+        let pending = state.services.pending_contributions(&tenant).await?;
+        Ok(Json(pending.iter().map(Into::into).collect()))
+    }
+
+    /// Accept or refuse a contribution (Garant of the type, Certified citizen of the object)
+    #[oai(
+        path = "/tenants/:slug/contributions/:id/decision",
+        method = "post",
+        operation_id = "decide_contribution"
+    )]
+    async fn decide(
+        &self,
+        state: Data<&ApiState>,
+        caller: Caller,
+        slug: Path<String>,
+        id: Path<i64>,
+        body: Json<DecisionInput>,
+    ) -> Result<Json<FactView>, ApiError> {
+        let tenant = state.services.tenant(&slug).await?;
+        let fact = state.services.fact(&tenant, *id).await?;
+        let object = state.services.object(&tenant, fact.object_id).await?;
+        let permit = object_permit(
+            &state,
+            &caller,
+            &tenant,
+            &object,
+            Operation::ModerateContribution,
+        )
+        .await?;
+        let decision =
+            Decision::new(body.accept, body.reason.as_deref()).map_err(ServiceError::from)?;
+        let decided = state
+            .services
+            .decide_contribution(&permit, &tenant, *id, decision)
+            .await?;
+        Ok(Json((&decided).into()))
+    }
+
+    /// A contributor's contact details (Garant of the type only)
+    ///
+    /// So the Garant can check a fact with its contributor. Nobody else ever sees them.
+    #[oai(
+        path = "/tenants/:slug/contributions/:id/contact",
+        method = "get",
+        operation_id = "contributor_contact"
+    )]
+    async fn contact(
+        &self,
+        state: Data<&ApiState>,
+        caller: Caller,
+        slug: Path<String>,
+        id: Path<i64>,
+    ) -> Result<Json<ContactView>, ApiError> {
+        let tenant = state.services.tenant(&slug).await?;
+        let fact = state.services.fact(&tenant, *id).await?;
+        let key = type_key(&fact.object_type)?;
+        let scope = Scope::ObjectType(tenant.slug.clone(), key);
+        let permit = permit(
+            &state,
+            &caller,
+            Some(&tenant),
+            scope,
+            Operation::ViewContributorContact,
+        )
+        .await?;
+        let c = state
+            .services
+            .contributor_contact(&permit, &tenant, *id)
+            .await?;
+        Ok(Json(ContactView {
+            account_email: c.account_email,
+            contact_email: c.contact_email,
+            contact_phone: c.contact_phone,
+        }))
+    }
+}
+
+impl FactView {
+    fn to_json(&self) -> Value {
+        json!({
+            "id": self.id, "object_id": self.object_id, "field": self.field, "vintage": self.vintage,
+            "value": self.value, "provenance": self.provenance, "source": self.source,
+            "author": self.author, "state": self.state,
+            "decision": self.decision.as_ref().map(|d| json!({
+                "state": d.state, "reason": d.reason, "decided_by": d.decided_by,
+                "at": vigie_storage::timestamp(d.at),
+            })),
+            "at": vigie_storage::timestamp(self.at),
+        })
+    }
+}
