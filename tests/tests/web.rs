@@ -133,3 +133,67 @@ async fn account_flow_through_pages(backend: Backend) {
 }
 
 both_backends!(account_flow_through_pages);
+
+async fn object_pages_and_contribution_form(backend: Backend) {
+    let srv = TestServer::start(backend).await.unwrap();
+    srv.app.services.ensure_demo_tenant().await.unwrap();
+    let id = srv
+        .object(
+            "ecoles-marseille",
+            "schools",
+            "0131703F",
+            "Collège Edouard Manet",
+        )
+        .await;
+    let c = srv.client();
+    let page = c.get("/t/ecoles-marseille").await;
+    assert_eq!(
+        page.text.matches("<circle").count(),
+        1,
+        "one marker on the map"
+    );
+    assert!(page.text.contains(&format!("/t/ecoles-marseille/o/{id}")));
+    let sheet = c.get(&format!("/t/ecoles-marseille/o/{id}")).await;
+    assert_eq!(sheet.status, 200);
+    assert!(sheet.text.contains("Collège Edouard Manet") && sheet.text.contains("0131703F"));
+    assert!(sheet.text.contains("Proposer une donnée"));
+    // A value the plugin refuses comes back with its French message.
+    let r = c
+        .form(
+            &format!("/t/ecoles-marseille/o/{id}/contribute"),
+            &[
+                ("vintage", "2024-2025"),
+                ("field", "atsem"),
+                ("value", "-3"),
+                ("source", ""),
+                ("contact_email", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = c
+        .form(
+            &format!("/t/ecoles-marseille/o/{id}/contribute"),
+            &[
+                ("vintage", "2024"),
+                ("field", "atsem"),
+                ("value", "2"),
+                ("source", ""),
+                ("contact_email", "parent@example.org"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert!(
+        r.text.contains("en attente"),
+        "the pending value is in the public history"
+    );
+    assert!(
+        !r.text.contains("parent@example.org"),
+        "the contact stays private"
+    );
+    assert_eq!(c.get("/t/ecoles-marseille/o/999999").await.status, 404);
+    srv.stop().await;
+}
+
+both_backends!(object_pages_and_contribution_form);

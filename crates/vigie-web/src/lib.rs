@@ -4,6 +4,7 @@
 //! [`vigie_api::Caller`] resolved by the session middleware).
 
 mod i18n;
+mod objects;
 mod pages;
 
 use std::sync::Arc;
@@ -35,7 +36,9 @@ impl WebState {
     }
 }
 
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 11] = [
+    ("objects.html", include_str!("../templates/objects.html")),
+    ("object.html", include_str!("../templates/object.html")),
     ("base.html", include_str!("../templates/base.html")),
     ("home.html", include_str!("../templates/home.html")),
     ("tenant.html", include_str!("../templates/tenant.html")),
@@ -53,6 +56,8 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
         .at("/", get(pages::home_page))
         .at("/t/:slug", get(pages::tenant_page))
         .at("/t/:slug/roles", get(pages::roles_page))
+        .at("/t/:slug/o/:id", get(objects::object_page))
+        .at("/t/:slug/o/:id/contribute", post(objects::contribute))
         .at("/login", get(pages::login_form).post(pages::login))
         .at("/logout", post(pages::logout))
         .at("/register", get(pages::register_form).post(pages::register))

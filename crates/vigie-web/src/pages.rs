@@ -14,15 +14,15 @@ use vigie_storage::{RoleEventAction, Tenant};
 use crate::{Lang, WebState};
 
 /// Everything a page needs besides its own data.
-struct Page<'a> {
+pub(crate) struct Page<'a> {
     state: &'a WebState,
-    lang: Lang,
-    caller: Caller,
+    pub(crate) lang: Lang,
+    pub(crate) caller: Caller,
     set_lang: bool,
 }
 
 impl<'a> Page<'a> {
-    fn new(state: &'a WebState, req: &Request, caller: Caller) -> Self {
+    pub(crate) fn new(state: &'a WebState, req: &Request, caller: Caller) -> Self {
         let set_lang = req.uri().query().is_some_and(|q| q.contains("lang="));
         Self {
             state,
@@ -32,7 +32,7 @@ impl<'a> Page<'a> {
         }
     }
 
-    fn render(&self, status: StatusCode, template: &str, data: Value) -> Response {
+    pub(crate) fn render(&self, status: StatusCode, template: &str, data: Value) -> Response {
         let tr: std::collections::BTreeMap<&str, &str> = crate::i18n::WORDS
             .iter()
             .map(|(k, _, _)| (*k, self.lang.t(k)))
@@ -73,7 +73,7 @@ impl<'a> Page<'a> {
     }
 
     /// The plural name a type's plugin gives it, in the page's language.
-    fn type_label(&self, key: &str) -> String {
+    pub(crate) fn type_label(&self, key: &str) -> String {
         match self.state.services.plugins().get(key) {
             Some(p) => {
                 let n = &p.manifest().identity.plural_name;
@@ -97,7 +97,7 @@ impl<'a> Page<'a> {
         }
     }
 
-    fn tenant_ctx(&self, t: &Tenant) -> Value {
+    pub(crate) fn tenant_ctx(&self, t: &Tenant) -> Value {
         context! {
             slug => t.slug.as_str(),
             name => &t.name,
@@ -106,6 +106,20 @@ impl<'a> Page<'a> {
             types => t.object_types.iter().map(|ty| self.type_label(ty.as_str())).collect::<Vec<_>>(),
             official_domains => t.official_domains.iter().map(|d| d.as_str().to_owned()).collect::<Vec<_>>(),
         }
+    }
+
+    /// The use cases.
+    pub(crate) fn services(&self) -> &vigie_services::Services {
+        &self.state.services
+    }
+
+    /// An error as a page with its status.
+    pub(crate) fn error_page(&self, e: &ServiceError) -> Response {
+        if matches!(e, ServiceError::NotFound(_)) {
+            return self.message(StatusCode::NOT_FOUND, "not_found", true);
+        }
+        let (status, text) = self.error(e);
+        self.render(status, "message.html", context! { error => text })
     }
 
     fn message(&self, status: StatusCode, key: &str, is_error: bool) -> Response {
@@ -199,11 +213,12 @@ pub async fn tenant_page(
     let result = async {
         let tenant = state.services.tenant(&slug).await?;
         let holders = state.services.role_holders(Some(&tenant)).await?;
-        Ok::<_, ServiceError>((tenant, holders))
+        let objects = state.services.objects(&tenant, None).await?;
+        Ok::<_, ServiceError>((tenant, holders, objects))
     }
     .await;
     match result {
-        Ok((tenant, holders)) => {
+        Ok((tenant, holders, objects)) => {
             let lang = page.lang;
             let principal = page.caller.principal();
             let mut my_roles: Vec<&str> = Vec::new();
@@ -236,7 +251,11 @@ pub async fn tenant_page(
             page.render(
                 StatusCode::OK,
                 "tenant.html",
-                context! { tenant => page.tenant_ctx(&tenant), holders => holders, my_roles => my_roles },
+                context! {
+                    tenant => page.tenant_ctx(&tenant), holders => holders, my_roles => my_roles,
+                    objects => crate::objects::object_rows(&objects),
+                    map => crate::objects::map(&page, &tenant, &objects),
+                },
             )
         }
         Err(ServiceError::NotFound(_)) => page.message(StatusCode::NOT_FOUND, "not_found", true),

@@ -1,0 +1,353 @@
+//! Pages of observed objects: the collective's map and list, an object's sheet with its
+//! values side by side per vintage, and the contribution form.
+
+use minijinja::{Value, context};
+use poem::http::StatusCode;
+use poem::web::{Data, Form, Path};
+use poem::{Request, Response, handler};
+use serde::Deserialize;
+use vigie_api::Caller;
+use vigie_domain::{FactState, ObjectTypeKey, Operation, Provenance};
+use vigie_plugins::wit;
+use vigie_services::{Contribution, ProposedValue, ServiceError, Services, decode_value};
+use vigie_storage::{ObservedObject, Tenant};
+
+use crate::pages::Page;
+use crate::{Lang, WebState};
+
+const WIDTH: f64 = 800.0;
+const HEIGHT: f64 = 480.0;
+
+fn mercator_y(lat: f64) -> f64 {
+    let r = lat.to_radians();
+    (r.tan() + 1.0 / r.cos()).ln()
+}
+
+/// The map of a collective's objects, drawn as SVG markers projected in Web Mercator so it
+/// shows without any tile server.
+pub(crate) fn map(page: &Page<'_>, tenant: &Tenant, objects: &[ObservedObject]) -> Value {
+    let located: Vec<(&ObservedObject, f64, f64)> = objects
+        .iter()
+        .filter_map(|o| Some((o, o.identity.longitude?, o.identity.latitude?)))
+        .collect();
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for (_, lon, lat) in &located {
+        x0 = x0.min(*lon);
+        x1 = x1.max(*lon);
+        y0 = y0.min(mercator_y(*lat));
+        y1 = y1.max(mercator_y(*lat));
+    }
+    if located.is_empty() {
+        let (lon, lat) = (tenant.map.longitude, tenant.map.latitude);
+        (x0, x1, y0, y1) = (lon, lon, mercator_y(lat), mercator_y(lat));
+    }
+    // Keep the aspect ratio, with a margin, and a minimum extent (~1 km).
+    let span = ((x1 - x0).to_radians())
+        .max((y1 - y0) * WIDTH / HEIGHT)
+        .max(0.0002)
+        * 1.15;
+    let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+    let scale = WIDTH / span;
+    let markers: Vec<Value> = located
+        .iter()
+        .map(|(o, lon, lat)| {
+            let x = WIDTH / 2.0 + (lon - cx).to_radians() * scale;
+            let y = HEIGHT / 2.0 - (mercator_y(*lat) - cy) * scale;
+            let color = page
+                .services()
+                .plugins()
+                .get(&o.object_type)
+                .map(|p| p.manifest().identity.color.clone())
+                .unwrap_or_else(|| "#0b6e4f".into());
+            context! { id => o.id, x => format!("{x:.1}"), y => format!("{y:.1}"), name => &o.identity.official_name, color => color }
+        })
+        .collect();
+    context! { width => WIDTH, height => HEIGHT, markers => markers }
+}
+
+pub(crate) fn object_rows(objects: &[ObservedObject]) -> Vec<Value> {
+    objects
+        .iter()
+        .map(|o| {
+            context! {
+                id => o.id, name => &o.identity.official_name, identifier => &o.identity.identifier,
+                city => o.identity.city.clone().unwrap_or_default(),
+                possibly_closed => o.possibly_closed_since.is_some(),
+            }
+        })
+        .collect()
+}
+
+fn value_text(lang: Lang, field: Option<&wit::Field>, v: &wit::Value) -> String {
+    match v {
+        wit::Value::Integer(i) => i.to_string(),
+        wit::Value::Decimal(d) => format!("{d}"),
+        wit::Value::Boolean(b) => lang.t(if *b { "yes" } else { "no" }).to_owned(),
+        wit::Value::Choice(c) => match field.map(|f| &f.kind) {
+            Some(wit::FieldKind::Choice(options)) => options
+                .iter()
+                .find(|o| &o.key == c)
+                .map(|o| match lang {
+                    Lang::Fr => o.label.fr.clone(),
+                    Lang::En => o.label.en.clone(),
+                })
+                .unwrap_or_else(|| c.clone()),
+            _ => c.clone(),
+        },
+        wit::Value::Text(s)
+        | wit::Value::Date(s)
+        | wit::Value::DateTime(s)
+        | wit::Value::Url(s) => s.clone(),
+    }
+}
+
+fn label(lang: Lang, l: &wit::Localized) -> String {
+    match lang {
+        Lang::Fr => l.fr.clone(),
+        Lang::En => l.en.clone(),
+    }
+}
+
+#[handler]
+pub async fn object_page(
+    req: &Request,
+    state: Data<&WebState>,
+    caller: Caller,
+    Path((slug, id)): Path<(String, i64)>,
+) -> Response {
+    let page = Page::new(&state, req, caller);
+    match render_object(&page, &slug, id, None).await {
+        Ok(r) => r,
+        Err(e) => page.error_page(&e),
+    }
+}
+
+async fn render_object(
+    page: &Page<'_>,
+    slug: &str,
+    id: i64,
+    flash: Option<String>,
+) -> Result<Response, ServiceError> {
+    let services = page.services();
+    let lang = page.lang;
+    let tenant = services.tenant(slug).await?;
+    let sheet = services.object_sheet(&tenant, id).await?;
+    let key = ObjectTypeKey::parse(&sheet.object.object_type)?;
+    let schema = services.object_schema(&tenant, &key).await?;
+    let m = schema.plugin.manifest();
+    let fields: Vec<&wit::Field> = m
+        .fields
+        .iter()
+        .chain(schema.added.iter().map(|(_, f)| f))
+        .collect();
+    let vintages: Vec<&String> = sheet.current.keys().collect();
+    let mark = |p: Provenance| match p {
+        Provenance::OfficialImport => "◆",
+        Provenance::Garant => "●",
+        _ => "○",
+    };
+    let rows: Vec<Value> = fields
+        .iter()
+        .filter(|f| sheet.current.values().any(|vals| vals.contains_key(&f.key)))
+        .map(|f| {
+            let cells: Vec<Value> = vintages
+                .iter()
+                .map(|v| {
+                    sheet.current[*v].get(&f.key).map_or(Value::from(()), |fact| {
+                        let text = decode_value(&fact.value).map(|val| value_text(lang, Some(f), &val)).unwrap_or_default();
+                        context! { text => text, mark => mark(fact.provenance), provenance => fact.provenance.as_str() }
+                    })
+                })
+                .collect();
+            context! { label => label(lang, &f.label), official => f.origin == wit::FieldOrigin::Official, cells => cells }
+        })
+        .collect();
+    let indicator_rows: Vec<Value> = m
+        .indicators
+        .iter()
+        .filter(|i| {
+            sheet
+                .indicators
+                .values()
+                .any(|l| l.iter().any(|v| v.key == i.key))
+        })
+        .map(|i| {
+            let cells: Vec<String> = vintages
+                .iter()
+                .map(|v| {
+                    sheet
+                        .indicators
+                        .get(*v)
+                        .and_then(|l| l.iter().find(|x| x.key == i.key))
+                        .map_or(String::new(), |x| {
+                            format!("{:.*}", usize::from(i.decimals), x.value)
+                        })
+                })
+                .collect();
+            context! { label => label(lang, &i.label), cells => cells }
+        })
+        .collect();
+    let history: Vec<Value> = sheet
+        .facts
+        .iter()
+        .rev()
+        .map(|f| {
+            let field = fields.iter().find(|d| d.key == f.field_key).copied();
+            context! {
+                at => f.at.date().to_string(),
+                field => field.map_or(f.field_key.clone(), |d| label(lang, &d.label)),
+                vintage => &f.vintage,
+                text => decode_value(&f.value).map(|v| value_text(lang, field, &v)).unwrap_or_default(),
+                who => f.author_name.clone().unwrap_or_else(|| match f.provenance {
+                    Provenance::OfficialImport => "import".into(),
+                    _ => "—".into(),
+                }),
+                state => lang.t(&format!("state_{}", f.state.as_str())),
+                reason => f.decision.as_ref().filter(|_| f.state == FactState::Refused).and_then(|d| d.reason.clone()),
+            }
+        })
+        .collect();
+    let citizen_fields: Vec<Value> = fields
+        .iter()
+        .filter(|f| f.origin == wit::FieldOrigin::Citizen)
+        .map(|f| context! { key => &f.key, label => label(lang, &f.label) })
+        .collect();
+    let o = &sheet.object.identity;
+    let address = [o.street.clone(), o.postcode.clone(), o.city.clone()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let data = context! {
+        tenant => page.tenant_ctx(&tenant),
+        type_name => page.type_label(key.as_str()),
+        identifier_label => label(lang, &m.identifier.label),
+        object => context! {
+            id => sheet.object.id, name => &o.official_name, identifier => &o.identifier, address => address,
+            status => o.status.as_str(), possibly_closed => sheet.object.possibly_closed_since.is_some(),
+        },
+        certified => sheet.certified.iter().map(|h| h.user_name.clone()).collect::<Vec<_>>(),
+        vintages => vintages,
+        rows => rows,
+        indicator_rows => indicator_rows,
+        history => history,
+        citizen_fields => citizen_fields,
+        default_vintage => m.vintage.examples.first().cloned().unwrap_or_default(),
+        flash => flash,
+    };
+    Ok(page.render(StatusCode::OK, "object.html", data))
+}
+
+#[derive(Deserialize)]
+pub struct ContributeForm {
+    vintage: String,
+    field: String,
+    value: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    contact_email: String,
+}
+
+fn parse_value(field: &wit::Field, raw: &str) -> Option<wit::Value> {
+    let raw = raw.trim();
+    Some(match &field.kind {
+        wit::FieldKind::Integer => wit::Value::Integer(raw.parse().ok()?),
+        wit::FieldKind::Decimal => wit::Value::Decimal(raw.replace(',', ".").parse().ok()?),
+        wit::FieldKind::Boolean => wit::Value::Boolean(match raw.to_lowercase().as_str() {
+            "oui" | "yes" | "true" | "1" | "o" | "y" => true,
+            "non" | "no" | "false" | "0" | "n" => false,
+            _ => return None,
+        }),
+        wit::FieldKind::Choice(options) => wit::Value::Choice(
+            options
+                .iter()
+                .find(|o| {
+                    o.key == raw
+                        || o.label.fr.eq_ignore_ascii_case(raw)
+                        || o.label.en.eq_ignore_ascii_case(raw)
+                })
+                .map(|o| o.key.clone())?,
+        ),
+        wit::FieldKind::Date => wit::Value::Date(raw.to_owned()),
+        wit::FieldKind::DateTime => wit::Value::DateTime(raw.to_owned()),
+        wit::FieldKind::Url => wit::Value::Url(raw.to_owned()),
+        wit::FieldKind::Text | wit::FieldKind::LongText => wit::Value::Text(raw.to_owned()),
+    })
+}
+
+#[handler]
+pub async fn contribute(
+    req: &Request,
+    state: Data<&WebState>,
+    caller: Caller,
+    Path((slug, id)): Path<(String, i64)>,
+    Form(form): Form<ContributeForm>,
+) -> Response {
+    let page = Page::new(&state, req, caller);
+    let result = async {
+        let services: &Services = page.services();
+        let tenant = services.tenant(&slug).await?;
+        let object = services.object(&tenant, id).await?;
+        let scope = Services::object_scope(&tenant, &object)?;
+        let permit = services
+            .authz()
+            .authorize(
+                &page.caller.principal(),
+                Some(&tenant),
+                scope,
+                Operation::ProposeContribution,
+            )
+            .await?;
+        let key = ObjectTypeKey::parse(&object.object_type)?;
+        let schema = services.object_schema(&tenant, &key).await?;
+        let field = schema
+            .plugin
+            .manifest()
+            .fields
+            .iter()
+            .chain(schema.added.iter().map(|(_, f)| f))
+            .find(|f| f.key == form.field)
+            .ok_or(ServiceError::NotFound("field"))?
+            .clone();
+        let value = parse_value(&field, &form.value).ok_or_else(|| {
+            ServiceError::Invalid(vigie_domain::DomainError::invalid(
+                "value",
+                format!(
+                    "« {} » : valeur illisible / unreadable value '{}'",
+                    field.label.fr, form.value
+                ),
+            ))
+        })?;
+        services
+            .contribute(
+                &permit,
+                &tenant,
+                id,
+                Contribution {
+                    vintage: form.vintage.clone(),
+                    values: vec![ProposedValue {
+                        field: field.key.clone(),
+                        value,
+                    }],
+                    source: Some(form.source.clone()),
+                    contact_email: Some(form.contact_email.clone()),
+                    contact_phone: None,
+                },
+            )
+            .await
+    }
+    .await;
+    match result {
+        Ok(_) => {
+            match render_object(&page, &slug, id, Some(page.lang.t("proposed").to_owned())).await {
+                Ok(mut r) => {
+                    r.set_status(StatusCode::CREATED);
+                    r
+                }
+                Err(e) => page.error_page(&e),
+            }
+        }
+        Err(e) => page.error_page(&e),
+    }
+}
