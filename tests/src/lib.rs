@@ -122,6 +122,14 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server on a fresh database, with the demo collective disabled.
     pub async fn start(backend: Backend) -> anyhow::Result<Self> {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Like [`TestServer::start`], with settings adjusted by `adjust` (e.g. an S3 store).
+    pub async fn start_with(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> anyhow::Result<Self> {
         let db = TestDatabase::create(backend).await?;
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
@@ -137,6 +145,7 @@ impl TestServer {
             .join("vigie-tests-wasmtime-cache")
             .display()
             .to_string();
+        adjust(&mut settings);
         let app = App::build(&settings).await?;
         let endpoint = app.endpoint()?;
         let bind = addr.to_string();
@@ -422,6 +431,26 @@ impl Client {
             text,
             cookies: Vec::new(),
         }
+    }
+
+    /// GET raw bytes and the content type.
+    pub async fn bytes(&self, path: &str) -> (u16, String, Vec<u8>) {
+        let resp = match self.http.get(format!("{}{path}", self.base)).send().await {
+            Ok(r) => r,
+            Err(e) => panic!("request to {path} failed: {e}"),
+        };
+        let status = resp.status().as_u16();
+        let ct = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (
+            status,
+            ct,
+            resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default(),
+        )
     }
 
     /// Signs in through the API; panics with the answer if it fails.

@@ -61,7 +61,10 @@ const WHO: [Who; 6] = [
 /// `permissions.csv`, so a wrong line there fails here.
 fn expected(who: Who, op: Operation, place: Place) -> bool {
     use Operation as O;
-    let citizen_op = matches!(op, O::ProposeContribution | O::FileRequest | O::Comment);
+    let citizen_op = matches!(
+        op,
+        O::ProposeContribution | O::FileRequest | O::Comment | O::AttachDocument
+    );
     let anonymous_op = matches!(op, O::ProposeContribution | O::FileRequest);
     let in_alpha = !matches!(
         place,
@@ -233,7 +236,7 @@ async fn authorization_matrix(backend: Backend) {
             }
         }
     }
-    assert_eq!(checked, 6 * 17 * 10);
+    assert_eq!(checked, 6 * 18 * 10);
     assert!(
         wrong.is_empty(),
         "{} wrong answers:\n{}",

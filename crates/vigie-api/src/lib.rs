@@ -7,6 +7,7 @@
 
 mod accounts;
 pub mod error;
+mod events;
 mod object_types;
 mod objects;
 mod platform;
@@ -67,6 +68,7 @@ type Apis = (
     platform::PlatformApi,
     object_types::ObjectTypesApi,
     objects::ObjectsApi,
+    events::EventsApi,
 );
 
 fn service() -> OpenApiService<Apis, ()> {
@@ -78,6 +80,7 @@ fn service() -> OpenApiService<Apis, ()> {
             platform::PlatformApi,
             object_types::ObjectTypesApi,
             objects::ObjectsApi,
+            events::EventsApi,
         ),
         "Vigie API",
         env!("CARGO_PKG_VERSION"),

@@ -46,6 +46,8 @@ pub struct Settings {
     pub storage: StorageSettings,
     /// Outgoing e-mail.
     pub mail: MailSettings,
+    /// Uploaded documents and photos.
+    pub media: MediaSettings,
     /// Accounts and sessions.
     pub accounts: AccountSettings,
     /// Object-type plugins.
@@ -164,6 +166,49 @@ impl Default for MailSettings {
             from: "Vigie <no-reply@vigie.localhost>".into(),
             outbox_dir: String::new(),
         }
+    }
+}
+
+/// `[media]`
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaSettings {
+    /// Folder or `s3://` URL. Default empty: `{data_dir}/files`.
+    pub store: String,
+    /// S3 access key id. Default empty: `AWS_ACCESS_KEY_ID`.
+    pub s3_access_key_id: String,
+    /// S3 secret. Default empty: `AWS_SECRET_ACCESS_KEY`. Redacted in `Debug`.
+    pub s3_secret_access_key: String,
+    /// Largest upload, MiB. Default 20.
+    pub max_upload_mib: u32,
+}
+
+impl Default for MediaSettings {
+    fn default() -> Self {
+        Self {
+            store: String::new(),
+            s3_access_key_id: String::new(),
+            s3_secret_access_key: String::new(),
+            max_upload_mib: 20,
+        }
+    }
+}
+
+impl std::fmt::Debug for MediaSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaSettings")
+            .field("store", &self.store)
+            .field("s3_access_key_id", &self.s3_access_key_id)
+            .field(
+                "s3_secret_access_key",
+                &if self.s3_secret_access_key.is_empty() {
+                    ""
+                } else {
+                    "***"
+                },
+            )
+            .field("max_upload_mib", &self.max_upload_mib)
+            .finish()
     }
 }
 
@@ -356,6 +401,15 @@ impl Settings {
             format!("http://{}", self.server.bind)
         } else {
             self.server.public_url.trim_end_matches('/').to_owned()
+        }
+    }
+
+    /// Where uploads are stored (folder or `s3://` URL).
+    pub fn media_store(&self) -> String {
+        if self.media.store.is_empty() {
+            self.storage.data_dir.join("files").display().to_string()
+        } else {
+            self.media.store.clone()
         }
     }
 

@@ -144,13 +144,15 @@ pub enum Operation {
     FileRequest,
     /// Write in a request's comment thread.
     Comment,
+    /// Attach a document or photo to an object (signed-in users).
+    AttachDocument,
     /// Answer a request and change its status as an institution.
     AnswerRequest,
 }
 
 impl Operation {
     /// Every operation, for exhaustive tests and documentation.
-    pub const ALL: [Operation; 17] = [
+    pub const ALL: [Operation; 18] = [
         Operation::CreateTenant,
         Operation::GrantGuru,
         Operation::RevokeGuru,
@@ -167,6 +169,7 @@ impl Operation {
         Operation::ProposeContribution,
         Operation::FileRequest,
         Operation::Comment,
+        Operation::AttachDocument,
         Operation::AnswerRequest,
     ];
 
@@ -189,6 +192,7 @@ impl Operation {
             Operation::ProposeContribution => ("contribution", "propose"),
             Operation::FileRequest => ("request", "file"),
             Operation::Comment => ("comment", "write"),
+            Operation::AttachDocument => ("document", "attach"),
             Operation::AnswerRequest => ("request", "answer"),
         }
     }

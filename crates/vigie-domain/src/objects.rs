@@ -169,3 +169,80 @@ mod tests {
         }
     }
 }
+
+/// Kinds of dated events in the life of an object.
+pub const LIFE_EVENT_KINDS: [&str; 7] = [
+    "exceptional_closure",
+    "works",
+    "strike",
+    "reopening",
+    "incident",
+    "inspection",
+    "other",
+];
+
+/// Kinds of documents attached to objects.
+pub const DOCUMENT_KINDS: [&str; 8] = [
+    "school_council_minutes",
+    "asbestos_survey",
+    "fire_safety_report",
+    "council_deliberation",
+    "cada_document",
+    "photo",
+    "letter",
+    "other",
+];
+
+/// Checks a kind against a closed list, with a message listing the list.
+pub fn check_kind(
+    field: &'static str,
+    kind: &str,
+    kinds: &[&str],
+) -> Result<(), crate::DomainError> {
+    if kinds.contains(&kind) {
+        Ok(())
+    } else {
+        Err(crate::DomainError::invalid(
+            field,
+            format!("unknown kind '{kind}': use one of {}", kinds.join(", ")),
+        ))
+    }
+}
+
+/// Checks a `YYYY-MM-DD` date.
+pub fn check_date(field: &'static str, date: &str) -> Result<(), crate::DomainError> {
+    let b = date.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let ok = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && digits(0..4)
+        && digits(5..7)
+        && digits(8..10)
+        && {
+            let m: u32 = date[5..7].parse().unwrap_or(0);
+            let d: u32 = date[8..10].parse().unwrap_or(0);
+            (1..=12).contains(&m) && (1..=31).contains(&d)
+        };
+    if ok {
+        Ok(())
+    } else {
+        Err(crate::DomainError::invalid(
+            field,
+            format!("'{date}' is not a date: write YYYY-MM-DD"),
+        ))
+    }
+}
+
+/// Checks a title: 3 to 200 characters.
+pub fn check_title(field: &'static str, title: &str) -> Result<String, crate::DomainError> {
+    let t = title.trim();
+    if (3..=200).contains(&t.chars().count()) {
+        Ok(t.to_owned())
+    } else {
+        Err(crate::DomainError::invalid(
+            field,
+            "write a title of 3 to 200 characters",
+        ))
+    }
+}

@@ -6,6 +6,7 @@
 mod accounts;
 mod dataset;
 mod error;
+mod events;
 mod objects;
 mod roles;
 mod schema;
@@ -21,6 +22,7 @@ use vigie_storage::Store;
 
 pub use accounts::{SessionToken, SignedIn};
 pub use error::{FieldProblem, ServiceError};
+pub use events::{DocumentInput, LifeEventInput, Media};
 pub use objects::{
     Contribution, ImportReport, ObjectSheet, ProposedValue, RejectedRow, decode_value, encode_value,
 };
@@ -49,6 +51,7 @@ pub struct Services {
     mailer: Arc<dyn Mailer>,
     settings: ServiceSettings,
     plugins: Arc<PluginHost>,
+    media: events::Media,
     known_types: Arc<Vec<ObjectTypeKey>>,
 }
 
@@ -60,6 +63,7 @@ impl Services {
         mailer: Arc<dyn Mailer>,
         settings: ServiceSettings,
         plugins: Arc<PluginHost>,
+        media: events::Media,
     ) -> Self {
         // A plugin's key was checked when it loaded; one that is not a valid type key would
         // not have loaded.
@@ -74,6 +78,7 @@ impl Services {
             mailer,
             settings,
             plugins,
+            media,
             known_types: Arc::new(known_types),
         }
     }

@@ -7,6 +7,7 @@
 //! binary; the store refuses a database whose schema is newer than the binary.
 
 mod error;
+mod events;
 mod facts;
 mod objects;
 mod policies;
@@ -17,6 +18,7 @@ mod time_text;
 mod users;
 
 pub use error::StoreError;
+pub use events::{Document, LifeEvent, NewDocument, NewLifeEvent};
 pub use facts::{ContributorContact, DecisionRecord, FactRecord, NewFact};
 pub use objects::{IdentityChange, ImportCounts, NewImport, ObjectIdentity, ObservedObject};
 pub use policies::{CasbinRule, GrantChange, PolicyScope, RoleEvent, RoleEventAction, RoleHolder};

@@ -61,6 +61,7 @@ impl App {
                 reset_hours: settings.accounts.reset_hours,
             },
             Arc::new(plugins),
+            media(settings)?,
         );
         Ok(Self { services, store })
     }
@@ -166,6 +167,22 @@ pub fn load_plugins(settings: &Settings) -> anyhow::Result<PluginHost> {
         }
     }
     Ok(host)
+}
+
+/// The blob store and upload rules of the configuration.
+pub fn media(settings: &Settings) -> anyhow::Result<vigie_services::Media> {
+    let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    let store = vigie_media::BlobStore::open(&vigie_media::BlobStoreSettings {
+        url: settings.media_store(),
+        access_key_id: non_empty(&settings.media.s3_access_key_id),
+        secret_access_key: non_empty(&settings.media.s3_secret_access_key),
+    })
+    .context("cannot open the file store (media.store)")?;
+    let policy = vigie_media::MediaPolicy {
+        max_upload_bytes: u64::from(settings.media.max_upload_mib) << 20,
+        ..vigie_media::MediaPolicy::default()
+    };
+    Ok(vigie_services::Media { store, policy })
 }
 
 /// The per-call bounds of the configuration.

@@ -1,0 +1,403 @@
+//! `/tenants/{slug}/objects/{id}/events` and `/documents`: the life of an object and the
+//! documents attached to it.
+
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Multipart, Object, OpenApi,
+    param::Path,
+    payload::{Binary, Json},
+    types::multipart::Upload,
+};
+use time::OffsetDateTime;
+use vigie_domain::{Decision, Operation};
+use vigie_services::{DocumentInput, LifeEventInput, ServiceError, Services};
+use vigie_storage::{Document, LifeEvent};
+
+use crate::roles::permit;
+use crate::session::Caller;
+use crate::{ApiError, ApiState, ApiTags};
+
+/// A dated event in the life of an object.
+#[derive(Debug, Object)]
+struct LifeEventView {
+    /// Id.
+    id: i64,
+    /// The object.
+    object_id: i64,
+    /// `exceptional_closure`, `works`, `strike`, `reopening`, `incident`, `inspection` or `other`.
+    kind: String,
+    /// Title.
+    title: String,
+    /// Description.
+    description: String,
+    /// First day.
+    starts_on: String,
+    /// Last day.
+    ends_on: Option<String>,
+    /// `garant` (a moderator added it), `citizen` or `anonymous`.
+    provenance: String,
+    /// Author's public name.
+    author: Option<String>,
+    /// `pending`, `accepted` or `refused`.
+    state: String,
+    /// Public reason of a refusal.
+    refusal_reason: Option<String>,
+    /// Who decided.
+    decided_by: Option<String>,
+    /// Filed at.
+    at: OffsetDateTime,
+}
+
+impl From<LifeEvent> for LifeEventView {
+    fn from(e: LifeEvent) -> Self {
+        Self {
+            id: e.id,
+            object_id: e.object_id,
+            kind: e.kind,
+            title: e.title,
+            description: e.description,
+            starts_on: e.starts_on,
+            ends_on: e.ends_on,
+            provenance: e.provenance.as_str().to_owned(),
+            author: e.author_name,
+            state: e.state.as_str().to_owned(),
+            refusal_reason: e.decision.as_ref().and_then(|d| d.reason.clone()),
+            decided_by: e.decision.and_then(|d| d.decided_by),
+            at: e.at,
+        }
+    }
+}
+
+/// A life event to record.
+#[derive(Debug, Object)]
+struct LifeEventInputDto {
+    /// Kind (see `LifeEventView.kind`).
+    kind: String,
+    /// Title, 3 to 200 characters.
+    title: String,
+    /// Description.
+    #[oai(default)]
+    description: String,
+    /// First day, `YYYY-MM-DD`.
+    starts_on: String,
+    /// Last day, if known.
+    ends_on: Option<String>,
+    /// Private contact e-mail (anonymous proposals).
+    contact_email: Option<String>,
+}
+
+/// Accept or refuse.
+#[derive(Debug, Object)]
+struct EventDecision {
+    /// `true` to accept.
+    accept: bool,
+    /// Why, for a refusal (public).
+    reason: Option<String>,
+}
+
+/// A document attached to an object.
+#[derive(Debug, Object)]
+struct DocumentView {
+    /// Id.
+    id: i64,
+    /// The object.
+    object_id: i64,
+    /// Kind: `school_council_minutes`, `asbestos_survey`, `fire_safety_report`,
+    /// `council_deliberation`, `cada_document`, `photo`, `letter` or `other`.
+    kind: String,
+    /// Title.
+    title: String,
+    /// Date of the document itself.
+    document_date: Option<String>,
+    /// Where it comes from.
+    source: Option<String>,
+    /// Detected type (JPEG, PNG, WebP or PDF).
+    content_type: String,
+    /// File name.
+    file_name: String,
+    /// Bytes.
+    size: i64,
+    /// SHA-256 of the stored file.
+    sha256: String,
+    /// Uploader's public name.
+    uploaded_by: Option<String>,
+    /// Uploaded at.
+    at: OffsetDateTime,
+    /// Where to download it.
+    download: String,
+}
+
+impl DocumentView {
+    fn new(slug: &str, d: Document) -> Self {
+        Self {
+            download: format!("/api/v1/tenants/{slug}/documents/{}/file", d.id),
+            id: d.id,
+            object_id: d.object_id,
+            kind: d.kind,
+            title: d.title,
+            document_date: d.document_date,
+            source: d.source,
+            content_type: d.content_type,
+            file_name: d.file_name,
+            size: d.size,
+            sha256: d.sha256,
+            uploaded_by: d.uploaded_by,
+            at: d.at,
+        }
+    }
+}
+
+/// A document to attach.
+#[derive(Debug, Multipart)]
+struct DocumentUpload {
+    /// Kind (see `DocumentView.kind`).
+    kind: String,
+    /// Title.
+    title: String,
+    /// Date of the document, `YYYY-MM-DD`.
+    document_date: Option<String>,
+    /// Where it comes from (e.g. "CADA request of 2024-03-01").
+    source: Option<String>,
+    /// The file: JPEG, PNG, WebP or PDF.
+    file: Upload,
+}
+
+#[derive(ApiResponse)]
+enum EventCreated {
+    /// Recorded (published at once for moderators, pending otherwise).
+    #[oai(status = 201)]
+    Created(Json<LifeEventView>),
+}
+
+#[derive(ApiResponse)]
+enum DocumentCreated {
+    /// Stored.
+    #[oai(status = 201)]
+    Created(Json<DocumentView>),
+}
+
+#[derive(ApiResponse)]
+enum FileResponse {
+    /// The file.
+    #[oai(status = 200)]
+    Ok(
+        Binary<Vec<u8>>,
+        #[oai(header = "Content-Type")] String,
+        #[oai(header = "Content-Disposition")] String,
+    ),
+}
+
+pub struct EventsApi;
+
+#[OpenApi(tag = "ApiTags::Objects")]
+impl EventsApi {
+    /// Life events of an object
+    #[oai(
+        path = "/tenants/:slug/objects/:id/events",
+        method = "get",
+        operation_id = "list_life_events"
+    )]
+    async fn list(
+        &self,
+        state: Data<&ApiState>,
+        slug: Path<String>,
+        id: Path<i64>,
+    ) -> Result<Json<Vec<LifeEventView>>, ApiError> {
+        let tenant = state.services.tenant(&slug).await?;
+        let events = state.services.life_events(&tenant, *id).await?;
+        Ok(Json(events.into_iter().map(Into::into).collect()))
+    }
+
+    /// Record a life event (anyone; moderated unless a Garant or Certified citizen adds it)
+    #[oai(
+        path = "/tenants/:slug/objects/:id/events",
+        method = "post",
+        operation_id = "add_life_event"
+    )]
+    async fn add(
+        &self,
+        state: Data<&ApiState>,
+        caller: Caller,
+        slug: Path<String>,
+        id: Path<i64>,
+        body: Json<LifeEventInputDto>,
+    ) -> Result<EventCreated, ApiError> {
+        let tenant = state.services.tenant(&slug).await?;
+        let object = state.services.object(&tenant, *id).await?;
+        let scope = Services::object_scope(&tenant, &object)?;
+        let propose = permit(
+            &state,
+            &caller,
+            Some(&tenant),
+            scope.clone(),
+            Operation::ProposeContribution,
+        )
+        .await?;
+        let moderator = state
+            .services
+            .authz()
+            .authorize(
+                &caller.principal(),
+                Some(&tenant),
+                scope,
+                Operation::ModerateContribution,
+            )
+            .await
+            .ok();
+        let b = body.0;
+        let event = state
+            .services
+            .add_life_event(
+                &propose,
+                moderator.as_ref(),
+                &tenant,
+                *id,
+                LifeEventInput {
+                    kind: b.kind,
+                    title: b.title,
+                    description: b.description,
+                    starts_on: b.starts_on,
+                    ends_on: b.ends_on,
+                    contact_email: b.contact_email,
+                },
+            )
+            .await?;
+        Ok(EventCreated::Created(Json(event.into())))
+    }
+
+    /// Accept or refuse a proposed life event (Garant, Certified citizen of the object)
+    #[oai(
+        path = "/tenants/:slug/events/:id/decision",
+        method = "post",
+        operation_id = "decide_life_event"
+    )]
+    async fn decide(
+        &self,
+        state: Data<&ApiState>,
+        caller: Caller,
+        slug: Path<String>,
+        id: Path<i64>,
+        body: Json<EventDecision>,
+    ) -> Result<Json<LifeEventView>, ApiError> {
+        let tenant = state.services.tenant(&slug).await?;
+        let event = state.services.life_event(&tenant, *id).await?;
+        let object = state.services.object(&tenant, event.object_id).await?;
+        let scope = Services::object_scope(&tenant, &object)?;
+        let p = permit(
+            &state,
+            &caller,
+            Some(&tenant),
+            scope,
+            Operation::ModerateContribution,
+        )
+        .await?;
+        let decision =
+            Decision::new(body.accept, body.reason.as_deref()).map_err(ServiceError::from)?;
+        Ok(Json(
+            state
+                .services
+                .decide_life_event(&p, &tenant, *id, decision)
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Documents of an object
+    #[oai(
+        path = "/tenants/:slug/objects/:id/documents",
+        method = "get",
+        operation_id = "list_documents"
+    )]
+    async fn documents(
+        &self,
+        state: Data<&ApiState>,
+        slug: Path<String>,
+        id: Path<i64>,
+    ) -> Result<Json<Vec<DocumentView>>, ApiError> {
+        let tenant = state.services.tenant(&slug).await?;
+        let docs = state.services.documents(&tenant, *id).await?;
+        Ok(Json(
+            docs.into_iter()
+                .map(|d| DocumentView::new(&slug, d))
+                .collect(),
+        ))
+    }
+
+    /// Attach a document or photo (signed-in users)
+    ///
+    /// Size-limited and type-checked from the content (JPEG, PNG, WebP, PDF); images are
+    /// re-encoded so that their EXIF and GPS metadata are gone before storage.
+    #[oai(
+        path = "/tenants/:slug/objects/:id/documents",
+        method = "post",
+        operation_id = "upload_document"
+    )]
+    async fn upload(
+        &self,
+        state: Data<&ApiState>,
+        caller: Caller,
+        slug: Path<String>,
+        id: Path<i64>,
+        upload: DocumentUpload,
+    ) -> Result<DocumentCreated, ApiError> {
+        let tenant = state.services.tenant(&slug).await?;
+        let object = state.services.object(&tenant, *id).await?;
+        let scope = Services::object_scope(&tenant, &object)?;
+        let p = permit(
+            &state,
+            &caller,
+            Some(&tenant),
+            scope,
+            Operation::AttachDocument,
+        )
+        .await?;
+        let file_name = upload.file.file_name().map(str::to_owned);
+        let content_type = upload.file.content_type().map(str::to_owned);
+        let bytes = upload
+            .file
+            .into_vec()
+            .await
+            .map_err(|e| ApiError::invalid("file", format!("cannot read the upload: {e}")))?;
+        let doc = state
+            .services
+            .upload_document(
+                &p,
+                &tenant,
+                *id,
+                DocumentInput {
+                    kind: upload.kind,
+                    title: upload.title,
+                    document_date: upload.document_date.filter(|d| !d.is_empty()),
+                    source: upload.source,
+                    file_name,
+                    content_type,
+                },
+                bytes,
+            )
+            .await?;
+        Ok(DocumentCreated::Created(Json(DocumentView::new(
+            &slug, doc,
+        ))))
+    }
+
+    /// Download a document
+    #[oai(
+        path = "/tenants/:slug/documents/:id/file",
+        method = "get",
+        operation_id = "download_document"
+    )]
+    async fn download(
+        &self,
+        state: Data<&ApiState>,
+        slug: Path<String>,
+        id: Path<i64>,
+    ) -> Result<FileResponse, ApiError> {
+        let tenant = state.services.tenant(&slug).await?;
+        let (doc, bytes) = state.services.document_file(&tenant, *id).await?;
+        Ok(FileResponse::Ok(
+            Binary(bytes),
+            doc.content_type,
+            format!("inline; filename=\"{}\"", doc.file_name.replace('"', "")),
+        ))
+    }
+}

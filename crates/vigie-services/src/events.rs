@@ -1,0 +1,267 @@
+//! Life events and documents of objects.
+
+use vigie_authz::Permit;
+use vigie_domain::objects::{
+    DOCUMENT_KINDS, LIFE_EVENT_KINDS, check_date, check_kind, check_title,
+};
+use vigie_domain::{Decision, DomainError, Email, Operation, Provenance};
+use vigie_media::{BlobKey, BlobStore, MediaPolicy};
+use vigie_storage::{Document, LifeEvent, NewDocument, NewLifeEvent, Tenant};
+
+use crate::{ServiceError, Services};
+
+/// Where uploads go and what they may be.
+#[derive(Clone)]
+pub struct Media {
+    /// The blob store (folder or S3).
+    pub store: BlobStore,
+    /// Size and type rules; images are re-encoded without metadata.
+    pub policy: MediaPolicy,
+}
+
+/// A life event as proposed.
+#[derive(Debug, Clone)]
+pub struct LifeEventInput {
+    /// Kind.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// First day, `YYYY-MM-DD`.
+    pub starts_on: String,
+    /// Last day, if known.
+    pub ends_on: Option<String>,
+    /// Private contact e-mail (anonymous).
+    pub contact_email: Option<String>,
+}
+
+/// A document as uploaded.
+#[derive(Debug, Clone)]
+pub struct DocumentInput {
+    /// Kind.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Date of the document, `YYYY-MM-DD`.
+    pub document_date: Option<String>,
+    /// Where it comes from.
+    pub source: Option<String>,
+    /// Name of the uploaded file.
+    pub file_name: Option<String>,
+    /// Declared content type.
+    pub content_type: Option<String>,
+}
+
+fn media_error(e: vigie_media::MediaError) -> ServiceError {
+    if e.is_rejected_upload() {
+        ServiceError::Invalid(DomainError::invalid("file", e.to_string()))
+    } else if matches!(e, vigie_media::MediaError::NotFound { .. }) {
+        ServiceError::NotFound("file")
+    } else {
+        ServiceError::Internal(e.to_string())
+    }
+}
+
+impl Services {
+    /// Records a life event. With `moderator` (a permit to moderate this object: its Garant or
+    /// a Certified citizen) it is published at once; otherwise it waits for moderation.
+    pub async fn add_life_event(
+        &self,
+        permit: &Permit,
+        moderator: Option<&Permit>,
+        tenant: &Tenant,
+        object_id: i64,
+        input: LifeEventInput,
+    ) -> Result<LifeEvent, ServiceError> {
+        permit.require(Operation::ProposeContribution)?;
+        if let Some(m) = moderator {
+            m.require(Operation::ModerateContribution)?;
+        }
+        let object = self.object(tenant, object_id).await?;
+        if permit.scope() != &Self::object_scope(tenant, &object)? {
+            return Err(ServiceError::Internal("permit for another object".into()));
+        }
+        check_kind("kind", &input.kind, &LIFE_EVENT_KINDS)?;
+        let title = check_title("title", &input.title)?;
+        check_date("starts_on", &input.starts_on)?;
+        if let Some(end) = &input.ends_on {
+            check_date("ends_on", end)?;
+            if end < &input.starts_on {
+                return Err(DomainError::invalid(
+                    "ends_on",
+                    "the event cannot end before it starts",
+                )
+                .into());
+            }
+        }
+        if input.description.chars().count() > 4000 {
+            return Err(DomainError::invalid(
+                "description",
+                "keep the description under 4000 characters",
+            )
+            .into());
+        }
+        let contact_email = match input
+            .contact_email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            Some(e) => Some(Email::parse(e)?.as_str().to_owned()),
+            None => None,
+        };
+        let provenance = match (moderator, permit.actor()) {
+            (Some(_), _) => Provenance::Garant,
+            (None, Some(_)) => Provenance::Citizen,
+            (None, None) => Provenance::Anonymous,
+        };
+        Ok(self
+            .store
+            .insert_life_event(
+                tenant.id,
+                &NewLifeEvent {
+                    object_id,
+                    kind: input.kind,
+                    title,
+                    description: input.description.trim().to_owned(),
+                    starts_on: input.starts_on,
+                    ends_on: input.ends_on,
+                    provenance,
+                    author: permit.actor(),
+                    contact_email,
+                },
+            )
+            .await?)
+    }
+
+    /// A life event of the collective.
+    pub async fn life_event(&self, tenant: &Tenant, id: i64) -> Result<LifeEvent, ServiceError> {
+        self.store
+            .life_event(tenant.id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("life event"))
+    }
+
+    /// The life events of an object (pending and refused included: moderation is public).
+    pub async fn life_events(
+        &self,
+        tenant: &Tenant,
+        object_id: i64,
+    ) -> Result<Vec<LifeEvent>, ServiceError> {
+        self.object(tenant, object_id).await?;
+        Ok(self.store.life_events(tenant.id, object_id).await?)
+    }
+
+    /// Accepts or refuses a proposed life event.
+    pub async fn decide_life_event(
+        &self,
+        permit: &Permit,
+        tenant: &Tenant,
+        id: i64,
+        decision: Decision,
+    ) -> Result<LifeEvent, ServiceError> {
+        permit.require(Operation::ModerateContribution)?;
+        let event = self.life_event(tenant, id).await?;
+        let object = self.object(tenant, event.object_id).await?;
+        if permit.scope() != &Self::object_scope(tenant, &object)? {
+            return Err(ServiceError::Internal("permit for another object".into()));
+        }
+        Ok(self
+            .store
+            .decide_life_event(tenant.id, id, &decision, permit.actor())
+            .await?)
+    }
+
+    /// Stores a document: checked for size and type, images re-encoded without EXIF/GPS.
+    pub async fn upload_document(
+        &self,
+        permit: &Permit,
+        tenant: &Tenant,
+        object_id: i64,
+        input: DocumentInput,
+        bytes: Vec<u8>,
+    ) -> Result<Document, ServiceError> {
+        permit.require(Operation::AttachDocument)?;
+        let object = self.object(tenant, object_id).await?;
+        if permit.scope() != &Self::object_scope(tenant, &object)? {
+            return Err(ServiceError::Internal("permit for another object".into()));
+        }
+        check_kind("kind", &input.kind, &DOCUMENT_KINDS)?;
+        let title = check_title("title", &input.title)?;
+        if let Some(d) = &input.document_date {
+            check_date("document_date", d)?;
+        }
+        let policy = self.media.policy.clone();
+        let (name, declared) = (input.file_name.clone(), input.content_type.clone());
+        // Decoding and re-encoding a photo is CPU work: keep it off the async threads.
+        let prepared = tokio::task::spawn_blocking(move || {
+            policy.prepare_upload(&bytes, name.as_deref(), declared.as_deref())
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?
+        .map_err(media_error)?;
+        let key = BlobKey::new(format!(
+            "tenants/{}/objects/{}/{}.{}",
+            tenant.id.0,
+            object_id,
+            uuid::Uuid::new_v4().simple(),
+            prepared.extension()
+        ))
+        .map_err(media_error)?;
+        let stored = self
+            .media
+            .store
+            .put(&key, prepared.bytes.clone(), prepared.content_type())
+            .await
+            .map_err(media_error)?;
+        Ok(self
+            .store
+            .insert_document(
+                tenant.id,
+                &NewDocument {
+                    object_id,
+                    kind: input.kind,
+                    title,
+                    document_date: input.document_date,
+                    source: input
+                        .source
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty()),
+                    blob_key: key.as_str().to_owned(),
+                    content_type: prepared.content_type().to_owned(),
+                    file_name: prepared.file_name.clone(),
+                    size: i64::try_from(stored.size).unwrap_or(i64::MAX),
+                    sha256: stored.sha256,
+                    uploaded_by: permit.actor(),
+                },
+            )
+            .await?)
+    }
+
+    /// The documents of an object.
+    pub async fn documents(
+        &self,
+        tenant: &Tenant,
+        object_id: i64,
+    ) -> Result<Vec<Document>, ServiceError> {
+        self.object(tenant, object_id).await?;
+        Ok(self.store.documents(tenant.id, object_id).await?)
+    }
+
+    /// A document and its bytes.
+    pub async fn document_file(
+        &self,
+        tenant: &Tenant,
+        id: i64,
+    ) -> Result<(Document, Vec<u8>), ServiceError> {
+        let doc = self
+            .store
+            .document(tenant.id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("document"))?;
+        let key = BlobKey::new(doc.blob_key.clone()).map_err(media_error)?;
+        let blob = self.media.store.get(&key).await.map_err(media_error)?;
+        Ok((doc, blob.bytes.to_vec()))
+    }
+}
