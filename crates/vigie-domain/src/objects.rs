@@ -142,34 +142,6 @@ impl Decision {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn refusals_need_a_reason() {
-        assert_eq!(Decision::new(true, None), Ok(Decision::Accept));
-        assert!(Decision::new(false, None).is_err());
-        assert!(Decision::new(false, Some("  ")).is_err());
-        assert!(matches!(
-            Decision::new(false, Some("source introuvable")),
-            Ok(Decision::Refuse { .. })
-        ));
-    }
-
-    #[test]
-    fn official_data_is_accepted_when_filed() {
-        assert_eq!(
-            Provenance::OfficialImport.filed_state(),
-            FactState::Accepted
-        );
-        assert_eq!(Provenance::Anonymous.filed_state(), FactState::Pending);
-        for p in ["official_import", "garant", "citizen", "anonymous"] {
-            assert_eq!(Provenance::parse(p).map(Provenance::as_str), Some(p));
-        }
-    }
-}
-
 /// Kinds of dated events in the life of an object.
 pub const LIFE_EVENT_KINDS: [&str; 7] = [
     "exceptional_closure",
@@ -244,5 +216,49 @@ pub fn check_title(field: &'static str, title: &str) -> Result<String, crate::Do
             field,
             "write a title of 3 to 200 characters",
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_need_a_reason() {
+        assert_eq!(Decision::new(true, None), Ok(Decision::Accept));
+        assert!(Decision::new(false, None).is_err());
+        assert!(Decision::new(false, Some("  ")).is_err());
+        assert!(matches!(
+            Decision::new(false, Some("source introuvable")),
+            Ok(Decision::Refuse { .. })
+        ));
+    }
+
+    #[test]
+    fn dates_kinds_and_titles() {
+        assert!(check_date("d", "2025-02-28").is_ok());
+        for bad in ["2025-2-28", "28/02/2025", "2025-13-01", "2025-00-10", ""] {
+            assert!(check_date("d", bad).is_err(), "{bad}");
+        }
+        assert!(check_kind("k", "works", &LIFE_EVENT_KINDS).is_ok());
+        assert!(
+            check_kind("k", "party", &LIFE_EVENT_KINDS)
+                .unwrap_err()
+                .to_string()
+                .contains("works")
+        );
+        assert!(check_title("t", " a ").is_err());
+    }
+
+    #[test]
+    fn official_data_is_accepted_when_filed() {
+        assert_eq!(
+            Provenance::OfficialImport.filed_state(),
+            FactState::Accepted
+        );
+        assert_eq!(Provenance::Anonymous.filed_state(), FactState::Pending);
+        for p in ["official_import", "garant", "citizen", "anonymous"] {
+            assert_eq!(Provenance::parse(p).map(Provenance::as_str), Some(p));
+        }
     }
 }
