@@ -461,3 +461,108 @@ both_backends!(
     contributions_and_moderation,
     anonymous_contributions_are_rate_limited
 );
+
+async fn identity_is_official_and_closures_are_confirmed(backend: Backend) {
+    let srv = TestServer::start(backend).await.unwrap();
+    let (_guru, garant) = setup(&srv).await;
+    import(
+        &garant,
+        "cem",
+        "marseille_colleges_adresse_geolocalisation.csv",
+    )
+    .await;
+    // A newer referential that no longer lists two collèges.
+    let text = std::fs::read_to_string(shared_data(
+        "marseille_colleges_adresse_geolocalisation.csv",
+    ))
+    .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let gone: Vec<String> = lines[1..3]
+        .iter()
+        .map(|l| l.split(';').next().unwrap().to_owned())
+        .collect();
+    let trimmed = [&lines[..1], &lines[3..]].concat().join("\n");
+    let r = garant
+        .upload(
+            "/api/v1/tenants/cem/imports",
+            &[("object_type", "schools")],
+            "newer.csv",
+            trimmed.into_bytes(),
+        )
+        .await;
+    assert_eq!(r.body["possibly_closed"], 2, "{}", r.text);
+    assert_eq!(r.body["created"], 0);
+    let list = garant.get("/api/v1/tenants/cem/objects").await;
+    let marked: Vec<&Value> = list
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["possibly_closed_since"].is_string())
+        .collect();
+    assert_eq!(marked.len(), 2);
+    assert!(
+        marked
+            .iter()
+            .all(|o| gone.contains(&o["identifier"].as_str().unwrap().to_owned()))
+    );
+    // Nothing was deleted.
+    assert_eq!(list.body.as_array().unwrap().len(), 102);
+
+    // Citizens never change official identity; the Garant does, and it is in the history.
+    let id = marked[0]["id"].as_i64().unwrap();
+    srv.operator_user("citizen@vigie.test", "Céline", false)
+        .await
+        .unwrap();
+    let citizen = srv.client();
+    citizen.sign_in("citizen@vigie.test", PASSWORD).await;
+    let path = format!("/api/v1/tenants/cem/objects/{id}");
+    assert_eq!(
+        citizen
+            .call("PATCH", &path, Some(json!({"official_name": "Autre nom"})))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        srv.client()
+            .call("PATCH", &path, Some(json!({"official_name": "Autre nom"})))
+            .await
+            .status,
+        401
+    );
+    let r = garant
+        .call(
+            "PATCH",
+            &path,
+            Some(json!({"status": "closed", "closed_on": "2026-07-05"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["changed_fields"], 2);
+    assert_eq!(r.body["object"]["status"], "closed");
+    assert!(r.body["object"]["possibly_closed_since"].is_null());
+    let r = garant
+        .call(
+            "PATCH",
+            &path,
+            Some(json!({"latitude": 95.0, "longitude": 5.0})),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let sheet = citizen.get(&path).await;
+    let history = sheet.body["identity_history"].as_array().unwrap();
+    let last = history.last().unwrap();
+    assert_eq!(
+        (last["field"].as_str(), last["changed_by"].as_str()),
+        (Some("closed_on"), Some("Gaëlle Garant"))
+    );
+    assert!(
+        history.iter().any(|c| c["field"] == "status"
+            && c["old_value"] == "open"
+            && c["new_value"] == "closed")
+    );
+    srv.stop().await;
+}
+
+both_backends!(identity_is_official_and_closures_are_confirmed);

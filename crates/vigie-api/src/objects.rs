@@ -63,6 +63,36 @@ impl From<&ObservedObject> for ObjectSummary {
     }
 }
 
+/// Changes to an object's official identity (absent: unchanged).
+#[derive(Debug, Object)]
+struct IdentityPatchInput {
+    /// Official name.
+    official_name: Option<String>,
+    /// Street line (empty string clears it).
+    street: Option<String>,
+    /// Postcode.
+    postcode: Option<String>,
+    /// City.
+    city: Option<String>,
+    /// WGS84 latitude (with longitude).
+    latitude: Option<f64>,
+    /// WGS84 longitude (with latitude).
+    longitude: Option<f64>,
+    /// `open` or `closed`: settles a "possibly closed" mark.
+    status: Option<String>,
+    /// Closing date, `YYYY-MM-DD`.
+    closed_on: Option<String>,
+}
+
+/// The object after an identity change.
+#[derive(Debug, Object)]
+struct IdentityChanged {
+    /// How many identity fields changed (each is in the object's history).
+    changed_fields: i64,
+    /// The object now.
+    object: ObjectSummary,
+}
+
 /// A moderation decision.
 #[derive(Debug, Object)]
 struct DecisionView {
@@ -356,6 +386,8 @@ impl ObjectsApi {
     ) -> Result<Json<Value>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
         let sheet = state.services.object_sheet(&tenant, *id).await?;
+        let events = state.services.life_events(&tenant, *id).await?;
+        let documents = state.services.documents(&tenant, *id).await?;
         let o = &sheet.object;
         let current: serde_json::Map<String, Value> = sheet
             .current
@@ -405,7 +437,87 @@ impl ObjectsApi {
                 "import_id": c.import_id, "changed_by": c.actor_name, "at": vigie_storage::timestamp(c.at),
             })).collect::<Vec<_>>(),
             "facts": sheet.facts.iter().map(|f| FactView::from(f).to_json()).collect::<Vec<_>>(),
+            "life_events": events.iter().map(|e| json!({
+                "id": e.id, "kind": e.kind, "title": e.title, "description": e.description,
+                "starts_on": e.starts_on, "ends_on": e.ends_on, "state": e.state.as_str(),
+                "author": e.author_name,
+                "refusal_reason": e.decision.as_ref().and_then(|d| d.reason.clone()),
+            })).collect::<Vec<_>>(),
+            "documents": documents.iter().map(|d| json!({
+                "id": d.id, "kind": d.kind, "title": d.title, "document_date": d.document_date,
+                "content_type": d.content_type, "size": d.size, "uploaded_by": d.uploaded_by,
+                "at": vigie_storage::timestamp(d.at),
+                "download": format!("/api/v1/tenants/{}/documents/{}/file", tenant.slug, d.id),
+            })).collect::<Vec<_>>(),
         })))
+    }
+
+    /// Change an object's official identity (Garant of the type)
+    ///
+    /// Citizens never change official data. Every change is kept in the object's identity
+    /// history with who made it and when.
+    #[oai(
+        path = "/tenants/:slug/objects/:id",
+        method = "patch",
+        operation_id = "update_object"
+    )]
+    async fn update(
+        &self,
+        state: Data<&ApiState>,
+        caller: Caller,
+        slug: Path<String>,
+        id: Path<i64>,
+        body: Json<IdentityPatchInput>,
+    ) -> Result<Json<IdentityChanged>, ApiError> {
+        let tenant = state.services.tenant(&slug).await?;
+        let object = state.services.object(&tenant, *id).await?;
+        let p = object_permit(
+            &state,
+            &caller,
+            &tenant,
+            &object,
+            Operation::UpdateOfficialData,
+        )
+        .await?;
+        let b = body.0;
+        let location = match (b.latitude, b.longitude) {
+            (Some(lat), Some(lon)) => Some((lat, lon)),
+            (None, None) => None,
+            _ => {
+                return Err(ApiError::invalid(
+                    "latitude",
+                    "give both latitude and longitude",
+                ));
+            }
+        };
+        let status = match b.status.as_deref() {
+            None => None,
+            Some(s) => Some(
+                vigie_domain::ObjectStatus::parse(s)
+                    .ok_or_else(|| ApiError::invalid("status", "use open or closed"))?,
+            ),
+        };
+        let (object, changed) = state
+            .services
+            .update_identity(
+                &p,
+                &tenant,
+                *id,
+                vigie_services::IdentityPatch {
+                    official_name: b.official_name,
+                    street: b.street,
+                    postcode: b.postcode,
+                    city: b.city,
+                    location,
+                    status,
+                    closed_on: b.closed_on,
+                },
+            )
+            .await?;
+        Ok(Json(IdentityChanged {
+            changed_fields: changed as i64,
+            object: (&object).into(),
+        }))
     }
 
     /// Import an official file (Garant of the type)

@@ -24,7 +24,8 @@ pub use accounts::{SessionToken, SignedIn};
 pub use error::{FieldProblem, ServiceError};
 pub use events::{DocumentInput, LifeEventInput, Media};
 pub use objects::{
-    Contribution, ImportReport, ObjectSheet, ProposedValue, RejectedRow, decode_value, encode_value,
+    Contribution, IdentityPatch, ImportReport, ObjectSheet, ProposedValue, RejectedRow,
+    decode_value, encode_value,
 };
 pub use roles::RoleTarget;
 pub use schema::ObjectSchema;

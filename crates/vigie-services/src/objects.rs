@@ -721,3 +721,73 @@ fn record_of(plugin: &LoadedPlugin, values: &BTreeMap<String, FactRecord>) -> Ve
         })
         .collect()
 }
+
+/// Changes a Garant makes to an object's official identity (absent: unchanged).
+#[derive(Debug, Clone, Default)]
+pub struct IdentityPatch {
+    /// Official name.
+    pub official_name: Option<String>,
+    /// Street line.
+    pub street: Option<String>,
+    /// Postcode.
+    pub postcode: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// WGS84 latitude and longitude.
+    pub location: Option<(f64, f64)>,
+    /// Open or closed (confirming or clearing a "possibly closed" mark).
+    pub status: Option<ObjectStatus>,
+    /// Closing date, `YYYY-MM-DD`.
+    pub closed_on: Option<String>,
+}
+
+impl Services {
+    /// Changes an object's official identity (Garant of the type); every change is recorded
+    /// in its history. Setting the status settles a "possibly closed" mark.
+    pub async fn update_identity(
+        &self,
+        permit: &Permit,
+        tenant: &Tenant,
+        id: i64,
+        patch: IdentityPatch,
+    ) -> Result<(ObservedObject, usize), ServiceError> {
+        permit.require(Operation::UpdateOfficialData)?;
+        let object = self.object(tenant, id).await?;
+        if permit.scope() != &Self::object_scope(tenant, &object)? {
+            return Err(ServiceError::Internal("permit for another object".into()));
+        }
+        let mut identity = object.identity.clone();
+        if let Some(name) = patch.official_name {
+            identity.official_name = vigie_domain::objects::check_title("official_name", &name)?;
+        }
+        let text = |v: Option<String>, current: Option<String>| match v {
+            Some(s) if s.trim().is_empty() => None,
+            Some(s) => Some(s.trim().to_owned()),
+            None => current,
+        };
+        identity.street = text(patch.street, identity.street);
+        identity.postcode = text(patch.postcode, identity.postcode);
+        identity.city = text(patch.city, identity.city);
+        if let Some((lat, lon)) = patch.location {
+            vigie_domain::MapView::new(lat, lon, 0)?;
+            identity.latitude = Some(lat);
+            identity.longitude = Some(lon);
+        }
+        if let Some(d) = &patch.closed_on {
+            vigie_domain::objects::check_date("closed_on", d)?;
+            identity.closed_on = Some(d.clone());
+        }
+        if let Some(status) = patch.status {
+            identity.status = status;
+            if status == ObjectStatus::Open {
+                identity.closed_on = None;
+            }
+            self.store.clear_possibly_closed(tenant.id, id).await?;
+        }
+        let changed = self
+            .store
+            .update_identity(tenant.id, id, &identity, None, permit.actor())
+            .await?;
+        Ok((self.object(tenant, id).await?, changed))
+    }
+}

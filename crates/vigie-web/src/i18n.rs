@@ -231,6 +231,57 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("state_accepted", "validée", "accepted"),
     ("state_refused", "refusée", "refused"),
     ("yes", "oui", "yes"),
+    ("life", "Vie du lieu", "Life of the facility"),
+    (
+        "no_events",
+        "Aucun événement enregistré.",
+        "No event recorded.",
+    ),
+    ("documents", "Documents", "Documents"),
+    (
+        "no_documents",
+        "Aucun document pour l'instant.",
+        "No document yet.",
+    ),
+    (
+        "event_exceptional_closure",
+        "Fermeture exceptionnelle",
+        "Exceptional closure",
+    ),
+    ("event_works", "Travaux", "Works"),
+    ("event_strike", "Grève", "Strike"),
+    ("event_reopening", "Réouverture", "Reopening"),
+    ("event_incident", "Incident", "Incident"),
+    ("event_inspection", "Visite, inspection", "Inspection"),
+    ("event_other", "Autre", "Other"),
+    (
+        "doc_school_council_minutes",
+        "PV de conseil d'école",
+        "School council minutes",
+    ),
+    (
+        "doc_asbestos_survey",
+        "Diagnostic amiante (DTA)",
+        "Asbestos survey",
+    ),
+    (
+        "doc_fire_safety_report",
+        "Rapport de la commission de sécurité",
+        "Fire-safety report",
+    ),
+    (
+        "doc_council_deliberation",
+        "Délibération",
+        "Council deliberation",
+    ),
+    (
+        "doc_cada_document",
+        "Document obtenu par la CADA",
+        "Document obtained through CADA",
+    ),
+    ("doc_photo", "Photo", "Photo"),
+    ("doc_letter", "Courrier", "Letter"),
+    ("doc_other", "Autre document", "Other document"),
     ("no", "non", "no"),
 ];
 

@@ -207,6 +207,30 @@ async fn render_object(
             }
         })
         .collect();
+    let events: Vec<Value> = services
+        .life_events(&tenant, id)
+        .await?
+        .iter()
+        .map(|e| {
+            context! {
+                kind => lang.t(&format!("event_{}", e.kind)), title => &e.title, description => &e.description,
+                starts_on => &e.starts_on, ends_on => &e.ends_on,
+                state => lang.t(&format!("state_{}", e.state.as_str())),
+                reason => e.decision.as_ref().and_then(|d| d.reason.clone()),
+            }
+        })
+        .collect();
+    let documents: Vec<Value> = services
+        .documents(&tenant, id)
+        .await?
+        .iter()
+        .map(|d| {
+            context! {
+                title => &d.title, kind => lang.t(&format!("doc_{}", d.kind)), date => &d.document_date,
+                by => &d.uploaded_by, url => format!("/api/v1/tenants/{}/documents/{}/file", tenant.slug, d.id),
+            }
+        })
+        .collect();
     let citizen_fields: Vec<Value> = fields
         .iter()
         .filter(|f| f.origin == wit::FieldOrigin::Citizen)
@@ -234,6 +258,8 @@ async fn render_object(
         citizen_fields => citizen_fields,
         default_vintage => m.vintage.examples.first().cloned().unwrap_or_default(),
         flash => flash,
+        events => events,
+        documents => documents,
     };
     Ok(page.render(StatusCode::OK, "object.html", data))
 }
