@@ -116,6 +116,38 @@ async fn operator_commands(backend: Backend) {
     ));
     assert!(out.contains("revoked garant"), "{out}");
 
+    // Official open data, imported twice: the second run changes nothing.
+    let file = vigie_tests::shared_data("marseille_colleges_adresse_geolocalisation.csv");
+    let file = file.to_str().unwrap();
+    let out = ok(&vigie(
+        &db,
+        &["import", "--tenant", "cem", "--type", "schools", file],
+    ));
+    assert!(
+        out.contains("102 created, 0 updated, 0 unchanged, 0 rejected"),
+        "{out}"
+    );
+    let out = ok(&vigie(
+        &db,
+        &["import", "--tenant", "cem", "--type", "schools", file],
+    ));
+    assert!(
+        out.contains("0 created, 0 updated, 102 unchanged, 0 rejected; 0 official facts added"),
+        "{out}"
+    );
+    let err = fails(&vigie(
+        &db,
+        &[
+            "import",
+            "--tenant",
+            "cem",
+            "--type",
+            "schools",
+            "/nonexistent.csv",
+        ],
+    ));
+    assert!(err.contains("cannot read /nonexistent.csv"), "{err}");
+
     // Mistakes are explained.
     let err = fails(&vigie(
         &db,
