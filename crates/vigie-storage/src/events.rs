@@ -128,22 +128,8 @@ const EVENT_SELECT: &str = "SELECT e.id, e.object_id, o.type_key, e.kind, e.titl
 fn event_from_row(r: &AnyRow) -> Result<LifeEvent, StoreError> {
     let corrupt = |v: &str| StoreError::Corrupt(format!("life event value {v}"));
     let provenance: String = r.try_get("provenance")?;
-    let filed: String = r.try_get("filed_state")?;
     let at: String = r.try_get("at")?;
-    let decision: Option<String> = r.try_get("decision")?;
-    let decision = match decision {
-        Some(d) => {
-            let decided_at: String = r.try_get("decided_at")?;
-            Some(DecisionRecord {
-                state: FactState::parse(&d).ok_or_else(|| corrupt(&d))?,
-                reason: r.try_get("reason")?,
-                decided_by: r.try_get("decided_by")?,
-                at: parse_timestamp(&decided_at)?,
-            })
-        }
-        None => None,
-    };
-    let filed = FactState::parse(&filed).ok_or_else(|| corrupt(&filed))?;
+    let (state, decision) = crate::moderation::decision_from_row(r)?;
     Ok(LifeEvent {
         id: r.try_get("id")?,
         object_id: r.try_get("object_id")?,
@@ -155,7 +141,7 @@ fn event_from_row(r: &AnyRow) -> Result<LifeEvent, StoreError> {
         ends_on: r.try_get("ends_on")?,
         provenance: Provenance::parse(&provenance).ok_or_else(|| corrupt(&provenance))?,
         author_name: r.try_get("author_name")?,
-        state: decision.as_ref().map_or(filed, |d| d.state),
+        state,
         decision,
         at: parse_timestamp(&at)?,
     })
@@ -265,27 +251,14 @@ impl Store {
             .life_event(tenant, id)
             .await?
             .ok_or(StoreError::NotFound("life event"))?;
-        if event.state != FactState::Pending {
-            return Err(StoreError::Conflict(format!(
-                "this event was already {}",
-                event.state.as_str()
-            )));
-        }
-        let (state, reason) = match decision {
-            Decision::Accept => (FactState::Accepted, None),
-            Decision::Refuse { reason } => (FactState::Refused, Some(reason.clone())),
-        };
-        sqlx::query(
-            "INSERT INTO life_event_decisions (event_id, decision, reason, decided_by, at) VALUES ($1, $2, $3, $4, $5)",
+        self.record_decision(
+            crate::moderation::Moderated::LifeEvent,
+            id,
+            event.state,
+            decision,
+            actor,
         )
-        .bind(id)
-        .bind(state.as_str())
-        .bind(reason)
-        .bind(actor.map(|a| a.0))
-        .bind(now())
-        .execute(&self.pool)
-        .await
-        .map_err(|e| crate::error::conflict_on_unique(e, || "this event was just decided by someone else".into()))?;
+        .await?;
         self.life_event(tenant, id)
             .await?
             .ok_or(StoreError::NotFound("life event"))

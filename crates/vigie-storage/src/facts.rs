@@ -103,22 +103,8 @@ const FACT_SELECT: &str = "SELECT f.id, f.object_id, o.type_key, f.field_key, f.
 fn fact_from_row(r: &AnyRow) -> Result<FactRecord, StoreError> {
     let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("{what} {v}"));
     let provenance: String = r.try_get("provenance")?;
-    let filed: String = r.try_get("filed_state")?;
     let at: String = r.try_get("at")?;
-    let decision: Option<String> = r.try_get("decision")?;
-    let decision = match decision {
-        Some(d) => {
-            let decided_at: String = r.try_get("decided_at")?;
-            Some(DecisionRecord {
-                state: FactState::parse(&d).ok_or_else(|| corrupt("decision", &d))?,
-                reason: r.try_get("reason")?,
-                decided_by: r.try_get("decided_by")?,
-                at: parse_timestamp(&decided_at)?,
-            })
-        }
-        None => None,
-    };
-    let filed = FactState::parse(&filed).ok_or_else(|| corrupt("state", &filed))?;
+    let (state, decision) = crate::moderation::decision_from_row(r)?;
     Ok(FactRecord {
         id: r.try_get("id")?,
         object_id: r.try_get("object_id")?,
@@ -131,7 +117,7 @@ fn fact_from_row(r: &AnyRow) -> Result<FactRecord, StoreError> {
         source: r.try_get("source")?,
         import_id: r.try_get("import_id")?,
         author_name: r.try_get("author_name")?,
-        state: decision.as_ref().map_or(filed, |d| d.state),
+        state,
         decision,
         batch: r.try_get("batch")?,
         at: parse_timestamp(&at)?,
@@ -229,29 +215,14 @@ impl Store {
             .fact(tenant, id)
             .await?
             .ok_or(StoreError::NotFound("contribution"))?;
-        if fact.state != FactState::Pending {
-            return Err(StoreError::Conflict(format!(
-                "this contribution was already {}",
-                fact.state.as_str()
-            )));
-        }
-        let (state, reason) = match decision {
-            Decision::Accept => (FactState::Accepted, None),
-            Decision::Refuse { reason } => (FactState::Refused, Some(reason.clone())),
-        };
-        sqlx::query(
-            "INSERT INTO fact_decisions (fact_id, decision, reason, decided_by, at) VALUES ($1, $2, $3, $4, $5)",
+        self.record_decision(
+            crate::moderation::Moderated::Fact,
+            id,
+            fact.state,
+            decision,
+            actor,
         )
-        .bind(id)
-        .bind(state.as_str())
-        .bind(reason)
-        .bind(actor.map(|a| a.0))
-        .bind(now())
-        .execute(&self.pool)
-        .await
-        .map_err(|e| {
-            crate::error::conflict_on_unique(e, || "this contribution was just decided by someone else".into())
-        })?;
+        .await?;
         self.fact(tenant, id)
             .await?
             .ok_or(StoreError::NotFound("contribution"))

@@ -9,6 +9,7 @@
 mod error;
 mod events;
 mod facts;
+mod moderation;
 mod objects;
 mod policies;
 mod schema_fields;
