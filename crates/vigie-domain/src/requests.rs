@@ -1,0 +1,385 @@
+//! Requests for intervention or improvement: their life cycle, their open moderation, the
+//! tamper-evident journal of everything done to them, and the French-aware text similarity
+//! used to spot duplicates. Pure rules; storage and HTTP live elsewhere.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Where a request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    /// Filed, waiting for moderation.
+    New,
+    /// Published by a moderator: public and open.
+    Published,
+    /// Refused by a moderator (reason public); stays listed.
+    Refused,
+    /// Set apart as unlawful or abusive (reason public); content behind a warning.
+    SetApart,
+    /// The authority has seen it.
+    Acknowledged,
+    /// Work is scheduled.
+    Planned,
+    /// Work is under way.
+    InProgress,
+    /// Reported solved.
+    Solved,
+    /// Reported not solved (after being marked solved, it reopens).
+    NotSolved,
+    /// Closed without being solved (e.g. out of scope), or merged into another.
+    Closed,
+}
+
+impl RequestStatus {
+    /// Every status.
+    pub const ALL: [RequestStatus; 10] = [
+        RequestStatus::New,
+        RequestStatus::Published,
+        RequestStatus::Refused,
+        RequestStatus::SetApart,
+        RequestStatus::Acknowledged,
+        RequestStatus::Planned,
+        RequestStatus::InProgress,
+        RequestStatus::Solved,
+        RequestStatus::NotSolved,
+        RequestStatus::Closed,
+    ];
+
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::New => "new",
+            RequestStatus::Published => "published",
+            RequestStatus::Refused => "refused",
+            RequestStatus::SetApart => "set_apart",
+            RequestStatus::Acknowledged => "acknowledged",
+            RequestStatus::Planned => "planned",
+            RequestStatus::InProgress => "in_progress",
+            RequestStatus::Solved => "solved",
+            RequestStatus::NotSolved => "not_solved",
+            RequestStatus::Closed => "closed",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Whether the request is still being handled (duplicates are looked for among these).
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            RequestStatus::New
+                | RequestStatus::Published
+                | RequestStatus::Acknowledged
+                | RequestStatus::Planned
+                | RequestStatus::InProgress
+                | RequestStatus::NotSolved
+        )
+    }
+
+    /// Whether moving from `self` to `to` is a step of the life cycle. Moderation takes a new
+    /// request to published, refused or set apart; a published request moves forward through
+    /// acknowledged, planned and in progress (steps may be skipped) to solved, not solved or
+    /// closed; anyone may report a solved request as not solved, which reopens it.
+    pub fn can_move_to(self, to: RequestStatus) -> bool {
+        use RequestStatus as S;
+        match (self, to) {
+            (S::New, S::Published | S::Refused | S::SetApart) => true,
+            (
+                S::Published,
+                S::Acknowledged | S::Planned | S::InProgress | S::Solved | S::Closed,
+            ) => true,
+            (S::Acknowledged, S::Planned | S::InProgress | S::Solved | S::Closed) => true,
+            (S::Planned, S::InProgress | S::Solved | S::Closed) => true,
+            (S::InProgress, S::Solved | S::NotSolved | S::Closed) => true,
+            (S::Solved, S::NotSolved | S::Closed) => true,
+            (
+                S::NotSolved,
+                S::Acknowledged | S::Planned | S::InProgress | S::Solved | S::Closed,
+            ) => true,
+            _ => false,
+        }
+    }
+}
+
+/// One entry of a collective's request journal, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    /// Position in the collective's chain, from 1.
+    pub seq: i64,
+    /// The request.
+    pub request_id: i64,
+    /// What happened (`filed`, `published`, `status_changed`, `comment_added`, …).
+    pub action: String,
+    /// Public details, canonical JSON text.
+    pub details: String,
+    /// When, RFC 3339 UTC.
+    pub at: String,
+    /// Hash of the previous entry (64 zeros for the first).
+    pub prev_hash: String,
+    /// This entry's hash.
+    pub hash: String,
+}
+
+/// The hash of the first entry's predecessor.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The hash chaining an entry to its predecessor: SHA-256 over the previous hash and every
+/// field, each length-prefixed so that no two different entries hash alike.
+pub fn journal_hash(
+    prev_hash: &str,
+    seq: i64,
+    request_id: i64,
+    action: &str,
+    details: &str,
+    at: &str,
+) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        prev_hash,
+        &seq.to_string(),
+        &request_id.to_string(),
+        action,
+        details,
+        at,
+    ] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// Where and why a journal chain does not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("journal entry {seq} does not verify: {reason}")]
+pub struct ChainBreak {
+    /// The first entry that fails.
+    pub seq: i64,
+    /// Why.
+    pub reason: String,
+}
+
+/// Verifies a collective's journal, entries in order: sequence without gaps, each entry's
+/// `prev_hash` equal to its predecessor's hash, each hash recomputed from the content.
+pub fn verify_journal(entries: &[JournalEntry]) -> Result<(), ChainBreak> {
+    let mut prev = GENESIS_HASH.to_owned();
+    for (i, e) in entries.iter().enumerate() {
+        let expected_seq = i as i64 + 1;
+        let fail = |reason: String| Err(ChainBreak { seq: e.seq, reason });
+        if e.seq != expected_seq {
+            return fail(format!(
+                "expected position {expected_seq}: an entry is missing or inserted"
+            ));
+        }
+        if e.prev_hash != prev {
+            return fail("it does not follow the previous entry (its link was changed)".into());
+        }
+        let recomputed = journal_hash(
+            &e.prev_hash,
+            e.seq,
+            e.request_id,
+            &e.action,
+            &e.details,
+            &e.at,
+        );
+        if recomputed != e.hash {
+            return fail("its content was changed after it was written".into());
+        }
+        prev = e.hash.clone();
+    }
+    Ok(())
+}
+
+/// Builds the next entry of a chain.
+pub fn next_entry(
+    prev: Option<&JournalEntry>,
+    request_id: i64,
+    action: &str,
+    details: &str,
+    at: &str,
+) -> JournalEntry {
+    let (seq, prev_hash) = prev.map_or((1, GENESIS_HASH.to_owned()), |p| {
+        (p.seq + 1, p.hash.clone())
+    });
+    JournalEntry {
+        seq,
+        request_id,
+        action: action.to_owned(),
+        details: details.to_owned(),
+        at: at.to_owned(),
+        hash: journal_hash(&prev_hash, seq, request_id, action, details, at),
+        prev_hash,
+    }
+}
+
+/// French words too common to tell two requests apart.
+const STOP_WORDS: [&str; 64] = [
+    "a", "au", "aux", "avec", "ce", "ces", "dans", "de", "des", "du", "elle", "en", "et", "eux",
+    "il", "ils", "je", "la", "le", "les", "leur", "lui", "ma", "mais", "me", "meme", "mes", "moi",
+    "mon", "ne", "nos", "notre", "nous", "on", "ou", "par", "pas", "pour", "qu", "que", "qui",
+    "sa", "se", "ses", "son", "sur", "ta", "te", "tes", "toi", "ton", "tu", "un", "une", "vos",
+    "votre", "vous", "y", "est", "sont", "plus", "tres", "depuis", "cette",
+];
+
+fn fold(c: char) -> char {
+    match c {
+        'à' | 'â' | 'ä' | 'á' => 'a',
+        'é' | 'è' | 'ê' | 'ë' => 'e',
+        'î' | 'ï' => 'i',
+        'ô' | 'ö' => 'o',
+        'ù' | 'û' | 'ü' => 'u',
+        'ç' => 'c',
+        'ÿ' => 'y',
+        other => other,
+    }
+}
+
+/// A light French stemmer: strips the commonest inflections so that « cassée », « cassés » and
+/// « casse » meet, and « fuites » meets « fuite ».
+fn stem(word: &str) -> String {
+    let mut w = word.to_owned();
+    for suffix in [
+        "issements",
+        "issement",
+        "ements",
+        "ement",
+        "ations",
+        "ation",
+        "ateurs",
+        "ateur",
+        "euses",
+        "euse",
+        "ables",
+        "able",
+        "ees",
+        "ee",
+        "es",
+        "er",
+        "ez",
+        "e",
+        "s",
+        "x",
+    ] {
+        if w.len() > suffix.len() + 2 && w.ends_with(suffix) {
+            w.truncate(w.len() - suffix.len());
+            break;
+        }
+    }
+    w
+}
+
+/// The stems of a text that carry meaning: lowercase, accents folded, stop words dropped.
+pub fn stems(text: &str) -> Vec<String> {
+    let folded: String = text
+        .chars()
+        .flat_map(char::to_lowercase)
+        .map(fold)
+        .collect();
+    let mut out: Vec<String> = folded
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| w.len() > 1 && !STOP_WORDS.contains(w))
+        .map(stem)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// How alike two texts are, from 0 (nothing in common) to 1 (same meaningful stems): the
+/// Dice coefficient of their stem sets.
+pub fn similarity(a: &str, b: &str) -> f64 {
+    let (a, b) = (stems(a), stems(b));
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let common = a.iter().filter(|s| b.binary_search(s).is_ok()).count();
+    2.0 * common as f64 / (a.len() + b.len()) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn life_cycle() {
+        use RequestStatus as S;
+        assert!(S::New.can_move_to(S::Published));
+        assert!(S::New.can_move_to(S::SetApart));
+        assert!(!S::New.can_move_to(S::Solved), "moderation first");
+        assert!(S::Published.can_move_to(S::Acknowledged));
+        assert!(
+            S::Acknowledged.can_move_to(S::InProgress),
+            "steps may be skipped"
+        );
+        assert!(
+            S::Solved.can_move_to(S::NotSolved),
+            "reported not solved: reopens"
+        );
+        assert!(S::NotSolved.can_move_to(S::InProgress));
+        assert!(!S::Refused.can_move_to(S::Published), "a refusal stands");
+        assert!(!S::Closed.can_move_to(S::Published));
+        for s in S::ALL {
+            assert!(!s.can_move_to(s), "{s:?} to itself");
+            assert_eq!(S::parse(s.as_str()), Some(s));
+        }
+        assert!(S::NotSolved.is_open() && !S::Solved.is_open() && !S::Refused.is_open());
+    }
+
+    fn chain(n: i64) -> Vec<JournalEntry> {
+        let mut out: Vec<JournalEntry> = Vec::new();
+        for i in 0..n {
+            let e = next_entry(
+                out.last(),
+                7,
+                "status_changed",
+                &format!("{{\"to\":\"s{i}\"}}"),
+                "2026-11-28T10:00:00.000000Z",
+            );
+            out.push(e);
+        }
+        out
+    }
+
+    #[test]
+    fn journal_verifies_and_points_at_tampering() {
+        let good = chain(5);
+        assert_eq!(verify_journal(&good), Ok(()));
+        assert_eq!(good[0].prev_hash, GENESIS_HASH);
+
+        let mut edited = good.clone();
+        edited[2].details = "{\"to\":\"solved\"}".into();
+        assert_eq!(verify_journal(&edited).unwrap_err().seq, 3);
+
+        let mut missing = good.clone();
+        missing.remove(1);
+        assert_eq!(verify_journal(&missing).unwrap_err().seq, 3);
+
+        // Re-hashing one entry does not help: the next one no longer follows it.
+        let mut rehashed = edited;
+        let e = &rehashed[2];
+        rehashed[2].hash = journal_hash(
+            &e.prev_hash,
+            e.seq,
+            e.request_id,
+            &e.action,
+            &e.details,
+            &e.at,
+        );
+        assert_eq!(verify_journal(&rehashed).unwrap_err().seq, 4);
+    }
+
+    #[test]
+    fn french_aware_similarity() {
+        let a = "Jeux de la cour cassés";
+        let b = "Le jeu de cour est cassé depuis lundi";
+        let c = "Fuite d'eau dans les toilettes";
+        assert!(similarity(a, b) > 0.5, "{}", similarity(a, b));
+        assert!(similarity(a, c) < 0.1);
+        assert!(similarity("Toilettes bouchées", "toilette bouchee") > 0.99);
+        assert_eq!(similarity("", "x"), 0.0);
+        assert_eq!(stems("Les FUITES, des fuites !"), ["fuit"]);
+    }
+}
