@@ -86,22 +86,25 @@ impl RequestStatus {
     /// closed; anyone may report a solved request as not solved, which reopens it.
     pub fn can_move_to(self, to: RequestStatus) -> bool {
         use RequestStatus as S;
-        match (self, to) {
-            (S::New, S::Published | S::Refused | S::SetApart) => true,
-            (
-                S::Published,
-                S::Acknowledged | S::Planned | S::InProgress | S::Solved | S::Closed,
-            ) => true,
-            (S::Acknowledged, S::Planned | S::InProgress | S::Solved | S::Closed) => true,
-            (S::Planned, S::InProgress | S::Solved | S::Closed) => true,
-            (S::InProgress, S::Solved | S::NotSolved | S::Closed) => true,
-            (S::Solved, S::NotSolved | S::Closed) => true,
-            (
-                S::NotSolved,
-                S::Acknowledged | S::Planned | S::InProgress | S::Solved | S::Closed,
-            ) => true,
-            _ => false,
-        }
+        matches!(
+            (self, to),
+            (S::New, S::Published | S::Refused | S::SetApart)
+                | (
+                    S::Published,
+                    S::Acknowledged | S::Planned | S::InProgress | S::Solved | S::Closed,
+                )
+                | (
+                    S::Acknowledged,
+                    S::Planned | S::InProgress | S::Solved | S::Closed
+                )
+                | (S::Planned, S::InProgress | S::Solved | S::Closed)
+                | (S::InProgress, S::Solved | S::NotSolved | S::Closed)
+                | (S::Solved, S::NotSolved | S::Closed)
+                | (
+                    S::NotSolved,
+                    S::Acknowledged | S::Planned | S::InProgress | S::Solved | S::Closed,
+                )
+        )
     }
 }
 
