@@ -12,14 +12,24 @@ fn dist(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../plugins/dist/{name}.wasm"))
 }
 
+/// An open-data extract: `$VIGIE_SHARED_DATA`, `../shared/data` beside the repository, or
+/// `/work/shared/data`. Missing everywhere is a failure, not a silent pass.
 fn shared(file: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../../shared/data/{file}"));
-    if p.exists() {
-        Some(p)
-    } else {
-        println!("SKIPPED: {} is absent", p.display());
-        None
-    }
+    let candidates = [
+        std::env::var_os("VIGIE_SHARED_DATA").map(PathBuf::from),
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")),
+        Some(PathBuf::from("/work/shared/data")),
+    ];
+    let found = candidates
+        .into_iter()
+        .flatten()
+        .map(|d| d.join(file))
+        .find(|p| p.exists());
+    assert!(
+        found.is_some(),
+        "the open-data extract {file} is missing: set VIGIE_SHARED_DATA"
+    );
+    found
 }
 
 /// Compiled code shared by the tests of this file (wasmtime's cache is safe to share).

@@ -10,15 +10,26 @@ use crate::{
 /// repository (`../shared/data/` from the repository root), from a crate's
 /// `CARGO_MANIFEST_DIR`. `None` when the file is absent (e.g. a clone without
 /// the shared folder); the caller then skips its test with a message.
+/// `$VIGIE_SHARED_DATA` and `/work/shared/data` are tried too, for clones made elsewhere.
 pub fn shared_data(manifest_dir: &str, file: &str) -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("VIGIE_SHARED_DATA") {
+        let candidate = Path::new(&dir).join(file);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+    }
     let mut dir = Path::new(manifest_dir);
     loop {
         let candidate = dir.join("shared").join("data").join(file);
         if candidate.is_file() {
             return Some(candidate);
         }
-        dir = dir.parent()?;
+        match dir.parent() {
+            Some(parent) => dir = parent,
+            None => break,
+        }
     }
+    Some(Path::new("/work/shared/data").join(file)).filter(|p| p.is_file())
 }
 
 /// A `;`-separated file (double quotes allowed around cells): the header and
