@@ -178,8 +178,8 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("map", "Carte", "Map"),
     (
         "map_hint",
-        "Chaque point est un lieu suivi ; cliquez pour sa fiche. (Fond de carte OpenStreetMap quand il est joignable.)",
-        "Each dot is a facility; click for its sheet. (OpenStreetMap background when reachable.)",
+        "Chaque point est un lieu suivi, à sa position ; cliquez pour ouvrir sa fiche.",
+        "Each dot is a facility, at its position; click to open its sheet.",
     ),
     ("objects", "Lieux suivis", "Facilities"),
     ("name", "Nom", "Name"),
