@@ -62,8 +62,10 @@ async fn account_flow_through_pages(backend: Backend) {
 
     let token = srv.last_link("parent@example.org", "/verify").unwrap();
     let r = c.get(&format!("/verify?token={token}")).await;
-    assert_eq!(r.status, 200);
+    assert_eq!(r.status, 303, "verifying redirects, so the spent token is not reused");
+    let r = c.get("/login?verified=1").await;
     assert!(r.text.contains("Adresse confirmée"));
+    assert!(r.text.contains("verified=1&amp;lang=en"), "the language link keeps the page");
     assert_eq!(c.get("/verify?token=abc").await.status, 400);
 
     let r = c

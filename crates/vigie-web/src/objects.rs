@@ -116,7 +116,12 @@ pub async fn object_page(
     Path((slug, id)): Path<(String, i64)>,
 ) -> Response {
     let page = Page::new(&state, req, caller);
-    match render_object(&page, &slug, id, None).await {
+    let proposed = req
+        .uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p == "proposed=1"));
+    let flash = proposed.then(|| page.lang.t("proposed").to_owned());
+    match render_object(&page, &slug, id, flash).await {
         Ok(r) => r,
         Err(e) => page.error_page(&e),
     }

@@ -16,6 +16,8 @@ use crate::{Lang, WebState};
 /// Everything a page needs besides its own data.
 pub(crate) struct Page<'a> {
     state: &'a WebState,
+    /// The page's path and query without `lang`, for the language link.
+    here: String,
     pub(crate) lang: Lang,
     pub(crate) caller: Caller,
     set_lang: bool,
@@ -24,7 +26,20 @@ pub(crate) struct Page<'a> {
 impl<'a> Page<'a> {
     pub(crate) fn new(state: &'a WebState, req: &Request, caller: Caller) -> Self {
         let set_lang = req.uri().query().is_some_and(|q| q.contains("lang="));
+        let query: Vec<&str> = req
+            .uri()
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .filter(|p| !p.is_empty() && !p.starts_with("lang="))
+            .collect();
+        let here = if query.is_empty() {
+            format!("{}?", req.uri().path())
+        } else {
+            format!("{}?{}&", req.uri().path(), query.join("&"))
+        };
         Self {
+            here,
             state,
             lang: Lang::detect(req),
             caller,
@@ -44,6 +59,7 @@ impl<'a> Page<'a> {
         let ctx = context! {
             lang => self.lang.code(),
             other_lang => other,
+            lang_href => format!("{}lang={other}", self.here),
             tr => tr,
             user => self.caller.user.as_ref().map(|u| u.display_name.as_str().to_owned()),
             ..data
@@ -316,7 +332,17 @@ pub async fn roles_page(
 
 #[handler]
 pub async fn login_form(req: &Request, state: Data<&WebState>, caller: Caller) -> Response {
-    Page::new(&state, req, caller).render(StatusCode::OK, "login.html", context! { email => "" })
+    let page = Page::new(&state, req, caller);
+    let verified = req
+        .uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p == "verified=1"));
+    let flash = verified.then(|| page.lang.t("verified"));
+    page.render(
+        StatusCode::OK,
+        "login.html",
+        context! { email => "", flash => flash },
+    )
 }
 
 #[derive(Deserialize)]
@@ -425,11 +451,8 @@ pub async fn verify(
 ) -> Response {
     let page = Page::new(&state, req, caller);
     match state.services.verify_email(&q.token).await {
-        Ok(_) => page.render(
-            StatusCode::OK,
-            "login.html",
-            context! { flash => page.lang.t("verified"), email => "" },
-        ),
+        // Redirect, so that reloading or switching language does not reuse the spent token.
+        Ok(_) => redirect("/login?verified=1"),
         Err(e) => {
             let (status, text) = page.error(&e);
             page.render(status, "message.html", context! { error => text })

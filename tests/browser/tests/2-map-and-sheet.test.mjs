@@ -39,9 +39,10 @@ test('the map has one marker per school and each marker opens its sheet', async 
   for (let i = 0; i < 8; i++) {
     const [href, name] = markerLinks[i];
     const circle = markers.nth(i).locator('circle');
+    const m = await map.boundingBox();
     const c = await circle.boundingBox();
-    assert.ok(c.x >= box.x - 1 && c.x + c.width <= box.x + box.width + 1
-      && c.y >= box.y - 1 && c.y + c.height <= box.y + box.height + 1, `${name} is inside the map`);
+    assert.ok(c.x >= m.x - 1 && c.x + c.width <= m.x + m.width + 1
+      && c.y >= m.y - 1 && c.y + c.height <= m.y + m.height + 1, `${name} is inside the map`);
     await Promise.all([page.waitForURL(`**${href}`), circle.click()]);
     assert.equal(await text(page.locator('main h1')), name, `marker ${i} opens ${name}`);
     await page.goBack();

@@ -27,11 +27,12 @@ async function propose(page, { vintage, field, value, source = '', email = '' })
   await form.getByLabel('Valeur').fill(value);
   await form.getByLabel('Source (lien, document)').fill(source);
   await form.getByLabel('Votre e-mail (facultatif, privé)').fill(email);
+  // The answer to the POST, and the load of the page it brings (not the page still showing).
   const [response] = await Promise.all([
     page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/contribute')),
+    page.waitForEvent('load'),
     form.getByRole('button', { name: 'Proposer' }).click(),
   ]);
-  await page.waitForLoadState();
   return response;
 }
 
