@@ -2,7 +2,7 @@
 #
 #   make run      build and start the server on http://127.0.0.1:8080 (SQLite + ./data + demo)
 #   make test     every test, on SQLite and on the local PostgreSQL, the plugins' own tests,
-#                 the Helm chart checks and the plugin tutorial
+#                 the Helm chart checks, the plugin tutorial and the browser tests (Chromium)
 #   make lint     rustfmt and clippy (server and plugins), warnings as errors
 #   make plugins  build the WebAssembly plugins into plugins/dist (cargo does it when needed)
 #   make bench    plugin call latency, instantiation and start-up (release build)
@@ -25,6 +25,7 @@ test: postgres test-tools
 	cd plugins && $(CARGO) test --workspace
 	bash helm/test.sh
 	bash .ci/tutorial.sh
+	bash tests/browser/run.sh
 
 lint:
 	$(CARGO) fmt --all --check

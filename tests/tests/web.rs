@@ -37,7 +37,7 @@ async fn account_flow_through_pages(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, 400);
-    assert!(r.text.contains("at least 10") && r.text.contains("parent@example.org"));
+    assert!(r.text.contains("au moins 10") && r.text.contains("parent@example.org"));
     let r = c
         .form(
             "/register",
@@ -62,10 +62,16 @@ async fn account_flow_through_pages(backend: Backend) {
 
     let token = srv.last_link("parent@example.org", "/verify").unwrap();
     let r = c.get(&format!("/verify?token={token}")).await;
-    assert_eq!(r.status, 303, "verifying redirects, so the spent token is not reused");
+    assert_eq!(
+        r.status, 303,
+        "verifying redirects, so the spent token is not reused"
+    );
     let r = c.get("/login?verified=1").await;
     assert!(r.text.contains("Adresse confirmée"));
-    assert!(r.text.contains("verified=1&amp;lang=en"), "the language link keeps the page");
+    assert!(
+        r.text.contains("verified=1&amp;lang=en"),
+        "the language link keeps the page"
+    );
     assert_eq!(c.get("/verify?token=abc").await.status, 400);
 
     let r = c
@@ -185,7 +191,11 @@ async fn object_pages_and_contribution_form(backend: Backend) {
             ],
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.status, 303, "post/redirect/get: {}", r.text);
+    let r = c
+        .get(&format!("/t/ecoles-marseille/o/{id}?proposed=1"))
+        .await;
+    assert!(r.text.contains("Merci"), "the thank-you message shows");
     assert!(
         r.text.contains("en attente"),
         "the pending value is in the public history"

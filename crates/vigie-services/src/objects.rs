@@ -607,10 +607,19 @@ impl Services {
                 // missing) do not block a citizen; rules touching a proposed field do.
                 .filter(|d| d.field.as_deref().is_none_or(|f| proposed.contains(f))),
         );
-        let errors: Vec<wit::Diagnostic> = problems
+        // A value refused both on its own and within the record is reported once.
+        let mut errors: Vec<wit::Diagnostic> = Vec::new();
+        for d in problems
             .into_iter()
             .filter(|d| d.severity == wit::Severity::Error)
-            .collect();
+        {
+            if !errors
+                .iter()
+                .any(|e| e.message.fr == d.message.fr && e.message.en == d.message.en)
+            {
+                errors.push(d);
+            }
+        }
         if !errors.is_empty() {
             return Err(ServiceError::Rejected(
                 errors.into_iter().map(Into::into).collect(),

@@ -127,11 +127,28 @@ pub async fn object_page(
     }
 }
 
+/// What the contributor typed, shown again with the error when a proposal is refused.
+#[derive(Default)]
+struct Typed {
+    error: Option<(StatusCode, String)>,
+    form: Option<ContributeForm>,
+}
+
 async fn render_object(
     page: &Page<'_>,
     slug: &str,
     id: i64,
     flash: Option<String>,
+) -> Result<Response, ServiceError> {
+    render_object_with(page, slug, id, flash, Typed::default()).await
+}
+
+async fn render_object_with(
+    page: &Page<'_>,
+    slug: &str,
+    id: i64,
+    flash: Option<String>,
+    typed: Typed,
 ) -> Result<Response, ServiceError> {
     let services = page.services();
     let lang = page.lang;
@@ -263,13 +280,19 @@ async fn render_object(
         citizen_fields => citizen_fields,
         default_vintage => m.vintage.examples.first().cloned().unwrap_or_default(),
         flash => flash,
+        error => typed.error.as_ref().map(|(_, m)| m.clone()),
+        typed => typed.form.as_ref().map(|f| context! {
+            vintage => &f.vintage, field => &f.field, value => &f.value, source => &f.source,
+            contact_email => &f.contact_email,
+        }),
         events => events,
         documents => documents,
     };
-    Ok(page.render(StatusCode::OK, "object.html", data))
+    let status = typed.error.as_ref().map_or(StatusCode::OK, |(s, _)| *s);
+    Ok(page.render(status, "object.html", data))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 pub struct ContributeForm {
     vintage: String,
     field: String,
@@ -316,6 +339,7 @@ pub async fn contribute(
     Form(form): Form<ContributeForm>,
 ) -> Response {
     let page = Page::new(&state, req, caller);
+    let form_copy = form.clone();
     let result = async {
         let services: &Services = page.services();
         let tenant = services.tenant(&slug).await?;
@@ -345,8 +369,8 @@ pub async fn contribute(
             ServiceError::Invalid(vigie_domain::DomainError::invalid(
                 "value",
                 format!(
-                    "« {} » : valeur illisible / unreadable value '{}'",
-                    field.label.fr, form.value
+                    "\"{}\": unreadable value '{}' / « {} » : valeur illisible « {} »",
+                    field.label.en, form.value, field.label.fr, form.value
                 ),
             ))
         })?;
@@ -370,15 +394,25 @@ pub async fn contribute(
     }
     .await;
     match result {
-        Ok(_) => {
-            match render_object(&page, &slug, id, Some(page.lang.t("proposed").to_owned())).await {
-                Ok(mut r) => {
-                    r.set_status(StatusCode::CREATED);
-                    r
-                }
+        // Post/redirect/get: reloading the page does not file the proposal twice.
+        Ok(_) => poem::Response::builder()
+            .status(StatusCode::SEE_OTHER)
+            .header(
+                poem::http::header::LOCATION,
+                format!("/t/{slug}/o/{id}?proposed=1"),
+            )
+            .finish(),
+        Err(ServiceError::NotFound(what)) => page.error_page(&ServiceError::NotFound(what)),
+        Err(e) => {
+            let error = Some(page.error(&e));
+            let typed = Typed {
+                error,
+                form: Some(form_copy),
+            };
+            match render_object_with(&page, &slug, id, None, typed).await {
+                Ok(r) => r,
                 Err(e) => page.error_page(&e),
             }
         }
-        Err(e) => page.error_page(&e),
     }
 }

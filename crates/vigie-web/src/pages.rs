@@ -149,7 +149,7 @@ impl<'a> Page<'a> {
     }
 
     /// A use-case error as a page: known cases in the page's language, others as they are.
-    fn error(&self, e: &ServiceError) -> (StatusCode, String) {
+    pub(crate) fn error(&self, e: &ServiceError) -> (StatusCode, String) {
         let status = match e {
             ServiceError::Invalid(_) | ServiceError::InvalidToken | ServiceError::Rejected(_) => {
                 StatusCode::BAD_REQUEST
@@ -185,6 +185,23 @@ impl<'a> Page<'a> {
             }
             (Lang::En, ServiceError::Internal(_)) => {
                 "Something went wrong on our side; it has been logged.".into()
+            }
+            // Our bilingual messages are written "English / French".
+            (lang, ServiceError::Invalid(d)) => {
+                let text = match d {
+                    vigie_domain::DomainError::Invalid { message, .. } => message.clone(),
+                };
+                match (lang, text.split_once(" / ")) {
+                    (Lang::Fr, Some((_, fr))) => fr.to_owned(),
+                    (Lang::En, Some((en, _))) => en.to_owned(),
+                    (Lang::Fr, None) if d.field().contains("email") => {
+                        "Adresse e-mail invalide : écrivez nom@domaine.fr".into()
+                    }
+                    (Lang::Fr, None) if d.field() == "password" => {
+                        "Mot de passe trop court : au moins 10 caractères".into()
+                    }
+                    _ => text,
+                }
             }
             _ => e.to_string(),
         };

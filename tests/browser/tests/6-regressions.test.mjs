@@ -1,10 +1,10 @@
-// Bugs these tests found in the pages, written as the behaviour a user should get. Each is a
-// knownBug(...) (see ../lib.mjs): reported as TODO while the bug is there, failing once it is
-// fixed so that it becomes a plain test guarding the fix.
+// Regressions: bugs these tests found in the pages, written as the behaviour a user should get.
+// Each of these was a bug found by these tests (first written as knownBug(...), see
+// ../lib.mjs); they now guard the fixes.
 
 import assert from 'node:assert/strict';
-import { after, before } from 'node:test';
-import { TENANT, knownBug, launch, newestMailTo, openPage, text } from '../lib.mjs';
+import { after, before, test } from 'node:test';
+import { TENANT, launch, newestMailTo, openPage, text } from '../lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -30,8 +30,7 @@ async function propose(page, field, value, vintage = '2024-2025') {
   return response;
 }
 
-knownBug('an out-of-range value is reported once',
-  '« Enseignants » doit valoir au moins 0 (valeur reçue : -5). is shown twice, joined by « · »', async (t) => {
+test('an out-of-range value is reported once', async (t) => {
   const page = await openPage(t, browser);
   await openSchool(page, 4);
   await propose(page, 'Enseignants', '-5');
@@ -39,8 +38,7 @@ knownBug('an out-of-range value is reported once',
   assert.equal(message.split('doit valoir au moins 0').length - 1, 1, message);
 });
 
-knownBug('after an invalid value the form is shown again with what was typed',
-  'the error is a bare message page (only a link « Accueil »); the form and the input are gone', async (t) => {
+test('after an invalid value the form is shown again with what was typed', async (t) => {
   const page = await openPage(t, browser);
   await openSchool(page, 4);
   await propose(page, 'Enseignants', '-5');
@@ -49,8 +47,7 @@ knownBug('after an invalid value the form is shown again with what was typed',
   assert.equal(await page.getByLabel('Valeur').inputValue(), '-5');
 });
 
-knownBug('error messages on a French page are in French',
-  "« email: 'pas-une-adresse' is not an e-mail address: expected name@domain.tld » (English, with the internal field name) on a French page", async (t) => {
+test('error messages on a French page are in French', async (t) => {
   const page = await openPage(t, browser);
   await openSchool(page, 4);
   await page.getByLabel('Votre e-mail (facultatif, privé)').evaluate((el) => { el.type = 'text'; });
@@ -60,8 +57,7 @@ knownBug('error messages on a French page are in French',
   assert.doesNotMatch(message, /is not an|unreadable|^email:|^value:/, message);
 });
 
-knownBug('reloading the thank-you page does not file the proposal a second time',
-  'the proposal is answered at the POST URL (no redirect), so a reload posts it again: two pending lines', async (t) => {
+test('reloading the thank-you page does not file the proposal a second time', async (t) => {
   const page = await openPage(t, browser);
   await openSchool(page, 5);
   const before = await page.locator('tr', { hasText: 'AESH' }).count();
@@ -70,8 +66,7 @@ knownBug('reloading the thank-you page does not file the proposal a second time'
   assert.equal(await page.locator('tr', { hasText: 'AESH' }).count(), before + 1);
 });
 
-knownBug('the language link works on the page shown after a proposal',
-  'it leads to GET …/contribute?lang=en, answered « method not allowed » (405)', async (t) => {
+test('the language link works on the page shown after a proposal', async (t) => {
   const page = await openPage(t, browser);
   await openSchool(page, 5);
   await propose(page, 'AESH', '4');
@@ -83,15 +78,13 @@ knownBug('the language link works on the page shown after a proposal',
   await page.getByRole('heading', { name: 'Propose a value' }).waitFor();
 });
 
-knownBug('each page has one main landmark',
-  'base.html wraps the footer in a second <main class="muted">', async (t) => {
+test('each page has one main landmark', async (t) => {
   const page = await openPage(t, browser);
   await page.goto('/');
   assert.equal(await page.getByRole('main').count(), 1);
 });
 
-knownBug('the language link on the address-confirmed page keeps the page',
-  'it leads to /verify?lang=en (the token dropped), which says « This link is invalid or has expired. »', async (t) => {
+test('the language link on the address-confirmed page keeps the page', async (t) => {
   const page = await openPage(t, browser);
   const email = `lang.${Date.now()}${process.pid}@example.org`;
   const registered = await page.request.post('/register', {
