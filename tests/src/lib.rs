@@ -263,10 +263,24 @@ impl TestServer {
 }
 
 /// A file of the shared open-data extracts (`../shared/data/` beside the repository).
+///
+/// Looked up in `$VIGIE_SHARED_DATA`, then `../shared/data/` beside the repository, then
+/// `/work/shared/data` (so that a clone made elsewhere finds them). Missing everywhere is a
+/// failure that says what to set, never a silent pass.
 pub fn shared_data(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data")
-        .join(file)
+    let candidates = [
+        std::env::var_os("VIGIE_SHARED_DATA").map(PathBuf::from),
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data")),
+        Some(PathBuf::from("/work/shared/data")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .map(|dir| dir.join(file))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| {
+            panic!("the open-data extract {file} is missing: set VIGIE_SHARED_DATA to its folder")
+        })
 }
 
 /// The password test users get.
