@@ -78,10 +78,7 @@ impl Services {
         if let Some(m) = moderator {
             m.require(Operation::ModerateContribution)?;
         }
-        let object = self.object(tenant, object_id).await?;
-        if permit.scope() != &Self::object_scope(tenant, &object)? {
-            return Err(ServiceError::Internal("permit for another object".into()));
-        }
+        self.permitted_object(permit, tenant, object_id).await?;
         check_kind("kind", &input.kind, &LIFE_EVENT_KINDS)?;
         let title = check_title("title", &input.title)?;
         check_date("starts_on", &input.starts_on)?;
@@ -163,10 +160,8 @@ impl Services {
     ) -> Result<LifeEvent, ServiceError> {
         permit.require(Operation::ModerateContribution)?;
         let event = self.life_event(tenant, id).await?;
-        let object = self.object(tenant, event.object_id).await?;
-        if permit.scope() != &Self::object_scope(tenant, &object)? {
-            return Err(ServiceError::Internal("permit for another object".into()));
-        }
+        self.permitted_object(permit, tenant, event.object_id)
+            .await?;
         Ok(self
             .store
             .decide_life_event(tenant.id, id, &decision, permit.actor())
@@ -183,10 +178,7 @@ impl Services {
         bytes: Vec<u8>,
     ) -> Result<Document, ServiceError> {
         permit.require(Operation::AttachDocument)?;
-        let object = self.object(tenant, object_id).await?;
-        if permit.scope() != &Self::object_scope(tenant, &object)? {
-            return Err(ServiceError::Internal("permit for another object".into()));
-        }
+        self.permitted_object(permit, tenant, object_id).await?;
         check_kind("kind", &input.kind, &DOCUMENT_KINDS)?;
         let title = check_title("title", &input.title)?;
         if let Some(d) = &input.document_date {

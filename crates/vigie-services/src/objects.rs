@@ -446,6 +446,21 @@ impl Services {
         Ok(Scope::Object(tenant.slug.clone(), ty, object.id))
     }
 
+    /// The object a permit was given for: it must exist in the collective and the permit's
+    /// scope must be that very object (a mismatch is a programming error, not a user's).
+    pub(crate) async fn permitted_object(
+        &self,
+        permit: &Permit,
+        tenant: &Tenant,
+        id: i64,
+    ) -> Result<ObservedObject, ServiceError> {
+        let object = self.object(tenant, id).await?;
+        if permit.scope() != &Self::object_scope(tenant, &object)? {
+            return Err(ServiceError::Internal("permit for another object".into()));
+        }
+        Ok(object)
+    }
+
     /// An object with its current values, indicators and history.
     pub async fn object_sheet(
         &self,
@@ -497,10 +512,7 @@ impl Services {
         c: Contribution,
     ) -> Result<Vec<FactRecord>, ServiceError> {
         permit.require(Operation::ProposeContribution)?;
-        let object = self.object(tenant, object_id).await?;
-        if permit.scope() != &Self::object_scope(tenant, &object)? {
-            return Err(ServiceError::Internal("permit for another object".into()));
-        }
+        let object = self.permitted_object(permit, tenant, object_id).await?;
         let key = ObjectTypeKey::parse(&object.object_type)?;
         let schema = self.object_schema(tenant, &key).await?;
         let plugin = schema.plugin.clone();
@@ -688,10 +700,8 @@ impl Services {
     ) -> Result<FactRecord, ServiceError> {
         permit.require(Operation::ModerateContribution)?;
         let fact = self.fact(tenant, fact_id).await?;
-        let object = self.object(tenant, fact.object_id).await?;
-        if permit.scope() != &Self::object_scope(tenant, &object)? {
-            return Err(ServiceError::Internal("permit for another object".into()));
-        }
+        self.permitted_object(permit, tenant, fact.object_id)
+            .await?;
         Ok(self
             .store
             .decide_fact(tenant.id, fact_id, &decision, permit.actor())
@@ -761,10 +771,7 @@ impl Services {
         patch: IdentityPatch,
     ) -> Result<(ObservedObject, usize), ServiceError> {
         permit.require(Operation::UpdateOfficialData)?;
-        let object = self.object(tenant, id).await?;
-        if permit.scope() != &Self::object_scope(tenant, &object)? {
-            return Err(ServiceError::Internal("permit for another object".into()));
-        }
+        let object = self.permitted_object(permit, tenant, id).await?;
         let mut identity = object.identity.clone();
         if let Some(name) = patch.official_name {
             identity.official_name = vigie_domain::objects::check_title("official_name", &name)?;
