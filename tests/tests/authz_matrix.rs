@@ -66,10 +66,6 @@ fn expected(who: Who, op: Operation, place: Place) -> bool {
         O::ProposeContribution | O::FileRequest | O::Comment | O::AttachDocument
     );
     let anonymous_op = matches!(op, O::ProposeContribution | O::FileRequest);
-    let in_alpha = !matches!(
-        place,
-        Place::Platform | Place::Beta | Place::BetaSchools | Place::BetaSchool1
-    );
     if op == O::ViewContributorContact {
         // Personal data: the type's Garant only, nobody else, not even a Guru.
         return who == Who::GarantAlphaSchools
@@ -82,7 +78,7 @@ fn expected(who: Who, op: Operation, place: Place) -> bool {
         Who::Guru => true,
         Who::Anonymous => anonymous_op,
         Who::Citizen => citizen_op,
-        Who::OfficialAlpha => citizen_op || (op == O::AnswerRequest && in_alpha),
+        Who::OfficialAlpha => citizen_op,
         Who::GarantAlphaSchools => {
             let garant_op = matches!(
                 op,
@@ -92,7 +88,8 @@ fn expected(who: Who, op: Operation, place: Place) -> bool {
                     | O::UpdateOfficialData
                     | O::ModerateContribution
                     | O::ModerateRequest
-                    | O::AnswerRequest
+                    | O::ManageRequest
+                    | O::ManageContacts
             );
             let covered = matches!(
                 place,
@@ -101,7 +98,10 @@ fn expected(who: Who, op: Operation, place: Place) -> bool {
             citizen_op || (garant_op && covered)
         }
         Who::CertifiedAlphaSchool1 => {
-            let certified_op = matches!(op, O::ModerateContribution | O::ModerateRequest);
+            let certified_op = matches!(
+                op,
+                O::ModerateContribution | O::ModerateRequest | O::ManageRequest
+            );
             citizen_op || (certified_op && place == Place::AlphaSchool1)
         }
     }

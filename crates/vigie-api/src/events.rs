@@ -97,7 +97,7 @@ struct EventDecision {
 
 /// A document attached to an object.
 #[derive(Debug, Object)]
-struct DocumentView {
+pub(crate) struct DocumentView {
     /// Id.
     id: i64,
     /// The object.
@@ -128,7 +128,7 @@ struct DocumentView {
 }
 
 impl DocumentView {
-    fn new(slug: &str, d: Document) -> Self {
+    pub(crate) fn new(slug: &str, d: Document) -> Self {
         Self {
             download: format!("/api/v1/tenants/{slug}/documents/{}/file", d.id),
             id: d.id,

@@ -11,6 +11,7 @@ mod events;
 mod object_types;
 mod objects;
 mod platform;
+mod requests;
 mod roles;
 pub mod session;
 mod tenants;
@@ -59,6 +60,8 @@ enum ApiTags {
     ObjectTypes,
     /// Observed objects, official imports, contributions and their moderation.
     Objects,
+    /// Requests for intervention or improvement, their moderation and the public journal.
+    Requests,
 }
 
 type Apis = (
@@ -69,6 +72,7 @@ type Apis = (
     object_types::ObjectTypesApi,
     objects::ObjectsApi,
     events::EventsApi,
+    requests::RequestsApi,
 );
 
 fn service() -> OpenApiService<Apis, ()> {
@@ -81,6 +85,7 @@ fn service() -> OpenApiService<Apis, ()> {
             object_types::ObjectTypesApi,
             objects::ObjectsApi,
             events::EventsApi,
+            requests::RequestsApi,
         ),
         "Vigie API",
         env!("CARGO_PKG_VERSION"),

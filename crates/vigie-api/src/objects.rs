@@ -276,7 +276,7 @@ impl AnonymousLimiter {
         }
     }
 
-    fn allow(&self, ip: Option<IpAddr>) -> bool {
+    pub(crate) fn allow(&self, ip: Option<IpAddr>) -> bool {
         let Some(ip) = ip else { return true };
         let Ok(mut seen) = self.seen.lock() else {
             return false;
@@ -300,7 +300,7 @@ fn type_key(raw: &str) -> Result<ObjectTypeKey, ApiError> {
 }
 
 /// JSON → the interface's value, as the field's kind says.
-fn to_value(field: &wit::Field, v: &Value) -> Result<wit::Value, ApiError> {
+pub(crate) fn to_value(field: &wit::Field, v: &Value) -> Result<wit::Value, ApiError> {
     let bad = || {
         ApiError::invalid(
             "values",

@@ -146,13 +146,17 @@ pub enum Operation {
     Comment,
     /// Attach a document or photo to an object (signed-in users).
     AttachDocument,
-    /// Answer a request and change its status as an institution.
-    AnswerRequest,
+    /// Handle a request on an object as its moderator: change its status, assign it, notify,
+    /// attach. (A request's requester and assignees may too; the use case checks that.)
+    ManageRequest,
+    /// Keep the list of named contacts (e.g. the city's head of works) requests of a type can
+    /// be assigned to.
+    ManageContacts,
 }
 
 impl Operation {
     /// Every operation, for exhaustive tests and documentation.
-    pub const ALL: [Operation; 18] = [
+    pub const ALL: [Operation; 19] = [
         Operation::CreateTenant,
         Operation::GrantGuru,
         Operation::RevokeGuru,
@@ -170,7 +174,8 @@ impl Operation {
         Operation::FileRequest,
         Operation::Comment,
         Operation::AttachDocument,
-        Operation::AnswerRequest,
+        Operation::ManageRequest,
+        Operation::ManageContacts,
     ];
 
     /// The Casbin `(object, action)` of the operation.
@@ -193,7 +198,8 @@ impl Operation {
             Operation::FileRequest => ("request", "file"),
             Operation::Comment => ("comment", "write"),
             Operation::AttachDocument => ("document", "attach"),
-            Operation::AnswerRequest => ("request", "answer"),
+            Operation::ManageRequest => ("request", "manage"),
+            Operation::ManageContacts => ("contact", "manage"),
         }
     }
 }

@@ -108,6 +108,122 @@ impl RequestStatus {
     }
 }
 
+/// How urgent a request is (the plugin's kind gives the default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    /// Can wait.
+    Low,
+    /// The usual.
+    Normal,
+    /// Soon.
+    High,
+    /// Immediate danger.
+    Maximal,
+}
+
+impl Urgency {
+    /// Every urgency, lowest first.
+    pub const ALL: [Urgency; 4] = [
+        Urgency::Low,
+        Urgency::Normal,
+        Urgency::High,
+        Urgency::Maximal,
+    ];
+
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Urgency::Low => "low",
+            Urgency::Normal => "normal",
+            Urgency::High => "high",
+            Urgency::Maximal => "maximal",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|u| u.as_str() == s)
+    }
+}
+
+/// A moderator's decision on a new request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestModeration {
+    /// Public and open.
+    Publish,
+    /// Refused, with a public reason; stays listed.
+    Refuse(String),
+    /// Set apart as unlawful or abusive, with a public reason; content behind a warning.
+    SetApart(String),
+}
+
+impl RequestModeration {
+    /// Checks a decision (`publish`, `refuse` or `set_apart`): refusing and setting apart need
+    /// a reason of 3 to 2000 characters, shown publicly.
+    pub fn new(decision: &str, reason: Option<&str>) -> Result<Self, crate::DomainError> {
+        let reason = reason.map(str::trim).unwrap_or_default();
+        let needs_reason = || {
+            let n = reason.chars().count();
+            if (3..=2000).contains(&n) {
+                Ok(reason.to_owned())
+            } else {
+                Err(crate::DomainError::invalid(
+                    "reason",
+                    "refusing or setting apart needs a reason (3 to 2000 characters): it is shown publicly",
+                ))
+            }
+        };
+        match decision {
+            "publish" => Ok(Self::Publish),
+            "refuse" => Ok(Self::Refuse(needs_reason()?)),
+            "set_apart" => Ok(Self::SetApart(needs_reason()?)),
+            other => Err(crate::DomainError::invalid(
+                "decision",
+                format!("unknown decision '{other}': use publish, refuse or set_apart"),
+            )),
+        }
+    }
+
+    /// The status it leads to.
+    pub fn status(&self) -> RequestStatus {
+        match self {
+            Self::Publish => RequestStatus::Published,
+            Self::Refuse(_) => RequestStatus::Refused,
+            Self::SetApart(_) => RequestStatus::SetApart,
+        }
+    }
+
+    /// The public reason.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Self::Publish => None,
+            Self::Refuse(r) | Self::SetApart(r) => Some(r),
+        }
+    }
+}
+
+/// Checks a free text of a request: trimmed, between `min` and `max` characters.
+pub fn check_text(
+    field: &'static str,
+    value: &str,
+    min: usize,
+    max: usize,
+) -> Result<String, crate::DomainError> {
+    let v = value.trim();
+    let n = v.chars().count();
+    if n < min || n > max {
+        return Err(crate::DomainError::invalid(
+            field,
+            format!("write between {min} and {max} characters (now {n})"),
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+/// Two texts are likely duplicates from this similarity on.
+pub const DUPLICATE_THRESHOLD: f64 = 0.34;
+
 /// One entry of a collective's request journal, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JournalEntry {

@@ -179,6 +179,20 @@ impl Services {
     ) -> Result<Document, ServiceError> {
         permit.require(Operation::AttachDocument)?;
         self.permitted_object(permit, tenant, object_id).await?;
+        self.store_document(tenant, object_id, None, permit.actor(), input, bytes)
+            .await
+    }
+
+    /// Checks, cleans and stores an upload for an object (or one of its requests).
+    pub(crate) async fn store_document(
+        &self,
+        tenant: &Tenant,
+        object_id: i64,
+        request_id: Option<i64>,
+        uploader: Option<vigie_domain::UserId>,
+        input: DocumentInput,
+        bytes: Vec<u8>,
+    ) -> Result<Document, ServiceError> {
         check_kind("kind", &input.kind, &DOCUMENT_KINDS)?;
         let title = check_title("title", &input.title)?;
         if let Some(d) = &input.document_date {
@@ -225,7 +239,8 @@ impl Services {
                     file_name: prepared.file_name.clone(),
                     size: i64::try_from(stored.size).unwrap_or(i64::MAX),
                     sha256: stored.sha256,
-                    uploaded_by: permit.actor(),
+                    uploaded_by: uploader,
+                    request_id,
                 },
             )
             .await?)

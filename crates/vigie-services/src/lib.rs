@@ -8,6 +8,7 @@ mod dataset;
 mod error;
 mod events;
 mod objects;
+mod requests;
 mod roles;
 mod schema;
 mod tenants;
@@ -26,6 +27,9 @@ pub use events::{DocumentInput, LifeEventInput, Media};
 pub use objects::{
     Contribution, IdentityPatch, ImportReport, ObjectSheet, ProposedValue, RejectedRow,
     decode_value, encode_value,
+};
+pub use requests::{
+    AssignTarget, Editor, FiledRequest, JournalReport, RequestDetails, RequestInput, SimilarRequest,
 };
 pub use roles::RoleTarget;
 pub use schema::ObjectSchema;

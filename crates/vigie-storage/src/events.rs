@@ -86,6 +86,8 @@ pub struct NewDocument {
     pub sha256: String,
     /// Uploader.
     pub uploaded_by: Option<UserId>,
+    /// The request it illustrates, if any.
+    pub request_id: Option<i64>,
 }
 
 /// A stored document's metadata.
@@ -115,6 +117,8 @@ pub struct Document {
     pub sha256: String,
     /// Uploader's public name.
     pub uploaded_by: Option<String>,
+    /// The request it illustrates, if any.
+    pub request_id: Option<i64>,
     /// Uploaded at.
     pub at: OffsetDateTime,
 }
@@ -148,7 +152,7 @@ fn event_from_row(r: &AnyRow) -> Result<LifeEvent, StoreError> {
 }
 
 const DOC_SELECT: &str = "SELECT d.id, d.object_id, d.kind, d.title, d.document_date, d.source, d.blob_key, \
-     d.content_type, d.file_name, d.size, d.sha256, u.display_name AS uploaded_by, d.at FROM documents d \
+     d.content_type, d.file_name, d.size, d.sha256, u.display_name AS uploaded_by, d.request_id, d.at FROM documents d \
      LEFT JOIN users u ON u.id = d.uploaded_by";
 
 fn doc_from_row(r: &AnyRow) -> Result<Document, StoreError> {
@@ -166,6 +170,7 @@ fn doc_from_row(r: &AnyRow) -> Result<Document, StoreError> {
         size: r.try_get("size")?,
         sha256: r.try_get("sha256")?,
         uploaded_by: r.try_get("uploaded_by")?,
+        request_id: r.try_get("request_id")?,
         at: parse_timestamp(&at)?,
     })
 }
@@ -275,8 +280,8 @@ impl Store {
             .ok_or(StoreError::NotFound("object"))?;
         let id: i64 = sqlx::query(
             "INSERT INTO documents (tenant_id, object_id, kind, title, document_date, source, blob_key, \
-             content_type, file_name, size, sha256, uploaded_by, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+             content_type, file_name, size, sha256, uploaded_by, at, request_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
         )
         .bind(tenant.0)
         .bind(d.object_id)
@@ -291,6 +296,7 @@ impl Store {
         .bind(&d.sha256)
         .bind(d.uploaded_by.map(|u| u.0))
         .bind(now())
+        .bind(d.request_id)
         .fetch_one(&self.pool)
         .await?
         .try_get(0)?;
@@ -317,14 +323,31 @@ impl Store {
         .transpose()
     }
 
-    /// The documents of an object, newest first.
+    /// The photos and documents of a request, oldest first.
+    pub async fn request_documents(
+        &self,
+        tenant: TenantId,
+        request_id: i64,
+    ) -> Result<Vec<Document>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{DOC_SELECT} WHERE d.tenant_id = $1 AND d.request_id = $2 ORDER BY d.id"
+        )))
+        .bind(tenant.0)
+        .bind(request_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(doc_from_row).collect()
+    }
+
+    /// The documents of an object (not those of its requests), newest first.
     pub async fn documents(
         &self,
         tenant: TenantId,
         object_id: i64,
     ) -> Result<Vec<Document>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{DOC_SELECT} WHERE d.tenant_id = $1 AND d.object_id = $2 ORDER BY d.id DESC"
+            "{DOC_SELECT} WHERE d.tenant_id = $1 AND d.object_id = $2 AND d.request_id IS NULL \
+             ORDER BY d.id DESC"
         )))
         .bind(tenant.0)
         .bind(object_id)

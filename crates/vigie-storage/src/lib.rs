@@ -12,6 +12,7 @@ mod facts;
 mod moderation;
 mod objects;
 mod policies;
+mod requests;
 mod schema_fields;
 mod store;
 mod tenants;
@@ -23,6 +24,9 @@ pub use events::{Document, LifeEvent, NewDocument, NewLifeEvent};
 pub use facts::{ContributorContact, DecisionRecord, FactRecord, NewFact};
 pub use objects::{IdentityChange, ImportCounts, NewImport, ObjectIdentity, ObservedObject};
 pub use policies::{CasbinRule, GrantChange, PolicyScope, RoleEvent, RoleEventAction, RoleHolder};
+pub use requests::{
+    Assignment, Comment, Contact, JournalNote, NewRequest, RequestRecord, StatusChange,
+};
 pub use schema_fields::SchemaField;
 pub use store::{Backend, Store};
 pub use tenants::Tenant;

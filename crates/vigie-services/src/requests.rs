@@ -1,0 +1,1428 @@
+//! Requests for intervention or improvement: filing, open moderation, who handles them,
+//! statuses, supporters, duplicates and merges, comments, attachments, notifications, and the
+//! collective's tamper-evident journal, in which every one of these steps is written.
+
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use vigie_authz::Permit;
+use vigie_domain::requests::{
+    ChainBreak, DUPLICATE_THRESHOLD, JournalEntry, RequestModeration, RequestStatus, Urgency,
+    check_text, similarity, verify_journal,
+};
+use vigie_domain::{DomainError, Email, ObjectTypeKey, Operation, Principal, Provenance, UserId};
+use vigie_mail::Message;
+use vigie_plugins::wit;
+use vigie_storage::{
+    Assignment, Comment, Contact, Document, JournalNote, NewRequest, RequestRecord, StatusChange,
+    Tenant,
+};
+
+use crate::accounts::{random_token, token_hash};
+use crate::events::DocumentInput;
+use crate::objects::ProposedValue;
+use crate::{ServiceError, Services, encode_value};
+
+/// A request as filed.
+#[derive(Debug, Clone, Default)]
+pub struct RequestInput {
+    /// Kind key, from the type's plugin.
+    pub kind: String,
+    /// `set/category` keys of the sets the kind allows.
+    pub categories: Vec<String>,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Extra fields of the kind.
+    pub fields: Vec<ProposedValue>,
+    /// Urgency (`low`, `normal`, `high`, `maximal`); the kind's default when absent.
+    pub urgency: Option<String>,
+    /// `YYYY-MM-DD`: when to ask the requester whether it is solved.
+    pub reminder_on: Option<String>,
+    /// Private e-mail to follow the request (anonymous requesters).
+    pub contact_email: Option<String>,
+}
+
+/// A request that resembles another.
+#[derive(Debug, Clone)]
+pub struct SimilarRequest {
+    /// The request.
+    pub request: RequestRecord,
+    /// Text similarity, 0 to 1.
+    pub similarity: f64,
+    /// Metres between the objects (0 on the same object), when both are located.
+    pub distance_m: Option<f64>,
+}
+
+/// A request just filed.
+#[derive(Debug, Clone)]
+pub struct FiledRequest {
+    /// The request.
+    pub request: RequestRecord,
+    /// The requester's secret link token: follow and update the request without an account.
+    pub follow_token: String,
+    /// Open requests that resemble it.
+    pub similar: Vec<SimilarRequest>,
+}
+
+/// Everything public about a request.
+#[derive(Debug, Clone)]
+pub struct RequestDetails {
+    /// The request.
+    pub request: RequestRecord,
+    /// Who handles or handled it.
+    pub assignments: Vec<Assignment>,
+    /// Photos and documents.
+    pub documents: Vec<Document>,
+    /// Its journal entries.
+    pub journal: Vec<JournalEntry>,
+}
+
+/// Who is changing a request, and on what ground. Only these may: the object's moderators
+/// (its Certified citizens, the type's Garant, a Guru), the requester, the assignees, and
+/// contacts who received a notification (through their link).
+#[derive(Debug, Clone)]
+pub enum Editor {
+    /// Holds `request.manage` on the object.
+    Moderator(Permit),
+    /// Filed the request (signed in, or through the requester's link).
+    Requester(Option<UserId>),
+    /// A user the request is assigned to.
+    Assignee(UserId),
+    /// A contact, through the link of a notification.
+    Contact(Contact),
+}
+
+impl Editor {
+    fn user(&self) -> Option<UserId> {
+        match self {
+            Editor::Moderator(p) => p.actor(),
+            Editor::Requester(u) => *u,
+            Editor::Assignee(u) => Some(*u),
+            Editor::Contact(_) => None,
+        }
+    }
+
+    fn role(&self) -> &'static str {
+        match self {
+            Editor::Moderator(_) => "moderator",
+            Editor::Requester(_) => "requester",
+            Editor::Assignee(_) => "assignee",
+            Editor::Contact(_) => "contact",
+        }
+    }
+}
+
+/// Whom to assign.
+#[derive(Debug, Clone, Copy)]
+pub enum AssignTarget {
+    /// A user account (an Official, for example).
+    User(i64),
+    /// A contact of the collective for the object's type.
+    Contact(i64),
+}
+
+/// The result of checking a collective's journal.
+#[derive(Debug, Clone)]
+pub struct JournalReport {
+    /// Entries checked.
+    pub entries: usize,
+    /// Hash of the last entry (genesis if none).
+    pub head_hash: String,
+    /// The first entry that does not verify, if any.
+    pub broken: Option<ChainBreak>,
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
+    ServiceError::Invalid(DomainError::invalid(field, message))
+}
+
+fn optional_email(raw: Option<&str>) -> Result<Option<String>, ServiceError> {
+    match raw.map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) => Ok(Some(Email::parse(e)?.as_str().to_owned())),
+        None => Ok(None),
+    }
+}
+
+fn today() -> String {
+    let d = OffsetDateTime::now_utc().date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// Metres between two points (haversine).
+fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let r = 6_371_000.0_f64;
+    let (la1, la2) = (a.0.to_radians(), b.0.to_radians());
+    let dla = la2 - la1;
+    let dlo = (b.1 - a.1).to_radians();
+    let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
+    2.0 * r * h.sqrt().asin()
+}
+
+/// Objects this close count as "nearby" when looking for duplicates.
+const NEARBY_M: f64 = 1000.0;
+
+fn urgency_name(u: wit::Urgency) -> Urgency {
+    match u {
+        wit::Urgency::Low => Urgency::Low,
+        wit::Urgency::Normal => Urgency::Normal,
+        wit::Urgency::High => Urgency::High,
+        wit::Urgency::Maximal => Urgency::Maximal,
+    }
+}
+
+impl Services {
+    async fn public_name(&self, user: Option<UserId>) -> Result<Option<String>, ServiceError> {
+        Ok(match user {
+            Some(id) => self
+                .store
+                .user_by_id(id)
+                .await?
+                .map(|u| u.display_name.as_str().to_owned()),
+            None => None,
+        })
+    }
+
+    fn request_link(&self, tenant: &Tenant, id: i64, token: Option<&str>) -> String {
+        let base = format!("{}/t/{}/r/{id}", self.settings.public_url, tenant.slug);
+        match token {
+            Some(t) => format!("{base}?token={t}"),
+            None => base,
+        }
+    }
+
+    /// A request of the collective.
+    pub async fn request(&self, tenant: &Tenant, id: i64) -> Result<RequestRecord, ServiceError> {
+        self.store
+            .request(tenant.id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("request"))
+    }
+
+    /// The requests of the collective, or of one object; newest first.
+    pub async fn requests(
+        &self,
+        tenant: &Tenant,
+        object_id: Option<i64>,
+    ) -> Result<Vec<RequestRecord>, ServiceError> {
+        if let Some(id) = object_id {
+            self.object(tenant, id).await?;
+        }
+        Ok(self.store.requests(tenant.id, object_id).await?)
+    }
+
+    /// A request with who handles it, its attachments and its journal.
+    pub async fn request_details(
+        &self,
+        tenant: &Tenant,
+        id: i64,
+    ) -> Result<RequestDetails, ServiceError> {
+        let request = self.request(tenant, id).await?;
+        Ok(RequestDetails {
+            assignments: self.store.assignments(id).await?,
+            documents: self.store.request_documents(tenant.id, id).await?,
+            journal: self.store.request_journal(tenant.id, id).await?,
+            request,
+        })
+    }
+
+    /// Open requests on this object and on objects of its type within a kilometre whose text
+    /// resembles `text` (accents, case and common endings ignored), most alike first.
+    pub async fn similar_requests(
+        &self,
+        tenant: &Tenant,
+        object_id: i64,
+        text: &str,
+        exclude: Option<i64>,
+    ) -> Result<Vec<SimilarRequest>, ServiceError> {
+        let object = self.object(tenant, object_id).await?;
+        let here = object.identity.latitude.zip(object.identity.longitude);
+        let objects = self
+            .store
+            .list_objects(tenant.id, Some(&ObjectTypeKey::parse(&object.object_type)?))
+            .await?;
+        let mut out = Vec::new();
+        for r in self.store.requests(tenant.id, None).await? {
+            if Some(r.id) == exclude || !r.status.is_open() || r.merged_into.is_some() {
+                continue;
+            }
+            let distance = if r.object_id == object_id {
+                Some(0.0)
+            } else {
+                let Some(other) = objects.iter().find(|o| o.id == r.object_id) else {
+                    continue;
+                };
+                match (here, other.identity.latitude.zip(other.identity.longitude)) {
+                    (Some(a), Some(b)) if distance_m(a, b) <= NEARBY_M => Some(distance_m(a, b)),
+                    _ => continue,
+                }
+            };
+            let theirs = format!("{} {} {}", r.title, r.shown_title(), r.shown_description());
+            let s = similarity(text, &theirs);
+            if s >= DUPLICATE_THRESHOLD {
+                out.push(SimilarRequest {
+                    request: r,
+                    similarity: s,
+                    distance_m: distance,
+                });
+            }
+        }
+        out.sort_by(|a, b| {
+            b.similarity.total_cmp(&a.similarity).then(
+                a.distance_m
+                    .unwrap_or(0.0)
+                    .total_cmp(&b.distance_m.unwrap_or(0.0)),
+            )
+        });
+        out.truncate(10);
+        Ok(out)
+    }
+
+    /// Files a request (anyone, anonymous included). It waits, publicly, for a moderator.
+    pub async fn file_request(
+        &self,
+        permit: &Permit,
+        tenant: &Tenant,
+        object_id: i64,
+        input: RequestInput,
+    ) -> Result<FiledRequest, ServiceError> {
+        permit.require(Operation::FileRequest)?;
+        let object = self.permitted_object(permit, tenant, object_id).await?;
+        let key = ObjectTypeKey::parse(&object.object_type)?;
+        let schema = self.object_schema(tenant, &key).await?;
+        let manifest = schema.plugin.manifest();
+        let kind = manifest
+            .request_kinds
+            .iter()
+            .find(|k| k.key == input.kind)
+            .ok_or_else(|| {
+                invalid(
+                    "kind",
+                    format!(
+                        "unknown kind '{}': {key} requests are {}",
+                        input.kind,
+                        manifest
+                            .request_kinds
+                            .iter()
+                            .map(|k| k.key.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })?;
+        let title = check_text("title", &input.title, 3, 200)?;
+        let description = check_text("description", &input.description, 3, 4000)?;
+        let mut categories: Vec<String> = Vec::new();
+        for c in &input.categories {
+            let known = c.split_once('/').is_some_and(|(set, cat)| {
+                kind.category_sets.iter().any(|s| s == set)
+                    && manifest
+                        .category_sets
+                        .iter()
+                        .any(|s| s.key == set && s.categories.iter().any(|x| x.key == cat))
+            });
+            if !known {
+                return Err(invalid(
+                    "categories",
+                    format!(
+                        "unknown category '{c}': write set/category with a set of this kind ({})",
+                        kind.category_sets.join(", ")
+                    ),
+                ));
+            }
+            if !categories.contains(c) {
+                categories.push(c.clone());
+            }
+        }
+        if categories.len() > 10 {
+            return Err(invalid("categories", "choose at most 10 categories"));
+        }
+        let default = urgency_name(kind.default_urgency);
+        let urgency = match input.urgency.as_deref().filter(|u| !u.is_empty()) {
+            None => default,
+            Some(u) => {
+                let u = Urgency::parse(u)
+                    .ok_or_else(|| invalid("urgency", "use low, normal, high or maximal"))?;
+                if kind.urgency_locked && u != default {
+                    return Err(invalid(
+                        "urgency",
+                        format!(
+                            "a {} is always {}: its urgency cannot change",
+                            kind.label.en,
+                            default.as_str()
+                        ),
+                    ));
+                }
+                u
+            }
+        };
+        let reminder_on = match input.reminder_on.as_deref().filter(|d| !d.is_empty()) {
+            Some(d) => {
+                vigie_domain::objects::check_date("reminder_on", d)?;
+                if d <= today().as_str() {
+                    return Err(invalid("reminder_on", "choose a reminder date after today"));
+                }
+                Some(d.to_owned())
+            }
+            None => None,
+        };
+        let contact_email = optional_email(input.contact_email.as_deref())?;
+        let mut extra = serde_json::Map::new();
+        let mut fields = Vec::new();
+        for v in &input.fields {
+            if !kind.fields.iter().any(|f| f.key == v.field) {
+                return Err(invalid(
+                    "fields",
+                    format!("'{}' is not a field of a {}", v.field, kind.key),
+                ));
+            }
+            extra.insert(v.field.clone(), Value::String(encode_value(&v.value)));
+            fields.push(wit::FieldValue {
+                key: v.field.clone(),
+                value: v.value.clone(),
+            });
+        }
+        let errors: Vec<_> = schema
+            .plugin
+            .validate_request(&kind.key, &fields)?
+            .into_iter()
+            .filter(|d| d.severity == wit::Severity::Error)
+            .map(Into::into)
+            .collect();
+        if !errors.is_empty() {
+            return Err(ServiceError::Rejected(errors));
+        }
+        let author = permit.actor();
+        let by = self.public_name(author).await?;
+        let note = JournalNote::new(
+            "filed",
+            &json!({
+                "by": by,
+                "kind": kind.key,
+                "title": title,
+                "description": description,
+                "categories": categories,
+                "urgency": urgency.as_str(),
+                "reminder_on": reminder_on,
+                "object": object.identity.official_name,
+            }),
+        );
+        let (request, _) = self
+            .store
+            .insert_request(
+                tenant.id,
+                &NewRequest {
+                    object_id,
+                    kind: kind.key.clone(),
+                    categories,
+                    title: title.clone(),
+                    description: description.clone(),
+                    extra_fields: Value::Object(extra).to_string(),
+                    urgency,
+                    reminder_on,
+                    provenance: if author.is_some() {
+                        Provenance::Citizen
+                    } else {
+                        Provenance::Anonymous
+                    },
+                    author,
+                    contact_email,
+                },
+                &note,
+            )
+            .await?;
+        let follow_token = random_token();
+        self.store
+            .insert_request_token(request.id, None, &token_hash(&follow_token))
+            .await?;
+        let subject = format!("Vigie : votre demande n° {} / your request", request.id);
+        self.notify_requester(
+            tenant,
+            &request,
+            &subject,
+            &format!(
+                "Votre demande « {title} » est enregistrée. Elle sera publiée après modération.\n\
+                 Suivez-la et mettez-la à jour avec ce lien personnel (ne le partagez pas) :\n{}\n\n\
+                 ---\n\nYour request \"{title}\" is recorded. It will be public once moderated.\n\
+                 Follow and update it with this personal link (do not share it):\n{}\n",
+                self.request_link(tenant, request.id, Some(&follow_token)),
+                self.request_link(tenant, request.id, Some(&follow_token)),
+            ),
+        )
+        .await?;
+        if kind.notify_immediately {
+            // Serious and imminent danger: the contacts hear of it before moderation.
+            for contact in self.store.contacts(tenant.id, Some(key.as_str())).await? {
+                self.notify_contact(
+                    tenant,
+                    &request,
+                    &contact,
+                    None,
+                    &format!(
+                        "Vigie : {} — {}",
+                        kind.label.fr, object.identity.official_name
+                    ),
+                    &format!("{}\n\n{}\n\n{}", kind.label.fr, title, description),
+                )
+                .await?;
+            }
+        }
+        let similar = self
+            .similar_requests(
+                tenant,
+                object_id,
+                &format!("{title} {description}"),
+                Some(request.id),
+            )
+            .await?;
+        Ok(FiledRequest {
+            request: self.request(tenant, request.id).await?,
+            follow_token,
+            similar,
+        })
+    }
+
+    /// Sends the requester a message, if they can be reached, and journals it (to "the
+    /// requester": their address is never written).
+    async fn notify_requester(
+        &self,
+        tenant: &Tenant,
+        request: &RequestRecord,
+        subject: &str,
+        body: &str,
+    ) -> Result<(), ServiceError> {
+        let to = match (request.author_id, &request.contact_email) {
+            (_, Some(email)) => Some(email.clone()),
+            (Some(id), None) => self
+                .store
+                .user_by_id(id)
+                .await?
+                .map(|u| u.email.as_str().to_owned()),
+            (None, None) => None,
+        };
+        let Some(to) = to else { return Ok(()) };
+        self.mailer
+            .send(&Message {
+                to,
+                subject: subject.to_owned(),
+                body: body.to_owned(),
+            })
+            .await?;
+        self.store
+            .journal(
+                tenant.id,
+                request.id,
+                &JournalNote::new(
+                    "notification_sent",
+                    &json!({ "to": "requester", "subject": subject }),
+                ),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// E-mails a contact with a personal link to answer without an account, and journals it.
+    async fn notify_contact(
+        &self,
+        tenant: &Tenant,
+        request: &RequestRecord,
+        contact: &Contact,
+        by: Option<&str>,
+        subject: &str,
+        message: &str,
+    ) -> Result<(), ServiceError> {
+        let token = random_token();
+        self.store
+            .insert_request_token(request.id, Some(contact.id), &token_hash(&token))
+            .await?;
+        let link = self.request_link(tenant, request.id, Some(&token));
+        self.mailer
+            .send(&Message {
+                to: contact.email.clone(),
+                subject: subject.to_owned(),
+                body: format!(
+                    "Bonjour {name},\n\n{message}\n\nLa demande : {link}\n\
+                     Ce lien personnel vous permet d'y répondre et d'en changer le statut sans \
+                     compte.\n\n---\n\nHello {name},\n\n{message}\n\nThe request: {link}\n\
+                     This personal link lets you answer it and change its status without an account.\n",
+                    name = contact.name,
+                ),
+            })
+            .await?;
+        self.store
+            .journal(
+                tenant.id,
+                request.id,
+                &JournalNote::new(
+                    "notification_sent",
+                    &json!({
+                        "to": contact.name,
+                        "role": contact.role_title,
+                        "subject": subject,
+                        "by": by,
+                    }),
+                ),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Decides who may change a request: the object's moderators, the requester, the current
+    /// assignees, and contacts holding a notification's link. Everyone else: forbidden.
+    pub async fn request_editor(
+        &self,
+        principal: &Principal,
+        token: Option<&str>,
+        tenant: &Tenant,
+        request: &RequestRecord,
+    ) -> Result<Editor, ServiceError> {
+        let object = self.object(tenant, request.object_id).await?;
+        let scope = Self::object_scope(tenant, &object)?;
+        if let Ok(permit) = self
+            .authz
+            .authorize(principal, Some(tenant), scope, Operation::ManageRequest)
+            .await
+        {
+            return Ok(Editor::Moderator(permit));
+        }
+        if let Some(token) = token.filter(|t| !t.is_empty()) {
+            match self.store.request_token(&token_hash(token)).await? {
+                Some((rid, None)) if rid == request.id => {
+                    return Ok(Editor::Requester(request.author_id));
+                }
+                Some((rid, Some(contact))) if rid == request.id => {
+                    if let Some(c) = self.store.contact(tenant.id, contact).await? {
+                        return Ok(Editor::Contact(c));
+                    }
+                }
+                _ => return Err(ServiceError::InvalidToken),
+            }
+        }
+        let Some(user) = principal.user_id() else {
+            return Err(ServiceError::Unauthenticated(
+                "sign in first, or use the personal link you received by e-mail",
+            ));
+        };
+        if request.author_id == Some(user) {
+            return Ok(Editor::Requester(Some(user)));
+        }
+        if self
+            .store
+            .assignments(request.id)
+            .await?
+            .iter()
+            .any(|a| a.removed_at.is_none() && a.user_id == Some(user))
+        {
+            return Ok(Editor::Assignee(user));
+        }
+        Err(ServiceError::Forbidden(
+            "only the requester, the people handling this request, the type's Garant and the \
+             object's Certified citizens may change it"
+                .into(),
+        ))
+    }
+
+    async fn editor_name(&self, editor: &Editor) -> Result<Option<String>, ServiceError> {
+        match editor {
+            Editor::Contact(c) => Ok(Some(format!("{} ({})", c.name, c.role_title))),
+            other => self.public_name(other.user()).await,
+        }
+    }
+
+    async fn moderator_permit(
+        &self,
+        permit: &Permit,
+        tenant: &Tenant,
+        request: &RequestRecord,
+    ) -> Result<(), ServiceError> {
+        permit.require(Operation::ModerateRequest)?;
+        self.permitted_object(permit, tenant, request.object_id)
+            .await?;
+        Ok(())
+    }
+
+    /// Publishes, refuses or sets apart a new request (its object's Certified citizens, its
+    /// type's Garant). Refusals and settings apart keep a public reason.
+    pub async fn moderate_request(
+        &self,
+        permit: &Permit,
+        tenant: &Tenant,
+        id: i64,
+        decision: RequestModeration,
+    ) -> Result<RequestRecord, ServiceError> {
+        let request = self.request(tenant, id).await?;
+        self.moderator_permit(permit, tenant, &request).await?;
+        if request.status != RequestStatus::New {
+            return Err(ServiceError::Conflict(format!(
+                "this request was already moderated (it is {})",
+                request.status.as_str()
+            )));
+        }
+        let to = decision.status();
+        let by = self.public_name(permit.actor()).await?;
+        self.store
+            .change_request_status(
+                tenant.id,
+                id,
+                &StatusChange {
+                    from: RequestStatus::New,
+                    to,
+                    moderation_reason: decision.reason().map(str::to_owned),
+                },
+                &JournalNote::new(
+                    to.as_str(),
+                    &json!({ "by": by, "reason": decision.reason() }),
+                ),
+            )
+            .await?;
+        let (fr, en) = match to {
+            RequestStatus::Published => ("est publiée", "is published"),
+            RequestStatus::Refused => ("est refusée", "was refused"),
+            _ => ("est mise à l'écart", "was set apart"),
+        };
+        let reason = decision
+            .reason()
+            .map(|r| format!("\n« {r} »\n"))
+            .unwrap_or_default();
+        self.notify_requester(
+            tenant,
+            &request,
+            &format!("Vigie : demande n° {id} — {fr} / {en}"),
+            &format!(
+                "Votre demande « {t} » {fr}.{reason}\n{link}\n\n---\n\nYour request \"{t}\" {en}.{reason}\n{link}\n",
+                t = request.title,
+                link = self.request_link(tenant, id, None),
+            ),
+        )
+        .await?;
+        self.request(tenant, id).await
+    }
+
+    /// Re-expresses a request's title and description (moderators); the requester's words stay
+    /// and remain visible.
+    pub async fn reexpress_request(
+        &self,
+        permit: &Permit,
+        tenant: &Tenant,
+        id: i64,
+        title: &str,
+        description: &str,
+    ) -> Result<RequestRecord, ServiceError> {
+        let request = self.request(tenant, id).await?;
+        self.moderator_permit(permit, tenant, &request).await?;
+        let title = check_text("title", title, 3, 200)?;
+        let description = check_text("description", description, 3, 4000)?;
+        let by = self.public_name(permit.actor()).await?;
+        self.store
+            .reexpress_request(
+                tenant.id,
+                id,
+                &title,
+                &description,
+                &JournalNote::new(
+                    "reexpressed",
+                    &json!({ "by": by, "title": title, "description": description }),
+                ),
+            )
+            .await?;
+        self.request(tenant, id).await
+    }
+
+    /// Moves a request along its life cycle. Its editors may make any step of the life cycle;
+    /// anyone may report a solved request as not solved, which reopens it.
+    pub async fn change_status(
+        &self,
+        principal: &Principal,
+        token: Option<&str>,
+        tenant: &Tenant,
+        id: i64,
+        to: RequestStatus,
+        note: Option<&str>,
+    ) -> Result<RequestRecord, ServiceError> {
+        let request = self.request(tenant, id).await?;
+        if matches!(
+            to,
+            RequestStatus::Published | RequestStatus::Refused | RequestStatus::SetApart
+        ) {
+            return Err(invalid(
+                "status",
+                "publishing, refusing and setting apart are moderation: use the moderation decision",
+            ));
+        }
+        let note = match note.map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) => Some(check_text("note", n, 1, 2000)?),
+            None => None,
+        };
+        let reopening = request.status == RequestStatus::Solved && to == RequestStatus::NotSolved;
+        let by = if reopening {
+            // Anyone who may file a request on the object may say it is not solved.
+            match self
+                .request_editor(principal, token, tenant, &request)
+                .await
+            {
+                Ok(editor) => self.editor_name(&editor).await?,
+                Err(_) => {
+                    let object = self.object(tenant, request.object_id).await?;
+                    let permit = self
+                        .authz
+                        .authorize(
+                            principal,
+                            Some(tenant),
+                            Self::object_scope(tenant, &object)?,
+                            Operation::FileRequest,
+                        )
+                        .await?;
+                    self.public_name(permit.actor()).await?
+                }
+            }
+        } else {
+            let editor = self
+                .request_editor(principal, token, tenant, &request)
+                .await?;
+            self.editor_name(&editor).await?
+        };
+        if request.merged_into.is_some() {
+            return Err(ServiceError::Conflict(format!(
+                "this request was merged into request {}: follow that one",
+                request.merged_into.unwrap_or_default()
+            )));
+        }
+        if !request.status.can_move_to(to) {
+            let next: Vec<&str> = RequestStatus::ALL
+                .into_iter()
+                .filter(|s| request.status.can_move_to(*s))
+                .filter(|s| {
+                    !matches!(
+                        s,
+                        RequestStatus::Published | RequestStatus::Refused | RequestStatus::SetApart
+                    )
+                })
+                .map(RequestStatus::as_str)
+                .collect();
+            return Err(ServiceError::Conflict(format!(
+                "a request that is {} cannot become {}{}",
+                request.status.as_str(),
+                to.as_str(),
+                if next.is_empty() {
+                    String::new()
+                } else {
+                    format!(": it can become {}", next.join(", "))
+                }
+            )));
+        }
+        self.store
+            .change_request_status(
+                tenant.id,
+                id,
+                &StatusChange {
+                    from: request.status,
+                    to,
+                    moderation_reason: None,
+                },
+                &JournalNote::new(
+                    if reopening {
+                        "reopened"
+                    } else {
+                        "status_changed"
+                    },
+                    &json!({
+                        "by": by,
+                        "from": request.status.as_str(),
+                        "to": to.as_str(),
+                        "note": note,
+                    }),
+                ),
+            )
+            .await?;
+        self.notify_requester(
+            tenant,
+            &request,
+            &format!("Vigie : demande n° {id} — {}", to.as_str()),
+            &format!(
+                "Votre demande « {t} » est passée de « {from} » à « {to} ».\n{note}\n{link}\n\n---\n\n\
+                 Your request \"{t}\" moved from \"{from}\" to \"{to}\".\n{note}\n{link}\n",
+                t = request.title,
+                from = request.status.as_str(),
+                to = to.as_str(),
+                note = note.as_deref().unwrap_or_default(),
+                link = self.request_link(tenant, id, None),
+            ),
+        )
+        .await?;
+        self.request(tenant, id).await
+    }
+
+    /// Assigns a user or a contact to a request; the assignee is told by e-mail at once.
+    pub async fn assign_request(
+        &self,
+        editor: &Editor,
+        tenant: &Tenant,
+        id: i64,
+        target: AssignTarget,
+    ) -> Result<Assignment, ServiceError> {
+        let request = self.request(tenant, id).await?;
+        if matches!(
+            request.status,
+            RequestStatus::Refused | RequestStatus::SetApart
+        ) || request.merged_into.is_some()
+        {
+            return Err(ServiceError::Conflict(format!(
+                "a request that is {} is not handled by anyone",
+                request.status.as_str()
+            )));
+        }
+        let current = self.store.assignments(id).await?;
+        let (user, contact) = match target {
+            AssignTarget::User(uid) => {
+                let user = self
+                    .store
+                    .user_by_id(UserId(uid))
+                    .await?
+                    .ok_or(ServiceError::NotFound("user"))?;
+                (Some(user), None)
+            }
+            AssignTarget::Contact(cid) => {
+                let contact = self
+                    .store
+                    .contact(tenant.id, cid)
+                    .await?
+                    .ok_or(ServiceError::NotFound("contact"))?;
+                if contact.type_key != request.object_type {
+                    return Err(invalid(
+                        "contact_id",
+                        format!(
+                            "{} is a contact for {}, not for {}",
+                            contact.name, contact.type_key, request.object_type
+                        ),
+                    ));
+                }
+                (None, Some(contact))
+            }
+        };
+        if current.iter().any(|a| {
+            a.removed_at.is_none()
+                && ((user.is_some() && a.user_id == user.as_ref().map(|u| u.id))
+                    || (contact.is_some() && a.contact_id == contact.as_ref().map(|c| c.id)))
+        }) {
+            return Err(ServiceError::Conflict(
+                "already assigned to this request".into(),
+            ));
+        }
+        let by = self.editor_name(editor).await?;
+        let official = user.as_ref().is_some_and(|u| {
+            u.verified_email()
+                .is_some_and(|e| tenant.official_domains.iter().any(|d| e.belongs_to(d)))
+        });
+        let name = user
+            .as_ref()
+            .map(|u| u.display_name.as_str().to_owned())
+            .or_else(|| contact.as_ref().map(|c| c.name.clone()))
+            .unwrap_or_default();
+        let assignment = self
+            .store
+            .assign_request(
+                tenant.id,
+                id,
+                user.as_ref().map(|u| u.id),
+                contact.as_ref().map(|c| c.id),
+                editor.user(),
+                &JournalNote::new(
+                    "assigned",
+                    &json!({
+                        "by": by,
+                        "to": name,
+                        "role": contact.as_ref().map(|c| c.role_title.clone()),
+                        "official": official,
+                    }),
+                ),
+            )
+            .await?;
+        let subject = format!(
+            "Vigie : une demande vous est confiée / a request is assigned to you — n° {id}"
+        );
+        let message = format!(
+            "La demande « {} » sur {} vous est confiée.\n\n{}\n\n(The request \"{}\" on {} is assigned to you.)",
+            request.shown_title(),
+            request.object_name,
+            request.shown_description(),
+            request.shown_title(),
+            request.object_name
+        );
+        match (&user, &contact) {
+            (_, Some(c)) => {
+                self.notify_contact(tenant, &request, c, by.as_deref(), &subject, &message)
+                    .await?;
+            }
+            (Some(u), None) => {
+                self.mailer
+                    .send(&Message {
+                        to: u.email.as_str().to_owned(),
+                        subject: subject.clone(),
+                        body: format!("{message}\n\n{}\n", self.request_link(tenant, id, None)),
+                    })
+                    .await?;
+                self.store
+                    .journal(
+                        tenant.id,
+                        id,
+                        &JournalNote::new(
+                            "notification_sent",
+                            &json!({ "to": name, "subject": subject, "by": by }),
+                        ),
+                    )
+                    .await?;
+            }
+            (None, None) => {}
+        }
+        Ok(assignment)
+    }
+
+    /// Ends an assignment (it stays in the history).
+    pub async fn unassign_request(
+        &self,
+        editor: &Editor,
+        tenant: &Tenant,
+        id: i64,
+        assignment: i64,
+    ) -> Result<(), ServiceError> {
+        self.request(tenant, id).await?;
+        let a = self
+            .store
+            .assignments(id)
+            .await?
+            .into_iter()
+            .find(|a| a.id == assignment)
+            .ok_or(ServiceError::NotFound("assignment"))?;
+        let by = self.editor_name(editor).await?;
+        self.store
+            .unassign_request(
+                tenant.id,
+                id,
+                assignment,
+                &JournalNote::new("unassigned", &json!({ "by": by, "to": a.name })),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Sends a manual notification to contacts of the collective for the object's type (school
+    /// head, city hall, education district…), each with a link to answer without an account.
+    pub async fn notify_request(
+        &self,
+        editor: &Editor,
+        tenant: &Tenant,
+        id: i64,
+        contact_ids: &[i64],
+        message: &str,
+    ) -> Result<usize, ServiceError> {
+        let request = self.request(tenant, id).await?;
+        if contact_ids.is_empty() {
+            return Err(invalid(
+                "contact_ids",
+                "choose at least one contact to notify",
+            ));
+        }
+        let message = check_text("message", message, 3, 4000)?;
+        let mut contacts = Vec::new();
+        for cid in contact_ids {
+            let c = self
+                .store
+                .contact(tenant.id, *cid)
+                .await?
+                .filter(|c| c.type_key == request.object_type)
+                .ok_or_else(|| {
+                    invalid(
+                        "contact_ids",
+                        format!("{cid} is not a contact for {} here", request.object_type),
+                    )
+                })?;
+            contacts.push(c);
+        }
+        let by = self.editor_name(editor).await?;
+        let subject = format!(
+            "Vigie : demande n° {id} — {} ({})",
+            request.shown_title(),
+            request.object_name
+        );
+        for c in &contacts {
+            self.notify_contact(tenant, &request, c, by.as_deref(), &subject, &message)
+                .await?;
+        }
+        Ok(contacts.len())
+    }
+
+    /// An answer on the request by someone handling it (e.g. a contact through their link),
+    /// public in the journal, optionally with a status change.
+    pub async fn answer_request(
+        &self,
+        editor: &Editor,
+        principal: &Principal,
+        token: Option<&str>,
+        tenant: &Tenant,
+        id: i64,
+        message: &str,
+        status: Option<RequestStatus>,
+    ) -> Result<RequestRecord, ServiceError> {
+        let request = self.request(tenant, id).await?;
+        let message = check_text("message", message, 3, 4000)?;
+        let by = self.editor_name(editor).await?;
+        self.store
+            .journal(
+                tenant.id,
+                id,
+                &JournalNote::new(
+                    "answered",
+                    &json!({ "by": by, "as": editor.role(), "message": message }),
+                ),
+            )
+            .await?;
+        if let Some(to) = status.filter(|s| *s != request.status) {
+            return self
+                .change_status(principal, token, tenant, id, to, None)
+                .await;
+        }
+        self.request(tenant, id).await
+    }
+
+    /// "Me too": supports an open request instead of filing the same one again.
+    pub async fn support_request(
+        &self,
+        permit: &Permit,
+        tenant: &Tenant,
+        id: i64,
+    ) -> Result<RequestRecord, ServiceError> {
+        permit.require(Operation::FileRequest)?;
+        let request = self.request(tenant, id).await?;
+        self.permitted_object(permit, tenant, request.object_id)
+            .await?;
+        if let Some(into) = request.merged_into {
+            return Err(ServiceError::Conflict(format!(
+                "this request was merged into request {into}: support that one"
+            )));
+        }
+        if !request.status.is_open() {
+            return Err(ServiceError::Conflict(format!(
+                "this request is {}: only open requests can be supported",
+                request.status.as_str()
+            )));
+        }
+        if let Some(user) = permit.actor() {
+            if request.author_id == Some(user) {
+                return Err(ServiceError::Conflict(
+                    "you filed this request: it already counts you".into(),
+                ));
+            }
+            if self.store.supports(id, user).await? {
+                return Err(ServiceError::Conflict(
+                    "you already support this request".into(),
+                ));
+            }
+        }
+        let by = self.public_name(permit.actor()).await?;
+        self.store
+            .support_request(
+                tenant.id,
+                id,
+                permit.actor(),
+                &JournalNote::new("supported", &json!({ "by": by })),
+            )
+            .await?;
+        self.request(tenant, id).await
+    }
+
+    /// Merges a duplicate into the request that stays (moderators of the duplicate's object).
+    pub async fn merge_request(
+        &self,
+        permit: &Permit,
+        tenant: &Tenant,
+        id: i64,
+        into: i64,
+    ) -> Result<RequestRecord, ServiceError> {
+        let source = self.request(tenant, id).await?;
+        self.moderator_permit(permit, tenant, &source).await?;
+        if id == into {
+            return Err(invalid("into", "a request cannot be merged into itself"));
+        }
+        let target = self.request(tenant, into).await?;
+        if source.merged_into.is_some() {
+            return Err(ServiceError::Conflict(
+                "this request was already merged".into(),
+            ));
+        }
+        if target.merged_into.is_some() || !target.status.is_open() {
+            return Err(invalid(
+                "into",
+                format!(
+                    "request {into} is {}: merge into an open request",
+                    if target.merged_into.is_some() {
+                        "itself merged"
+                    } else {
+                        target.status.as_str()
+                    }
+                ),
+            ));
+        }
+        if matches!(
+            source.status,
+            RequestStatus::Refused | RequestStatus::SetApart
+        ) {
+            return Err(ServiceError::Conflict(format!(
+                "a request that is {} stays as it is",
+                source.status.as_str()
+            )));
+        }
+        let by = self.public_name(permit.actor()).await?;
+        let score = similarity(
+            &format!("{} {}", source.title, source.description),
+            &format!("{} {}", target.title, target.description),
+        );
+        self.store
+            .merge_request(
+                tenant.id,
+                id,
+                source.status,
+                into,
+                &JournalNote::new(
+                    "merged",
+                    &json!({ "by": by, "into": into, "from_status": source.status.as_str() }),
+                ),
+                &JournalNote::new(
+                    "merged_from",
+                    &json!({ "by": by, "from": id, "similarity": (score * 100.0).round() / 100.0 }),
+                ),
+            )
+            .await?;
+        self.request(tenant, id).await
+    }
+
+    /// The comments of a request: for signed-in readers only.
+    pub async fn comments(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        id: i64,
+    ) -> Result<Vec<Comment>, ServiceError> {
+        if principal.user_id().is_none() {
+            return Err(ServiceError::Unauthenticated(
+                "comments are for signed-in users: sign in to read them",
+            ));
+        }
+        self.request(tenant, id).await?;
+        Ok(self.store.comments(id).await?)
+    }
+
+    /// Adds a comment (signed-in users); the journal records that it exists.
+    pub async fn add_comment(
+        &self,
+        permit: &Permit,
+        tenant: &Tenant,
+        id: i64,
+        body: &str,
+    ) -> Result<Comment, ServiceError> {
+        permit.require(Operation::Comment)?;
+        let request = self.request(tenant, id).await?;
+        self.permitted_object(permit, tenant, request.object_id)
+            .await?;
+        let author = permit.actor().ok_or(ServiceError::Unauthenticated(
+            "sign in first: comments need an account",
+        ))?;
+        let body = check_text("body", body, 1, 4000)?;
+        let by = self.public_name(Some(author)).await?;
+        Ok(self
+            .store
+            .add_comment(
+                tenant.id,
+                id,
+                author,
+                &body,
+                &JournalNote::new("comment_added", &json!({ "by": by })),
+            )
+            .await?)
+    }
+
+    /// Attaches a photo or document to a request (its editors). Photos lose their EXIF/GPS.
+    pub async fn attach_to_request(
+        &self,
+        editor: &Editor,
+        tenant: &Tenant,
+        id: i64,
+        input: DocumentInput,
+        bytes: Vec<u8>,
+    ) -> Result<Document, ServiceError> {
+        let request = self.request(tenant, id).await?;
+        let doc = self
+            .store_document(
+                tenant,
+                request.object_id,
+                Some(id),
+                editor.user(),
+                input,
+                bytes,
+            )
+            .await?;
+        let by = self.editor_name(editor).await?;
+        self.store
+            .journal(
+                tenant.id,
+                id,
+                &JournalNote::new(
+                    "attachment_added",
+                    &json!({
+                        "by": by,
+                        "document": doc.id,
+                        "title": doc.title,
+                        "content_type": doc.content_type,
+                        "sha256": doc.sha256,
+                    }),
+                ),
+            )
+            .await?;
+        Ok(doc)
+    }
+
+    /// Contacts of the collective (public view: names and roles).
+    pub async fn contacts(
+        &self,
+        tenant: &Tenant,
+        type_key: Option<&ObjectTypeKey>,
+    ) -> Result<Vec<Contact>, ServiceError> {
+        Ok(self
+            .store
+            .contacts(tenant.id, type_key.map(ObjectTypeKey::as_str))
+            .await?)
+    }
+
+    /// Adds a contact requests of a type can be assigned to (the type's Garant, a Guru).
+    pub async fn add_contact(
+        &self,
+        permit: &Permit,
+        tenant: &Tenant,
+        key: &ObjectTypeKey,
+        name: &str,
+        role_title: &str,
+        email: &str,
+    ) -> Result<Contact, ServiceError> {
+        permit.require(Operation::ManageContacts)?;
+        if permit.scope() != &vigie_domain::Scope::ObjectType(tenant.slug.clone(), key.clone()) {
+            return Err(ServiceError::Internal("permit for another type".into()));
+        }
+        crate::tenants::require_type(tenant, key)?;
+        let name = check_text("name", name, 2, 120)?;
+        let role_title = check_text("role_title", role_title, 2, 200)?;
+        let email = Email::parse(email.trim())?;
+        Ok(self
+            .store
+            .insert_contact(
+                tenant.id,
+                key.as_str(),
+                &name,
+                &role_title,
+                email.as_str(),
+                permit.actor(),
+            )
+            .await?)
+    }
+
+    /// Asks each requester whose reminder date has come whether their request is solved.
+    /// Returns how many reminders went out. Run periodically by the server.
+    pub async fn send_due_reminders(&self, today: &str) -> Result<usize, ServiceError> {
+        let mut sent = 0;
+        for (tenant_id, id) in self.store.due_reminders(today).await? {
+            let Some(tenant) = self.store.tenant_by_id(tenant_id).await? else {
+                continue;
+            };
+            let Some(request) = self.store.request(tenant_id, id).await? else {
+                continue;
+            };
+            let subject =
+                format!("Vigie : votre demande n° {id} est-elle résolue ? / is it solved?");
+            let claimed = self
+                .store
+                .mark_reminder_sent(
+                    tenant_id,
+                    id,
+                    &JournalNote::new(
+                        "reminder_due",
+                        &json!({ "reminder_on": request.reminder_on }),
+                    ),
+                )
+                .await?;
+            if !claimed {
+                continue;
+            }
+            let token = random_token();
+            self.store
+                .insert_request_token(id, None, &token_hash(&token))
+                .await?;
+            let link = self.request_link(&tenant, id, Some(&token));
+            self.notify_requester(
+                &tenant,
+                &request,
+                &subject,
+                &format!(
+                    "Vous aviez demandé qu'on vous le rappelle : votre demande « {t} » est « {s} ».\n\
+                     Est-elle résolue ? Dites-le ici :\n{link}\n\n---\n\n\
+                     You asked to be reminded: your request \"{t}\" is \"{s}\".\n\
+                     Is it solved? Say so here:\n{link}\n",
+                    t = request.title,
+                    s = request.status.as_str(),
+                ),
+            )
+            .await?;
+            sent += 1;
+        }
+        Ok(sent)
+    }
+
+    /// The whole journal of a collective.
+    pub async fn journal(&self, tenant: &Tenant) -> Result<Vec<JournalEntry>, ServiceError> {
+        Ok(self.store.journal_entries(tenant.id).await?)
+    }
+
+    /// Verifies a collective's journal: every entry's hash from its content and its
+    /// predecessor, positions without gaps, and the head (so that removing the newest entries
+    /// shows too).
+    pub async fn verify_journal(&self, tenant: &Tenant) -> Result<JournalReport, ServiceError> {
+        let entries = self.store.journal_entries(tenant.id).await?;
+        let (head_seq, head_hash) = self.store.journal_head(tenant.id).await?;
+        let mut broken = verify_journal(&entries).err();
+        if broken.is_none() {
+            let last = entries.last();
+            let (seq, hash) = last.map_or((0, vigie_domain::requests::GENESIS_HASH), |e| {
+                (e.seq, e.hash.as_str())
+            });
+            if seq != head_seq || hash != head_hash {
+                broken = Some(ChainBreak {
+                    seq: seq + 1,
+                    reason: format!(
+                        "the chain ends at entry {seq} but {head_seq} entries were written: \
+                         the newest ones were removed or changed"
+                    ),
+                });
+            }
+        }
+        Ok(JournalReport {
+            entries: entries.len(),
+            head_hash: entries
+                .last()
+                .map_or(vigie_domain::requests::GENESIS_HASH.to_owned(), |e| {
+                    e.hash.clone()
+                }),
+            broken,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances() {
+        let a = (43.2965, 5.3698);
+        assert!(distance_m(a, a) < 0.01);
+        let b = (43.3065, 5.3698); // ~1.1 km north
+        let d = distance_m(a, b);
+        assert!((1100.0..1125.0).contains(&d), "{d}");
+    }
+}

@@ -1,0 +1,891 @@
+//! Requests for intervention or improvement, who handles them, their supporters, comments and
+//! tokens, and the collective's hash-chained journal.
+//!
+//! Every change to a request is written in the same transaction as its journal entry: a request
+//! never changes without the journal saying so. The journal's head row per collective is taken
+//! first in each transaction, which serialises writers on both backends.
+
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use time::OffsetDateTime;
+use vigie_domain::requests::{GENESIS_HASH, JournalEntry, RequestStatus, Urgency, journal_hash};
+use vigie_domain::{Provenance, TenantId, UserId};
+
+use crate::{Store, StoreError, now, parse_timestamp};
+
+/// A named contact of a collective for one object type (e.g. the city's head of works).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contact {
+    /// Id.
+    pub id: i64,
+    /// Object type.
+    pub type_key: String,
+    /// Public name.
+    pub name: String,
+    /// Public role (e.g. "Directeur des travaux, 13e-14e").
+    pub role_title: String,
+    /// Private e-mail: notifications go there; never shown.
+    pub email: String,
+}
+
+/// A request as filed.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    /// The object.
+    pub object_id: i64,
+    /// Kind key (from the type's plugin).
+    pub kind: String,
+    /// `set/category` keys.
+    pub categories: Vec<String>,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Extra fields of the kind, JSON object of encoded values.
+    pub extra_fields: String,
+    /// Urgency.
+    pub urgency: Urgency,
+    /// When to ask the requester whether it is solved.
+    pub reminder_on: Option<String>,
+    /// Citizen or anonymous.
+    pub provenance: Provenance,
+    /// Signed-in requester.
+    pub author: Option<UserId>,
+    /// Private contact e-mail.
+    pub contact_email: Option<String>,
+}
+
+/// A stored request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestRecord {
+    /// Id.
+    pub id: i64,
+    /// The object.
+    pub object_id: i64,
+    /// Its type.
+    pub object_type: String,
+    /// Its official name.
+    pub object_name: String,
+    /// Kind key.
+    pub kind: String,
+    /// `set/category` keys.
+    pub categories: Vec<String>,
+    /// The requester's title.
+    pub title: String,
+    /// The requester's description.
+    pub description: String,
+    /// The moderator's re-expressed title.
+    pub public_title: Option<String>,
+    /// The moderator's re-expressed description.
+    pub public_description: Option<String>,
+    /// Extra fields, JSON object of encoded values.
+    pub extra_fields: String,
+    /// Urgency.
+    pub urgency: Urgency,
+    /// Reminder date.
+    pub reminder_on: Option<String>,
+    /// When the reminder went out.
+    pub reminder_sent_at: Option<String>,
+    /// Citizen or anonymous.
+    pub provenance: Provenance,
+    /// Requester's account.
+    pub author_id: Option<UserId>,
+    /// Requester's public name.
+    pub author_name: Option<String>,
+    /// Private contact e-mail (never shown).
+    pub contact_email: Option<String>,
+    /// Status.
+    pub status: RequestStatus,
+    /// Public reason of a refusal or of setting apart.
+    pub moderation_reason: Option<String>,
+    /// The request this one was merged into.
+    pub merged_into: Option<i64>,
+    /// Supporters: "me too"s on it and on the requests merged into it, plus their requesters.
+    pub supporters: i64,
+    /// Filed at.
+    pub filed_at: OffsetDateTime,
+    /// Last change.
+    pub updated_at: OffsetDateTime,
+}
+
+impl RequestRecord {
+    /// The title shown: the moderator's, else the requester's.
+    pub fn shown_title(&self) -> &str {
+        self.public_title.as_deref().unwrap_or(&self.title)
+    }
+
+    /// The description shown.
+    pub fn shown_description(&self) -> &str {
+        self.public_description
+            .as_deref()
+            .unwrap_or(&self.description)
+    }
+}
+
+/// Who handles a request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    /// Id.
+    pub id: i64,
+    /// A user, or…
+    pub user_id: Option<UserId>,
+    /// …a contact.
+    pub contact_id: Option<i64>,
+    /// Public name (user's display name or contact's name).
+    pub name: String,
+    /// Contact's role, if a contact.
+    pub role_title: Option<String>,
+    /// Private e-mail to notify (never shown).
+    pub email: String,
+    /// When.
+    pub at: OffsetDateTime,
+    /// When removed, if it was.
+    pub removed_at: Option<OffsetDateTime>,
+}
+
+/// A comment (signed-in readers only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comment {
+    /// Id.
+    pub id: i64,
+    /// Author's public name.
+    pub author_name: String,
+    /// Text.
+    pub body: String,
+    /// When.
+    pub at: OffsetDateTime,
+}
+
+/// A journal entry to write with a change: what happened and its public details (JSON text).
+#[derive(Debug, Clone)]
+pub struct JournalNote {
+    /// Action name.
+    pub action: &'static str,
+    /// Public details, JSON.
+    pub details: String,
+}
+
+impl JournalNote {
+    /// A note from a JSON value.
+    pub fn new(action: &'static str, details: &serde_json::Value) -> Self {
+        Self {
+            action,
+            details: details.to_string(),
+        }
+    }
+}
+
+/// A change of a request's status.
+#[derive(Debug, Clone)]
+pub struct StatusChange {
+    /// The status it must still have (a concurrent change makes this a conflict).
+    pub from: RequestStatus,
+    /// The new status.
+    pub to: RequestStatus,
+    /// The public moderation reason, for a refusal or setting apart.
+    pub moderation_reason: Option<String>,
+}
+
+const REQUEST_SELECT: &str = "SELECT r.id, r.object_id, o.type_key, o.official_name, r.kind, r.categories, r.title, \
+     r.description, r.public_title, r.public_description, r.extra_fields, r.urgency, r.reminder_on, \
+     r.reminder_sent_at, r.provenance, r.author_id, a.display_name AS author_name, r.contact_email, r.status, \
+     r.moderation_reason, r.merged_into, r.filed_at, r.updated_at, \
+     (SELECT COUNT(*) FROM request_supporters s WHERE s.request_id = r.id \
+        OR s.request_id IN (SELECT m.id FROM requests m WHERE m.merged_into = r.id)) \
+     + (SELECT COUNT(*) FROM requests m WHERE m.merged_into = r.id) AS supporters \
+     FROM requests r JOIN objects o ON o.id = r.object_id LEFT JOIN users a ON a.id = r.author_id";
+
+fn request_from_row(r: &AnyRow) -> Result<RequestRecord, StoreError> {
+    let corrupt = |v: &str| StoreError::Corrupt(format!("request value {v}"));
+    let categories: String = r.try_get("categories")?;
+    let urgency: String = r.try_get("urgency")?;
+    let provenance: String = r.try_get("provenance")?;
+    let status: String = r.try_get("status")?;
+    let filed_at: String = r.try_get("filed_at")?;
+    let updated_at: String = r.try_get("updated_at")?;
+    Ok(RequestRecord {
+        id: r.try_get("id")?,
+        object_id: r.try_get("object_id")?,
+        object_type: r.try_get("type_key")?,
+        object_name: r.try_get("official_name")?,
+        kind: r.try_get("kind")?,
+        categories: serde_json::from_str(&categories).map_err(|_| corrupt(&categories))?,
+        title: r.try_get("title")?,
+        description: r.try_get("description")?,
+        public_title: r.try_get("public_title")?,
+        public_description: r.try_get("public_description")?,
+        extra_fields: r.try_get("extra_fields")?,
+        urgency: Urgency::parse(&urgency).ok_or_else(|| corrupt(&urgency))?,
+        reminder_on: r.try_get("reminder_on")?,
+        reminder_sent_at: r.try_get("reminder_sent_at")?,
+        provenance: Provenance::parse(&provenance).ok_or_else(|| corrupt(&provenance))?,
+        author_id: r.try_get::<Option<i64>, _>("author_id")?.map(UserId),
+        author_name: r.try_get("author_name")?,
+        contact_email: r.try_get("contact_email")?,
+        status: RequestStatus::parse(&status).ok_or_else(|| corrupt(&status))?,
+        moderation_reason: r.try_get("moderation_reason")?,
+        merged_into: r.try_get("merged_into")?,
+        supporters: r.try_get("supporters")?,
+        filed_at: parse_timestamp(&filed_at)?,
+        updated_at: parse_timestamp(&updated_at)?,
+    })
+}
+
+fn entry_from_row(r: &AnyRow) -> Result<JournalEntry, StoreError> {
+    Ok(JournalEntry {
+        seq: r.try_get("seq")?,
+        request_id: r.try_get("request_id")?,
+        action: r.try_get("action")?,
+        details: r.try_get("details")?,
+        at: r.try_get("at")?,
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+    })
+}
+
+const ASSIGNMENT_SELECT: &str = "SELECT x.id, x.user_id, x.contact_id, x.at, x.removed_at, \
+     COALESCE(u.display_name, c.name) AS name, c.role_title, COALESCE(u.email, c.email) AS email \
+     FROM request_assignments x LEFT JOIN users u ON u.id = x.user_id \
+     LEFT JOIN request_contacts c ON c.id = x.contact_id";
+
+fn assignment_from_row(r: &AnyRow) -> Result<Assignment, StoreError> {
+    let at: String = r.try_get("at")?;
+    let removed: Option<String> = r.try_get("removed_at")?;
+    Ok(Assignment {
+        id: r.try_get("id")?,
+        user_id: r.try_get::<Option<i64>, _>("user_id")?.map(UserId),
+        contact_id: r.try_get("contact_id")?,
+        name: r.try_get("name")?,
+        role_title: r.try_get("role_title")?,
+        email: r.try_get("email")?,
+        at: parse_timestamp(&at)?,
+        removed_at: removed.as_deref().map(parse_timestamp).transpose()?,
+    })
+}
+
+fn contact_from_row(r: &AnyRow) -> Result<Contact, StoreError> {
+    Ok(Contact {
+        id: r.try_get("id")?,
+        type_key: r.try_get("type_key")?,
+        name: r.try_get("name")?,
+        role_title: r.try_get("role_title")?,
+        email: r.try_get("email")?,
+    })
+}
+
+/// A transaction holding the collective's journal head: changes made through it and the
+/// entries appended to it commit together.
+pub(crate) struct Journaled {
+    tx: Transaction<'static, Any>,
+    tenant: TenantId,
+    written: Vec<JournalEntry>,
+}
+
+impl Journaled {
+    /// Appends an entry for `request_id`.
+    async fn append(&mut self, request_id: i64, note: &JournalNote) -> Result<(), StoreError> {
+        let head = sqlx::query(
+            "UPDATE journal_heads SET seq = seq + 1 WHERE tenant_id = $1 RETURNING seq, hash",
+        )
+        .bind(self.tenant.0)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let seq: i64 = head.try_get("seq")?;
+        let prev_hash: String = head.try_get("hash")?;
+        let at = now();
+        let hash = journal_hash(&prev_hash, seq, request_id, note.action, &note.details, &at);
+        sqlx::query(
+            "INSERT INTO request_journal (tenant_id, seq, request_id, action, details, at, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(self.tenant.0)
+        .bind(seq)
+        .bind(request_id)
+        .bind(note.action)
+        .bind(&note.details)
+        .bind(&at)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query("UPDATE journal_heads SET hash = $1 WHERE tenant_id = $2")
+            .bind(&hash)
+            .bind(self.tenant.0)
+            .execute(&mut *self.tx)
+            .await?;
+        self.written.push(JournalEntry {
+            seq,
+            request_id,
+            action: note.action.to_owned(),
+            details: note.details.clone(),
+            at,
+            prev_hash,
+            hash,
+        });
+        Ok(())
+    }
+
+    async fn commit(self) -> Result<Vec<JournalEntry>, StoreError> {
+        self.tx.commit().await?;
+        Ok(self.written)
+    }
+}
+
+impl Store {
+    /// Opens a transaction that holds the collective's journal head (created on first use).
+    pub(crate) async fn journaled(&self, tenant: TenantId) -> Result<Journaled, StoreError> {
+        sqlx::query(
+            "INSERT INTO journal_heads (tenant_id, seq, hash) VALUES ($1, 0, $2) \
+             ON CONFLICT (tenant_id) DO NOTHING",
+        )
+        .bind(tenant.0)
+        .bind(GENESIS_HASH)
+        .execute(&self.pool)
+        .await?;
+        let mut tx = self.pool.begin().await?;
+        // Take the head first: on SQLite the write lock, on PostgreSQL the row lock, so that
+        // concurrent writers queue here instead of failing later.
+        sqlx::query("UPDATE journal_heads SET seq = seq WHERE tenant_id = $1")
+            .bind(tenant.0)
+            .execute(&mut *tx)
+            .await?;
+        Ok(Journaled {
+            tx,
+            tenant,
+            written: Vec::new(),
+        })
+    }
+
+    /// Adds a contact for a type in a collective.
+    pub async fn insert_contact(
+        &self,
+        tenant: TenantId,
+        type_key: &str,
+        name: &str,
+        role_title: &str,
+        email: &str,
+        by: Option<UserId>,
+    ) -> Result<Contact, StoreError> {
+        let id: i64 = sqlx::query(
+            "INSERT INTO request_contacts (tenant_id, type_key, name, role_title, email, created_by, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(tenant.0)
+        .bind(type_key)
+        .bind(name)
+        .bind(role_title)
+        .bind(email)
+        .bind(by.map(|u| u.0))
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| {
+            crate::error::conflict_on_unique(e, || {
+                "a contact with this e-mail already exists for this type".into()
+            })
+        })?
+        .try_get(0)?;
+        self.contact(tenant, id)
+            .await?
+            .ok_or(StoreError::NotFound("contact"))
+    }
+
+    /// A contact of the collective.
+    pub async fn contact(&self, tenant: TenantId, id: i64) -> Result<Option<Contact>, StoreError> {
+        sqlx::query(
+            "SELECT id, type_key, name, role_title, email FROM request_contacts \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.0)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(contact_from_row)
+        .transpose()
+    }
+
+    /// The contacts of the collective, for one type or all.
+    pub async fn contacts(
+        &self,
+        tenant: TenantId,
+        type_key: Option<&str>,
+    ) -> Result<Vec<Contact>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, type_key, name, role_title, email FROM request_contacts \
+             WHERE tenant_id = $1 AND ($2 IS NULL OR type_key = $2) ORDER BY type_key, name, id",
+        )
+        .bind(tenant.0)
+        .bind(type_key)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(contact_from_row).collect()
+    }
+
+    /// Files a request, with its first journal entry.
+    pub async fn insert_request(
+        &self,
+        tenant: TenantId,
+        r: &NewRequest,
+        note: &JournalNote,
+    ) -> Result<(RequestRecord, Vec<JournalEntry>), StoreError> {
+        self.object(tenant, r.object_id)
+            .await?
+            .ok_or(StoreError::NotFound("object"))?;
+        let categories =
+            serde_json::to_string(&r.categories).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut j = self.journaled(tenant).await?;
+        let at = now();
+        let id: i64 = sqlx::query(
+            "INSERT INTO requests (tenant_id, object_id, kind, categories, title, description, extra_fields, \
+             urgency, reminder_on, provenance, author_id, contact_email, status, filed_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id",
+        )
+        .bind(tenant.0)
+        .bind(r.object_id)
+        .bind(&r.kind)
+        .bind(&categories)
+        .bind(&r.title)
+        .bind(&r.description)
+        .bind(&r.extra_fields)
+        .bind(r.urgency.as_str())
+        .bind(&r.reminder_on)
+        .bind(r.provenance.as_str())
+        .bind(r.author.map(|a| a.0))
+        .bind(&r.contact_email)
+        .bind(RequestStatus::New.as_str())
+        .bind(&at)
+        .fetch_one(&mut *j.tx)
+        .await?
+        .try_get(0)?;
+        j.append(id, note).await?;
+        let entries = j.commit().await?;
+        let rec = self
+            .request(tenant, id)
+            .await?
+            .ok_or(StoreError::NotFound("request"))?;
+        Ok((rec, entries))
+    }
+
+    /// A request of the collective.
+    pub async fn request(
+        &self,
+        tenant: TenantId,
+        id: i64,
+    ) -> Result<Option<RequestRecord>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{REQUEST_SELECT} WHERE r.tenant_id = $1 AND r.id = $2"
+        )))
+        .bind(tenant.0)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(request_from_row)
+        .transpose()
+    }
+
+    /// The requests of the collective (of one object, or all), newest first.
+    pub async fn requests(
+        &self,
+        tenant: TenantId,
+        object_id: Option<i64>,
+    ) -> Result<Vec<RequestRecord>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{REQUEST_SELECT} WHERE r.tenant_id = $1 AND ($2 IS NULL OR r.object_id = $2) ORDER BY r.id DESC"
+        )))
+        .bind(tenant.0)
+        .bind(object_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(request_from_row).collect()
+    }
+
+    /// Changes a request's status if it still has `change.from`, with its journal entry.
+    pub async fn change_request_status(
+        &self,
+        tenant: TenantId,
+        id: i64,
+        change: &StatusChange,
+        note: &JournalNote,
+    ) -> Result<Vec<JournalEntry>, StoreError> {
+        let mut j = self.journaled(tenant).await?;
+        let done = sqlx::query(
+            "UPDATE requests SET status = $1, moderation_reason = COALESCE($2, moderation_reason), \
+             updated_at = $3 WHERE tenant_id = $4 AND id = $5 AND status = $6",
+        )
+        .bind(change.to.as_str())
+        .bind(&change.moderation_reason)
+        .bind(now())
+        .bind(tenant.0)
+        .bind(id)
+        .bind(change.from.as_str())
+        .execute(&mut *j.tx)
+        .await?
+        .rows_affected();
+        if done == 0 {
+            return Err(StoreError::Conflict(
+                "the request changed in the meantime: reload it and try again".into(),
+            ));
+        }
+        j.append(id, note).await?;
+        j.commit().await
+    }
+
+    /// Records the moderator's wording (the requester's stays).
+    pub async fn reexpress_request(
+        &self,
+        tenant: TenantId,
+        id: i64,
+        title: &str,
+        description: &str,
+        note: &JournalNote,
+    ) -> Result<Vec<JournalEntry>, StoreError> {
+        let mut j = self.journaled(tenant).await?;
+        sqlx::query(
+            "UPDATE requests SET public_title = $1, public_description = $2, updated_at = $3 \
+             WHERE tenant_id = $4 AND id = $5",
+        )
+        .bind(title)
+        .bind(description)
+        .bind(now())
+        .bind(tenant.0)
+        .bind(id)
+        .execute(&mut *j.tx)
+        .await?;
+        j.append(id, note).await?;
+        j.commit().await
+    }
+
+    /// Assigns a user or a contact.
+    pub async fn assign_request(
+        &self,
+        tenant: TenantId,
+        id: i64,
+        user: Option<UserId>,
+        contact: Option<i64>,
+        by: Option<UserId>,
+        note: &JournalNote,
+    ) -> Result<Assignment, StoreError> {
+        let mut j = self.journaled(tenant).await?;
+        let assignment: i64 = sqlx::query(
+            "INSERT INTO request_assignments (request_id, user_id, contact_id, assigned_by, at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(id)
+        .bind(user.map(|u| u.0))
+        .bind(contact)
+        .bind(by.map(|u| u.0))
+        .bind(now())
+        .fetch_one(&mut *j.tx)
+        .await?
+        .try_get(0)?;
+        j.append(id, note).await?;
+        j.commit().await?;
+        self.assignments(id)
+            .await?
+            .into_iter()
+            .find(|a| a.id == assignment)
+            .ok_or(StoreError::NotFound("assignment"))
+    }
+
+    /// Ends an assignment (it stays in the history).
+    pub async fn unassign_request(
+        &self,
+        tenant: TenantId,
+        id: i64,
+        assignment: i64,
+        note: &JournalNote,
+    ) -> Result<(), StoreError> {
+        let mut j = self.journaled(tenant).await?;
+        let done = sqlx::query(
+            "UPDATE request_assignments SET removed_at = $1 WHERE id = $2 AND request_id = $3 \
+             AND removed_at IS NULL",
+        )
+        .bind(now())
+        .bind(assignment)
+        .bind(id)
+        .execute(&mut *j.tx)
+        .await?
+        .rows_affected();
+        if done == 0 {
+            return Err(StoreError::NotFound("assignment"));
+        }
+        j.append(id, note).await?;
+        j.commit().await?;
+        Ok(())
+    }
+
+    /// Everyone who handles or handled a request, current first.
+    pub async fn assignments(&self, request_id: i64) -> Result<Vec<Assignment>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{ASSIGNMENT_SELECT} WHERE x.request_id = $1 ORDER BY x.removed_at IS NOT NULL, x.id"
+        )))
+        .bind(request_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(assignment_from_row).collect()
+    }
+
+    /// Adds a supporter ("me too"); a signed-in user supports a request once.
+    pub async fn support_request(
+        &self,
+        tenant: TenantId,
+        id: i64,
+        user: Option<UserId>,
+        note: &JournalNote,
+    ) -> Result<(), StoreError> {
+        let mut j = self.journaled(tenant).await?;
+        sqlx::query("INSERT INTO request_supporters (request_id, user_id, at) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(user.map(|u| u.0))
+            .bind(now())
+            .execute(&mut *j.tx)
+            .await
+            .map_err(|e| {
+                crate::error::conflict_on_unique(e, || "you already support this request".into())
+            })?;
+        j.append(id, note).await?;
+        j.commit().await?;
+        Ok(())
+    }
+
+    /// Whether a user already supports a request.
+    pub async fn supports(&self, id: i64, user: UserId) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM request_supporters WHERE request_id = $1 AND user_id = $2",
+        )
+        .bind(id)
+        .bind(user.0)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?;
+        Ok(n > 0)
+    }
+
+    /// Adds a comment; the journal records that it exists, not what it says.
+    pub async fn add_comment(
+        &self,
+        tenant: TenantId,
+        id: i64,
+        author: UserId,
+        body: &str,
+        note: &JournalNote,
+    ) -> Result<Comment, StoreError> {
+        let mut j = self.journaled(tenant).await?;
+        let comment: i64 = sqlx::query(
+            "INSERT INTO request_comments (request_id, author_id, body, at) VALUES ($1, $2, $3, $4) \
+             RETURNING id",
+        )
+        .bind(id)
+        .bind(author.0)
+        .bind(body)
+        .bind(now())
+        .fetch_one(&mut *j.tx)
+        .await?
+        .try_get(0)?;
+        j.append(id, note).await?;
+        j.commit().await?;
+        self.comments(id)
+            .await?
+            .into_iter()
+            .find(|c| c.id == comment)
+            .ok_or(StoreError::NotFound("comment"))
+    }
+
+    /// The comments of a request, oldest first.
+    pub async fn comments(&self, request_id: i64) -> Result<Vec<Comment>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.id, u.display_name, c.body, c.at FROM request_comments c \
+             JOIN users u ON u.id = c.author_id WHERE c.request_id = $1 ORDER BY c.id",
+        )
+        .bind(request_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let at: String = r.try_get("at")?;
+                Ok(Comment {
+                    id: r.try_get("id")?,
+                    author_name: r.try_get("display_name")?,
+                    body: r.try_get("body")?,
+                    at: parse_timestamp(&at)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Merges `source` into `target`: the source is closed and points at the target; requests
+    /// merged into the source now point at the target too. One entry on each.
+    pub async fn merge_request(
+        &self,
+        tenant: TenantId,
+        source: i64,
+        source_status: RequestStatus,
+        target: i64,
+        on_source: &JournalNote,
+        on_target: &JournalNote,
+    ) -> Result<Vec<JournalEntry>, StoreError> {
+        let mut j = self.journaled(tenant).await?;
+        let at = now();
+        let done = sqlx::query(
+            "UPDATE requests SET status = $1, merged_into = $2, updated_at = $3 \
+             WHERE tenant_id = $4 AND id = $5 AND status = $6 AND merged_into IS NULL",
+        )
+        .bind(RequestStatus::Closed.as_str())
+        .bind(target)
+        .bind(&at)
+        .bind(tenant.0)
+        .bind(source)
+        .bind(source_status.as_str())
+        .execute(&mut *j.tx)
+        .await?
+        .rows_affected();
+        if done == 0 {
+            return Err(StoreError::Conflict(
+                "the request changed in the meantime: reload it and try again".into(),
+            ));
+        }
+        sqlx::query(
+            "UPDATE requests SET merged_into = $1 WHERE tenant_id = $2 AND merged_into = $3",
+        )
+        .bind(target)
+        .bind(tenant.0)
+        .bind(source)
+        .execute(&mut *j.tx)
+        .await?;
+        j.append(source, on_source).await?;
+        j.append(target, on_target).await?;
+        j.commit().await
+    }
+
+    /// Writes a journal entry that changes nothing else (a notification sent, an attachment).
+    pub async fn journal(
+        &self,
+        tenant: TenantId,
+        request_id: i64,
+        note: &JournalNote,
+    ) -> Result<JournalEntry, StoreError> {
+        let mut j = self.journaled(tenant).await?;
+        j.append(request_id, note).await?;
+        j.commit()
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound("journal entry"))
+    }
+
+    /// Marks a request's reminder as sent, with its journal entry; `false` if it already was.
+    pub async fn mark_reminder_sent(
+        &self,
+        tenant: TenantId,
+        id: i64,
+        note: &JournalNote,
+    ) -> Result<bool, StoreError> {
+        let mut j = self.journaled(tenant).await?;
+        let done = sqlx::query(
+            "UPDATE requests SET reminder_sent_at = $1 WHERE tenant_id = $2 AND id = $3 \
+             AND reminder_sent_at IS NULL",
+        )
+        .bind(now())
+        .bind(tenant.0)
+        .bind(id)
+        .execute(&mut *j.tx)
+        .await?
+        .rows_affected();
+        if done == 0 {
+            return Ok(false);
+        }
+        j.append(id, note).await?;
+        j.commit().await?;
+        Ok(true)
+    }
+
+    /// Requests of every collective whose reminder date has come (`YYYY-MM-DD`) and whose
+    /// reminder has not gone out: `(collective, request)`.
+    pub async fn due_reminders(&self, today: &str) -> Result<Vec<(TenantId, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT tenant_id, id FROM requests WHERE reminder_on IS NOT NULL AND reminder_on <= $1 \
+             AND reminder_sent_at IS NULL ORDER BY id",
+        )
+        .bind(today)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((TenantId(r.try_get(0)?), r.try_get(1)?)))
+            .collect()
+    }
+
+    /// Stores a secret link's hash for a request (a contact's, or the requester's).
+    pub async fn insert_request_token(
+        &self,
+        request_id: i64,
+        contact: Option<i64>,
+        token_hash: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO request_tokens (request_id, contact_id, token_hash, at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(request_id)
+        .bind(contact)
+        .bind(token_hash)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The request and contact a secret link's hash opens.
+    pub async fn request_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(i64, Option<i64>)>, StoreError> {
+        sqlx::query("SELECT request_id, contact_id FROM request_tokens WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .transpose()
+    }
+
+    /// The whole journal of a collective, in order.
+    pub async fn journal_entries(&self, tenant: TenantId) -> Result<Vec<JournalEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, request_id, action, details, at, prev_hash, hash FROM request_journal \
+             WHERE tenant_id = $1 ORDER BY seq",
+        )
+        .bind(tenant.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    /// The journal entries of one request, in order.
+    pub async fn request_journal(
+        &self,
+        tenant: TenantId,
+        request_id: i64,
+    ) -> Result<Vec<JournalEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, request_id, action, details, at, prev_hash, hash FROM request_journal \
+             WHERE tenant_id = $1 AND request_id = $2 ORDER BY seq",
+        )
+        .bind(tenant.0)
+        .bind(request_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    /// The last hash of a collective's chain as the head row records it (genesis if none).
+    pub async fn journal_head(&self, tenant: TenantId) -> Result<(i64, String), StoreError> {
+        Ok(
+            sqlx::query("SELECT seq, hash FROM journal_heads WHERE tenant_id = $1")
+                .bind(tenant.0)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| Ok::<_, StoreError>((r.try_get(0)?, r.try_get(1)?)))
+                .transpose()?
+                .unwrap_or((0, GENESIS_HASH.to_owned())),
+        )
+    }
+}
