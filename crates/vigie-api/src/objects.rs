@@ -300,10 +300,15 @@ fn type_key(raw: &str) -> Result<ObjectTypeKey, ApiError> {
 }
 
 /// JSON → the interface's value, as the field's kind says.
-pub(crate) fn to_value(field: &wit::Field, v: &Value) -> Result<wit::Value, ApiError> {
+/// Reads a JSON value for a field of its type; `input` names the request's member on error.
+pub(crate) fn to_value(
+    input: &'static str,
+    field: &wit::Field,
+    v: &Value,
+) -> Result<wit::Value, ApiError> {
     let bad = || {
         ApiError::invalid(
-            "values",
+            input,
             format!("'{}' expects {}", field.key, kind_name(&field.kind)),
         )
     };
@@ -641,7 +646,7 @@ impl ObjectsApi {
                 })?;
             values.push(ProposedValue {
                 field: v.field.clone(),
-                value: to_value(field, &v.value)?,
+                value: to_value("values", field, &v.value)?,
             });
         }
         let body = body.0;

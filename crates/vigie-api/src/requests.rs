@@ -404,7 +404,7 @@ struct CommentDto {
 
 /// A named contact (public: name and role; the e-mail stays private).
 #[derive(Debug, Object)]
-struct ContactView {
+struct RequestContactView {
     /// Id.
     id: i64,
     /// Object type.
@@ -415,7 +415,7 @@ struct ContactView {
     role_title: String,
 }
 
-impl From<Contact> for ContactView {
+impl From<Contact> for RequestContactView {
     fn from(c: Contact) -> Self {
         Self {
             id: c.id,
@@ -428,7 +428,7 @@ impl From<Contact> for ContactView {
 
 /// A contact to add.
 #[derive(Debug, Object)]
-struct ContactDto {
+struct RequestContactDto {
     /// Name.
     name: String,
     /// Role, e.g. "Directeur des travaux, 13e-14e arrondissements".
@@ -630,7 +630,8 @@ impl RequestsApi {
             .iter()
             .find(|k| k.key == b.kind);
         let mut fields = Vec::new();
-        for (name, value) in &b.fields {
+        // An unknown kind is reported by the use case, with the kinds there are.
+        for (name, value) in b.fields.iter().filter(|_| kind.is_some()) {
             let field = kind
                 .and_then(|k| k.fields.iter().find(|f| &f.key == name))
                 .ok_or_else(|| {
@@ -638,7 +639,7 @@ impl RequestsApi {
                 })?;
             fields.push(ProposedValue {
                 field: name.clone(),
-                value: to_value(field, value)?,
+                value: to_value("fields", field, value)?,
             });
         }
         let filed = state
@@ -1167,7 +1168,7 @@ impl RequestsApi {
         slug: Path<String>,
         /// Only this object type's.
         object_type: Query<Option<String>>,
-    ) -> Result<Json<Vec<ContactView>>, ApiError> {
+    ) -> Result<Json<Vec<RequestContactView>>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
         let key = object_type
             .0
@@ -1191,8 +1192,8 @@ impl RequestsApi {
         caller: Caller,
         slug: Path<String>,
         key: Path<String>,
-        body: Json<ContactDto>,
-    ) -> Result<Created<ContactView>, ApiError> {
+        body: Json<RequestContactDto>,
+    ) -> Result<Created<RequestContactView>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
         let key = ObjectTypeKey::parse(&key).map_err(ServiceError::from)?;
         let p = permit(

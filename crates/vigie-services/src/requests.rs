@@ -139,7 +139,17 @@ fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
 
 fn optional_email(raw: Option<&str>) -> Result<Option<String>, ServiceError> {
     match raw.map(str::trim).filter(|e| !e.is_empty()) {
-        Some(e) => Ok(Some(Email::parse(e)?.as_str().to_owned())),
+        Some(e) => Ok(Some(
+            Email::parse(e)
+                .map_err(|_| {
+                    invalid(
+                        "contact_email",
+                        format!("'{e}' is not an e-mail address: expected name@domain.tld"),
+                    )
+                })?
+                .as_str()
+                .to_owned(),
+        )),
         None => Ok(None),
     }
 }
