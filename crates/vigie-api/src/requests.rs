@@ -469,7 +469,7 @@ struct AttachmentUpload {
 enum Filed {
     /// Filed; pending moderation, listed publicly.
     #[oai(status = 201)]
-    Created(Json<FiledView>),
+    Created(Json<Box<FiledView>>),
     /// Too many anonymous submissions from this client; try again later or sign in.
     #[oai(status = 429)]
     TooMany(Json<ErrorEnvelope>),
@@ -479,7 +479,7 @@ enum Filed {
 enum Supported {
     /// Counted.
     #[oai(status = 200)]
-    Ok(Json<RequestView>),
+    Ok(Json<Box<RequestView>>),
     /// Too many anonymous submissions from this client; try again later or sign in.
     #[oai(status = 429)]
     TooMany(Json<ErrorEnvelope>),
@@ -660,11 +660,11 @@ impl RequestsApi {
                 },
             )
             .await?;
-        Ok(Filed::Created(Json(FiledView {
+        Ok(Filed::Created(Json(Box::new(FiledView {
             request: RequestView::new(filed.request, false),
             follow_token: filed.follow_token,
             similar: filed.similar.into_iter().map(Into::into).collect(),
-        })))
+        }))))
     }
 
     /// Open requests resembling a text, on an object and nearby (before filing)
@@ -931,15 +931,7 @@ impl RequestsApi {
         let e = editor(&state, &caller, &tenant, *id, token.0.as_deref()).await?;
         let r = state
             .services
-            .answer_request(
-                &e,
-                &caller.principal(),
-                token.0.as_deref(),
-                &tenant,
-                *id,
-                &body.message,
-                to,
-            )
+            .answer_request(&e, &tenant, *id, &body.message, to)
             .await?;
         Ok(Json(RequestView::new(r, false)))
     }
@@ -965,7 +957,7 @@ impl RequestsApi {
             return Ok(Supported::TooMany(too_many()));
         }
         let r = state.services.support_request(&p, &tenant, *id).await?;
-        Ok(Supported::Ok(Json(RequestView::new(r, false))))
+        Ok(Supported::Ok(Json(Box::new(RequestView::new(r, false)))))
     }
 
     /// Merge a duplicate into the request that stays (moderators of the duplicate's object)

@@ -791,6 +791,22 @@ impl Services {
                 .await?;
             self.editor_name(&editor).await?
         };
+        self.apply_status(tenant, &request, to, note, by, reopening)
+            .await
+    }
+
+    /// Moves a request to `to` once the caller is known to be allowed: checks the life cycle,
+    /// writes the change with its journal entry and tells the requester.
+    async fn apply_status(
+        &self,
+        tenant: &Tenant,
+        request: &RequestRecord,
+        to: RequestStatus,
+        note: Option<String>,
+        by: Option<String>,
+        reopening: bool,
+    ) -> Result<RequestRecord, ServiceError> {
+        let id = request.id;
         if request.merged_into.is_some() {
             return Err(ServiceError::Conflict(format!(
                 "this request was merged into request {}: follow that one",
@@ -846,7 +862,7 @@ impl Services {
             .await?;
         self.notify_requester(
             tenant,
-            &request,
+            request,
             &format!("Vigie : demande n° {id} — {}", to.as_str()),
             &format!(
                 "Votre demande « {t} » est passée de « {from} » à « {to} ».\n{note}\n{link}\n\n---\n\n\
@@ -1066,8 +1082,6 @@ impl Services {
     pub async fn answer_request(
         &self,
         editor: &Editor,
-        principal: &Principal,
-        token: Option<&str>,
         tenant: &Tenant,
         id: i64,
         message: &str,
@@ -1087,8 +1101,17 @@ impl Services {
             )
             .await?;
         if let Some(to) = status.filter(|s| *s != request.status) {
+            if matches!(
+                to,
+                RequestStatus::Published | RequestStatus::Refused | RequestStatus::SetApart
+            ) {
+                return Err(invalid(
+                    "status",
+                    "publishing, refusing and setting apart are moderation: use the moderation decision",
+                ));
+            }
             return self
-                .change_status(principal, token, tenant, id, to, None)
+                .apply_status(tenant, &request, to, None, by, false)
                 .await;
         }
         self.request(tenant, id).await
