@@ -959,7 +959,81 @@ async fn only_those_handling_a_request_may_change_it(backend: Backend) {
     w.srv.stop().await;
 }
 
+/// Many people acting at once still make one unbroken chain: the journal head serialises
+/// writers on both databases, and no action is lost.
+async fn concurrent_actions_keep_one_chain(backend: Backend) {
+    let w = world(backend).await;
+    let file = format!("/api/v1/tenants/cem/objects/{}/requests", w.school);
+    let r = w.requester.post(&file, toilets("Toilettes bouchées")).await;
+    let id = r.body["request"]["id"].as_i64().unwrap();
+    let req = format!("/api/v1/tenants/cem/requests/{id}");
+    w.garant
+        .post(&format!("{req}/moderation"), json!({"decision": "publish"}))
+        .await;
+    let mut supporters = Vec::new();
+    for i in 0..12 {
+        let email = format!("soutien{i}@vigie.test");
+        w.srv
+            .operator_user(&email, &format!("Soutien {i}"), false)
+            .await
+            .unwrap();
+        let c = w.srv.client();
+        c.sign_in(&email, PASSWORD).await;
+        supporters.push(c);
+    }
+    let mut tasks = Vec::new();
+    for (i, c) in supporters.into_iter().enumerate() {
+        let (req, file) = (req.clone(), file.clone());
+        tasks.push(tokio::spawn(async move {
+            let a = c.post(&format!("{req}/support"), json!({})).await.status;
+            let b = c
+                .post(
+                    &format!("{req}/comments"),
+                    json!({"body": format!("Moi aussi ({i})")}),
+                )
+                .await
+                .status;
+            let d = c
+                .post(&file, toilets(&format!("Chauffage en panne {i}")))
+                .await
+                .status;
+            (a, b, d)
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), (200, 201, 201));
+    }
+    let r = w.requester.get(&req).await;
+    assert_eq!(r.body["request"]["supporters"], 12);
+    let verify = w.requester.get("/api/v1/tenants/cem/journal/verify").await;
+    assert_eq!(verify.body["ok"], true, "{}", verify.text);
+    let journal = w.requester.get("/api/v1/tenants/cem/journal").await;
+    let seqs: Vec<i64> = journal
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+    let count = |action: &str| {
+        journal
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == action)
+            .count()
+    };
+    assert_eq!(
+        (count("supported"), count("comment_added"), count("filed")),
+        (12, 12, 13)
+    );
+    w.srv.stop().await;
+}
+
 both_backends!(
+    concurrent_actions_keep_one_chain,
     a_request_goes_through_its_whole_life,
     bad_requests_are_refused_with_what_to_fix,
     only_those_handling_a_request_may_change_it,
