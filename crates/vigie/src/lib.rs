@@ -18,6 +18,8 @@ use vigie_plugins::{HostLimits, PluginHost};
 use vigie_services::{ServiceSettings, Services};
 use vigie_storage::Store;
 
+mod demo;
+
 /// Everything the server is made of.
 #[derive(Clone)]
 pub struct App {
@@ -68,14 +70,43 @@ impl App {
 
     /// Creates the demo collective on first start, if enabled, and fills it through the
     /// schools importers: from the Education ministry's API when the machine is online, else
-    /// from the made-up sample shipped in `crates/vigie/demo/`.
+    /// from the made-up sample shipped in `crates/vigie/demo/`. Then, if the demo collective has
+    /// no request yet (also in a database made before requests existed), files the demo
+    /// requests through the use cases (see `demo.rs`). Seeding twice changes nothing.
     pub async fn seed_demo(&self, settings: &Settings) -> anyhow::Result<()> {
         if !settings.demo.enabled {
             return Ok(());
         }
-        let Some(tenant) = self.services.ensure_demo_tenant().await? else {
-            return Ok(());
+        let (tenant, created) = match self.services.ensure_demo_tenant().await? {
+            Some(tenant) => {
+                self.fill_demo_objects(&tenant).await?;
+                (tenant, true)
+            }
+            None => {
+                let Some(tenant) = self
+                    .services
+                    .tenants()
+                    .await?
+                    .into_iter()
+                    .find(|t| t.is_demo)
+                else {
+                    return Ok(());
+                };
+                (tenant, false)
+            }
         };
+        demo::seed_requests(&self.services, &self.store, &tenant)
+            .await
+            .context("cannot file the demo requests")?;
+        if created {
+            tracing::info!(url = %format!("{}/t/{}", settings.public_url(), tenant.slug), "demo collective ready");
+        }
+        Ok(())
+    }
+
+    /// Imports the demo collective's schools: the official data if the machine is online, else
+    /// the shipped sample.
+    async fn fill_demo_objects(&self, tenant: &vigie_storage::Tenant) -> anyhow::Result<()> {
         let schools = vigie_domain::ObjectTypeKey::parse("schools")?;
         let permit = vigie_services::Permit::operator(
             vigie_domain::Operation::UpdateOfficialData,
@@ -85,7 +116,7 @@ impl App {
             Ok(bytes) => {
                 match self
                     .services
-                    .import_dataset(&permit, &tenant, &schools, "data.education.gouv.fr", &bytes)
+                    .import_dataset(&permit, tenant, &schools, "data.education.gouv.fr", &bytes)
                     .await
                 {
                     Ok(r) if r.counts.created > 0 => {
@@ -111,7 +142,7 @@ impl App {
             for (name, bytes) in DEMO_SAMPLES {
                 let r = self
                     .services
-                    .import_dataset(&permit, &tenant, &schools, name, bytes)
+                    .import_dataset(&permit, tenant, &schools, name, bytes)
                     .await?;
                 tracing::info!(
                     file = name,
@@ -121,7 +152,6 @@ impl App {
                 );
             }
         }
-        tracing::info!(url = %format!("{}/t/{}", settings.public_url(), tenant.slug), "demo collective ready");
         Ok(())
     }
 
@@ -264,6 +294,7 @@ async fn readyz(store: poem::web::Data<&Store>) -> poem::Response {
 pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let app = App::build(settings).await?;
     app.seed_demo(settings).await?;
+    let reminders = spawn_reminders(app.services.clone(), REMINDER_PERIOD);
     let endpoint = app.endpoint()?;
     let bind = settings.server.bind.clone();
     tracing::info!(%bind, public_url = %settings.public_url(), database = app.store.backend().name(), "Vigie is listening");
@@ -275,8 +306,47 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         )
         .await
         .context("the HTTP server stopped with an error")?;
+    reminders.abort();
     app.store.close().await;
     Ok(())
+}
+
+/// How often the server looks for requests whose reminder date has come.
+pub const REMINDER_PERIOD: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Sends the due reminders now and then every `period`, for as long as the server runs. How
+/// many went out is logged; a failure is logged and tried again at the next round (the
+/// storage claims each reminder once, so several servers may run this side by side).
+pub fn spawn_reminders(
+    services: Services,
+    period: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(period);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let today = today();
+            match services.send_due_reminders(&today).await {
+                Ok(sent) => tracing::info!(sent, %today, "due reminders sent"),
+                Err(e) => {
+                    tracing::error!(error = %e, %today, "sending the due reminders failed; trying again later");
+                }
+            }
+        }
+    })
+}
+
+/// Today's date (UTC) as `YYYY-MM-DD`, the form of reminder dates.
+pub fn today() -> String {
+    vigie_storage::now()[..10].to_owned()
+}
+
+/// The date `days` days from now (UTC), `YYYY-MM-DD`.
+pub fn date_in_days(days: u64) -> anyhow::Result<String> {
+    let now = vigie_storage::parse_timestamp(&vigie_storage::now())?;
+    let later = now + std::time::Duration::from_secs(days * 86_400);
+    Ok(vigie_storage::timestamp(later)[..10].to_owned())
 }
 
 async fn shutdown_signal() {

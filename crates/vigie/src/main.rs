@@ -51,6 +51,12 @@ enum Command {
     /// Object-type plugins (WebAssembly components).
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// The tamper-evident journal of requests.
+    #[command(subcommand)]
+    Journal(JournalCommand),
+    /// Requests for intervention or improvement.
+    #[command(subcommand)]
+    Requests(RequestsCommand),
     /// Import an official open-data file (CSV with ; or , — JSON — GeoJSON) with the type's
     /// importer that recognises it: creates objects, adds official facts, never deletes.
     Import {
@@ -95,6 +101,39 @@ enum PluginCommand {
     /// Load every plugin (bundled and plugins.dir), check hashes, interface version and
     /// manifest, try each one's examples; exit non-zero on any problem.
     Verify,
+}
+
+#[derive(Subcommand)]
+enum JournalCommand {
+    /// Recompute every entry's hash from its content and its predecessor: print, per
+    /// collective, the number of entries, the head hash and OK, or the first entry that does
+    /// not verify and why. Exits non-zero if any journal is broken.
+    Verify {
+        /// Only this collective (all of them when omitted).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Print a collective's journal entries in chain order: position, time, request, action,
+    /// details (raw: content of requests set apart included).
+    Show {
+        /// Collective.
+        #[arg(long)]
+        tenant: String,
+        /// Only this request's entries.
+        #[arg(long)]
+        request: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum RequestsCommand {
+    /// Send the due reminders once (the server does it every hour): each requester whose
+    /// reminder date has come is asked whether their request is solved.
+    Remind {
+        /// Act as if today were this date (YYYY-MM-DD); today (UTC) by default.
+        #[arg(long)]
+        today: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -244,6 +283,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => user(&settings, cmd).await,
         Command::Role(cmd) => role(&settings, cmd).await,
         Command::Plugin(cmd) => plugin::run(&settings, cmd),
+        Command::Journal(cmd) => journal(&settings, cmd).await,
+        Command::Requests(cmd) => requests(&settings, cmd).await,
         Command::Import {
             tenant,
             object_type,
@@ -314,6 +355,83 @@ async fn tenant(settings: &Settings, cmd: TenantCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+async fn journal(settings: &Settings, cmd: JournalCommand) -> anyhow::Result<()> {
+    let app = App::build(settings).await?;
+    match cmd {
+        JournalCommand::Verify { tenant } => {
+            let tenants = match tenant {
+                Some(slug) => vec![known_tenant(&app, &slug).await?],
+                None => app.services.tenants().await?,
+            };
+            let mut broken = Vec::new();
+            for t in &tenants {
+                let report = app.services.verify_journal(t).await?;
+                match &report.broken {
+                    None => println!(
+                        "{}: {} entries, head {}: OK",
+                        t.slug, report.entries, report.head_hash
+                    ),
+                    Some(b) => {
+                        println!(
+                            "{}: {} entries, head {}: BROKEN at entry {}: {}",
+                            t.slug, report.entries, report.head_hash, b.seq, b.reason
+                        );
+                        broken.push(format!("{} (entry {})", t.slug, b.seq));
+                    }
+                }
+            }
+            if !broken.is_empty() {
+                bail!(
+                    "the request journal does not verify for {}",
+                    broken.join(", ")
+                );
+            }
+        }
+        JournalCommand::Show { tenant, request } => {
+            let t = known_tenant(&app, &tenant).await?;
+            if let Some(id) = request {
+                app.services
+                    .request(&t, id)
+                    .await
+                    .with_context(|| format!("no request {id} in the collective '{}'", t.slug))?;
+            }
+            println!("seq\tat\trequest\taction\tdetails");
+            for e in app.services.journal(&t).await? {
+                if request.is_none_or(|id| id == e.request_id) {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        e.seq, e.at, e.request_id, e.action, e.details
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn requests(settings: &Settings, cmd: RequestsCommand) -> anyhow::Result<()> {
+    let RequestsCommand::Remind { today } = cmd;
+    let today = match today {
+        Some(d) => {
+            vigie_domain::objects::check_date("--today", &d)?;
+            d
+        }
+        None => vigie::today(),
+    };
+    let app = App::build(settings).await?;
+    let sent = app.services.send_due_reminders(&today).await?;
+    println!("{sent} reminder(s) sent (due on or before {today})");
+    Ok(())
+}
+
+/// A collective by slug, or an error naming it.
+async fn known_tenant(app: &App, slug: &str) -> anyhow::Result<vigie_storage::Tenant> {
+    app.services
+        .tenant(slug)
+        .await
+        .with_context(|| format!("no collective '{slug}' (see `vigie tenant list`)"))
 }
 
 async fn import(

@@ -200,7 +200,7 @@ fn help_documents_every_command() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     for cmd in [
-        "serve", "migrate", "tenant", "user", "role", "openapi", "config",
+        "serve", "migrate", "tenant", "user", "role", "openapi", "config", "journal", "requests",
     ] {
         assert!(text.contains(cmd), "--help does not mention {cmd}:\n{text}");
     }
