@@ -485,12 +485,12 @@ pub fn jpeg_with_gps() -> Vec<u8> {
         image::Rgb([(x * 4) as u8, (y * 5) as u8, 90])
     });
     let mut plain = Vec::new();
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(
-            &mut std::io::Cursor::new(&mut plain),
-            image::ImageFormat::Jpeg,
-        )
-        .unwrap();
+    if let Err(e) = image::DynamicImage::ImageRgb8(img).write_to(
+        &mut std::io::Cursor::new(&mut plain),
+        image::ImageFormat::Jpeg,
+    ) {
+        panic!("cannot encode the test JPEG: {e}");
+    }
     // TIFF: header, IFD0 with one entry (GPSInfo → offset 26), GPS IFD with GPSLatitudeRef "N".
     let mut tiff = b"MM\x00\x2a\x00\x00\x00\x08".to_vec();
     tiff.extend([0, 1, 0x88, 0x25, 0, 4, 0, 0, 0, 1, 0, 0, 0, 26, 0, 0, 0, 0]);
