@@ -137,6 +137,20 @@ fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
     ServiceError::Invalid(DomainError::invalid(field, message))
 }
 
+/// Publishing, refusing and setting apart are the moderation decision, not a status change.
+fn not_moderation(to: RequestStatus) -> Result<(), ServiceError> {
+    if matches!(
+        to,
+        RequestStatus::Published | RequestStatus::Refused | RequestStatus::SetApart
+    ) {
+        return Err(invalid(
+            "status",
+            "publishing, refusing and setting apart are moderation: use the moderation decision",
+        ));
+    }
+    Ok(())
+}
+
 fn optional_email(raw: Option<&str>) -> Result<Option<String>, ServiceError> {
     match raw.map(str::trim).filter(|e| !e.is_empty()) {
         Some(e) => Ok(Some(
@@ -750,15 +764,7 @@ impl Services {
         note: Option<&str>,
     ) -> Result<RequestRecord, ServiceError> {
         let request = self.request(tenant, id).await?;
-        if matches!(
-            to,
-            RequestStatus::Published | RequestStatus::Refused | RequestStatus::SetApart
-        ) {
-            return Err(invalid(
-                "status",
-                "publishing, refusing and setting apart are moderation: use the moderation decision",
-            ));
-        }
+        not_moderation(to)?;
         let note = match note.map(str::trim).filter(|n| !n.is_empty()) {
             Some(n) => Some(check_text("note", n, 1, 2000)?),
             None => None,
@@ -1101,15 +1107,7 @@ impl Services {
             )
             .await?;
         if let Some(to) = status.filter(|s| *s != request.status) {
-            if matches!(
-                to,
-                RequestStatus::Published | RequestStatus::Refused | RequestStatus::SetApart
-            ) {
-                return Err(invalid(
-                    "status",
-                    "publishing, refusing and setting apart are moderation: use the moderation decision",
-                ));
-            }
+            not_moderation(to)?;
             return self
                 .apply_status(tenant, &request, to, None, by, false)
                 .await;
