@@ -476,8 +476,8 @@ enum Filed {
 }
 
 #[derive(ApiResponse)]
-enum Supported {
-    /// Counted.
+enum RateLimited {
+    /// Done.
     #[oai(status = 200)]
     Ok(Json<Box<RequestView>>),
     /// Too many anonymous submissions from this client; try again later or sign in.
@@ -797,15 +797,21 @@ impl RequestsApi {
     async fn change_status(
         &self,
         state: Data<&ApiState>,
+        remote: &RemoteAddr,
         caller: Caller,
         slug: Path<String>,
         id: Path<i64>,
         /// A personal link's token (requester or contact).
         token: Query<Option<String>>,
         body: Json<StatusDto>,
-    ) -> Result<Json<RequestView>, ApiError> {
+    ) -> Result<RateLimited, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
         let to = status(&body.status)?;
+        // Anyone may reopen a solved request: without an account or a link, within the
+        // anonymous limit.
+        if token.0.is_none() && !anonymous_allowed(&state, &caller, remote) {
+            return Ok(RateLimited::TooMany(too_many()));
+        }
         let r = state
             .services
             .change_status(
@@ -817,7 +823,7 @@ impl RequestsApi {
                 body.note.as_deref(),
             )
             .await?;
-        Ok(Json(RequestView::new(r, false)))
+        Ok(RateLimited::Ok(Json(Box::new(RequestView::new(r, false)))))
     }
 
     /// Assign a user or a contact (they are told by e-mail)
@@ -949,15 +955,15 @@ impl RequestsApi {
         caller: Caller,
         slug: Path<String>,
         id: Path<i64>,
-    ) -> Result<Supported, ApiError> {
+    ) -> Result<RateLimited, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
         let r = state.services.request(&tenant, *id).await?;
         let p = request_permit(&state, &caller, &tenant, &r, Operation::FileRequest).await?;
         if !anonymous_allowed(&state, &caller, remote) {
-            return Ok(Supported::TooMany(too_many()));
+            return Ok(RateLimited::TooMany(too_many()));
         }
         let r = state.services.support_request(&p, &tenant, *id).await?;
-        Ok(Supported::Ok(Json(Box::new(RequestView::new(r, false)))))
+        Ok(RateLimited::Ok(Json(Box::new(RequestView::new(r, false)))))
     }
 
     /// Merge a duplicate into the request that stays (moderators of the duplicate's object)
