@@ -794,6 +794,7 @@ impl RequestsApi {
         method = "post",
         operation_id = "change_request_status"
     )]
+    #[allow(clippy::too_many_arguments)] // one argument per extractor
     async fn change_status(
         &self,
         state: Data<&ApiState>,
