@@ -4,8 +4,10 @@
 //! [`vigie_api::Caller`] resolved by the session middleware).
 
 mod i18n;
+mod limits;
 mod objects;
 mod pages;
+mod requests;
 
 use std::sync::Arc;
 
@@ -20,9 +22,20 @@ pub use i18n::Lang;
 pub struct WebState {
     services: Services,
     templates: Arc<Environment<'static>>,
+    /// Anonymous submissions of requests per client address.
+    anonymous: Arc<limits::AnonymousLimiter>,
 }
 
 impl WebState {
+    /// Whether an anonymous visitor at this address may submit once more (signed-in users
+    /// always may).
+    pub(crate) fn anonymous_allowed(&self, req: &poem::Request, signed_in: bool) -> bool {
+        signed_in
+            || self
+                .anonymous
+                .allow(req.remote_addr().as_socket_addr().map(|a| a.ip()))
+    }
+
     /// Loads the templates (embedded in the binary).
     pub fn new(services: Services) -> Result<Self, minijinja::Error> {
         let mut env = Environment::new();
@@ -32,13 +45,19 @@ impl WebState {
         Ok(Self {
             services,
             templates: Arc::new(env),
+            // As many as the API allows: 20 per client per 10 minutes.
+            anonymous: Arc::new(limits::AnonymousLimiter::new(
+                20,
+                std::time::Duration::from_secs(600),
+            )),
         })
     }
 }
 
-const TEMPLATES: [(&str, &str); 11] = [
+const TEMPLATES: [(&str, &str); 12] = [
     ("objects.html", include_str!("../templates/objects.html")),
     ("object.html", include_str!("../templates/object.html")),
+    ("request.html", include_str!("../templates/request.html")),
     ("base.html", include_str!("../templates/base.html")),
     ("home.html", include_str!("../templates/home.html")),
     ("tenant.html", include_str!("../templates/tenant.html")),
@@ -58,6 +77,18 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
         .at("/t/:slug/roles", get(pages::roles_page))
         .at("/t/:slug/o/:id", get(objects::object_page))
         .at("/t/:slug/o/:id/contribute", post(objects::contribute))
+        .at("/t/:slug/o/:id/requests", post(requests::file_request))
+        .at("/t/:slug/r/:id", get(requests::request_page))
+        .at("/t/:slug/r/:id/moderate", post(requests::moderate))
+        .at("/t/:slug/r/:id/wording", post(requests::reexpress))
+        .at("/t/:slug/r/:id/status", post(requests::change_status))
+        .at("/t/:slug/r/:id/answer", post(requests::answer))
+        .at("/t/:slug/r/:id/assign", post(requests::assign))
+        .at("/t/:slug/r/:id/notify", post(requests::notify))
+        .at("/t/:slug/r/:id/merge", post(requests::merge))
+        .at("/t/:slug/r/:id/support", post(requests::support))
+        .at("/t/:slug/r/:id/comments", post(requests::comment))
+        .at("/t/:slug/r/:id/attachments", post(requests::attach))
         .at("/login", get(pages::login_form).post(pages::login))
         .at("/logout", post(pages::logout))
         .at("/register", get(pages::register_form).post(pages::register))
@@ -66,4 +97,53 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
         .at("/reset", get(pages::reset_form).post(pages::reset))
         .at("/account", get(pages::account_form).post(pages::account))
         .data(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_parse_and_every_word_they_use_exists() {
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let mut rest = source;
+            while let Some(at) = rest.find("tr.") {
+                let word: String = rest[at + 3..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+                    .collect();
+                let boundary = at == 0 || !rest.as_bytes()[at - 1].is_ascii_alphanumeric();
+                if boundary && !word.is_empty() {
+                    assert!(
+                        i18n::WORDS.iter().any(|(k, _, _)| *k == word),
+                        "{name} uses tr.{word}, which has no words"
+                    );
+                }
+                rest = &rest[at + 3..];
+            }
+        }
+    }
+
+    #[test]
+    fn every_word_the_code_asks_for_exists() {
+        let sources = [
+            include_str!("pages.rs"),
+            include_str!("objects.rs"),
+            include_str!("requests.rs"),
+        ];
+        for source in sources {
+            for piece in source.split(".t(\"").skip(1) {
+                let Some((word, _)) = piece.split_once('"') else {
+                    continue;
+                };
+                assert!(
+                    i18n::WORDS.iter().any(|(k, _, _)| *k == word),
+                    "t(\"{word}\") has no words"
+                );
+            }
+        }
+    }
 }

@@ -78,7 +78,7 @@ pub(crate) fn object_rows(objects: &[ObservedObject]) -> Vec<Value> {
         .collect()
 }
 
-fn value_text(lang: Lang, field: Option<&wit::Field>, v: &wit::Value) -> String {
+pub(crate) fn value_text(lang: Lang, field: Option<&wit::Field>, v: &wit::Value) -> String {
     match v {
         wit::Value::Integer(i) => i.to_string(),
         wit::Value::Decimal(d) => format!("{d}"),
@@ -101,7 +101,7 @@ fn value_text(lang: Lang, field: Option<&wit::Field>, v: &wit::Value) -> String 
     }
 }
 
-fn label(lang: Lang, l: &wit::Localized) -> String {
+pub(crate) fn label(lang: Lang, l: &wit::Localized) -> String {
     match lang {
         Lang::Fr => l.fr.clone(),
         Lang::En => l.en.clone(),
@@ -132,6 +132,29 @@ pub async fn object_page(
 struct Typed {
     error: Option<(StatusCode, String)>,
     form: Option<ContributeForm>,
+    /// The request filing form shown again (with an error or with similar requests).
+    filing: Option<crate::requests::FilingShown>,
+}
+
+/// The sheet with the request filing form shown again: with what was typed, and an error or
+/// the similar open requests to look at before filing.
+pub(crate) async fn render_filing(
+    page: &Page<'_>,
+    slug: &str,
+    id: i64,
+    flash: Option<String>,
+    error: Option<(StatusCode, String)>,
+    filing: crate::requests::FilingShown,
+) -> Response {
+    let typed = Typed {
+        error,
+        form: None,
+        filing: Some(filing),
+    };
+    match render_object_with(page, slug, id, flash, typed).await {
+        Ok(r) => r,
+        Err(e) => page.error_page(&e),
+    }
 }
 
 async fn render_object(
@@ -264,6 +287,8 @@ async fn render_object_with(
         .flatten()
         .collect::<Vec<_>>()
         .join(" ");
+    let requests =
+        crate::requests::object_section(page, &tenant, id, m, typed.filing.as_ref()).await?;
     let data = context! {
         tenant => page.tenant_ctx(&tenant),
         type_name => page.type_label(key.as_str()),
@@ -287,6 +312,7 @@ async fn render_object_with(
         }),
         events => events,
         documents => documents,
+        requests => requests,
     };
     let status = typed.error.as_ref().map_or(StatusCode::OK, |(s, _)| *s);
     Ok(page.render(status, "object.html", data))
@@ -303,7 +329,7 @@ pub struct ContributeForm {
     contact_email: String,
 }
 
-fn parse_value(field: &wit::Field, raw: &str) -> Option<wit::Value> {
+pub(crate) fn parse_value(field: &wit::Field, raw: &str) -> Option<wit::Value> {
     let raw = raw.trim();
     Some(match &field.kind {
         wit::FieldKind::Integer => wit::Value::Integer(raw.parse().ok()?),
@@ -408,6 +434,7 @@ pub async fn contribute(
             let typed = Typed {
                 error,
                 form: Some(form_copy),
+                filing: None,
             };
             match render_object_with(&page, &slug, id, None, typed).await {
                 Ok(r) => r,
