@@ -8,6 +8,7 @@
 // (tests 2 and 5 expect the demo's 8 schools; run.sh's fresh database guarantees it).
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const BASE = (process.env.VIGIE_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
 /** The server's data directory (its mail outbox is `outbox/` inside). */
 export const DATA_DIR = process.env.VIGIE_DATA_DIR ?? join(here, '..', '..', 'data');
+/** The server's binary, for operator commands on its database (run.sh exports it). */
+export const BIN = process.env.VIGIE_BIN ?? join(here, '..', '..', 'target', 'debug', 'vigie');
 /** The demo collective created on first start. */
 export const TENANT = 'ecoles-marseille';
 /** Where screenshots go (git-ignored). */
@@ -147,4 +150,14 @@ function decodeMail(raw) {
     body = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
   }
   return { headers, body };
+}
+
+/**
+ * Runs an operator command of the server's binary (`vigie role grant …`) on the server's data
+ * directory, as `make run`'s operator would; returns its standard output.
+ */
+export function vigie(...args) {
+  const env = { ...process.env, VIGIE_DATA_DIR: DATA_DIR, NO_COLOR: '1' };
+  for (const k of ['VIGIE_DATABASE_URL', 'VIGIE_CONFIG', 'VIGIE_PUBLIC_URL']) delete env[k];
+  return execFileSync(BIN, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }

@@ -11,7 +11,8 @@
 # runs the tests, stops the server. Exits non-zero if anything fails.
 #
 # Environment: CHROMIUM_PATH (default /usr/bin/chromium), TEST_CONCURRENCY (test files run at
-# once, default 2), KEEP_DATA=1 keeps the temporary data
+# once, default 2); the tests get VIGIE_URL, VIGIE_DATA_DIR and VIGIE_BIN (the server binary,
+# for operator commands such as `vigie role grant` on the same database), KEEP_DATA=1 keeps the temporary data
 # directory (database, outbox, server.log) for a look after the run. Screenshots go to
 # tests/browser/screenshots/ (git-ignored); a failing test leaves FAILED-*.png there.
 set -euo pipefail
@@ -128,7 +129,7 @@ if [ "$#" -gt 0 ]; then files=("$@"); else files=(tests/*.test.mjs); fi
 rm -f screenshots/*.png
 status=0
 # Files run in parallel (each has its own browser; they touch different schools and accounts).
-VIGIE_URL="$URL" VIGIE_DATA_DIR="$DATA_DIR" \
+VIGIE_URL="$URL" VIGIE_DATA_DIR="$DATA_DIR" VIGIE_BIN="$BIN" \
   node --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout=120000 \
   --test-reporter=spec --test-reporter-destination=stdout "${files[@]}" || status=$?
 exit "$status"
