@@ -362,6 +362,54 @@ test('a request set apart: listed apart without its content, shown only after a 
   for (const p of [garant, visitor]) assert.deepEqual(p.problems, []);
 });
 
+test('a Garant merges a duplicate into the request that stays and notifies a contact', async (t) => {
+  const garant = await openPage(t, browser);
+  const email = await account(garant, `Garant Fusion ${stamp().slice(-5)}`);
+  vigie('role', 'grant', '--role', 'garant', '--user', email, '--tenant', TENANT, '--type', 'schools');
+  await signIn(garant, email);
+  const sheet = await openSchool(garant, 5);
+  const s = stamp();
+  const stays = await fileNew(garant, { title: `Radiateur froid en CP ${s}`, description: 'Le radiateur de la classe de CP reste froid le matin.' });
+  await garant.goto(sheet);
+  await fileRequest(garant, { title: `CP : radiateur froid ${s}`, description: 'Radiateur froid le matin dans la classe de CP.' });
+  await submit(garant, garant.locator('#deposer form.stack'), 'Déposer quand même');
+  const duplicate = Number(new URL(garant.url()).pathname.split('/').pop());
+
+  // The merge form lists the likely duplicate and proposes it.
+  const merge = garant.locator('section', { has: garant.getByRole('heading', { name: 'Fusionner dans une autre demande' }) });
+  await merge.getByRole('link', { name: new RegExp(`^Demande n° ${stays.id} — `) }).waitFor();
+  assert.equal(await merge.getByLabel('Numéro de la demande qui reste').inputValue(), String(stays.id));
+  await submit(garant, merge, 'Fusionner');
+  assert.equal(await text(garant.getByRole('status')), 'Demande fusionnée.');
+  assert.match(await text(garant.locator('main p.warning')), new RegExp(`^Fusionnée dans la demande n° ${stays.id}$`));
+  assert.equal(await garant.getByRole('button', { name: 'Moi aussi' }).count(), 0, 'a merged request is not supported');
+  assert.ok((await journal(garant)).some((e) => new RegExp(`Fusionnée dans une autre demande par .*Fusionnée dans : Demande n° ${stays.id}`).test(e)));
+
+  // The request that stays counts the duplicate's requester and says where it came from.
+  await garant.goto(`/t/${TENANT}/r/${stays.id}`);
+  assert.match(await text(garant.locator('dl.facts')), /Soutiens 1/);
+  const from = garant.locator('#journal').getByRole('link', { name: `Demande n° ${duplicate}` });
+  assert.equal(await from.getAttribute('href'), `/t/${TENANT}/r/${duplicate}`);
+
+  // Notify a contact: they get an e-mail with their own link; the journal says to whom.
+  const contactEmail = `travaux.${s}@example.org`;
+  const added = await garant.request.post(`/api/v1/tenants/${TENANT}/object-types/schools/contacts`, {
+    data: { name: `Service travaux ${s}`, role_title: 'Ville de Marseille', email: contactEmail },
+  });
+  assert.equal(added.status(), 201, await added.text());
+  await garant.reload();
+  const notify = garant.locator('section', { has: garant.getByRole('heading', { name: 'Prévenir des contacts' }) });
+  await notify.getByLabel(`Service travaux ${s} — Ville de Marseille`).check();
+  await notify.getByLabel('Message').fill('Pouvez-vous passer voir ce radiateur ?');
+  await submit(garant, notify, 'Envoyer');
+  assert.equal(await text(garant.getByRole('status')), 'Notification envoyée.');
+  const mail = await newestMailTo(contactEmail);
+  assert.match(mail.body, new RegExp(`/t/${TENANT}/r/${stays.id}\\?token=[0-9a-f]+`));
+  assert.ok((await journal(garant)).some((e) => new RegExp(`Notification envoyée par .* Pour : Service travaux ${s} \\(Ville de Marseille\\)`).test(e)));
+  assert.doesNotMatch(await text(garant.locator('main')), /@example\.org/);
+  assert.deepEqual(garant.problems, []);
+});
+
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 
 /** Checks that nothing makes the page wider than the phone's screen (as 5-mobile does). */
