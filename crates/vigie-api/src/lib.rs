@@ -8,6 +8,7 @@
 mod accounts;
 pub mod error;
 mod events;
+mod limits;
 mod object_types;
 mod objects;
 mod platform;
@@ -22,6 +23,7 @@ use poem_openapi::{OpenApiService, Tags};
 use vigie_services::Services;
 
 pub use error::{ApiError, ErrorBody, ErrorEnvelope};
+pub use limits::AnonymousLimiter;
 pub use session::{Caller, SESSION_COOKIE};
 
 /// Shared state of the API handlers.
@@ -29,8 +31,8 @@ pub use session::{Caller, SESSION_COOKIE};
 pub struct ApiState {
     /// The use cases.
     pub services: Services,
-    /// Anonymous contributions per client address.
-    pub(crate) anonymous: std::sync::Arc<objects::AnonymousLimiter>,
+    /// Anonymous submissions per client address (shared with the pages).
+    pub(crate) anonymous: std::sync::Arc<AnonymousLimiter>,
 }
 
 impl ApiState {
@@ -38,11 +40,16 @@ impl ApiState {
     pub fn new(services: Services) -> Self {
         Self {
             services,
-            anonymous: std::sync::Arc::new(objects::AnonymousLimiter::new(
+            anonymous: std::sync::Arc::new(AnonymousLimiter::new(
                 20,
                 std::time::Duration::from_secs(600),
             )),
         }
+    }
+
+    /// The anonymous limiter, to share with the pages.
+    pub fn anonymous_limiter(&self) -> std::sync::Arc<AnonymousLimiter> {
+        self.anonymous.clone()
     }
 }
 

@@ -1,11 +1,6 @@
 //! `/tenants/{slug}/objects`, `/imports`, `/contributions`: observed objects, official
 //! imports, citizen contributions and their open moderation.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Multipart, Object, OpenApi,
@@ -256,43 +251,6 @@ enum Contributed {
     /// Too many anonymous contributions from this client; try again later or sign in.
     #[oai(status = 429)]
     TooMany(Json<ErrorEnvelope>),
-}
-
-/// Anonymous contributions per client and window. The address is kept in memory only, for
-/// the window, and never written anywhere.
-pub struct AnonymousLimiter {
-    max: usize,
-    window: Duration,
-    seen: Mutex<HashMap<IpAddr, Vec<Instant>>>,
-}
-
-impl AnonymousLimiter {
-    /// `max` submissions per `window` per client address.
-    pub fn new(max: usize, window: Duration) -> Self {
-        Self {
-            max,
-            window,
-            seen: Mutex::new(HashMap::new()),
-        }
-    }
-
-    pub(crate) fn allow(&self, ip: Option<IpAddr>) -> bool {
-        let Some(ip) = ip else { return true };
-        let Ok(mut seen) = self.seen.lock() else {
-            return false;
-        };
-        let now = Instant::now();
-        seen.retain(|_, hits| {
-            hits.retain(|t| now.duration_since(*t) < self.window);
-            !hits.is_empty()
-        });
-        let hits = seen.entry(ip).or_default();
-        if hits.len() >= self.max {
-            return false;
-        }
-        hits.push(now);
-        true
-    }
 }
 
 fn type_key(raw: &str) -> Result<ObjectTypeKey, ApiError> {

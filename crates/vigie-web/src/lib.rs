@@ -4,7 +4,6 @@
 //! [`vigie_api::Caller`] resolved by the session middleware).
 
 mod i18n;
-mod limits;
 mod objects;
 mod pages;
 mod requests;
@@ -23,7 +22,7 @@ pub struct WebState {
     services: Services,
     templates: Arc<Environment<'static>>,
     /// Anonymous submissions of requests per client address.
-    anonymous: Arc<limits::AnonymousLimiter>,
+    anonymous: Arc<vigie_api::AnonymousLimiter>,
 }
 
 impl WebState {
@@ -36,8 +35,12 @@ impl WebState {
                 .allow(req.remote_addr().as_socket_addr().map(|a| a.ip()))
     }
 
-    /// Loads the templates (embedded in the binary).
-    pub fn new(services: Services) -> Result<Self, minijinja::Error> {
+    /// Loads the templates (embedded in the binary); `anonymous` is the API's limiter, so
+    /// that a client has one allowance for the API and the pages.
+    pub fn new(
+        services: Services,
+        anonymous: Arc<vigie_api::AnonymousLimiter>,
+    ) -> Result<Self, minijinja::Error> {
         let mut env = Environment::new();
         for (name, source) in TEMPLATES {
             env.add_template(name, source)?;
@@ -45,11 +48,7 @@ impl WebState {
         Ok(Self {
             services,
             templates: Arc::new(env),
-            // As many as the API allows: 20 per client per 10 minutes.
-            anonymous: Arc::new(limits::AnonymousLimiter::new(
-                20,
-                std::time::Duration::from_secs(600),
-            )),
+            anonymous,
         })
     }
 }

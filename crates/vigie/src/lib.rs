@@ -157,9 +157,10 @@ impl App {
 
     /// The whole HTTP surface.
     pub fn endpoint(&self) -> anyhow::Result<impl Endpoint + 'static> {
-        let web = vigie_web::WebState::new(self.services.clone())
+        let api_state = vigie_api::ApiState::new(self.services.clone());
+        let web = vigie_web::WebState::new(self.services.clone(), api_state.anonymous_limiter())
             .map_err(|e| anyhow::anyhow!("templates: {e}"))?;
-        let api = vigie_api::routes(vigie_api::ApiState::new(self.services.clone()));
+        let api = vigie_api::routes(api_state);
         Ok(Route::new()
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz).data(self.store.clone()))

@@ -1,6 +1,7 @@
-//! Anonymous submissions from the pages (requests filed, « Moi aussi », « Ce n'est pas
-//! résolu » without an account or a link), limited per client address as the API limits its
-//! own. The address is kept in memory only, for the window, and never written anywhere.
+//! Anonymous submissions (contributions, requests filed, « me too », reopenings without an
+//! account or a link), limited per client address. One limiter serves the API and the pages,
+//! so that a client has one allowance whichever door it uses. The address is kept in memory
+//! only, for the window, and never written anywhere.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -8,14 +9,15 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// `max` submissions per `window` per client address.
-pub(crate) struct AnonymousLimiter {
+pub struct AnonymousLimiter {
     max: usize,
     window: Duration,
     seen: Mutex<HashMap<IpAddr, Vec<Instant>>>,
 }
 
 impl AnonymousLimiter {
-    pub(crate) fn new(max: usize, window: Duration) -> Self {
+    /// `max` submissions per `window` per client address.
+    pub fn new(max: usize, window: Duration) -> Self {
         Self {
             max,
             window,
@@ -24,7 +26,7 @@ impl AnonymousLimiter {
     }
 
     /// Counts one submission from `ip`; false once the client has used up the window's.
-    pub(crate) fn allow(&self, ip: Option<IpAddr>) -> bool {
+    pub fn allow(&self, ip: Option<IpAddr>) -> bool {
         let Some(ip) = ip else { return true };
         let Ok(mut seen) = self.seen.lock() else {
             return false;
