@@ -1032,7 +1032,66 @@ async fn concurrent_actions_keep_one_chain(backend: Backend) {
     w.srv.stop().await;
 }
 
+/// The pages apply the same rules as the API: a request's page shows its journal but no
+/// address, those handling it can end an assignment, others cannot.
+async fn request_pages_follow_the_same_rules(backend: Backend) {
+    let w = world(backend).await;
+    let file = format!("/api/v1/tenants/cem/objects/{}/requests", w.school);
+    let mut body = toilets("Toilettes bouchées");
+    body["contact_email"] = json!("parent.anonyme@example.org");
+    let anon = w.srv.client();
+    let r = anon.post(&file, body).await;
+    let id = r.body["request"]["id"].as_i64().unwrap();
+    let req = format!("/api/v1/tenants/cem/requests/{id}");
+    w.garant
+        .post(&format!("{req}/moderation"), json!({"decision": "publish"}))
+        .await;
+    let r = w
+        .garant
+        .post(
+            &format!("{req}/assignees"),
+            json!({"contact_id": w.contacts[0]}),
+        )
+        .await;
+    let assignment = r.body["id"].as_i64().unwrap().to_string();
+    let page = anon.get(&format!("/t/cem/r/{id}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("Toilettes bouchées") && page.text.contains("Jean Travaux"));
+    assert!(!page.text.contains("@"), "no address on the page");
+    assert!(
+        !page.text.contains("/unassign"),
+        "a visitor cannot end an assignment"
+    );
+    let r = w
+        .stranger
+        .form(
+            &format!("/t/cem/r/{id}/unassign"),
+            &[("assignment", &assignment)],
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let page = w.garant.get(&format!("/t/cem/r/{id}")).await;
+    assert!(page.text.contains("/unassign"));
+    let r = w
+        .garant
+        .form(
+            &format!("/t/cem/r/{id}/unassign"),
+            &[("assignment", &assignment)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let r = anon.get(&req).await;
+    assert!(
+        !r.body["assignees"][0]["removed_at"].is_null(),
+        "{}",
+        r.text
+    );
+    assert!(actions(&r.body["journal"]).contains(&"unassigned".to_owned()));
+    w.srv.stop().await;
+}
+
 both_backends!(
+    request_pages_follow_the_same_rules,
     concurrent_actions_keep_one_chain,
     a_request_goes_through_its_whole_life,
     bad_requests_are_refused_with_what_to_fix,

@@ -744,6 +744,12 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Request assigned; the person is told by e-mail.",
     ),
     (
+        "done_unassigned",
+        "Cette personne ne traite plus la demande (cela reste dans l'historique).",
+        "This person no longer handles the request (it stays in the history).",
+    ),
+    ("unassign_button", "Ne plus confier", "Unassign"),
+    (
         "done_notified",
         "Notification envoyée.",
         "Notification sent.",

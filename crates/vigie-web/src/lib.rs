@@ -83,6 +83,7 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
         .at("/t/:slug/r/:id/status", post(requests::change_status))
         .at("/t/:slug/r/:id/answer", post(requests::answer))
         .at("/t/:slug/r/:id/assign", post(requests::assign))
+        .at("/t/:slug/r/:id/unassign", post(requests::unassign))
         .at("/t/:slug/r/:id/notify", post(requests::notify))
         .at("/t/:slug/r/:id/merge", post(requests::merge))
         .at("/t/:slug/r/:id/support", post(requests::support))

@@ -1100,6 +1100,8 @@ async fn render_request(
         },
         reveal_href => request_url(slug, id, token, "reveal=1"),
         assignees => details.assignments.iter().map(|a| context! {
+            id => a.id,
+            current => a.removed_at.is_none(),
             name => &a.name,
             role => &a.role_title,
             since => date(a.at),
@@ -1523,6 +1525,43 @@ pub async fn assign(
         result,
         "assigned",
         ("assign", typed),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct UnassignForm {
+    assignment: i64,
+    #[serde(default)]
+    token: String,
+}
+
+/// `POST /t/:slug/r/:id/unassign`: ends an assignment (it stays in the history).
+#[handler]
+pub async fn unassign(
+    req: &Request,
+    state: Data<&WebState>,
+    caller: Caller,
+    Path((slug, id)): Path<(String, i64)>,
+    Form(f): Form<UnassignForm>,
+) -> Response {
+    let page = Page::new(&state, req, caller);
+    let result = async {
+        let tenant = page.services().tenant(&slug).await?;
+        let editor = editor_of(&page, &tenant, id, &f.token).await?;
+        page.services()
+            .unassign_request(&editor, &tenant, id, f.assignment)
+            .await
+    }
+    .await;
+    finish(
+        &page,
+        &slug,
+        id,
+        &f.token,
+        result,
+        "unassigned",
+        ("assign", Vec::new()),
     )
     .await
 }
