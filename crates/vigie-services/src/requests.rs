@@ -1311,6 +1311,24 @@ impl Services {
         Ok(doc)
     }
 
+    /// The collective's Officials (verified addresses in its official domains), whom a request
+    /// can be assigned to: ids and names only.
+    pub async fn officials(&self, tenant: &Tenant) -> Result<Vec<(UserId, String)>, ServiceError> {
+        let mut out: Vec<(UserId, String)> = Vec::new();
+        for domain in &tenant.official_domains {
+            for u in self.store.verified_users_in_domain(domain.as_str()).await? {
+                // `LIKE` is a first sieve (`_` matches any character): the domain rule decides.
+                if u.verified_email().is_some_and(|e| e.belongs_to(domain))
+                    && !out.iter().any(|(id, _)| *id == u.id)
+                {
+                    out.push((u.id, u.display_name.as_str().to_owned()));
+                }
+            }
+        }
+        out.sort_by(|a, b| a.1.cmp(&b.1));
+        Ok(out)
+    }
+
     /// Contacts of the collective (public view: names and roles).
     pub async fn contacts(
         &self,

@@ -111,6 +111,20 @@ impl Store {
         .transpose()
     }
 
+    /// Verified accounts whose address is in `domain` or one of its subdomains (the
+    /// Officials of a collective with that official domain), by name.
+    pub async fn verified_users_in_domain(&self, domain: &str) -> Result<Vec<User>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.email_verified_at IS NOT NULL \
+             AND (u.email LIKE $1 OR u.email LIKE $2) ORDER BY u.display_name, u.id"
+        )))
+        .bind(format!("%@{domain}"))
+        .bind(format!("%.{domain}"))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
     /// An account by e-mail.
     pub async fn user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
         Ok(self.user_credentials(email).await?.map(|(u, _)| u))

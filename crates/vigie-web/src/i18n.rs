@@ -609,6 +609,11 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("contact", "Contact", "Contact"),
     ("contacts", "Contacts", "Contacts"),
     (
+        "or_official",
+        "ou un agent de la collectivité (adresse officielle vérifiée)",
+        "or an official of the institution (verified official address)",
+    ),
+    (
         "or_user",
         "ou numéro de compte d'un utilisateur",
         "or a user's account number",

@@ -1000,10 +1000,13 @@ async fn render_request(
     let merged = r.merged_into.is_some();
     let handled = !merged && !matches!(r.status, RequestStatus::Refused | RequestStatus::SetApart);
     let next = next_statuses(lang, r.status);
-    let contacts = if editor.is_some() && handled {
-        services.contacts(&tenant, Some(&key)).await?
+    let (contacts, officials) = if editor.is_some() && handled {
+        (
+            services.contacts(&tenant, Some(&key)).await?,
+            services.officials(&tenant).await?,
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let duplicates = if moderator && handled && r.status.is_open() {
         services
@@ -1134,6 +1137,7 @@ async fn render_request(
         },
         next_statuses => next,
         contacts => contacts.iter().map(|c| context! { id => c.id, name => &c.name, role => &c.role_title }).collect::<Vec<_>>(),
+        officials => officials.iter().map(|(id, name)| context! { id => id.0, name => name }).collect::<Vec<_>>(),
         duplicates => similar_rows(lang, m, &duplicates),
         document_kinds => vigie_domain::objects::DOCUMENT_KINDS.iter().map(|k| context! { key => k, label => lang.t(&format!("doc_{k}")) }).collect::<Vec<_>>(),
         comments => comments.map(|list| list.iter().map(|c| context! { author => &c.author_name, body => &c.body, at => date(c.at) }).collect::<Vec<_>>()),
