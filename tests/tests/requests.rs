@@ -1106,7 +1106,72 @@ async fn request_pages_follow_the_same_rules(backend: Backend) {
     w.srv.stop().await;
 }
 
+/// An entry of the health-and-safety register gives the authority two months to answer once
+/// acknowledged: the request shows the day, on the API and the page.
+async fn an_sst_register_entry_has_a_legal_answer_delay(backend: Backend) {
+    let w = world(backend).await;
+    let file = format!("/api/v1/tenants/cem/objects/{}/requests", w.school);
+    let r = w
+        .requester
+        .post(
+            &file,
+            json!({"kind": "sst-register-entry", "categories": ["sst/premises-condition"],
+                   "title": "Fenêtre qui ne ferme plus", "description": "Classe de CE2, fenêtre côté cour.",
+                   "fields": {"observation": "La fenêtre ne ferme plus, courant d'air permanent.",
+                              "location-in-building": "Classe de CE2, 1er étage",
+                              "risk-category": "premises-condition"}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.body["request"]["id"].as_i64().unwrap();
+    let req = format!("/api/v1/tenants/cem/requests/{id}");
+    w.certified
+        .post(&format!("{req}/moderation"), json!({"decision": "publish"}))
+        .await;
+    assert!(
+        w.requester.get(&req).await.body["answer_due_on"].is_null(),
+        "not yet acknowledged"
+    );
+    let r = w
+        .certified
+        .post(
+            &format!("{req}/status"),
+            json!({"status": "acknowledged", "note": "Fiche signée par la directrice"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = w.requester.get(&req).await;
+    let at = r.body["journal"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "status_changed")
+        .unwrap()["at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (year, month): (i32, i32) = (at[..4].parse().unwrap(), at[5..7].parse().unwrap());
+    let index = year * 12 + month - 1 + 2;
+    let expected = format!("{:04}-{:02}", index / 12, index % 12 + 1);
+    let due = r.body["answer_due_on"].as_str().unwrap();
+    assert_eq!(&due[..7], expected, "{}", r.text);
+    let page = w.requester.get(&format!("/t/cem/r/{id}")).await;
+    assert!(page.text.contains("Réponse due") && page.text.contains(due));
+    // An intervention has no legal delay.
+    let other = w.requester.post(&file, toilets("Toilettes bouchées")).await;
+    let other = other.body["request"]["id"].as_i64().unwrap();
+    assert!(
+        w.requester
+            .get(&format!("/api/v1/tenants/cem/requests/{other}"))
+            .await
+            .body["answer_due_on"]
+            .is_null()
+    );
+    w.srv.stop().await;
+}
+
 both_backends!(
+    an_sst_register_entry_has_a_legal_answer_delay,
     request_pages_follow_the_same_rules,
     concurrent_actions_keep_one_chain,
     a_request_goes_through_its_whole_life,

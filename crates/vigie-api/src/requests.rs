@@ -226,6 +226,9 @@ struct RequestDetailsView {
     documents: Vec<DocumentView>,
     /// Every step, in order.
     journal: Vec<JournalEntryView>,
+    /// For kinds with a legal delay (an SST register entry: two months), the day by which the
+    /// authority must answer, counted from the acknowledgement.
+    answer_due_on: Option<String>,
 }
 
 impl RequestDetailsView {
@@ -246,6 +249,7 @@ impl RequestDetailsView {
                 .into_iter()
                 .map(|e| JournalEntryView::new(e, hide))
                 .collect(),
+            answer_due_on: d.answer_due_on,
             request: RequestView::new(d.request, reveal),
         }
     }

@@ -76,6 +76,9 @@ pub struct RequestDetails {
     pub documents: Vec<Document>,
     /// Its journal entries.
     pub journal: Vec<JournalEntry>,
+    /// For kinds with a legal delay (an SST register entry: two months), the day by which the
+    /// authority must answer, counted from the acknowledgement.
+    pub answer_due_on: Option<String>,
 }
 
 /// Who is changing a request, and on what ground. Only these may: the object's moderators
@@ -173,6 +176,22 @@ fn today() -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
+/// `YYYY-MM-DD` plus whole months, the day kept or brought back to the month's last
+/// (31 January + 1 month = 28 or 29 February).
+fn add_months(date: &str, months: u8) -> Option<String> {
+    let year: i32 = date.get(..4)?.parse().ok()?;
+    let month: i32 = date.get(5..7)?.parse().ok()?;
+    let day: u8 = date.get(8..10)?.parse().ok()?;
+    let index = year * 12 + (month - 1) + i32::from(months);
+    let (y, m) = (
+        index.div_euclid(12),
+        u8::try_from(index.rem_euclid(12) + 1).ok()?,
+    );
+    let month = time::Month::try_from(m).ok()?;
+    let last = time::util::days_in_month(month, y);
+    Some(format!("{y:04}-{m:02}-{:02}", day.min(last)))
+}
+
 /// Metres between two points (haversine).
 fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
     let r = 6_371_000.0_f64;
@@ -242,10 +261,27 @@ impl Services {
         id: i64,
     ) -> Result<RequestDetails, ServiceError> {
         let request = self.request(tenant, id).await?;
+        let journal = self.store.request_journal(tenant.id, id).await?;
+        let delay = self.plugins.get(&request.object_type).and_then(|p| {
+            p.manifest()
+                .request_kinds
+                .iter()
+                .find(|k| k.key == request.kind)
+                .and_then(|k| k.response_delay_months)
+        });
+        let answer_due_on = delay.and_then(|months| {
+            let acknowledged = journal.iter().find(|e| {
+                e.action == "status_changed"
+                    && serde_json::from_str::<Value>(&e.details)
+                        .is_ok_and(|d| d["to"] == RequestStatus::Acknowledged.as_str())
+            })?;
+            add_months(acknowledged.at.get(..10)?, months)
+        });
         Ok(RequestDetails {
             assignments: self.store.assignments(id).await?,
             documents: self.store.request_documents(tenant.id, id).await?,
-            journal: self.store.request_journal(tenant.id, id).await?,
+            journal,
+            answer_due_on,
             request,
         })
     }
@@ -1465,6 +1501,15 @@ impl Services {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn months_are_added_to_dates() {
+        assert_eq!(add_months("2026-11-28", 2).as_deref(), Some("2027-01-28"));
+        assert_eq!(add_months("2027-12-31", 2).as_deref(), Some("2028-02-29"));
+        assert_eq!(add_months("2026-12-31", 2).as_deref(), Some("2027-02-28"));
+        assert_eq!(add_months("2026-03-15", 0).as_deref(), Some("2026-03-15"));
+        assert_eq!(add_months("garbage", 2), None);
+    }
 
     #[test]
     fn distances() {

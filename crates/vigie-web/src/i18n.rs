@@ -755,6 +755,12 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("unassign_button", "Ne plus confier", "Unassign"),
     (
+        "answer_due",
+        "Réponse due (délai légal) avant le",
+        "Answer due (legal delay) by",
+    ),
+    ("overdue", "délai dépassé", "overdue"),
+    (
         "done_notified",
         "Notification envoyée.",
         "Notification sent.",

@@ -1076,6 +1076,10 @@ async fn render_request(
         type_name => page.type_label(key.as_str()),
         object => context! { id => object.id, name => &object.identity.official_name },
         request => context! {
+            answer_due_on => &details.answer_due_on,
+            overdue => details.answer_due_on.as_ref().is_some_and(|d| {
+                r.status.is_open() && !merged && *d < time::OffsetDateTime::now_utc().date().to_string()
+            }),
             id => r.id,
             title => (!hidden).then(|| r.shown_title().to_owned()),
             description => (!hidden).then(|| r.shown_description().to_owned()),
