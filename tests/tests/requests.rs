@@ -1157,6 +1157,10 @@ async fn an_sst_register_entry_has_a_legal_answer_delay(backend: Backend) {
     assert_eq!(&due[..7], expected, "{}", r.text);
     let page = w.requester.get(&format!("/t/cem/r/{id}")).await;
     assert!(page.text.contains("Réponse due") && page.text.contains(due));
+    assert!(
+        page.text.contains("Imprimer la fiche"),
+        "a register entry prints as a form"
+    );
     // An intervention has no legal delay.
     let other = w.requester.post(&file, toilets("Toilettes bouchées")).await;
     let other = other.body["request"]["id"].as_i64().unwrap();
@@ -1166,6 +1170,14 @@ async fn an_sst_register_entry_has_a_legal_answer_delay(backend: Backend) {
             .await
             .body["answer_due_on"]
             .is_null()
+    );
+    assert!(
+        !w.requester
+            .get(&format!("/t/cem/r/{other}"))
+            .await
+            .text
+            .contains("Imprimer la fiche"),
+        "an intervention is no register form"
     );
     w.srv.stop().await;
 }

@@ -760,6 +760,25 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Answer due (legal delay) by",
     ),
     ("overdue", "délai dépassé", "overdue"),
+    ("print_form", "Imprimer la fiche", "Print the form"),
+    (
+        "print_hint",
+        "pour la faire viser et la verser au registre papier",
+        "to have it signed and filed in the paper register",
+    ),
+    (
+        "print_visa",
+        "Visa du chef de service ou de la direction",
+        "Acknowledged by the head of the service",
+    ),
+    ("print_name", "Nom et fonction", "Name and position"),
+    ("print_date", "Date", "Date"),
+    ("print_signature", "Signature", "Signature"),
+    (
+        "print_source",
+        "Fiche publiée et suivie sur Vigie :",
+        "Form published and followed on Vigie:",
+    ),
     (
         "done_notified",
         "Notification envoyée.",
