@@ -187,6 +187,19 @@ enum FileResponse {
     ),
 }
 
+/// An uploaded file's declared name and type, and its bytes.
+pub(crate) async fn read_upload(
+    file: Upload,
+) -> Result<(Option<String>, Option<String>, Vec<u8>), ApiError> {
+    let file_name = file.file_name().map(str::to_owned);
+    let content_type = file.content_type().map(str::to_owned);
+    let bytes = file
+        .into_vec()
+        .await
+        .map_err(|e| ApiError::invalid("file", format!("cannot read the upload: {e}")))?;
+    Ok((file_name, content_type, bytes))
+}
+
 pub struct EventsApi;
 
 #[OpenApi(tag = "ApiTags::Objects")]
@@ -351,13 +364,7 @@ impl EventsApi {
             Operation::AttachDocument,
         )
         .await?;
-        let file_name = upload.file.file_name().map(str::to_owned);
-        let content_type = upload.file.content_type().map(str::to_owned);
-        let bytes = upload
-            .file
-            .into_vec()
-            .await
-            .map_err(|e| ApiError::invalid("file", format!("cannot read the upload: {e}")))?;
+        let (file_name, content_type, bytes) = read_upload(upload.file).await?;
         let doc = state
             .services
             .upload_document(

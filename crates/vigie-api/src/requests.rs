@@ -24,7 +24,7 @@ use vigie_services::{
 };
 use vigie_storage::{Assignment, Comment, Contact, RequestRecord, Tenant};
 
-use crate::events::DocumentView;
+use crate::events::{DocumentView, read_upload};
 use crate::objects::to_value;
 use crate::roles::permit;
 use crate::session::Caller;
@@ -1060,13 +1060,7 @@ impl RequestsApi {
     ) -> Result<Created<DocumentView>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
         let e = editor(&state, &caller, &tenant, *id, token.0.as_deref()).await?;
-        let file_name = upload.file.file_name().map(str::to_owned);
-        let content_type = upload.file.content_type().map(str::to_owned);
-        let bytes = upload
-            .file
-            .into_vec()
-            .await
-            .map_err(|e| ApiError::invalid("file", format!("cannot read the upload: {e}")))?;
+        let (file_name, content_type, bytes) = read_upload(upload.file).await?;
         let doc = state
             .services
             .attach_to_request(
@@ -1100,10 +1094,13 @@ impl RequestsApi {
         id: Path<i64>,
     ) -> Result<Json<Vec<JournalEntryView>>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
-        let d = state.services.request_details(&tenant, *id).await?;
-        let hide = d.request.status == RequestStatus::SetApart;
+        let request = state.services.request(&tenant, *id).await?;
+        let hide = request.status == RequestStatus::SetApart;
         Ok(Json(
-            d.journal
+            state
+                .services
+                .request_journal(&tenant, *id)
+                .await?
                 .into_iter()
                 .map(|e| JournalEntryView::new(e, hide))
                 .collect(),

@@ -1459,6 +1459,15 @@ impl Services {
         Ok(sent)
     }
 
+    /// The journal entries of one request.
+    pub async fn request_journal(
+        &self,
+        tenant: &Tenant,
+        id: i64,
+    ) -> Result<Vec<JournalEntry>, ServiceError> {
+        Ok(self.store.request_journal(tenant.id, id).await?)
+    }
+
     /// The whole journal of a collective.
     pub async fn journal(&self, tenant: &Tenant) -> Result<Vec<JournalEntry>, ServiceError> {
         Ok(self.store.journal_entries(tenant.id).await?)
@@ -1470,29 +1479,23 @@ impl Services {
     pub async fn verify_journal(&self, tenant: &Tenant) -> Result<JournalReport, ServiceError> {
         let entries = self.store.journal_entries(tenant.id).await?;
         let (head_seq, head_hash) = self.store.journal_head(tenant.id).await?;
-        let mut broken = verify_journal(&entries).err();
-        if broken.is_none() {
-            let last = entries.last();
-            let (seq, hash) = last.map_or((0, vigie_domain::requests::GENESIS_HASH), |e| {
+        let (seq, hash) = entries
+            .last()
+            .map_or((0, vigie_domain::requests::GENESIS_HASH), |e| {
                 (e.seq, e.hash.as_str())
             });
-            if seq != head_seq || hash != head_hash {
-                broken = Some(ChainBreak {
-                    seq: seq + 1,
-                    reason: format!(
-                        "the chain ends at entry {seq} but {head_seq} entries were written: \
-                         the newest ones were removed or changed"
-                    ),
-                });
-            }
-        }
+        let broken = verify_journal(&entries).err().or_else(|| {
+            (seq != head_seq || hash != head_hash).then(|| ChainBreak {
+                seq: seq + 1,
+                reason: format!(
+                    "the chain ends at entry {seq} but {head_seq} entries were written: \
+                     the newest ones were removed or changed"
+                ),
+            })
+        });
         Ok(JournalReport {
             entries: entries.len(),
-            head_hash: entries
-                .last()
-                .map_or(vigie_domain::requests::GENESIS_HASH.to_owned(), |e| {
-                    e.hash.clone()
-                }),
+            head_hash: hash.to_owned(),
             broken,
         })
     }

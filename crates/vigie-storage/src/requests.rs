@@ -263,6 +263,8 @@ fn assignment_from_row(r: &AnyRow) -> Result<Assignment, StoreError> {
     })
 }
 
+const CONTACT_SELECT: &str = "SELECT id, type_key, name, role_title, email FROM request_contacts";
+
 fn contact_from_row(r: &AnyRow) -> Result<Contact, StoreError> {
     Ok(Contact {
         id: r.try_get("id")?,
@@ -392,10 +394,9 @@ impl Store {
 
     /// A contact of the collective.
     pub async fn contact(&self, tenant: TenantId, id: i64) -> Result<Option<Contact>, StoreError> {
-        sqlx::query(
-            "SELECT id, type_key, name, role_title, email FROM request_contacts \
-             WHERE tenant_id = $1 AND id = $2",
-        )
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{CONTACT_SELECT} WHERE tenant_id = $1 AND id = $2"
+        )))
         .bind(tenant.0)
         .bind(id)
         .fetch_optional(&self.pool)
@@ -411,10 +412,10 @@ impl Store {
         tenant: TenantId,
         type_key: Option<&str>,
     ) -> Result<Vec<Contact>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, type_key, name, role_title, email FROM request_contacts \
-             WHERE tenant_id = $1 AND ($2 IS NULL OR type_key = $2) ORDER BY type_key, name, id",
-        )
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{CONTACT_SELECT} WHERE tenant_id = $1 AND ($2 IS NULL OR type_key = $2) \
+             ORDER BY type_key, name, id"
+        )))
         .bind(tenant.0)
         .bind(type_key)
         .fetch_all(&self.pool)
