@@ -32,6 +32,7 @@ ALL_COMPONENTS=(
     "alloc-unbounded:vigie-test-alloc-unbounded"
     "trap:vigie-test-trap"
     "garbage:vigie-test-garbage"
+    "remember:vigie-test-remember"
 )
 
 log() { printf '[build.sh] %s\n' "$*" >&2; }

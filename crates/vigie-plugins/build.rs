@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-const COMPONENTS: [&str; 8] = [
+const COMPONENTS: [&str; 9] = [
     "schools",
     "libraries",
     "parks",
@@ -15,6 +15,7 @@ const COMPONENTS: [&str; 8] = [
     "alloc-unbounded",
     "trap",
     "garbage",
+    "remember",
 ];
 
 fn main() {

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 
-use crate::bindings::v0_1_0::{ObjectType, ObjectTypePre};
 use crate::check;
+use crate::instance::{Exports, PluginInstance};
 use crate::wit;
 
 /// The plugins shipped inside the binary.
@@ -36,6 +36,9 @@ pub const BUNDLED: [(&str, &[u8]); 3] = [
         )),
     ),
 ];
+
+/// Dirty bytes of a freed instance slot (memory, table) reset in place rather than decommitted.
+const KEEP_RESIDENT_BYTES: usize = 256 << 10;
 
 /// Bounds on every plugin call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,9 +222,10 @@ pub struct LoadedPlugin {
     source: PluginSource,
     size: usize,
     engine: Engine,
-    pre: ObjectTypePre<HostState>,
+    pre: InstancePre<HostState>,
+    exports: Exports,
     limits: HostLimits,
-    idle: Mutex<Vec<(Store<HostState>, ObjectType)>>,
+    idle: Mutex<Vec<PluginInstance<HostState>>>,
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -284,20 +288,18 @@ impl LoadedPlugin {
         store
     }
 
-    fn fresh_instance(
-        &self,
-        call: &'static str,
-    ) -> Result<(Store<HostState>, ObjectType), PluginError> {
+    /// A store with its limits and full fuel (instantiation runs no guest code of ours, but
+    /// gets fuel all the same).
+    fn fueled_store(&self) -> Result<Store<HostState>, PluginError> {
         let mut store = self.new_store();
-        // Instantiation runs no guest code of ours, but give it fuel all the same.
         store
             .set_fuel(self.limits.fuel)
             .map_err(|e| PluginError::Engine(e.to_string()))?;
-        let instance = self
-            .pre
-            .instantiate(&mut store)
-            .map_err(|e| self.classify(call, e))?;
-        Ok((store, instance))
+        Ok(store)
+    }
+
+    fn fresh_instance(&self, call: &'static str) -> Result<PluginInstance<HostState>, PluginError> {
+        PluginInstance::new(&self.pre, self.fueled_store()?).map_err(|e| self.classify(call, e))
     }
 
     /// Runs one call on an idle instance (or a fresh one), with full fuel, and checks the
@@ -307,23 +309,24 @@ impl LoadedPlugin {
     fn call<R>(
         &self,
         call: &'static str,
-        f: impl FnOnce(&ObjectType, &mut Store<HostState>) -> wasmtime::Result<R>,
+        f: impl FnOnce(&mut PluginInstance<HostState>, &Exports) -> wasmtime::Result<R>,
         check: impl FnOnce(&R) -> Result<(), String>,
     ) -> Result<R, PluginError> {
         let reused = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-        let (mut store, instance) = match reused {
-            Some(pair) => pair,
+        let mut instance = match reused {
+            Some(instance) => instance,
             None => self.fresh_instance(call)?,
         };
-        store
+        instance
+            .store
             .set_fuel(self.limits.fuel)
             .map_err(|e| PluginError::Engine(e.to_string()))?;
-        let out = f(&instance, &mut store).map_err(|e| self.classify(call, e))?;
+        let out = f(&mut instance, &self.exports).map_err(|e| self.classify(call, e))?;
         check(&out).map_err(|m| self.garbage(call, m))?;
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < self.limits.idle_instances
         {
-            idle.push((store, instance));
+            idle.push(instance);
         }
         Ok(out)
     }
@@ -333,10 +336,9 @@ impl LoadedPlugin {
         &self,
         raw: &str,
     ) -> Result<Result<String, wit::Diagnostic>, PluginError> {
-        let (mut store, instance) = self.fresh_instance("normalize-identifier")?;
-        let out = instance
-            .vigie_object_type_plugin()
-            .call_normalize_identifier(&mut store, raw)
+        let out = self
+            .fresh_instance("normalize-identifier")?
+            .normalize_identifier(&self.exports, raw)
             .map_err(|e| self.classify("normalize-identifier", e))?;
         check_normalized(&out).map_err(|m| self.garbage("normalize-identifier", m))?;
         Ok(out)
@@ -391,10 +393,7 @@ impl LoadedPlugin {
     ) -> Result<Result<String, wit::Diagnostic>, PluginError> {
         self.call(
             "normalize-identifier",
-            |i, s| {
-                i.vigie_object_type_plugin()
-                    .call_normalize_identifier(s, raw)
-            },
+            |i, e| i.normalize_identifier(e, raw),
             check_normalized,
         )
     }
@@ -406,7 +405,7 @@ impl LoadedPlugin {
     ) -> Result<Result<String, wit::Diagnostic>, PluginError> {
         self.call(
             "normalize-vintage",
-            |i, s| i.vigie_object_type_plugin().call_normalize_vintage(s, raw),
+            |i, e| i.normalize_vintage(e, raw),
             check_normalized,
         )
     }
@@ -419,10 +418,7 @@ impl LoadedPlugin {
     ) -> Result<Vec<wit::Diagnostic>, PluginError> {
         self.call(
             "validate-field",
-            |i, s| {
-                i.vigie_object_type_plugin()
-                    .call_validate_field(s, key, value)
-            },
+            |i, e| i.validate_field(e, key, value),
             |d| check_diagnostics(d),
         )
     }
@@ -435,10 +431,7 @@ impl LoadedPlugin {
     ) -> Result<Vec<wit::Diagnostic>, PluginError> {
         self.call(
             "validate-record",
-            |i, s| {
-                i.vigie_object_type_plugin()
-                    .call_validate_record(s, vintage, record)
-            },
+            |i, e| i.validate_record(e, vintage, record),
             |d| check_diagnostics(d),
         )
     }
@@ -451,10 +444,7 @@ impl LoadedPlugin {
     ) -> Result<Vec<wit::IndicatorValue>, PluginError> {
         self.call(
             "compute-indicators",
-            |i, s| {
-                i.vigie_object_type_plugin()
-                    .call_compute_indicators(s, vintage, record)
-            },
+            |i, e| i.compute_indicators(e, vintage, record),
             |out| {
                 for v in out {
                     if !self.manifest.indicators.iter().any(|d| d.key == v.key) {
@@ -477,10 +467,7 @@ impl LoadedPlugin {
     ) -> Result<Vec<wit::Diagnostic>, PluginError> {
         self.call(
             "validate-request",
-            |i, s| {
-                i.vigie_object_type_plugin()
-                    .call_validate_request(s, kind, fields)
-            },
+            |i, e| i.validate_request(e, kind, fields),
             |d| check_diagnostics(d),
         )
     }
@@ -493,10 +480,7 @@ impl LoadedPlugin {
     ) -> Result<Result<wit::ImportedObject, wit::Diagnostic>, PluginError> {
         self.call(
             "import-row",
-            |i, s| {
-                i.vigie_object_type_plugin()
-                    .call_import_row(s, importer, row)
-            },
+            |i, e| i.import_row(e, importer, row),
             |out| match out {
                 Ok(obj) => check::imported(&self.manifest, obj),
                 Err(d) => check::diagnostic(d),
@@ -580,7 +564,13 @@ impl PluginHost {
                 .table_elements(limits.table_elements)
                 // Return freed slots' memory to the kernel in batches rather than one
                 // `madvise` per dropped instance: fresh instances come and go faster.
-                .decommit_batch_size(32);
+                .decommit_batch_size(32)
+                // Where Linux has PAGEMAP_SCAN (6.7+), a freed slot's dirty pages are found
+                // and copied back from the image instead of handed back to the kernel, up to
+                // these many bytes: the next instance in that slot starts on resident pages.
+                .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+                .table_keep_resident(KEEP_RESIDENT_BYTES)
+                .pagemap_scan(wasmtime::Enabled::Auto);
             config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
         }
         if let Some(dir) = cache_dir {
@@ -718,16 +708,16 @@ impl PluginHost {
             plugin: name.to_owned(),
             message: format!("{e:#}"),
         })?;
-        let interface_err = |e: wasmtime::Error| PluginError::Interface {
+        let interface_err = |message: String| PluginError::Interface {
             plugin: name.to_owned(),
             supported: crate::INTERFACE_VERSIONS.join(", "),
-            message: format!("{e:#}"),
+            message,
         };
         let instance_pre = self
             .linker
             .instantiate_pre(&component)
-            .map_err(interface_err)?;
-        let pre = ObjectTypePre::new(instance_pre).map_err(interface_err)?;
+            .map_err(|e| interface_err(format!("{e:#}")))?;
+        let exports = Exports::find(&instance_pre).map_err(interface_err)?;
         let mut plugin = LoadedPlugin {
             key: name.trim_end_matches(".wasm").to_owned(),
             manifest: empty_manifest(),
@@ -735,16 +725,21 @@ impl PluginHost {
             source,
             size: bytes.len(),
             engine: self.engine.clone(),
-            pre,
+            pre: instance_pre,
+            exports,
             limits: self.limits,
             idle: Mutex::new(Vec::new()),
         };
+        // Every function's types once, on the instance that then answers the manifest call.
+        let mut first = plugin.fresh_instance("instantiate")?;
+        first
+            .check_interface(&plugin.exports)
+            .map_err(interface_err)?;
+        if let Ok(mut idle) = plugin.idle.lock() {
+            idle.push(first);
+        }
         // The manifest is checked below, with every problem listed.
-        let manifest = plugin.call(
-            "manifest",
-            |i, s| i.vigie_object_type_plugin().call_manifest(s),
-            |_| Ok(()),
-        )?;
+        let manifest = plugin.call("manifest", |i, e| i.manifest(e), |_| Ok(()))?;
         let problems = check::manifest(&manifest);
         if check_manifest && !problems.is_empty() {
             return Err(PluginError::Manifest {

@@ -15,6 +15,7 @@ pub mod dataset;
 mod json;
 pub use json::to_api_json;
 mod host;
+mod instance;
 
 pub use bindings::v0_1_0::vigie::object_type::types as wit;
 pub use host::{

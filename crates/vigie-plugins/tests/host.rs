@@ -1,5 +1,6 @@
-//! The plugin host against real components: the bundled plugins on real open data, and
-//! misbehaving guests that must fail their call and nothing else.
+//! The plugin host against real components: the bundled plugins on real open data,
+//! misbehaving guests that must fail their call and nothing else, and instances that must not
+//! see each other's memory.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 use std::collections::BTreeMap;
@@ -269,6 +270,43 @@ fn a_plugin_that_traps_fails_its_call_only() {
 }
 
 #[test]
+fn a_fresh_instance_never_sees_what_an_earlier_one_left_in_memory() {
+    // The pool recycles a dropped instance's memory slot in place (its dirty pages copied back
+    // from the component's image, or handed back to the kernel): whatever the previous
+    // instance wrote — initialised data, zeroed statics, grown memory — must be gone.
+    let mut h = host();
+    let remember = load(&mut h, "remember");
+    const PRISTINE: &str = "pristine||0";
+    // The first call runs on the instance that answered the manifest at load: untouched.
+    assert_eq!(
+        remember.normalize_identifier("A1").unwrap().unwrap(),
+        PRISTINE
+    );
+    // A reused instance does remember (so the component really writes all three places)…
+    assert_eq!(
+        remember.normalize_identifier("B2").unwrap().unwrap(),
+        "A1......|A1|A"
+    );
+    for round in 0..200 {
+        let id = format!("C{round}");
+        // …a fresh one never does, though it gets the slot the previous fresh one used.
+        assert_eq!(
+            remember
+                .call_fresh_normalize_identifier(&id)
+                .unwrap()
+                .unwrap(),
+            PRISTINE,
+            "round {round}"
+        );
+    }
+    // The reused instance kept its own memory all along.
+    assert_eq!(
+        remember.normalize_identifier("D3").unwrap().unwrap(),
+        "B2......|B2|B"
+    );
+}
+
+#[test]
 fn garbage_is_refused_with_every_reason() {
     let mut h = host();
     let bytes = std::fs::read(dist("garbage")).unwrap();
@@ -380,6 +418,62 @@ fn not_a_component_is_a_clear_error() {
             .contains("not a valid WebAssembly component"),
         "{err}"
     );
+}
+
+/// A component exporting `vigie:object-type/plugin@0.1.0` with every function of the
+/// interface, each of the wrong type (`func() -> u32`), or with one function missing.
+fn wrong_interface(missing: Option<&str>) -> Vec<u8> {
+    let names = [
+        "manifest",
+        "normalize-identifier",
+        "normalize-vintage",
+        "validate-field",
+        "validate-record",
+        "compute-indicators",
+        "validate-request",
+        "import-row",
+    ];
+    let exports: String = names
+        .iter()
+        .filter(|n| Some(**n) != missing)
+        .map(|n| format!("(export \"{n}\" (func $f))"))
+        .collect();
+    wat::parse_str(format!(
+        r#"(component
+            (core module $m (func (export "f") (result i32) i32.const 7))
+            (core instance $i (instantiate $m))
+            (func $f (result u32) (canon lift (core func $i "f")))
+            (instance $plugin {exports})
+            (export "vigie:object-type/plugin@0.1.0" (instance $plugin)))"#
+    ))
+    .unwrap()
+}
+
+#[test]
+fn a_component_with_the_wrong_interface_is_refused_when_loaded() {
+    let h = host();
+    // Every function is there, with other types: refused at load, not at its first call.
+    let err = h
+        .prepare("wrong-types", &wrong_interface(None), PluginSource::Bundled)
+        .unwrap_err();
+    assert!(matches!(err, PluginError::Interface { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("wrong-types")
+            && text.contains("vigie:object-type@0.1.0")
+            && text.contains("`manifest`"),
+        "{text}"
+    );
+    // A missing function is named.
+    let err = h
+        .prepare(
+            "missing",
+            &wrong_interface(Some("import-row")),
+            PluginSource::Bundled,
+        )
+        .unwrap_err();
+    assert!(matches!(err, PluginError::Interface { .. }), "{err}");
+    assert!(err.to_string().contains("`import-row`"), "{err}");
 }
 
 #[test]
