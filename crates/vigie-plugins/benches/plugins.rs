@@ -18,7 +18,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use vigie_plugins::{HostLimits, LoadedPlugin, PluginHost, wit};
+use vigie_plugins::{HostLimits, InstanceAllocation, LoadedPlugin, PluginHost, wit};
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
@@ -92,17 +92,16 @@ fn main() -> Res<()> {
         host = Some(h);
     }
     let host = host.ok_or("no host")?;
-    if let Some(gib) = reserved_gib() {
-        // The pooling allocator reserves every instance slot up front (terabytes of address
-        // space); without it (refused by the sandbox) fresh instances cost more.
-        println!(
-            "Address space after start-up: {gib:.0} GiB ({}).",
-            if gib > 256.0 {
-                "the pooling allocator is in use"
-            } else {
-                "the pooling allocator seems UNAVAILABLE: instances are allocated on demand"
-            }
-        );
+    // Fresh instances cost least when freed memory is reset in place, most on demand.
+    let allocation = host.allocation();
+    println!(
+        "Instance memory: {allocation}{}.",
+        reserved_gib().map_or(String::new(), |gib| format!(
+            "; address space after start-up {gib:.0} GiB"
+        ))
+    );
+    if allocation != InstanceAllocation::PoolResetInPlace {
+        println!("!!! fresh instances are slower here than on the reference machine (see above)");
     }
     let schools = host
         .get("schools")

@@ -512,7 +512,38 @@ pub struct PluginHost {
     engine: Engine,
     linker: Linker<HostState>,
     limits: HostLimits,
+    allocation: InstanceAllocation,
     plugins: BTreeMap<String, Arc<LoadedPlugin>>,
+}
+
+/// How the engine gives instances their memory on this machine: what a fresh instance costs
+/// depends on it (`make bench` prints it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceAllocation {
+    /// Slots of a pool reserved up front; a freed slot's dirty pages are found with Linux's
+    /// `PAGEMAP_SCAN` and copied back from the component's image, so the next instance starts
+    /// on resident pages. The fastest.
+    PoolResetInPlace,
+    /// Slots of a pool; a freed slot's pages go back to the kernel (no `PAGEMAP_SCAN`: Linux
+    /// older than 6.7), and the next instance faults them in again.
+    Pool,
+    /// Memory allocated for each instance (the sandbox refused the pool's reservation).
+    OnDemand,
+}
+
+impl std::fmt::Display for InstanceAllocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::PoolResetInPlace => {
+                "pooling allocator, freed memory reset in place (Linux PAGEMAP_SCAN)"
+            }
+            Self::Pool => {
+                "pooling allocator, freed memory handed back to the kernel (no PAGEMAP_SCAN: \
+                 Linux older than 6.7)"
+            }
+            Self::OnDemand => "memory allocated on demand (pooling allocator refused)",
+        })
+    }
 }
 
 impl std::fmt::Debug for PluginHost {
@@ -532,17 +563,32 @@ impl PluginHost {
     /// An engine with fuel metering and the pooling allocator; compiled code is cached in
     /// `cache_dir` when given.
     pub fn new(limits: HostLimits, cache_dir: Option<&Path>) -> Result<Self, PluginError> {
-        let engine = Self::engine(limits, cache_dir, true).or_else(|e| {
-            // Some sandboxes refuse the pooling allocator's large virtual reservation.
-            tracing::warn!(error = %e, "pooling allocator unavailable; allocating on demand");
-            Self::engine(limits, cache_dir, false)
-        })?;
+        let (engine, allocation) = match Self::engine(limits, cache_dir, true) {
+            Ok(engine) if wasmtime::PoolingAllocationConfig::is_pagemap_scan_available() => {
+                (engine, InstanceAllocation::PoolResetInPlace)
+            }
+            Ok(engine) => (engine, InstanceAllocation::Pool),
+            Err(e) => {
+                // Some sandboxes refuse the pooling allocator's large virtual reservation.
+                tracing::warn!(error = %e, "pooling allocator unavailable; allocating on demand");
+                (
+                    Self::engine(limits, cache_dir, false)?,
+                    InstanceAllocation::OnDemand,
+                )
+            }
+        };
         Ok(Self {
             linker: Linker::new(&engine),
             engine,
             limits,
+            allocation,
             plugins: BTreeMap::new(),
         })
+    }
+
+    /// How instances get their memory on this machine.
+    pub fn allocation(&self) -> InstanceAllocation {
+        self.allocation
     }
 
     fn engine(

@@ -19,8 +19,8 @@ mod instance;
 
 pub use bindings::v0_1_0::vigie::object_type::types as wit;
 pub use host::{
-    BUNDLED, HostLimits, LoadedPlugin, PluginError, PluginHost, PluginSource, Sha256Hex,
-    sha256_hex as host_sha256,
+    BUNDLED, HostLimits, InstanceAllocation, LoadedPlugin, PluginError, PluginHost, PluginSource,
+    Sha256Hex, sha256_hex as host_sha256,
 };
 
 /// The WIT interface versions this host binds, newest first.

@@ -187,6 +187,7 @@ pub fn load_plugins(settings: &Settings) -> anyhow::Result<PluginHost> {
         }
     };
     let mut host = PluginHost::new(plugin_limits(settings), cache.as_deref())?;
+    tracing::info!(allocation = %host.allocation(), "plugin host ready");
     host.load_bundled()?;
     if !settings.plugins.dir.is_empty() {
         let dir = std::path::Path::new(&settings.plugins.dir);

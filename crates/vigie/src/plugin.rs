@@ -52,6 +52,7 @@ pub fn run(settings: &Settings, cmd: PluginCommand) -> anyhow::Result<()> {
 
 fn verify(settings: &Settings) -> anyhow::Result<()> {
     let mut host = PluginHost::new(vigie::plugin_limits(settings), None)?;
+    println!("instance memory: {}", host.allocation());
     let mut problems = 0;
     let mut report =
         |name: &str, result: Result<std::sync::Arc<LoadedPlugin>, vigie_plugins::PluginError>| {
