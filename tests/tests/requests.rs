@@ -1124,6 +1124,73 @@ async fn request_pages_follow_the_same_rules(backend: Backend) {
     w.srv.stop().await;
 }
 
+/// The sheet asks for the open requests like the one being filed before sending its form (so
+/// that a chosen photo is not lost): an HTML fragment with the duplicate, its « Moi aussi »
+/// form and no address, in the page's language; nothing when the text matches nothing or is
+/// too short to compare.
+async fn the_sheet_looks_up_similar_requests_before_filing(backend: Backend) {
+    let w = world(backend).await;
+    let file = format!("/api/v1/tenants/cem/objects/{}/requests", w.school);
+    let mut body = toilets("Toilettes bouchées au premier étage");
+    body["contact_email"] = json!("parent.anonyme@example.org");
+    let anon = w.srv.client();
+    let r = anon.post(&file, body).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.body["request"]["id"].as_i64().unwrap();
+    let similar = |title: &str, description: &str| {
+        let q = |t: &str| t.replace(' ', "+");
+        format!(
+            "/t/cem/o/{}/requests/similar?title={}&description={}",
+            w.school,
+            q(title),
+            q(description)
+        )
+    };
+    let r = anon
+        .get(&similar(
+            "Toilettes bouchées",
+            "Les toilettes du premier étage sont bouchées",
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(
+        r.text.contains(&format!("href=\"/t/cem/r/{id}\"")),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.text.contains(&format!("/t/cem/r/{id}/support")),
+        "« Moi aussi »"
+    );
+    assert!(
+        r.text.contains("Demandes semblables déjà ouvertes"),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("role=\"status\""), "announced");
+    assert!(!r.text.contains("<html"), "a fragment, not a page");
+    assert!(!has_email(&r.text), "no address in the fragment");
+    let r = anon
+        .get(&(similar("Toilettes bouchées", "Les toilettes sont bouchées") + "&lang=en"))
+        .await;
+    assert!(r.text.contains("Similar open requests"), "{}", r.text);
+    // Nothing alike, or too short to compare: no content, the form is sent as it is.
+    let r = anon
+        .get(&similar(
+            "Panneau de basket tordu",
+            "Le panneau du préau penche dangereusement",
+        ))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let r = anon.get(&similar("To", "Toilettes bouchées")).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let r = anon
+        .get("/t/cem/o/999999/requests/similar?title=Toilettes&description=bouchées")
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    w.srv.stop().await;
+}
+
 /// An entry of the health-and-safety register gives the authority two months to answer once
 /// acknowledged: the request shows the day, on the API and the page.
 async fn an_sst_register_entry_has_a_legal_answer_delay(backend: Backend) {
@@ -1201,6 +1268,7 @@ async fn an_sst_register_entry_has_a_legal_answer_delay(backend: Backend) {
 }
 
 both_backends!(
+    the_sheet_looks_up_similar_requests_before_filing,
     an_sst_register_entry_has_a_legal_answer_delay,
     request_pages_follow_the_same_rules,
     concurrent_actions_keep_one_chain,

@@ -53,10 +53,11 @@ impl WebState {
     }
 }
 
-const TEMPLATES: [(&str, &str); 12] = [
+const TEMPLATES: [(&str, &str); 13] = [
     ("objects.html", include_str!("../templates/objects.html")),
     ("object.html", include_str!("../templates/object.html")),
     ("request.html", include_str!("../templates/request.html")),
+    ("similar.html", include_str!("../templates/similar.html")),
     ("base.html", include_str!("../templates/base.html")),
     ("home.html", include_str!("../templates/home.html")),
     ("tenant.html", include_str!("../templates/tenant.html")),
@@ -77,6 +78,10 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
         .at("/t/:slug/o/:id", get(objects::object_page))
         .at("/t/:slug/o/:id/contribute", post(objects::contribute))
         .at("/t/:slug/o/:id/requests", post(requests::file_request))
+        .at(
+            "/t/:slug/o/:id/requests/similar",
+            get(requests::similar_fragment),
+        )
         .at("/t/:slug/r/:id", get(requests::request_page))
         .at("/t/:slug/r/:id/moderate", post(requests::moderate))
         .at("/t/:slug/r/:id/wording", post(requests::reexpress))

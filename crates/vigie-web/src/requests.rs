@@ -5,7 +5,7 @@
 use minijinja::{Value, context};
 use poem::http::{StatusCode, header};
 use poem::web::{Data, Form, Multipart, Path, Query};
-use poem::{Request, Response, handler};
+use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
 use vigie_api::Caller;
 use vigie_domain::requests::{JournalEntry, RequestModeration, RequestStatus, Urgency, check_text};
@@ -778,6 +778,56 @@ pub async fn file_request(
             };
             crate::objects::render_filing(&page, &slug, id, None, Some(error), shown).await
         }
+    }
+}
+
+/// The query of [`similar_fragment`]: what is about to be filed.
+#[derive(Deserialize, Default)]
+pub struct SimilarQuery {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    description: String,
+}
+
+/// `GET /t/:slug/o/:id/requests/similar?title=…&description=…`: the open requests like this
+/// one on the object and nearby, as the HTML the sheet shows above its filing form (asked for
+/// by the sheet's script before it sends the form, so that nothing chosen is lost); 204 when
+/// there are none, or when the text is too short to compare (the filing then says why).
+#[handler]
+pub async fn similar_fragment(
+    req: &Request,
+    state: Data<&WebState>,
+    caller: Caller,
+    Path((slug, id)): Path<(String, i64)>,
+    Query(q): Query<SimilarQuery>,
+) -> Response {
+    let page = Page::new(&state, req, caller);
+    if check_text("title", &q.title, 3, 200).is_err()
+        || check_text("description", &q.description, 3, 4000).is_err()
+    {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let found = async {
+        let services = page.services();
+        let tenant = services.tenant(&slug).await?;
+        let object = services.object(&tenant, id).await?;
+        let key = ObjectTypeKey::parse(&object.object_type)?;
+        let schema = services.object_schema(&tenant, &key).await?;
+        let text = format!("{} {}", q.title, q.description);
+        let similar = services.similar_requests(&tenant, id, &text, None).await?;
+        let rows = similar_rows(page.lang, schema.plugin.manifest(), &similar);
+        Ok::<_, ServiceError>((page.tenant_ctx(&tenant), rows))
+    }
+    .await;
+    match found {
+        Ok((_, rows)) if rows.is_empty() => StatusCode::NO_CONTENT.into_response(),
+        Ok((tenant, rows)) => page.render(
+            StatusCode::OK,
+            "similar.html",
+            context! { tenant => tenant, similar => rows, announce => true },
+        ),
+        Err(e) => page.error_page(&e),
     }
 }
 

@@ -1,6 +1,7 @@
 // 7. Requests for intervention: a visitor without an account files one from a school's sheet
 // and lands on its page with their personal link, pending moderation, with its journal; filing
-// a similar one shows the open duplicate first (« Moi aussi » or « Déposer quand même »). A
+// a similar one shows the open duplicate first, in place and keeping the photo (« Moi aussi » or
+// « Déposer quand même »; without JavaScript the server shows it after a first sending). A
 // Garant moderates and assigns a contact, who answers through the e-mailed link without an
 // account; a request set apart hides its content behind a warning.
 //
@@ -43,7 +44,27 @@ async function submit(page, form, button) {
   return response;
 }
 
-/** Fills the sheet's « Déposer une demande » form and sends it; returns the answer. */
+/**
+ * Sends the filing form with the button named `button`. The sheet's script first asks the
+ * server for similar open requests: when there are some it shows them in place, above the form,
+ * and sends nothing (null is returned); otherwise the form is sent and the answer to the POST is
+ * returned once its page has loaded.
+ */
+async function sendFiling(page, button) {
+  const form = page.locator('#deposer form.stack');
+  const shown = page.locator('#similar-slot section.similar');
+  const posted = page.waitForResponse((r) => r.request().method() === 'POST');
+  const loaded = page.waitForEvent('load');
+  posted.catch(() => {});
+  loaded.catch(() => {});
+  await form.getByRole('button', { name: button }).click();
+  const first = await Promise.race([posted.then((response) => ({ response })), shown.waitFor().then(() => null)]);
+  if (!first) return null;
+  await loaded;
+  return first.response;
+}
+
+/** Fills the sheet's « Déposer une demande » form and sends it (see `sendFiling`). */
 async function fileRequest(page, { kind = "Demande d'intervention", title, description, categories = [], email = '', photo = null }) {
   const form = page.locator('#deposer form.stack');
   await form.getByLabel('Type de demande').selectOption({ label: kind });
@@ -52,14 +73,16 @@ async function fileRequest(page, { kind = "Demande d'intervention", title, descr
   for (const c of categories) await form.getByLabel(c, { exact: true }).check();
   if (email) await form.getByLabel('E-mail pour suivre la demande (facultatif, privé)').fill(email);
   if (photo) await form.getByLabel('Photo (facultatif)').setInputFiles({ name: 'parvis.png', mimeType: 'image/png', buffer: photo });
-  return submit(page, form, /^Déposer/);
+  return sendFiling(page, /^Déposer/);
 }
 
-/** Files a request and, if similar ones are open (an earlier run), files it anyway. */
+/** Files a request and, if similar ones are open (an earlier test's), files it anyway. */
 async function fileNew(page, request) {
   let response = await fileRequest(page, request);
-  if (response.status() === 200 && (await page.getByRole('heading', { name: 'Demandes semblables déjà ouvertes' }).count())) {
-    if (request.photo) await page.getByLabel('Photo (facultatif)').setInputFiles({ name: 'parvis.png', mimeType: 'image/png', buffer: request.photo });
+  // Shown in place (what was chosen, the photo included, is still in the form), or by the
+  // server without JavaScript.
+  const similar = page.getByRole('heading', { name: 'Demandes semblables déjà ouvertes' });
+  if (response === null || (response.status() === 200 && (await similar.count()))) {
     response = await submit(page, page.locator('#deposer form.stack'), 'Déposer quand même');
   }
   assert.equal(response.status(), 303, `filing answered ${response.status()}: ${await page.getByRole('alert').allInnerTexts()}`);
@@ -163,7 +186,7 @@ test('a visitor files a request without an account and lands on its page, pendin
   assert.deepEqual(page.problems, []);
 });
 
-test('filing a request like an open one shows it first: « Moi aussi » supports it, « Déposer quand même » files', async (t) => {
+test('filing a request like an open one shows it first: « Moi aussi » supports it, « Déposer quand même » files it with its photo', async (t) => {
   const page = await openPage(t, browser);
   const sheet = await openSchool(page, 6);
   const s = stamp();
@@ -173,25 +196,27 @@ test('filing a request like an open one shows it first: « Moi aussi » supports
     categories: ['Espaces extérieurs et cour'],
   });
 
-  // The same problem, in other words.
+  // The same problem, in other words, with a photo.
   await page.goto(sheet);
   const again = {
     title: `Jardin potager : grille arrachée ${s}`,
     description: 'Grille arrachée au jardin potager depuis les vacances.',
     categories: ['Espaces extérieurs et cour'],
+    photo: PNG,
   };
   const shown = await fileRequest(page, again);
-  assert.equal(shown.status(), 200, 'nothing filed yet');
+  assert.equal(shown, null, 'nothing sent yet: the similar requests are shown in place');
   assert.match(await text(page.getByRole('status')), /^Des demandes semblables sont déjà ouvertes ici ou tout près/);
   const similar = page.locator('#deposer section.similar');
   await similar.getByRole('heading', { name: 'Demandes semblables déjà ouvertes' }).waitFor();
   const candidate = similar.locator('li', { has: page.locator(`a[href="/t/${TENANT}/r/${first.id}"]`) });
   assert.equal(await candidate.count(), 1, await text(similar));
   assert.match(await text(candidate), /en attente de modération/);
-  // What was typed is still there.
+  // Everything typed and chosen is still there, the photo too.
   const form = page.locator('#deposer form.stack');
   assert.equal(await form.getByLabel('Titre').inputValue(), again.title);
   assert.equal(await form.getByLabel('Espaces extérieurs et cour', { exact: true }).isChecked(), true);
+  assert.equal(await form.getByLabel('Photo (facultatif)').evaluate((input) => input.files.length), 1);
 
   // « Moi aussi »: the first request counts one more supporter, nothing new is filed.
   await submit(page, candidate, 'Moi aussi');
@@ -200,16 +225,35 @@ test('filing a request like an open one shows it first: « Moi aussi » supports
   assert.match(await text(page.locator('dl.facts')), /Soutiens 1/);
   assert.ok((await journal(page)).some((e) => /Soutien \(« moi aussi »\) par anonyme/.test(e)));
 
-  // Or file it anyway: a request of its own, pending moderation.
+  // Or file it anyway: a request of its own, pending moderation, with the photo chosen before.
   await page.goto(sheet);
-  await fileRequest(page, again);
+  assert.equal(await fileRequest(page, again), null);
   const response = await submit(page, page.locator('#deposer form.stack'), 'Déposer quand même');
   assert.equal(response.status(), 303);
   const id = Number(new URL(page.url()).pathname.split('/').pop());
   assert.ok(id > first.id);
   assert.equal(await text(page.locator('main h1')), again.title);
   assert.equal(await text(page.locator('main .status').first()), 'en attente de modération');
+  assert.equal(await page.locator('main a', { hasText: `Photo — ${again.title}` }).count(), 1, 'the photo was filed');
   assert.match((await journal(page))[0], /Demande déposée par anonyme/);
+  assert.deepEqual(page.problems, []);
+});
+
+test('without JavaScript, the server shows the similar requests after the first sending and asks for the photo again', async (t) => {
+  const page = await openPage(t, browser, { javaScriptEnabled: false });
+  const sheet = await openSchool(page, 6);
+  const s = stamp();
+  const request = { title: `Robinet de la cantine qui fuit ${s}`, description: 'Le robinet de la cantine fuit sans arrêt depuis la rentrée.' };
+  const first = await fileNew(page, request);
+  await page.goto(sheet);
+  const shown = await fileRequest(page, { ...request, photo: PNG });
+  assert.equal(shown.status(), 200, 'nothing filed yet');
+  const similar = page.locator('#deposer section.similar');
+  assert.equal(await similar.locator(`a[href="/t/${TENANT}/r/${first.id}"]`).count(), 1, await text(similar));
+  assert.match(await text(page.locator('#r-photo-help')), /Votre photo n'a pas été gardée : joignez-la à nouveau\./);
+  const response = await submit(page, page.locator('#deposer form.stack'), 'Déposer quand même');
+  assert.equal(response.status(), 303);
+  assert.equal(await text(page.locator('main h1')), request.title);
   assert.deepEqual(page.problems, []);
 });
 
@@ -371,7 +415,7 @@ test('a Garant merges a duplicate into the request that stays and notifies a con
   const s = stamp();
   const stays = await fileNew(garant, { title: `Radiateur froid en CP ${s}`, description: 'Le radiateur de la classe de CP reste froid le matin.' });
   await garant.goto(sheet);
-  await fileRequest(garant, { title: `CP : radiateur froid ${s}`, description: 'Radiateur froid le matin dans la classe de CP.' });
+  assert.equal(await fileRequest(garant, { title: `CP : radiateur froid ${s}`, description: 'Radiateur froid le matin dans la classe de CP.' }), null);
   await submit(garant, garant.locator('#deposer form.stack'), 'Déposer quand même');
   const duplicate = Number(new URL(garant.url()).pathname.split('/').pop());
 
