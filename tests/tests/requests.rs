@@ -1093,6 +1093,37 @@ async fn request_pages_follow_the_same_rules(backend: Backend) {
     // The collective's Officials are offered by name (verified @marseille.fr addresses).
     assert!(page.text.contains("Tom Travaux") && page.text.contains("Anne Agent"));
     assert!(!page.text.contains("Pierre Passant"), "not an Official");
+    // The API lists them too, to those handling the request only, without addresses.
+    let officials = format!("{req}/officials");
+    assert_eq!(anon.get(&officials).await.status, 401);
+    assert_eq!(w.stranger.get(&officials).await.status, 403);
+    let r = w.garant.get(&officials).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let names: Vec<&str> = r
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["display_name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"Tom Travaux") && names.contains(&"Anne Agent"),
+        "{names:?}"
+    );
+    assert!(!names.contains(&"Pierre Passant"), "not an Official");
+    assert!(!has_email(&r.text), "no address: {}", r.text);
+    let tom = r
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["display_name"] == "Tom Travaux")
+        .unwrap();
+    assert_eq!(
+        tom["user_id"].as_i64(),
+        Some(w.assignee_id),
+        "the id to assign"
+    );
     let official = w.assignee_id.to_string();
     let r = w
         .garant

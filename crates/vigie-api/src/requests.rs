@@ -158,6 +158,16 @@ struct AssigneeView {
     removed_at: Option<OffsetDateTime>,
 }
 
+/// An Official of the collective (a verified address in one of its official domains), who can
+/// be assigned a request. No address: the id to assign and the public name.
+#[derive(Debug, Object)]
+struct OfficialView {
+    /// The user's id (`user_id` of `POST …/requests/{id}/assignees`).
+    user_id: i64,
+    /// Public name.
+    display_name: String,
+}
+
 impl From<Assignment> for AssigneeView {
     fn from(a: Assignment) -> Self {
         Self {
@@ -864,6 +874,36 @@ impl RequestsApi {
             .assign_request(&e, &tenant, *id, target)
             .await?;
         Ok(Created::Created(Json(a.into())))
+    }
+
+    /// The collective's Officials, to assign this request to (for those who may change it)
+    #[oai(
+        path = "/tenants/:slug/requests/:id/officials",
+        method = "get",
+        operation_id = "request_officials"
+    )]
+    async fn officials(
+        &self,
+        state: Data<&ApiState>,
+        caller: Caller,
+        slug: Path<String>,
+        id: Path<i64>,
+        /// A personal link's token (requester or contact).
+        token: Query<Option<String>>,
+    ) -> Result<Json<Vec<OfficialView>>, ApiError> {
+        let tenant = state.services.tenant(&slug).await?;
+        // Only those handling the request see whom they could hand it to, as on its page.
+        editor(&state, &caller, &tenant, *id, token.0.as_deref()).await?;
+        let officials = state.services.officials(&tenant).await?;
+        Ok(Json(
+            officials
+                .into_iter()
+                .map(|(id, name)| OfficialView {
+                    user_id: id.0,
+                    display_name: name,
+                })
+                .collect(),
+        ))
     }
 
     /// End an assignment (it stays in the history)
