@@ -1155,6 +1155,80 @@ async fn request_pages_follow_the_same_rules(backend: Backend) {
     w.srv.stop().await;
 }
 
+/// An attachment's row and its journal entry commit together: when the entry cannot be written
+/// (here: it names a request that does not exist), no document is left behind, and the chain
+/// is untouched.
+async fn an_attachment_and_its_journal_entry_commit_together(backend: Backend) {
+    let w = world(backend).await;
+    let file = format!("/api/v1/tenants/cem/objects/{}/requests", w.school);
+    let r = w.requester.post(&file, toilets("Toilettes bouchées")).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.body["request"]["id"].as_i64().unwrap();
+    let store = &w.srv.app.store;
+    let tenant = store.tenant_by_slug("cem").await.unwrap().unwrap();
+    let documents = || async {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM documents WHERE request_id = $1")
+            .bind(id)
+            .fetch_one(store.raw_pool())
+            .await
+            .unwrap();
+        n
+    };
+    let entries = || async {
+        let r = w.srv.client().get("/api/v1/tenants/cem/journal").await;
+        r.body.as_array().map_or(0, Vec::len)
+    };
+    let before = entries().await;
+    let doc = vigie_storage::NewDocument {
+        object_id: w.school,
+        kind: "photo".into(),
+        title: "Photo des toilettes".into(),
+        document_date: None,
+        source: None,
+        blob_key: format!("tenants/{}/objects/{}/test.png", tenant.id.0, w.school),
+        content_type: "image/png".into(),
+        file_name: "toilettes.png".into(),
+        size: 4,
+        sha256: "0".repeat(64),
+        uploaded_by: None,
+        request_id: Some(id),
+    };
+    let note = |_| vigie_storage::JournalNote::new("attachment_added", &json!({}));
+    let failed = store
+        .insert_request_document(tenant.id, id + 1_000_000, &doc, note)
+        .await;
+    assert!(failed.is_err(), "an entry for no request is refused");
+    assert_eq!(
+        documents().await,
+        0,
+        "no document without its journal entry"
+    );
+    assert_eq!(entries().await, before);
+    let verify = w
+        .srv
+        .client()
+        .get("/api/v1/tenants/cem/journal/verify")
+        .await;
+    assert_eq!(verify.body["ok"], true, "{}", verify.text);
+    // The same, for the request itself: both are there.
+    let stored = store
+        .insert_request_document(tenant.id, id, &doc, |doc| {
+            vigie_storage::JournalNote::new("attachment_added", &json!({ "document": doc }))
+        })
+        .await
+        .unwrap();
+    assert_eq!(documents().await, 1);
+    assert_eq!(entries().await, before + 1);
+    let r = w.srv.client().get("/api/v1/tenants/cem/journal").await;
+    let last = r.body.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "attachment_added");
+    assert!(
+        last["details"].to_string().contains(&stored.id.to_string()),
+        "{last}"
+    );
+    w.srv.stop().await;
+}
+
 /// The sheet asks for the open requests like the one being filed before sending its form (so
 /// that a chosen photo is not lost): an HTML fragment with the duplicate, its « Moi aussi »
 /// form and no address, in the page's language; nothing when the text matches nothing or is
@@ -1299,6 +1373,7 @@ async fn an_sst_register_entry_has_a_legal_answer_delay(backend: Backend) {
 }
 
 both_backends!(
+    an_attachment_and_its_journal_entry_commit_together,
     the_sheet_looks_up_similar_requests_before_filing,
     an_sst_register_entry_has_a_legal_answer_delay,
     request_pages_follow_the_same_rules,

@@ -179,12 +179,28 @@ impl Services {
     ) -> Result<Document, ServiceError> {
         permit.require(Operation::AttachDocument)?;
         self.permitted_object(permit, tenant, object_id).await?;
-        self.store_document(tenant, object_id, None, permit.actor(), input, bytes)
+        self.store_document(tenant, object_id, permit.actor(), input, bytes)
             .await
     }
 
-    /// Checks, cleans and stores an upload for an object (or one of its requests).
+    /// Checks a document, strips a photo's metadata, stores the file and records it.
     pub(crate) async fn store_document(
+        &self,
+        tenant: &Tenant,
+        object_id: i64,
+        uploader: Option<vigie_domain::UserId>,
+        input: DocumentInput,
+        bytes: Vec<u8>,
+    ) -> Result<Document, ServiceError> {
+        let new = self
+            .store_file(tenant, object_id, None, uploader, input, bytes)
+            .await?;
+        Ok(self.store.insert_document(tenant.id, &new).await?)
+    }
+
+    /// Checks a document (kind, title, date, file type and size), strips a photo's metadata and
+    /// stores the file; the row to record (alone, or with a request's journal entry).
+    pub(crate) async fn store_file(
         &self,
         tenant: &Tenant,
         object_id: i64,
@@ -192,7 +208,7 @@ impl Services {
         uploader: Option<vigie_domain::UserId>,
         input: DocumentInput,
         bytes: Vec<u8>,
-    ) -> Result<Document, ServiceError> {
+    ) -> Result<NewDocument, ServiceError> {
         check_kind("kind", &input.kind, &DOCUMENT_KINDS)?;
         let title = check_title("title", &input.title)?;
         if let Some(d) = &input.document_date {
@@ -221,29 +237,23 @@ impl Services {
             .put(&key, prepared.bytes.clone(), prepared.content_type())
             .await
             .map_err(media_error)?;
-        Ok(self
-            .store
-            .insert_document(
-                tenant.id,
-                &NewDocument {
-                    object_id,
-                    kind: input.kind,
-                    title,
-                    document_date: input.document_date,
-                    source: input
-                        .source
-                        .map(|s| s.trim().to_owned())
-                        .filter(|s| !s.is_empty()),
-                    blob_key: key.as_str().to_owned(),
-                    content_type: prepared.content_type().to_owned(),
-                    file_name: prepared.file_name.clone(),
-                    size: i64::try_from(stored.size).unwrap_or(i64::MAX),
-                    sha256: stored.sha256,
-                    uploaded_by: uploader,
-                    request_id,
-                },
-            )
-            .await?)
+        Ok(NewDocument {
+            object_id,
+            kind: input.kind,
+            title,
+            document_date: input.document_date,
+            source: input
+                .source
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty()),
+            blob_key: key.as_str().to_owned(),
+            content_type: prepared.content_type().to_owned(),
+            file_name: prepared.file_name.clone(),
+            size: i64::try_from(stored.size).unwrap_or(i64::MAX),
+            sha256: stored.sha256,
+            uploaded_by: uploader,
+            request_id,
+        })
     }
 
     /// The documents of an object.

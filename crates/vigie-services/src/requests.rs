@@ -1317,8 +1317,9 @@ impl Services {
         bytes: Vec<u8>,
     ) -> Result<Document, ServiceError> {
         let request = self.request(tenant, id).await?;
-        let doc = self
-            .store_document(
+        let by = self.editor_name(editor).await?;
+        let new = self
+            .store_file(
                 tenant,
                 request.object_id,
                 Some(id),
@@ -1327,24 +1328,23 @@ impl Services {
                 bytes,
             )
             .await?;
-        let by = self.editor_name(editor).await?;
-        self.store
-            .journal(
-                tenant.id,
-                id,
-                &JournalNote::new(
+        // The row and its journal entry commit together; the file, written first, is then
+        // referenced (a failed commit leaves an unreferenced file, never an unjournaled one).
+        Ok(self
+            .store
+            .insert_request_document(tenant.id, id, &new, |doc| {
+                JournalNote::new(
                     "attachment_added",
                     &json!({
                         "by": by,
-                        "document": doc.id,
-                        "title": doc.title,
-                        "content_type": doc.content_type,
-                        "sha256": doc.sha256,
+                        "document": doc,
+                        "title": new.title,
+                        "content_type": new.content_type,
+                        "sha256": new.sha256,
                     }),
-                ),
-            )
-            .await?;
-        Ok(doc)
+                )
+            })
+            .await?)
     }
 
     /// The collective's Officials (verified addresses in its official domains), whom a request

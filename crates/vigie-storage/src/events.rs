@@ -278,28 +278,9 @@ impl Store {
         self.object(tenant, d.object_id)
             .await?
             .ok_or(StoreError::NotFound("object"))?;
-        let id: i64 = sqlx::query(
-            "INSERT INTO documents (tenant_id, object_id, kind, title, document_date, source, blob_key, \
-             content_type, file_name, size, sha256, uploaded_by, at, request_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
-        )
-        .bind(tenant.0)
-        .bind(d.object_id)
-        .bind(&d.kind)
-        .bind(&d.title)
-        .bind(&d.document_date)
-        .bind(&d.source)
-        .bind(&d.blob_key)
-        .bind(&d.content_type)
-        .bind(&d.file_name)
-        .bind(d.size)
-        .bind(&d.sha256)
-        .bind(d.uploaded_by.map(|u| u.0))
-        .bind(now())
-        .bind(d.request_id)
-        .fetch_one(&self.pool)
-        .await?
-        .try_get(0)?;
+        let mut conn = self.pool.acquire().await?;
+        let id = insert_document_row(&mut conn, tenant, d).await?;
+        drop(conn);
         self.document(tenant, id)
             .await?
             .ok_or(StoreError::NotFound("document"))
@@ -355,4 +336,34 @@ impl Store {
         .await?;
         rows.iter().map(doc_from_row).collect()
     }
+}
+
+/// Inserts a document's row on `conn` (the pool's or a transaction's); its id.
+pub(crate) async fn insert_document_row(
+    conn: &mut sqlx::AnyConnection,
+    tenant: TenantId,
+    d: &NewDocument,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query(
+        "INSERT INTO documents (tenant_id, object_id, kind, title, document_date, source, blob_key, \
+         content_type, file_name, size, sha256, uploaded_by, at, request_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+    )
+    .bind(tenant.0)
+    .bind(d.object_id)
+    .bind(&d.kind)
+    .bind(&d.title)
+    .bind(&d.document_date)
+    .bind(&d.source)
+    .bind(&d.blob_key)
+    .bind(&d.content_type)
+    .bind(&d.file_name)
+    .bind(d.size)
+    .bind(&d.sha256)
+    .bind(d.uploaded_by.map(|u| u.0))
+    .bind(now())
+    .bind(d.request_id)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)?)
 }

@@ -775,6 +775,24 @@ impl Store {
             .ok_or(StoreError::NotFound("journal entry"))
     }
 
+    /// Records a document attached to a request and its journal entry (`note`, given the
+    /// document's id) in one transaction: an attachment is never without its entry.
+    pub async fn insert_request_document(
+        &self,
+        tenant: TenantId,
+        request_id: i64,
+        d: &crate::NewDocument,
+        note: impl FnOnce(i64) -> JournalNote,
+    ) -> Result<crate::Document, StoreError> {
+        let mut j = self.journaled(tenant).await?;
+        let id = crate::events::insert_document_row(&mut j.tx, tenant, d).await?;
+        j.append(request_id, &note(id)).await?;
+        j.commit().await?;
+        self.document(tenant, id)
+            .await?
+            .ok_or(StoreError::NotFound("document"))
+    }
+
     /// Marks a request's reminder as sent, with its journal entry; `false` if it already was.
     pub async fn mark_reminder_sent(
         &self,
