@@ -73,6 +73,7 @@ pub(crate) fn object_rows(objects: &[ObservedObject]) -> Vec<Value> {
                 id => o.id, name => &o.identity.official_name, identifier => &o.identity.identifier,
                 city => o.identity.city.clone().unwrap_or_default(),
                 possibly_closed => o.possibly_closed_since.is_some(),
+                lat => o.identity.latitude, lon => o.identity.longitude,
             }
         })
         .collect()

@@ -83,3 +83,48 @@ test('school sheet fits a 390×844 phone screen', async (t) => {
   await school(page);
   await assertFits(page, 'school sheet');
 });
+
+test('on a phone, « Lieux près de moi » sorts the list by distance in the browser and offers to file at the nearest place', async (t) => {
+  // Stand about 150 m north of a demo school (not the first of the list).
+  const schools = await (await fetch(`${process.env.VIGIE_URL}/api/v1/tenants/${TENANT}/objects`)).json();
+  const target = schools.filter((s) => s.latitude != null).at(-2);
+  const here = { latitude: target.latitude + 0.00135, longitude: target.longitude };
+  const page = await openPage(t, browser, { ...PHONE, geolocation: here, permissions: ['geolocation'] });
+  const sent = [];
+  page.on('request', (r) => sent.push(r.url()));
+  await page.goto(`/t/${TENANT}`);
+  await page.getByRole('button', { name: 'Lieux près de moi' }).click();
+  const status = page.locator('#near-status');
+  await status.getByRole('link', { name: 'Déposer une demande ici' }).waitFor();
+  assert.match(await status.innerText(), new RegExp(`^Le plus proche de vous : ${target.name.replace(/[()]/g, '\\$&')} \\(150 m\\)`));
+
+  // The list now starts with that school, every row with its distance, nearest first.
+  const rows = await page.locator('#objects-list tr[data-id]').evaluateAll((trs) =>
+    trs.map((tr) => [tr.querySelector('a').textContent.trim(), tr.querySelector('td.distance').textContent]));
+  assert.equal(rows[0][0], target.name);
+  const metres = rows.map(([, d]) => (d.endsWith(' km') ? Number.parseFloat(d.replace(',', '.')) * 1000 : Number.parseFloat(d)));
+  assert.ok(metres.every((m, i) => i === 0 || m >= metres[i - 1]), `sorted by distance: ${rows.join(' | ')}`);
+  await page.screenshot({ path: join(SCREENSHOTS, 'mobile-near-me.png'), fullPage: true });
+  await assertFits(page, 'collective page sorted by distance');
+  // The position never left the browser.
+  const lat = String(here.latitude).slice(0, 7);
+  assert.deepEqual(sent.filter((u) => u.includes(lat)), [], 'no request carries the position');
+
+  // One tap to the filing form of that school.
+  await status.getByRole('link', { name: 'Déposer une demande ici' }).click();
+  await page.waitForURL(new RegExp(`/t/${TENANT}/o/${target.id}#deposer$`));
+  await page.getByRole('heading', { name: 'Déposer une demande' }).waitFor();
+  assert.deepEqual(page.problems, []);
+});
+
+test('without the right to locate, « Lieux près de moi » says so and leaves the list as it was', async (t) => {
+  const page = await openPage(t, browser, PHONE);
+  await page.goto(`/t/${TENANT}`);
+  const before = await page.locator('#objects-list tr[data-id] a').allInnerTexts();
+  await page.getByRole('button', { name: 'Lieux près de moi' }).click();
+  const status = page.locator('#near-status');
+  await page.waitForFunction(() => /indisponible/.test(document.getElementById('near-status').textContent));
+  assert.equal(await status.innerText(), 'Position indisponible : autorisez la localisation, ou cherchez le lieu dans la liste.');
+  assert.deepEqual(await page.locator('#objects-list tr[data-id] a').allInnerTexts(), before);
+  assert.deepEqual(page.problems, []);
+});
