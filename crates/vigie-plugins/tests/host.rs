@@ -307,6 +307,42 @@ fn a_fresh_instance_never_sees_what_an_earlier_one_left_in_memory() {
 }
 
 #[test]
+fn instances_stay_apart_when_many_threads_call_at_once() {
+    // Eight threads share one plugin, as the server's workers do: reused instances never serve
+    // two calls at once, and fresh ones — some made while others are dropped and their slots
+    // reset — always start pristine.
+    let mut h = host();
+    let remember = load(&mut h, "remember");
+    let schools = h.get("schools").unwrap().clone();
+    std::thread::scope(|scope| {
+        for t in 0..8 {
+            let (remember, schools) = (&remember, &schools);
+            scope.spawn(move || {
+                for i in 0..300 {
+                    let id = format!("T{t}-{i}");
+                    assert_eq!(
+                        remember
+                            .call_fresh_normalize_identifier(&id)
+                            .unwrap()
+                            .unwrap(),
+                        "pristine||0",
+                        "thread {t}, call {i}"
+                    );
+                    // A reused instance answers with what *it* saw last: never this thread's
+                    // own identifier, which no instance has seen yet.
+                    let seen = remember.normalize_identifier(&id).unwrap().unwrap();
+                    assert!(!seen.contains(&id), "{seen} for {id}");
+                    assert_eq!(
+                        schools.normalize_identifier(" 0131703f ").unwrap().unwrap(),
+                        "0131703F"
+                    );
+                }
+            });
+        }
+    });
+}
+
+#[test]
 fn garbage_is_refused_with_every_reason() {
     let mut h = host();
     let bytes = std::fs::read(dist("garbage")).unwrap();
