@@ -525,7 +525,8 @@ pub enum InstanceAllocation {
     /// on resident pages. The fastest.
     PoolResetInPlace,
     /// Slots of a pool; a freed slot's pages go back to the kernel (no `PAGEMAP_SCAN`: Linux
-    /// older than 6.7), and the next instance faults them in again.
+    /// older than 6.7, or `/proc/self/pagemap` unreadable), and the next instance faults them
+    /// in again.
     Pool,
     /// Memory allocated for each instance (the sandbox refused the pool's reservation).
     OnDemand,
@@ -538,8 +539,8 @@ impl std::fmt::Display for InstanceAllocation {
                 "pooling allocator, freed memory reset in place (Linux PAGEMAP_SCAN)"
             }
             Self::Pool => {
-                "pooling allocator, freed memory handed back to the kernel (no PAGEMAP_SCAN: \
-                 Linux older than 6.7)"
+                "pooling allocator, freed memory handed back to the kernel (no PAGEMAP_SCAN \
+                 here: Linux older than 6.7, or /proc/self/pagemap unreadable)"
             }
             Self::OnDemand => "memory allocated on demand (pooling allocator refused)",
         })
