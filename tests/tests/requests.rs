@@ -710,6 +710,9 @@ async fn bad_requests_are_refused_with_what_to_fix(backend: Backend) {
             "{body}: {}",
             r.text
         );
+        // Said in French too, as the pages show it.
+        let fr = r.body["error"]["message_fr"].as_str().unwrap_or_default();
+        assert!(fr.len() > 10, "{body}: no French in {}", r.text);
     }
     // A DGI notice's urgency is fixed by the type.
     let r = w
@@ -717,6 +720,12 @@ async fn bad_requests_are_refused_with_what_to_fix(backend: Backend) {
         .post(&file, json!({"kind": "dgi-notice", "title": "Danger", "description": "Plafond qui s'effondre", "urgency": "low"}))
         .await;
     assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        r.body["error"]["message_fr"],
+        "L'urgence de ce type de demande est fixée : laissez « celle du type de demande ».",
+        "{}",
+        r.text
+    );
     assert_eq!(
         w.requester
             .post(
@@ -957,6 +966,16 @@ async fn only_those_handling_a_request_may_change_it(backend: Backend) {
                 assert_eq!(
                     r.status, refused,
                     "{op:?} by {who:?} should be refused: {}",
+                    r.text
+                );
+            }
+            if !(200..300).contains(&r.status) {
+                // Every refusal says what to do, in French too.
+                assert!(
+                    r.body["error"]["message_fr"]
+                        .as_str()
+                        .is_some_and(|m| m.len() > 10),
+                    "{op:?} by {who:?}: no French in {}",
                     r.text
                 );
             }

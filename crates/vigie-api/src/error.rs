@@ -1,7 +1,7 @@
 //! The one error envelope of the API.
 //!
-//! Every failure answers `{"error": {"code", "message", "field"?}}` with a stable snake_case
-//! `code`. Use-case errors map to a status in [`ApiError::from`]; errors raised by poem before a
+//! Every failure answers `{"error": {"code", "message", "message_fr"?, "field"?}}` with a stable
+//! snake_case `code`. Use-case errors map to a status in [`ApiError::from`]; errors raised by poem before a
 //! handler runs (bad JSON, bad path, wrong content type, unknown route) are rewritten into the
 //! same envelope by [`envelope_for_poem_error`].
 
@@ -24,6 +24,9 @@ pub struct ErrorBody {
     pub code: String,
     /// Human-readable explanation that says what to fix.
     pub message: String,
+    /// The same in French, where the platform says it in French (the pages' language).
+    #[oai(skip_serializing_if_is_none)]
+    pub message_fr: Option<String>,
     /// The input field at fault, when there is one.
     #[oai(skip_serializing_if_is_none)]
     pub field: Option<String>,
@@ -53,6 +56,7 @@ impl ErrorEnvelope {
             error: ErrorBody {
                 code: code.into(),
                 message: message.into(),
+                message_fr: None,
                 field: field.map(str::to_owned),
                 details: Vec::new(),
             },
@@ -103,8 +107,37 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The same error, said in French too (`message_fr`).
+    #[must_use]
+    pub fn fr(self, text: &str) -> Self {
+        self.with_french(Some(text))
+    }
+
+    /// The same error with its French message.
+    fn with_french(mut self, fr: Option<&str>) -> Self {
+        let (ApiError::BadRequest(Json(env))
+        | ApiError::Unauthenticated(Json(env))
+        | ApiError::Forbidden(Json(env))
+        | ApiError::NotFound(Json(env))
+        | ApiError::Conflict(Json(env))
+        | ApiError::Internal(Json(env))) = &mut self;
+        env.error.message_fr = fr.map(str::to_owned);
+        self
+    }
+}
+
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
+        match e.french().map(str::to_owned) {
+            Some(fr) => ApiError::from_service(e).with_french(Some(&fr)),
+            None => ApiError::from_service(e),
+        }
+    }
+}
+
+impl ApiError {
+    fn from_service(e: ServiceError) -> Self {
         let msg = e.to_string();
         match e {
             ServiceError::Invalid(d) => ApiError::invalid(d.field(), msg),
@@ -113,6 +146,9 @@ impl From<ServiceError> for ApiError {
                     "invalid_input",
                     "the object type's rules refuse these values: see details",
                     problems.first().and_then(|p| p.field.as_deref()),
+                );
+                env.error.message_fr = Some(
+                    "Les règles de ce type de lieu refusent ces valeurs : voir les détails.".into(),
                 );
                 env.error.details = problems
                     .into_iter()

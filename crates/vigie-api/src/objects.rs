@@ -269,6 +269,10 @@ pub(crate) fn to_value(
             input,
             format!("'{}' expects {}", field.key, kind_name(&field.kind)),
         )
+        .fr(&format!(
+            "« {} » : cette valeur n'est pas du bon type.",
+            field.label.fr
+        ))
     };
     let text = || v.as_str().map(str::to_owned).ok_or_else(bad);
     Ok(match &field.kind {

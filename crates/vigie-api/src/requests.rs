@@ -556,6 +556,7 @@ fn status(raw: &str) -> Result<RequestStatus, ApiError> {
                 "unknown status '{raw}': use acknowledged, planned, in_progress, solved, not_solved or closed"
             ),
         )
+        .fr("Statut inconnu : choisissez-le dans la liste.")
     })
 }
 
@@ -650,6 +651,7 @@ impl RequestsApi {
                 .and_then(|k| k.fields.iter().find(|f| &f.key == name))
                 .ok_or_else(|| {
                     ApiError::invalid("fields", format!("'{name}' is not a field of a {}", b.kind))
+                        .fr("Cette information ne correspond pas à ce type de demande.")
                 })?;
             fields.push(ProposedValue {
                 field: name.clone(),
@@ -862,10 +864,10 @@ impl RequestsApi {
             (Some(u), None) => AssignTarget::User(u),
             (None, Some(c)) => AssignTarget::Contact(c),
             _ => {
-                return Err(ApiError::invalid(
-                    "user_id",
-                    "give either user_id or contact_id",
-                ));
+                return Err(
+                    ApiError::invalid("user_id", "give either user_id or contact_id")
+                        .fr("Choisissez un contact ou un compte (l'un ou l'autre)."),
+                );
             }
         };
         let e = editor(&state, &caller, &tenant, *id, token.0.as_deref()).await?;

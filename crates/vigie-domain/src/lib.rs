@@ -13,6 +13,6 @@ pub mod tenant;
 
 pub use account::{DisplayName, Email, Password, UserId};
 pub use authz::{Operation, Principal, Role, Scope};
-pub use error::DomainError;
+pub use error::{Bilingual, DomainError};
 pub use objects::{Decision, FactState, ObjectStatus, Provenance};
 pub use tenant::{EmailDomain, MapView, NewTenant, ObjectTypeKey, TenantId, TenantSlug};

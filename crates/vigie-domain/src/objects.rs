@@ -134,7 +134,8 @@ impl Decision {
             return Err(crate::DomainError::invalid(
                 "reason",
                 "a refusal needs a reason (3 to 2000 characters): it is shown publicly",
-            ));
+            )
+            .fr("Un refus demande un motif (3 à 2000 caractères) : il est affiché publiquement."));
         }
         Ok(Decision::Refuse {
             reason: reason.to_owned(),
@@ -177,7 +178,10 @@ pub fn check_kind(
         Err(crate::DomainError::invalid(
             field,
             format!("unknown kind '{kind}': use one of {}", kinds.join(", ")),
-        ))
+        )
+        .fr(format!(
+            "Nature inconnue « {kind} » : choisissez-la dans la liste."
+        )))
     }
 }
 
@@ -199,10 +203,12 @@ pub fn check_date(field: &'static str, date: &str) -> Result<(), crate::DomainEr
     if ok {
         Ok(())
     } else {
-        Err(crate::DomainError::invalid(
-            field,
-            format!("'{date}' is not a date: write YYYY-MM-DD"),
-        ))
+        Err(
+            crate::DomainError::invalid(field, format!("'{date}' is not a date: write YYYY-MM-DD"))
+                .fr(format!(
+                    "« {date} » n'est pas une date : écrivez-la sous la forme AAAA-MM-JJ."
+                )),
+        )
     }
 }
 
@@ -212,10 +218,10 @@ pub fn check_title(field: &'static str, title: &str) -> Result<String, crate::Do
     if (3..=200).contains(&t.chars().count()) {
         Ok(t.to_owned())
     } else {
-        Err(crate::DomainError::invalid(
-            field,
-            "write a title of 3 to 200 characters",
-        ))
+        Err(
+            crate::DomainError::invalid(field, "write a title of 3 to 200 characters")
+                .fr("Titre invalide : 3 à 200 caractères."),
+        )
     }
 }
 

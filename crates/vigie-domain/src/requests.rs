@@ -67,6 +67,22 @@ impl RequestStatus {
         Self::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
+    /// Its name in French, as messages about a request say it.
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            RequestStatus::New => "en attente de modération",
+            RequestStatus::Published => "publiée",
+            RequestStatus::Refused => "refusée",
+            RequestStatus::SetApart => "mise à l'écart",
+            RequestStatus::Acknowledged => "prise en compte",
+            RequestStatus::Planned => "programmée",
+            RequestStatus::InProgress => "en cours",
+            RequestStatus::Solved => "résolue",
+            RequestStatus::NotSolved => "non résolue",
+            RequestStatus::Closed => "close",
+        }
+    }
+
     /// Whether the request is still being handled (duplicates are looked for among these).
     pub fn is_open(self) -> bool {
         matches!(
@@ -171,7 +187,8 @@ impl RequestModeration {
                 Err(crate::DomainError::invalid(
                     "reason",
                     "refusing or setting apart needs a reason (3 to 2000 characters): it is shown publicly",
-                ))
+                )
+                .fr("Pour refuser ou mettre à l'écart, écrivez un motif (3 à 2000 caractères) : il est affiché publiquement."))
             }
         };
         match decision {
@@ -181,7 +198,8 @@ impl RequestModeration {
             other => Err(crate::DomainError::invalid(
                 "decision",
                 format!("unknown decision '{other}': use publish, refuse or set_apart"),
-            )),
+            )
+            .fr("Choisissez : publier, refuser ou mettre à l'écart.")),
         }
     }
 
@@ -216,7 +234,10 @@ pub fn check_text(
         return Err(crate::DomainError::invalid(
             field,
             format!("write between {min} and {max} characters (now {n})"),
-        ));
+        )
+        .fr(format!(
+            "écrivez entre {min} et {max} caractères (ici {n})."
+        )));
     }
     Ok(v.to_owned())
 }

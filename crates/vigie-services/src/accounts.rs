@@ -5,7 +5,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
-use vigie_domain::{DisplayName, Email, Password, Principal, UserId};
+use vigie_domain::{Bilingual, DisplayName, Email, Password, Principal, UserId};
 use vigie_mail::Message;
 use vigie_storage::{TokenPurpose, User};
 
@@ -169,16 +169,20 @@ impl Services {
 
     /// Signs in with e-mail and password; the e-mail must be verified.
     pub async fn sign_in(&self, email: &str, password: &str) -> Result<SignedIn, ServiceError> {
-        const WRONG: &str = "wrong e-mail or password";
+        let wrong = || {
+            ServiceError::Unauthenticated(
+                Bilingual::new("wrong e-mail or password").fr("E-mail ou mot de passe incorrect."),
+            )
+        };
         let Ok(email) = Email::parse(email) else {
-            return Err(ServiceError::Unauthenticated(WRONG));
+            return Err(wrong());
         };
         let Some((user, hash)) = self.store.user_credentials(&email).await? else {
             verify_password(password, DECOY_HASH).await?;
-            return Err(ServiceError::Unauthenticated(WRONG));
+            return Err(wrong());
         };
         if !verify_password(password, &hash).await? {
-            return Err(ServiceError::Unauthenticated(WRONG));
+            return Err(wrong());
         }
         if user.email_verified_at.is_none() {
             return Err(ServiceError::EmailNotVerified);

@@ -1,7 +1,7 @@
 //! The use cases' error type.
 
 use vigie_authz::AuthzError;
-use vigie_domain::DomainError;
+use vigie_domain::{Bilingual, DomainError};
 use vigie_mail::MailError;
 use vigie_storage::StoreError;
 
@@ -16,13 +16,13 @@ pub enum ServiceError {
     NotFound(&'static str),
     /// The change conflicts with what exists.
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Bilingual),
     /// Not signed in, or wrong credentials.
     #[error("{0}")]
-    Unauthenticated(&'static str),
+    Unauthenticated(Bilingual),
     /// Signed in, but not allowed.
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Bilingual),
     /// A link token is unknown, used or expired.
     #[error("this link is invalid or has expired: ask for a new one")]
     InvalidToken,
@@ -35,6 +35,20 @@ pub enum ServiceError {
     /// A fault on our side (database, mail, hashing).
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl ServiceError {
+    /// What went wrong, in French, when its author wrote it (the pages show it; the API gives
+    /// it as `message_fr`).
+    pub fn french(&self) -> Option<&str> {
+        match self {
+            ServiceError::Invalid(d) => d.french(),
+            ServiceError::Conflict(m)
+            | ServiceError::Unauthenticated(m)
+            | ServiceError::Forbidden(m) => m.french(),
+            _ => None,
+        }
+    }
 }
 
 impl From<StoreError> for ServiceError {
@@ -52,8 +66,13 @@ impl From<AuthzError> for ServiceError {
         match e {
             AuthzError::Forbidden {
                 anonymous: true, ..
-            } => ServiceError::Unauthenticated("sign in first: this needs an account"),
-            AuthzError::Forbidden { .. } => ServiceError::Forbidden(e.to_string()),
+            } => ServiceError::Unauthenticated(
+                Bilingual::new("sign in first: this needs an account")
+                    .fr("Connectez-vous d'abord : il faut un compte pour cela."),
+            ),
+            AuthzError::Forbidden { .. } => ServiceError::Forbidden(
+                Bilingual::new(e.to_string()).fr("Vous n'avez pas le droit de faire cela ici."),
+            ),
             AuthzError::Store(s) => s.into(),
             other => ServiceError::Internal(other.to_string()),
         }

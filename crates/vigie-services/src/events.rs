@@ -55,7 +55,18 @@ pub struct DocumentInput {
 
 fn media_error(e: vigie_media::MediaError) -> ServiceError {
     if e.is_rejected_upload() {
-        ServiceError::Invalid(DomainError::invalid("file", e.to_string()))
+        use vigie_media::MediaError as E;
+        let fr = match &e {
+            E::TooLarge { .. } | E::ImageTooLarge { .. } | E::ImageNeedsTooMuchMemory { .. } => {
+                "Fichier trop volumineux : réduisez-le ou choisissez-en un autre."
+            }
+            E::EmptyUpload => "Le fichier est vide.",
+            E::UnsupportedType { .. } => {
+                "Type de fichier refusé : envoyez une photo JPEG, PNG ou WebP, ou un PDF."
+            }
+            _ => "Ce fichier ne peut pas être lu : essayez-en un autre.",
+        };
+        ServiceError::Invalid(DomainError::invalid("file", e.to_string()).fr(fr))
     } else if matches!(e, vigie_media::MediaError::NotFound { .. }) {
         ServiceError::NotFound("file")
     } else {

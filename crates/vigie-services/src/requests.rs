@@ -9,7 +9,9 @@ use vigie_domain::requests::{
     ChainBreak, DUPLICATE_THRESHOLD, JournalEntry, RequestModeration, RequestStatus, Urgency,
     check_text, similarity, verify_journal,
 };
-use vigie_domain::{DomainError, Email, ObjectTypeKey, Operation, Principal, Provenance, UserId};
+use vigie_domain::{
+    Bilingual, DomainError, Email, ObjectTypeKey, Operation, Principal, Provenance, UserId,
+};
 use vigie_mail::Message;
 use vigie_plugins::wit;
 use vigie_storage::{
@@ -136,8 +138,9 @@ pub struct JournalReport {
     pub broken: Option<ChainBreak>,
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(DomainError::invalid(field, message))
+/// A refused value of a request, said in English and in French (the pages show the French).
+fn invalid(field: &'static str, en: impl Into<String>, fr: impl Into<String>) -> ServiceError {
+    ServiceError::Invalid(DomainError::invalid(field, en).fr(fr))
 }
 
 /// Publishing, refusing and setting apart are the moderation decision, not a status change.
@@ -149,6 +152,7 @@ fn not_moderation(to: RequestStatus) -> Result<(), ServiceError> {
         return Err(invalid(
             "status",
             "publishing, refusing and setting apart are moderation: use the moderation decision",
+            "Publier, refuser ou mettre à l'écart passe par la modération.",
         ));
     }
     Ok(())
@@ -162,6 +166,7 @@ fn optional_email(raw: Option<&str>) -> Result<Option<String>, ServiceError> {
                     invalid(
                         "contact_email",
                         format!("'{e}' is not an e-mail address: expected name@domain.tld"),
+                        format!("« {e} » n'est pas une adresse e-mail : écrivez nom@domaine.fr"),
                     )
                 })?
                 .as_str()
@@ -368,6 +373,7 @@ impl Services {
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
+                    "Choisissez un type de demande de la liste.",
                 )
             })?;
         let title = check_text("title", &input.title, 3, 200)?;
@@ -388,6 +394,7 @@ impl Services {
                         "unknown category '{c}': write set/category with a set of this kind ({})",
                         kind.category_sets.join(", ")
                     ),
+                    format!("La catégorie « {c} » ne va pas avec ce type de demande."),
                 ));
             }
             if !categories.contains(c) {
@@ -395,14 +402,23 @@ impl Services {
             }
         }
         if categories.len() > 10 {
-            return Err(invalid("categories", "choose at most 10 categories"));
+            return Err(invalid(
+                "categories",
+                "choose at most 10 categories",
+                "Choisissez au plus 10 catégories.",
+            ));
         }
         let default = urgency_name(kind.default_urgency);
         let urgency = match input.urgency.as_deref().filter(|u| !u.is_empty()) {
             None => default,
             Some(u) => {
-                let u = Urgency::parse(u)
-                    .ok_or_else(|| invalid("urgency", "use low, normal, high or maximal"))?;
+                let u = Urgency::parse(u).ok_or_else(|| {
+                    invalid(
+                        "urgency",
+                        "use low, normal, high or maximal",
+                        "Urgence inconnue : choisissez-la dans la liste.",
+                    )
+                })?;
                 if kind.urgency_locked && u != default {
                     return Err(invalid(
                         "urgency",
@@ -411,6 +427,7 @@ impl Services {
                             kind.label.en,
                             default.as_str()
                         ),
+                        "L'urgence de ce type de demande est fixée : laissez « celle du type de demande ».",
                     ));
                 }
                 u
@@ -420,7 +437,11 @@ impl Services {
             Some(d) => {
                 vigie_domain::objects::check_date("reminder_on", d)?;
                 if d <= today().as_str() {
-                    return Err(invalid("reminder_on", "choose a reminder date after today"));
+                    return Err(invalid(
+                        "reminder_on",
+                        "choose a reminder date after today",
+                        "Choisissez une date de rappel après aujourd'hui.",
+                    ));
                 }
                 Some(d.to_owned())
             }
@@ -434,6 +455,7 @@ impl Services {
                 return Err(invalid(
                     "fields",
                     format!("'{}' is not a field of a {}", v.field, kind.key),
+                    "Cette information ne correspond pas à ce type de demande.",
                 ));
             }
             extra.insert(v.field.clone(), Value::String(encode_value(&v.value)));
@@ -660,7 +682,8 @@ impl Services {
         }
         let Some(user) = principal.user_id() else {
             return Err(ServiceError::Unauthenticated(
-                "sign in first, or use the personal link you received by e-mail",
+                Bilingual::new("sign in first, or use the personal link you received by e-mail")
+                    .fr("Connectez-vous d'abord, ou ouvrez le lien personnel reçu par e-mail."),
             ));
         };
         if request.author_id == Some(user) {
@@ -676,9 +699,14 @@ impl Services {
             return Ok(Editor::Assignee(user));
         }
         Err(ServiceError::Forbidden(
-            "only the requester, the people handling this request, the type's Garant and the \
-             object's Certified citizens may change it"
-                .into(),
+            Bilingual::new(
+                "only the requester, the people handling this request, the type's Garant and the \
+                 object's Certified citizens may change it",
+            )
+            .fr(
+                "Seuls le demandeur, les personnes chargées de la demande, le garant du type et \
+                 les citoyens certifiés du lieu peuvent la modifier.",
+            ),
         ))
     }
 
@@ -713,10 +741,13 @@ impl Services {
         let request = self.request(tenant, id).await?;
         self.moderator_permit(permit, tenant, &request).await?;
         if request.status != RequestStatus::New {
-            return Err(ServiceError::Conflict(format!(
-                "this request was already moderated (it is {})",
-                request.status.as_str()
-            )));
+            return Err(ServiceError::Conflict(
+                Bilingual::new(format!(
+                    "this request was already moderated (it is {})",
+                    request.status.as_str()
+                ))
+                .fr("Cette demande a déjà été modérée."),
+            ));
         }
         let to = decision.status();
         let by = self.public_name(permit.actor()).await?;
@@ -850,10 +881,15 @@ impl Services {
     ) -> Result<RequestRecord, ServiceError> {
         let id = request.id;
         if request.merged_into.is_some() {
-            return Err(ServiceError::Conflict(format!(
-                "this request was merged into request {}: follow that one",
-                request.merged_into.unwrap_or_default()
-            )));
+            let into = request.merged_into.unwrap_or_default();
+            return Err(ServiceError::Conflict(
+                Bilingual::new(format!(
+                    "this request was merged into request {into}: follow that one"
+                ))
+                .fr(format!(
+                    "Cette demande a été fusionnée dans la demande n° {into} : suivez celle-là."
+                )),
+            ));
         }
         if !request.status.can_move_to(to) {
             let next: Vec<&str> = RequestStatus::ALL
@@ -867,16 +903,33 @@ impl Services {
                 })
                 .map(RequestStatus::as_str)
                 .collect();
-            return Err(ServiceError::Conflict(format!(
-                "a request that is {} cannot become {}{}",
-                request.status.as_str(),
-                to.as_str(),
-                if next.is_empty() {
-                    String::new()
-                } else {
-                    format!(": it can become {}", next.join(", "))
-                }
-            )));
+            let next_fr: Vec<String> = RequestStatus::ALL
+                .into_iter()
+                .filter(|s| next.contains(&s.as_str()))
+                .map(|s| format!("« {} »", s.label_fr()))
+                .collect();
+            return Err(ServiceError::Conflict(
+                Bilingual::new(format!(
+                    "a request that is {} cannot become {}{}",
+                    request.status.as_str(),
+                    to.as_str(),
+                    if next.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": it can become {}", next.join(", "))
+                    }
+                ))
+                .fr(format!(
+                    "Une demande « {} » ne peut pas passer à « {} »{}.",
+                    request.status.label_fr(),
+                    to.label_fr(),
+                    if next_fr.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ; elle peut passer à {}", next_fr.join(", "))
+                    }
+                )),
+            ));
         }
         self.store
             .change_request_status(
@@ -934,10 +987,13 @@ impl Services {
             RequestStatus::Refused | RequestStatus::SetApart
         ) || request.merged_into.is_some()
         {
-            return Err(ServiceError::Conflict(format!(
-                "a request that is {} is not handled by anyone",
-                request.status.as_str()
-            )));
+            return Err(ServiceError::Conflict(
+                Bilingual::new(format!(
+                    "a request that is {} is not handled by anyone",
+                    request.status.as_str()
+                ))
+                .fr("Une demande refusée, mise à l'écart ou fusionnée n'est confiée à personne."),
+            ));
         }
         let current = self.store.assignments(id).await?;
         let (user, contact) = match target {
@@ -962,6 +1018,7 @@ impl Services {
                             "{} is a contact for {}, not for {}",
                             contact.name, contact.type_key, request.object_type
                         ),
+                        "Ce contact ne s'occupe pas de ce type de lieu ici.",
                     ));
                 }
                 (None, Some(contact))
@@ -973,7 +1030,8 @@ impl Services {
                     || (contact.is_some() && a.contact_id == contact.as_ref().map(|c| c.id)))
         }) {
             return Err(ServiceError::Conflict(
-                "already assigned to this request".into(),
+                Bilingual::new("already assigned to this request")
+                    .fr("Cette personne est déjà chargée de la demande."),
             ));
         }
         let by = self.editor_name(editor).await?;
@@ -1088,6 +1146,7 @@ impl Services {
             return Err(invalid(
                 "contact_ids",
                 "choose at least one contact to notify",
+                "Choisissez au moins un contact à prévenir.",
             ));
         }
         let message = check_text("message", message, 3, 4000)?;
@@ -1102,6 +1161,7 @@ impl Services {
                     invalid(
                         "contact_ids",
                         format!("{cid} is not a contact for {} here", request.object_type),
+                        "Ce contact ne s'occupe pas de ce type de lieu ici.",
                     )
                 })?;
             contacts.push(c);
@@ -1163,25 +1223,35 @@ impl Services {
         self.permitted_object(permit, tenant, request.object_id)
             .await?;
         if let Some(into) = request.merged_into {
-            return Err(ServiceError::Conflict(format!(
-                "this request was merged into request {into}: support that one"
-            )));
+            return Err(ServiceError::Conflict(
+                Bilingual::new(format!(
+                    "this request was merged into request {into}: support that one"
+                ))
+                .fr(format!(
+                    "Cette demande a été fusionnée dans la demande n° {into} : soutenez celle-là."
+                )),
+            ));
         }
         if !request.status.is_open() {
-            return Err(ServiceError::Conflict(format!(
-                "this request is {}: only open requests can be supported",
-                request.status.as_str()
-            )));
+            return Err(ServiceError::Conflict(
+                Bilingual::new(format!(
+                    "this request is {}: only open requests can be supported",
+                    request.status.as_str()
+                ))
+                .fr("Seules les demandes encore ouvertes peuvent être soutenues."),
+            ));
         }
         if let Some(user) = permit.actor() {
             if request.author_id == Some(user) {
                 return Err(ServiceError::Conflict(
-                    "you filed this request: it already counts you".into(),
+                    Bilingual::new("you filed this request: it already counts you")
+                        .fr("Vous avez déposé cette demande : elle vous compte déjà."),
                 ));
             }
             if self.store.supports(id, user).await? {
                 return Err(ServiceError::Conflict(
-                    "you already support this request".into(),
+                    Bilingual::new("you already support this request")
+                        .fr("Vous soutenez déjà cette demande."),
                 ));
             }
         }
@@ -1208,12 +1278,17 @@ impl Services {
         let source = self.request(tenant, id).await?;
         self.moderator_permit(permit, tenant, &source).await?;
         if id == into {
-            return Err(invalid("into", "a request cannot be merged into itself"));
+            return Err(invalid(
+                "into",
+                "a request cannot be merged into itself",
+                "Une demande ne peut pas être fusionnée dans elle-même.",
+            ));
         }
         let target = self.request(tenant, into).await?;
         if source.merged_into.is_some() {
             return Err(ServiceError::Conflict(
-                "this request was already merged".into(),
+                Bilingual::new("this request was already merged")
+                    .fr("Cette demande a déjà été fusionnée."),
             ));
         }
         if target.merged_into.is_some() || !target.status.is_open() {
@@ -1227,16 +1302,20 @@ impl Services {
                         target.status.as_str()
                     }
                 ),
+                "Fusionnez dans une demande encore ouverte.",
             ));
         }
         if matches!(
             source.status,
             RequestStatus::Refused | RequestStatus::SetApart
         ) {
-            return Err(ServiceError::Conflict(format!(
-                "a request that is {} stays as it is",
-                source.status.as_str()
-            )));
+            return Err(ServiceError::Conflict(
+                Bilingual::new(format!(
+                    "a request that is {} stays as it is",
+                    source.status.as_str()
+                ))
+                .fr("Une demande refusée ou mise à l'écart reste telle quelle."),
+            ));
         }
         let by = self.public_name(permit.actor()).await?;
         let score = similarity(
@@ -1271,7 +1350,8 @@ impl Services {
     ) -> Result<Vec<Comment>, ServiceError> {
         if principal.user_id().is_none() {
             return Err(ServiceError::Unauthenticated(
-                "comments are for signed-in users: sign in to read them",
+                Bilingual::new("comments are for signed-in users: sign in to read them")
+                    .fr("Connectez-vous pour lire les commentaires."),
             ));
         }
         self.request(tenant, id).await?;
@@ -1290,9 +1370,12 @@ impl Services {
         let request = self.request(tenant, id).await?;
         self.permitted_object(permit, tenant, request.object_id)
             .await?;
-        let author = permit.actor().ok_or(ServiceError::Unauthenticated(
-            "sign in first: comments need an account",
-        ))?;
+        let author = permit.actor().ok_or_else(|| {
+            ServiceError::Unauthenticated(
+                Bilingual::new("sign in first: comments need an account")
+                    .fr("Connectez-vous d'abord : il faut un compte pour commenter."),
+            )
+        })?;
         let body = check_text("body", body, 1, 4000)?;
         let by = self.public_name(Some(author)).await?;
         Ok(self

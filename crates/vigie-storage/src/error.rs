@@ -1,5 +1,7 @@
 //! Storage errors.
 
+use vigie_domain::Bilingual;
+
 /// What went wrong in storage. `NotFound` and `Conflict` are expected outcomes the API maps
 /// to 404 and 409; the others are faults.
 #[derive(Debug, thiserror::Error)]
@@ -7,9 +9,10 @@ pub enum StoreError {
     /// The thing asked for does not exist.
     #[error("{0} not found")]
     NotFound(&'static str),
-    /// The write would break a uniqueness rule; the message says which.
+    /// The write would break a uniqueness rule or the state it expects; the message says
+    /// which (in English, and in French where written).
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Bilingual),
     /// The database URL names no backend this binary supports.
     #[error(
         "unsupported database URL '{0}': use sqlite://PATH (embedded) or postgres://USER@HOST:PORT/DB"
@@ -42,7 +45,10 @@ impl From<sqlx::Error> for StoreError {
 }
 
 /// Maps a unique-constraint violation to [`StoreError::Conflict`] with `message`.
-pub(crate) fn conflict_on_unique(e: sqlx::Error, message: impl FnOnce() -> String) -> StoreError {
+pub(crate) fn conflict_on_unique(
+    e: sqlx::Error,
+    message: impl FnOnce() -> Bilingual,
+) -> StoreError {
     if e.as_database_error()
         .is_some_and(|d| d.is_unique_violation())
     {

@@ -3,6 +3,7 @@
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use vigie_domain::Bilingual;
 use vigie_domain::{Decision, FactState, UserId};
 
 use crate::{DecisionRecord, Store, StoreError, now, parse_timestamp};
@@ -70,11 +71,18 @@ impl Store {
         actor: Option<UserId>,
     ) -> Result<(), StoreError> {
         if current != FactState::Pending {
-            return Err(StoreError::Conflict(format!(
-                "this {} was already {}",
-                what.name(),
-                current.as_str()
-            )));
+            return Err(StoreError::Conflict(
+                Bilingual::new(format!(
+                    "this {} was already {}",
+                    what.name(),
+                    current.as_str()
+                ))
+                .fr(match current {
+                    FactState::Accepted => "Cette proposition a déjà été acceptée.",
+                    FactState::Refused => "Cette proposition a déjà été refusée.",
+                    _ => "Cette proposition a déjà été décidée.",
+                }),
+            ));
         }
         let (state, reason) = match decision {
             Decision::Accept => (FactState::Accepted, None),
@@ -90,7 +98,11 @@ impl Store {
             .await
             .map_err(|e| {
                 crate::error::conflict_on_unique(e, || {
-                    format!("this {} was just decided by someone else", what.name())
+                    Bilingual::new(format!(
+                        "this {} was just decided by someone else",
+                        what.name()
+                    ))
+                    .fr("Quelqu'un vient de décider de cette proposition : rechargez la page.")
                 })
             })?;
         Ok(())

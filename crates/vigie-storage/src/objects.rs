@@ -3,6 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
+use vigie_domain::Bilingual;
 use vigie_domain::{ObjectStatus, ObjectTypeKey, TenantId, UserId};
 
 use crate::error::conflict_on_unique;
@@ -229,10 +230,14 @@ impl Store {
         .await
         .map_err(|e| {
             conflict_on_unique(e, || {
-                format!(
+                Bilingual::new(format!(
                     "an object {} with identifier {} already exists in this collective",
                     object_type, identity.identifier
-                )
+                ))
+                .fr(format!(
+                    "Un lieu ({object_type}) d'identifiant {} existe déjà dans ce collectif.",
+                    identity.identifier
+                ))
             })
         })?
         .try_get(0)?;

@@ -6,6 +6,7 @@
 
 use sqlx::Row;
 use time::OffsetDateTime;
+use vigie_domain::Bilingual;
 use vigie_domain::{ObjectTypeKey, Role, TenantId, UserId, authz::user_subject};
 
 use crate::error::conflict_on_unique;
@@ -278,7 +279,11 @@ impl Store {
                 .await
                 .map_err(|e| {
                     conflict_on_unique(e, || {
-                        format!("this user already holds the role {} there", change.role.as_str())
+                        Bilingual::new(format!(
+                            "this user already holds the role {} there",
+                            change.role.as_str()
+                        ))
+                        .fr("Cette personne a déjà ce rôle ici.")
                     })
                 })?;
             }

@@ -8,6 +8,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use time::OffsetDateTime;
+use vigie_domain::Bilingual;
 use vigie_domain::requests::{GENESIS_HASH, JournalEntry, RequestStatus, Urgency, journal_hash};
 use vigie_domain::{Provenance, TenantId, UserId};
 
@@ -383,7 +384,8 @@ impl Store {
         .await
         .map_err(|e| {
             crate::error::conflict_on_unique(e, || {
-                "a contact with this e-mail already exists for this type".into()
+                Bilingual::new("a contact with this e-mail already exists for this type")
+                    .fr("Un contact a déjà cette adresse pour ce type de lieu.")
             })
         })?
         .try_get(0)?;
@@ -525,9 +527,7 @@ impl Store {
         .await?
         .rows_affected();
         if done == 0 {
-            return Err(StoreError::Conflict(
-                "the request changed in the meantime: reload it and try again".into(),
-            ));
+            return Err(StoreError::Conflict(changed_meanwhile()));
         }
         j.append(id, note).await?;
         j.commit().await
@@ -644,7 +644,10 @@ impl Store {
             .execute(&mut *j.tx)
             .await
             .map_err(|e| {
-                crate::error::conflict_on_unique(e, || "you already support this request".into())
+                crate::error::conflict_on_unique(e, || {
+                    Bilingual::new("you already support this request")
+                        .fr("Vous soutenez déjà cette demande.")
+                })
             })?;
         j.append(id, note).await?;
         j.commit().await?;
@@ -743,9 +746,7 @@ impl Store {
         .await?
         .rows_affected();
         if done == 0 {
-            return Err(StoreError::Conflict(
-                "the request changed in the meantime: reload it and try again".into(),
-            ));
+            return Err(StoreError::Conflict(changed_meanwhile()));
         }
         sqlx::query(
             "UPDATE requests SET merged_into = $1 WHERE tenant_id = $2 AND merged_into = $3",
@@ -907,4 +908,10 @@ impl Store {
                 .unwrap_or((0, GENESIS_HASH.to_owned())),
         )
     }
+}
+
+/// A concurrent change got there first.
+fn changed_meanwhile() -> Bilingual {
+    Bilingual::new("the request changed in the meantime: reload it and try again")
+        .fr("La demande a changé entre-temps : rechargez la page et recommencez.")
 }

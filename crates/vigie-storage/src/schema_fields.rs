@@ -3,6 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
+use vigie_domain::Bilingual;
 use vigie_domain::{ObjectTypeKey, TenantId, UserId};
 
 use crate::error::conflict_on_unique;
@@ -72,7 +73,12 @@ impl Store {
         .await
         .map_err(|e| {
             conflict_on_unique(e, || {
-                format!("the field '{key}' already exists for {object_type} in this collective")
+                Bilingual::new(format!(
+                    "the field '{key}' already exists for {object_type} in this collective"
+                ))
+                .fr(format!(
+                    "Le champ « {key} » existe déjà pour ce type de lieu dans ce collectif."
+                ))
             })
         })?
         .try_get(0)?;

@@ -3,6 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
+use vigie_domain::Bilingual;
 use vigie_domain::{EmailDomain, MapView, NewTenant, ObjectTypeKey, TenantId, TenantSlug};
 
 use crate::error::conflict_on_unique;
@@ -62,7 +63,14 @@ impl Store {
         .await
         .map_err(|e| {
             conflict_on_unique(e, || {
-                format!("the slug '{}' is already taken: choose another", new.slug)
+                Bilingual::new(format!(
+                    "the slug '{}' is already taken: choose another",
+                    new.slug
+                ))
+                .fr(format!(
+                    "L'adresse « {} » est déjà prise : choisissez-en une autre.",
+                    new.slug
+                ))
             })
         })?
         .try_get(0)?;

@@ -3,6 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
+use vigie_domain::Bilingual;
 use vigie_domain::{DisplayName, Email, UserId};
 
 use crate::error::conflict_on_unique;
@@ -88,8 +89,10 @@ impl Store {
         .await
         .map_err(|e| {
             conflict_on_unique(e, || {
-                "an account already exists for this e-mail address: sign in or reset the password"
-                    .into()
+                Bilingual::new(
+                    "an account already exists for this e-mail address: sign in or reset the password",
+                )
+                .fr("Un compte existe déjà pour cette adresse : connectez-vous ou changez de mot de passe.")
             })
         })?
         .try_get(0)?;

@@ -164,7 +164,21 @@ impl<'a> Page<'a> {
             }
         };
         let text = match (self.lang, e) {
-            (Lang::Fr, ServiceError::Unauthenticated(_)) => "E-mail ou mot de passe incorrect.".into(),
+            // What the use case wrote in French (a fragment without its subject is given one).
+            (Lang::Fr, e) if e.french().is_some() => {
+                let fr = e.french().unwrap_or_default();
+                if fr.starts_with(char::is_lowercase) {
+                    format!("Ce texte : {fr}")
+                } else {
+                    fr.to_owned()
+                }
+            }
+            (Lang::Fr, ServiceError::Unauthenticated(_)) => {
+                "Connectez-vous d'abord : il faut un compte pour cela.".into()
+            }
+            (Lang::Fr, ServiceError::Forbidden(_)) => {
+                "Vous n'avez pas le droit de faire cela ici.".into()
+            }
             (Lang::Fr, ServiceError::EmailNotVerified) => {
                 "Confirmez d'abord votre adresse : ouvrez le lien reçu par e-mail.".into()
             }
@@ -178,7 +192,7 @@ impl<'a> Page<'a> {
                 .collect::<Vec<_>>()
                 .join(" · "),
             (Lang::Fr, ServiceError::Conflict(_)) => {
-                "Un compte existe déjà pour cette adresse : connectez-vous ou changez de mot de passe.".into()
+                "Ce changement n'est pas possible dans l'état actuel : rechargez la page.".into()
             }
             (Lang::Fr, ServiceError::Internal(_)) => {
                 "Une erreur est survenue de notre côté ; elle a été enregistrée.".into()
