@@ -373,6 +373,13 @@ async fn a_request_goes_through_its_whole_life(backend: Backend) {
         "says what is possible: {}",
         r.text
     );
+    assert_eq!(
+        r.body["error"]["message_fr"],
+        "Une demande « résolue » ne peut pas passer à « programmée » ; elle peut passer à \
+         « non résolue », « close ».",
+        "in French too: {}",
+        r.text
+    );
     // Anyone may say it is not solved: it reopens.
     let r = w
         .stranger

@@ -892,7 +892,7 @@ impl Services {
             ));
         }
         if !request.status.can_move_to(to) {
-            let next: Vec<&str> = RequestStatus::ALL
+            let next: Vec<RequestStatus> = RequestStatus::ALL
                 .into_iter()
                 .filter(|s| request.status.can_move_to(*s))
                 .filter(|s| {
@@ -901,33 +901,31 @@ impl Services {
                         RequestStatus::Published | RequestStatus::Refused | RequestStatus::SetApart
                     )
                 })
-                .map(RequestStatus::as_str)
                 .collect();
-            let next_fr: Vec<String> = RequestStatus::ALL
-                .into_iter()
-                .filter(|s| next.contains(&s.as_str()))
-                .map(|s| format!("« {} »", s.label_fr()))
-                .collect();
+            // "…: it can become a, b" / "… ; elle peut passer à « a », « b »".
+            let then = |lead: &str, name: fn(RequestStatus) -> String| {
+                let names: Vec<String> = next.iter().map(|s| name(*s)).collect();
+                if names.is_empty() {
+                    String::new()
+                } else {
+                    format!("{lead}{}", names.join(", "))
+                }
+            };
             return Err(ServiceError::Conflict(
                 Bilingual::new(format!(
                     "a request that is {} cannot become {}{}",
                     request.status.as_str(),
                     to.as_str(),
-                    if next.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": it can become {}", next.join(", "))
-                    }
+                    then(": it can become ", |s| s.as_str().to_owned())
                 ))
                 .fr(format!(
                     "Une demande « {} » ne peut pas passer à « {} »{}.",
                     request.status.label_fr(),
                     to.label_fr(),
-                    if next_fr.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ; elle peut passer à {}", next_fr.join(", "))
-                    }
+                    then(" ; elle peut passer à ", |s| format!(
+                        "« {} »",
+                        s.label_fr()
+                    ))
                 )),
             ));
         }
