@@ -1860,6 +1860,13 @@ mod tests {
     }
 
     #[test]
+    fn the_pages_and_the_use_cases_name_statuses_alike_in_french() {
+        for s in RequestStatus::ALL {
+            assert_eq!(status_label(Lang::Fr, s), s.label_fr(), "{s:?}");
+        }
+    }
+
+    #[test]
     fn errors_about_requests_are_in_french() {
         // The French the domain and the use cases wrote, with the field's label before a
         // fragment that names no subject.
