@@ -247,6 +247,12 @@ async fn contributions_and_moderation(backend: Backend) {
         let r = anon.post(&path, body).await;
         assert_eq!(r.status, 400, "{}", r.text);
         assert!(r.text.contains(needle), "no '{needle}' in {}", r.text);
+        // The pages are French first: every refusal says it in French too.
+        let fr = r.body["error"]["message_fr"]
+            .as_str()
+            .or_else(|| r.body["error"]["details"][0]["message_fr"].as_str())
+            .unwrap_or_default();
+        assert!(fr.len() > 10, "no French in {}", r.text);
     }
 
     // An anonymous proposal with a private contact e-mail: pending and public, contact hidden.

@@ -605,6 +605,10 @@ impl ObjectsApi {
                         "values",
                         format!("'{}' is not a field of {key} here", v.field),
                     )
+                    .fr(&format!(
+                        "« {} » n'est pas une information de ce type de lieu ici.",
+                        v.field
+                    ))
                 })?;
             values.push(ProposedValue {
                 field: v.field.clone(),

@@ -31,6 +31,10 @@ impl Email {
                     raw.trim()
                 ),
             )
+            .fr(format!(
+                "« {} » n'est pas une adresse e-mail : écrivez nom@domaine.fr",
+                raw.trim()
+            ))
         };
         let (local, domain) = s.split_once('@').ok_or_else(bad)?;
         if local.is_empty()
@@ -92,13 +96,18 @@ impl Password {
                     "the password is too short: use at least {} characters",
                     Self::MIN_CHARS
                 ),
-            ));
+            )
+            .fr(format!(
+                "Mot de passe trop court : au moins {} caractères.",
+                Self::MIN_CHARS
+            )));
         }
         if n > 1024 {
             return Err(DomainError::invalid(
                 "password",
                 "the password is too long: use at most 1024 characters",
-            ));
+            )
+            .fr("Mot de passe trop long : au plus 1024 caractères."));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -129,13 +138,15 @@ impl DisplayName {
             return Err(DomainError::invalid(
                 "display_name",
                 "the display name must be 1 to 60 printable characters",
-            ));
+            )
+            .fr("Le nom affiché doit compter de 1 à 60 caractères imprimables."));
         }
         if s.contains('@') {
             return Err(DomainError::invalid(
                 "display_name",
                 "the display name is public: do not put an e-mail address in it",
-            ));
+            )
+            .fr("Le nom affiché est public : n'y mettez pas d'adresse e-mail."));
         }
         Ok(Self(s.to_owned()))
     }

@@ -12,19 +12,29 @@ pub struct Table {
     pub rows: Vec<(usize, Vec<String>)>,
 }
 
-fn invalid(message: String) -> ServiceError {
-    ServiceError::Invalid(vigie_domain::DomainError::invalid("file", message))
+/// An unreadable file, said in English and in French.
+fn invalid(en: String, fr: String) -> ServiceError {
+    ServiceError::Invalid(vigie_domain::DomainError::invalid("file", en).fr(fr))
 }
 
 /// Reads a table from bytes, guessing the format from the content.
 pub fn read_table(bytes: &[u8]) -> Result<Table, ServiceError> {
     let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).map_err(
-        |_| invalid("the file is not UTF-8 text: export it as UTF-8 CSV, JSON or GeoJSON".into()),
+        |_| {
+            invalid(
+                "the file is not UTF-8 text: export it as UTF-8 CSV, JSON or GeoJSON".into(),
+                "Le fichier n'est pas du texte UTF-8 : exportez-le en CSV, JSON ou GeoJSON UTF-8."
+                    .into(),
+            )
+        },
     )?;
     match text.trim_start().chars().next() {
         Some('{') | Some('[') => read_json(text),
         Some(_) => read_csv(text),
-        None => Err(invalid("the file is empty".into())),
+        None => Err(invalid(
+            "the file is empty".into(),
+            "Le fichier est vide.".into(),
+        )),
     }
 }
 
@@ -41,13 +51,23 @@ fn read_csv(text: &str) -> Result<Table, ServiceError> {
         .from_reader(text.as_bytes());
     let header: Vec<String> = reader
         .headers()
-        .map_err(|e| invalid(format!("cannot read the CSV header: {e}")))?
+        .map_err(|e| {
+            invalid(
+                format!("cannot read the CSV header: {e}"),
+                format!("Impossible de lire l'en-tête du CSV : {e}"),
+            )
+        })?
         .iter()
         .map(str::to_owned)
         .collect();
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| invalid(format!("CSV line {}: {e}", i + 2)))?;
+        let record = record.map_err(|e| {
+            invalid(
+                format!("CSV line {}: {e}", i + 2),
+                format!("CSV, ligne {} : {e}", i + 2),
+            )
+        })?;
         let line = record.position().map_or(i + 2, |p| p.line() as usize);
         rows.push((line, record.iter().map(str::to_owned).collect()));
     }
@@ -63,8 +83,12 @@ fn scalar(v: &serde_json::Value) -> String {
 }
 
 fn read_json(text: &str) -> Result<Table, ServiceError> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| invalid(format!("the JSON is not valid: {e}")))?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        invalid(
+            format!("the JSON is not valid: {e}"),
+            format!("Le JSON n'est pas valide : {e}"),
+        )
+    })?;
     // GeoJSON: properties plus the point's coordinates; else an array of records (or
     // an Opendatasoft `results` wrapper).
     let records: Vec<serde_json::Map<String, serde_json::Value>> = match &value {
@@ -108,6 +132,8 @@ fn read_json(text: &str) -> Result<Table, ServiceError> {
         _ => {
             return Err(invalid(
                 "expected a GeoJSON FeatureCollection or a JSON array of records".into(),
+                "Attendu : une FeatureCollection GeoJSON ou un tableau JSON d'enregistrements."
+                    .into(),
             ));
         }
     };

@@ -100,6 +100,7 @@ impl Services {
                     "ends_on",
                     "the event cannot end before it starts",
                 )
+                .fr("L'événement ne peut pas finir avant de commencer.")
                 .into());
             }
         }
@@ -108,6 +109,7 @@ impl Services {
                 "description",
                 "keep the description under 4000 characters",
             )
+            .fr("La description doit tenir en moins de 4000 caractères.")
             .into());
         }
         let contact_email = match input

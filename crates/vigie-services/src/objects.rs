@@ -85,8 +85,9 @@ pub struct ObjectSheet {
     pub certified: Vec<RoleHolder>,
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(DomainError::invalid(field, message))
+/// A refused value of an object, a contribution or an import, said in English and in French.
+fn invalid(field: &'static str, en: impl Into<String>, fr: impl Into<String>) -> ServiceError {
+    ServiceError::Invalid(DomainError::invalid(field, en).fr(fr))
 }
 
 /// The value of a fact, as stored.
@@ -127,7 +128,7 @@ fn normalized(
     r: Result<String, wit::Diagnostic>,
     field: &'static str,
 ) -> Result<String, ServiceError> {
-    r.map_err(|d| invalid(field, format!("{} / {}", d.message.en, d.message.fr)))
+    r.map_err(|d| invalid(field, d.message.en, d.message.fr))
 }
 
 fn plugin_error(e: vigie_plugins::PluginError) -> ServiceError {
@@ -179,6 +180,11 @@ impl Services {
                     "the columns of this file match none of the {key} importers; each needs its \
                      columns: {}",
                     expected.join("; ")
+                ),
+                format!(
+                    "Les colonnes de ce fichier ne correspondent à aucun import de ce type ; \
+                     chacun attend ses colonnes : {}",
+                    expected.join(" ; ")
                 ),
             )
         })?;
@@ -358,6 +364,11 @@ impl Services {
                              referential (names and addresses) first",
                             row.identifier
                         ),
+                        format!(
+                            "{} n'est pas encore connu ici et cette ligne n'a pas de nom officiel : \
+                             importez d'abord le référentiel (noms et adresses).",
+                            row.identifier
+                        ),
                     ));
                 };
                 let addr = row.address.as_ref();
@@ -518,7 +529,11 @@ impl Services {
         let plugin = schema.plugin.clone();
         let vintage = normalized(plugin.normalize_vintage(&c.vintage)?, "vintage")?;
         if c.values.is_empty() {
-            return Err(invalid("values", "propose at least one value"));
+            return Err(invalid(
+                "values",
+                "propose at least one value",
+                "Proposez au moins une valeur.",
+            ));
         }
         let contact_email = match c
             .contact_email
@@ -546,6 +561,7 @@ impl Services {
                 return Err(invalid(
                     "contact_phone",
                     "write a phone number with digits, e.g. 06 12 34 56 78",
+                    "Écrivez un numéro de téléphone en chiffres, par exemple 06 12 34 56 78.",
                 ));
             }
             None => None,
@@ -557,7 +573,11 @@ impl Services {
             .filter(|s| !s.is_empty())
             .map(str::to_owned);
         if source.as_ref().is_some_and(|s| s.chars().count() > 1000) {
-            return Err(invalid("source", "keep the source under 1000 characters"));
+            return Err(invalid(
+                "source",
+                "keep the source under 1000 characters",
+                "La source doit tenir en moins de 1000 caractères.",
+            ));
         }
         let mut problems: Vec<wit::Diagnostic> = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -566,6 +586,7 @@ impl Services {
                 return Err(invalid(
                     "values",
                     format!("'{}' is proposed twice", v.field),
+                    format!("« {} » est proposé deux fois.", v.field),
                 ));
             }
             if let Some(f) = plugin.manifest().fields.iter().find(|f| f.key == v.field) {
@@ -574,6 +595,11 @@ impl Services {
                         "values",
                         format!(
                             "'{}' is official data: only the official import and the Garants change it",
+                            v.field
+                        ),
+                        format!(
+                            "« {} » est une donnée officielle : seuls l'import officiel et les \
+                             garants la changent.",
                             v.field
                         ),
                     ));
@@ -585,6 +611,10 @@ impl Services {
                 return Err(invalid(
                     "values",
                     format!("'{}' is not a field of {key} here", v.field),
+                    format!(
+                        "« {} » n'est pas une information de ce type de lieu ici.",
+                        v.field
+                    ),
                 ));
             }
         }

@@ -393,13 +393,16 @@ pub async fn contribute(
             .ok_or(ServiceError::NotFound("field"))?
             .clone();
         let value = parse_value(&field, &form.value).ok_or_else(|| {
-            ServiceError::Invalid(vigie_domain::DomainError::invalid(
-                "value",
-                format!(
-                    "\"{}\": unreadable value '{}' / « {} » : valeur illisible « {} »",
-                    field.label.en, form.value, field.label.fr, form.value
-                ),
-            ))
+            ServiceError::Invalid(
+                vigie_domain::DomainError::invalid(
+                    "value",
+                    format!("\"{}\": unreadable value '{}'", field.label.en, form.value),
+                )
+                .fr(format!(
+                    "« {} » : valeur illisible « {} ».",
+                    field.label.fr, form.value
+                )),
+            )
         })?;
         services
             .contribute(

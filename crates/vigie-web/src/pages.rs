@@ -200,23 +200,10 @@ impl<'a> Page<'a> {
             (Lang::En, ServiceError::Internal(_)) => {
                 "Something went wrong on our side; it has been logged.".into()
             }
-            // Our bilingual messages are written "English / French".
-            (lang, ServiceError::Invalid(d)) => {
-                let text = match d {
-                    vigie_domain::DomainError::Invalid { message, .. } => message.clone(),
-                };
-                match (lang, text.split_once(" / ")) {
-                    (Lang::Fr, Some((_, fr))) => fr.to_owned(),
-                    (Lang::En, Some((en, _))) => en.to_owned(),
-                    (Lang::Fr, None) if d.field().contains("email") => {
-                        "Adresse e-mail invalide : écrivez nom@domaine.fr".into()
-                    }
-                    (Lang::Fr, None) if d.field() == "password" => {
-                        "Mot de passe trop court : au moins 10 caractères".into()
-                    }
-                    _ => text,
-                }
-            }
+            // A message no one wrote in French is shown as it is.
+            (_, ServiceError::Invalid(d)) => match d {
+                vigie_domain::DomainError::Invalid { message, .. } => message.clone(),
+            },
             _ => e.to_string(),
         };
         (status, text)
