@@ -71,6 +71,14 @@ async fn guru_opens_collectives_and_appoints_garants(backend: Backend) {
         let r = guru.post("/api/v1/tenants", body).await;
         assert_eq!(r.status, 400, "{}", r.text);
         assert_eq!(r.body["error"]["field"], field, "{}", r.text);
+        // Said in French too.
+        assert!(
+            r.body["error"]["message_fr"]
+                .as_str()
+                .is_some_and(|m| m.len() > 10),
+            "no French in {}",
+            r.text
+        );
     }
     // Missing fields and wrong types are parse errors in the same envelope.
     let r = guru.post("/api/v1/tenants", json!({"slug": 3})).await;

@@ -193,10 +193,10 @@ pub(crate) async fn read_upload(
 ) -> Result<(Option<String>, Option<String>, Vec<u8>), ApiError> {
     let file_name = file.file_name().map(str::to_owned);
     let content_type = file.content_type().map(str::to_owned);
-    let bytes = file
-        .into_vec()
-        .await
-        .map_err(|e| ApiError::invalid("file", format!("cannot read the upload: {e}")))?;
+    let bytes = file.into_vec().await.map_err(|e| {
+        ApiError::invalid("file", format!("cannot read the upload: {e}"))
+            .fr(&format!("Impossible de lire le fichier envoyé : {e}"))
+    })?;
     Ok((file_name, content_type, bytes))
 }
 

@@ -125,6 +125,10 @@ impl FieldInput {
                         "unknown kind '{other}': use integer, decimal, text, long-text, boolean, \
                          choice, date, date-time or url"
                     ),
+                )
+                .fr(
+                    "Type de champ inconnu : entier, décimal, texte, texte long, booléen, choix, \
+                     date, date et heure ou URL.",
                 ));
             }
         };

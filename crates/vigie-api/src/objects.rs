@@ -451,18 +451,18 @@ impl ObjectsApi {
             (Some(lat), Some(lon)) => Some((lat, lon)),
             (None, None) => None,
             _ => {
-                return Err(ApiError::invalid(
-                    "latitude",
-                    "give both latitude and longitude",
-                ));
+                return Err(
+                    ApiError::invalid("latitude", "give both latitude and longitude")
+                        .fr("Donnez la latitude et la longitude ensemble."),
+                );
             }
         };
         let status = match b.status.as_deref() {
             None => None,
-            Some(s) => Some(
-                vigie_domain::ObjectStatus::parse(s)
-                    .ok_or_else(|| ApiError::invalid("status", "use open or closed"))?,
-            ),
+            Some(s) => Some(vigie_domain::ObjectStatus::parse(s).ok_or_else(|| {
+                ApiError::invalid("status", "use open or closed")
+                    .fr("Écrivez open (ouvert) ou closed (fermé).")
+            })?),
         };
         let (object, changed) = state
             .services
@@ -517,11 +517,10 @@ impl ObjectsApi {
         )
         .await?;
         let name = upload.file.file_name().unwrap_or("upload").to_owned();
-        let bytes = upload
-            .file
-            .into_vec()
-            .await
-            .map_err(|e| ApiError::invalid("file", format!("cannot read the upload: {e}")))?;
+        let bytes = upload.file.into_vec().await.map_err(|e| {
+            ApiError::invalid("file", format!("cannot read the upload: {e}"))
+                .fr(&format!("Impossible de lire le fichier envoyé : {e}"))
+        })?;
         let report = state
             .services
             .import_dataset(&permit, &tenant, &key, &name, &bytes)

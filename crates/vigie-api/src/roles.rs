@@ -36,7 +36,8 @@ impl UserRef {
             _ => Err(ApiError::invalid(
                 "user_id",
                 "give exactly one of `user_id` or `email` to name the account",
-            )),
+            )
+            .fr("Nommez le compte par `user_id` ou par `email`, l'un des deux seulement.")),
         }
     }
 }
@@ -95,10 +96,10 @@ fn object_id(id: i64) -> Result<i64, ApiError> {
     if id > 0 {
         Ok(id)
     } else {
-        Err(ApiError::invalid(
-            "object_id",
-            "object ids are positive integers",
-        ))
+        Err(
+            ApiError::invalid("object_id", "object ids are positive integers")
+                .fr("Un numéro de lieu est un entier positif."),
+        )
     }
 }
 

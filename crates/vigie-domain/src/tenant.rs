@@ -33,7 +33,11 @@ impl TenantSlug {
                     "'{raw}' is not a valid collective slug: use 2 to 40 lowercase letters, digits \
                      and single inner hyphens, e.g. 'ecoles-marseille'"
                 ),
-            ));
+            )
+            .fr(format!(
+                "« {raw} » n'est pas une adresse de collectif valable : 2 à 40 minuscules, \
+                 chiffres et tirets simples, par exemple « ecoles-marseille »."
+            )));
         }
         Ok(Self(s.to_owned()))
     }
@@ -85,7 +89,11 @@ impl ObjectTypeKey {
                     "'{raw}' is not a valid object type key: use lowercase letters, digits, '-' \
                      or '_', starting with a letter, e.g. 'schools'"
                 ),
-            ));
+            )
+            .fr(format!(
+                "« {raw} » n'est pas une clé de type de lieu valable : minuscules, chiffres, « - » \
+                 ou « _ », en commençant par une lettre, par exemple « schools »."
+            )));
         }
         Ok(Self(s.to_owned()))
     }
@@ -136,7 +144,10 @@ impl EmailDomain {
             return Err(DomainError::invalid(
                 "official_domains",
                 format!("'{raw}' is not an e-mail domain: expected something like 'marseille.fr'"),
-            ));
+            )
+            .fr(format!(
+                "« {raw} » n'est pas un domaine d'e-mail : attendu par exemple « marseille.fr »."
+            )));
         }
         Ok(Self(s))
     }
@@ -187,7 +198,10 @@ impl MapView {
                 format!(
                     "latitude {latitude} is out of range: use WGS84 degrees between -90 and 90"
                 ),
-            ));
+            )
+            .fr(format!(
+                "Latitude {latitude} hors limites : des degrés WGS84 entre -90 et 90."
+            )));
         }
         if !(-180.0..=180.0).contains(&longitude) || longitude.is_nan() {
             return Err(DomainError::invalid(
@@ -195,7 +209,10 @@ impl MapView {
                 format!(
                     "longitude {longitude} is out of range: use WGS84 degrees between -180 and 180"
                 ),
-            ));
+            )
+            .fr(format!(
+                "Longitude {longitude} hors limites : des degrés WGS84 entre -180 et 180."
+            )));
         }
         let zoom = u8::try_from(zoom)
             .ok()
@@ -205,6 +222,9 @@ impl MapView {
                     "map.zoom",
                     format!("zoom {zoom} is out of range: use a level between 0 and 19"),
                 )
+                .fr(format!(
+                    "Zoom {zoom} hors limites : un niveau entre 0 et 19."
+                ))
             })?;
         Ok(Self {
             latitude,
@@ -246,14 +266,16 @@ impl NewTenant {
             return Err(DomainError::invalid(
                 "name",
                 "a collective needs a name of 1 to 120 characters",
-            ));
+            )
+            .fr("Un collectif a besoin d'un nom de 1 à 120 caractères."));
         }
         let description = description.trim();
         if description.chars().count() > 4000 {
             return Err(DomainError::invalid(
                 "description",
                 "the description is too long: keep it under 4000 characters",
-            ));
+            )
+            .fr("Description trop longue : moins de 4000 caractères."));
         }
         object_types.sort();
         object_types.dedup();
@@ -261,7 +283,8 @@ impl NewTenant {
             return Err(DomainError::invalid(
                 "object_types",
                 "enable at least one object type, e.g. 'schools'",
-            ));
+            )
+            .fr("Activez au moins un type de lieu, par exemple « schools »."));
         }
         official_domains.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         official_domains.dedup();

@@ -103,17 +103,21 @@ impl Services {
         if self.known_types.contains(key) {
             return Ok(());
         }
-        Err(ServiceError::Invalid(vigie_domain::DomainError::invalid(
-            "object_types",
-            format!(
-                "unknown object type '{key}': this server knows {}",
-                self.known_types
-                    .iter()
-                    .map(ObjectTypeKey::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )))
+        let known = self
+            .known_types
+            .iter()
+            .map(ObjectTypeKey::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
+        Err(ServiceError::Invalid(
+            vigie_domain::DomainError::invalid(
+                "object_types",
+                format!("unknown object type '{key}': this server knows {known}"),
+            )
+            .fr(format!(
+                "Type de lieu inconnu « {key} » : ce serveur connaît {known}."
+            )),
+        ))
     }
 
     /// The store, for read-only queries of public data.

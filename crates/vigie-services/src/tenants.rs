@@ -52,19 +52,27 @@ pub(crate) fn require_type(tenant: &Tenant, ty: &ObjectTypeKey) -> Result<(), Se
     if tenant.object_types.contains(ty) {
         Ok(())
     } else {
-        Err(ServiceError::Invalid(vigie_domain::DomainError::invalid(
-            "object_type",
-            format!(
-                "the collective '{}' does not enable the object type '{ty}'; it enables: {}",
-                tenant.slug,
-                tenant
-                    .object_types
-                    .iter()
-                    .map(ObjectTypeKey::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )))
+        let enabled = tenant
+            .object_types
+            .iter()
+            .map(ObjectTypeKey::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
+        Err(ServiceError::Invalid(
+            vigie_domain::DomainError::invalid(
+                "object_type",
+                format!(
+                    "the collective '{}' does not enable the object type '{ty}'; it enables: \
+                     {enabled}",
+                    tenant.slug
+                ),
+            )
+            .fr(format!(
+                "Le collectif « {} » n'a pas activé le type de lieu « {ty} » ; il a activé : \
+                 {enabled}.",
+                tenant.slug
+            )),
+        ))
     }
 }
 
