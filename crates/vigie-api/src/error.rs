@@ -1,8 +1,8 @@
 //! The one error envelope of the API.
 //!
 //! Every failure answers `{"error": {"code", "message", "message_fr"?, "field"?}}` with a stable
-//! snake_case `code`. Use-case errors map to a status in [`ApiError::from`]; errors raised by poem before a
-//! handler runs (bad JSON, bad path, wrong content type, unknown route) are rewritten into the
+//! snake_case `code`. Use-case errors map to a status in [`ApiError::from`]; errors raised by
+//! poem before a handler runs (bad JSON, bad path, wrong content type, unknown route) are rewritten into the
 //! same envelope by [`envelope_for_poem_error`].
 
 use poem::http::StatusCode;
@@ -87,6 +87,13 @@ pub enum ApiError {
     Internal(Json<ErrorEnvelope>),
 }
 
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        let fr = e.french().map(str::to_owned);
+        ApiError::from_service(e).with_french(fr)
+    }
+}
+
 impl ApiError {
     /// 400 `invalid_input` about one field.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
@@ -105,38 +112,27 @@ impl ApiError {
             None,
         )))
     }
-}
 
-impl ApiError {
     /// The same error, said in French too (`message_fr`).
     #[must_use]
     pub fn fr(self, text: &str) -> Self {
-        self.with_french(Some(text))
+        self.with_french(Some(text.to_owned()))
     }
 
-    /// The same error with its French message.
-    fn with_french(mut self, fr: Option<&str>) -> Self {
+    /// The same error with its French message, when there is one.
+    fn with_french(mut self, fr: Option<String>) -> Self {
         let (ApiError::BadRequest(Json(env))
         | ApiError::Unauthenticated(Json(env))
         | ApiError::Forbidden(Json(env))
         | ApiError::NotFound(Json(env))
         | ApiError::Conflict(Json(env))
         | ApiError::Internal(Json(env))) = &mut self;
-        env.error.message_fr = fr.map(str::to_owned);
+        if fr.is_some() {
+            env.error.message_fr = fr;
+        }
         self
     }
-}
 
-impl From<ServiceError> for ApiError {
-    fn from(e: ServiceError) -> Self {
-        match e.french().map(str::to_owned) {
-            Some(fr) => ApiError::from_service(e).with_french(Some(&fr)),
-            None => ApiError::from_service(e),
-        }
-    }
-}
-
-impl ApiError {
     fn from_service(e: ServiceError) -> Self {
         let msg = e.to_string();
         match e {

@@ -59,15 +59,13 @@ impl From<&str> for Bilingual {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {
     /// A value does not have the expected shape. `field` names the input, `message` says how
-    /// to fix it (in English), `fr` the same in French where written.
+    /// to fix it (in English, and in French where written).
     #[error("{field}: {message}")]
     Invalid {
         /// The input field (API name) that is wrong.
         field: &'static str,
         /// What is wrong and how to fix it.
-        message: String,
-        /// The same, in French.
-        fr: Option<String>,
+        message: Bilingual,
     },
 }
 
@@ -77,8 +75,7 @@ impl DomainError {
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         Self::Invalid {
             field,
-            message: message.into(),
-            fr: None,
+            message: Bilingual::new(message),
         }
     }
 
@@ -86,10 +83,9 @@ impl DomainError {
     #[must_use]
     pub fn fr(self, text: impl Into<String>) -> Self {
         match self {
-            Self::Invalid { field, message, .. } => Self::Invalid {
+            Self::Invalid { field, message } => Self::Invalid {
                 field,
-                message,
-                fr: Some(text.into()),
+                message: message.fr(text),
             },
         }
     }
@@ -101,10 +97,15 @@ impl DomainError {
         }
     }
 
+    /// What is wrong and how to fix it.
+    pub fn message(&self) -> &Bilingual {
+        match self {
+            Self::Invalid { message, .. } => message,
+        }
+    }
+
     /// What to fix, in French, when written.
     pub fn french(&self) -> Option<&str> {
-        match self {
-            Self::Invalid { fr, .. } => fr.as_deref(),
-        }
+        self.message().french()
     }
 }

@@ -103,12 +103,7 @@ impl Services {
         if self.known_types.contains(key) {
             return Ok(());
         }
-        let known = self
-            .known_types
-            .iter()
-            .map(ObjectTypeKey::as_str)
-            .collect::<Vec<_>>()
-            .join(", ");
+        let known = tenants::type_list(self.known_types.iter());
         Err(ServiceError::Invalid(
             vigie_domain::DomainError::invalid(
                 "object_types",

@@ -47,17 +47,20 @@ impl Services {
     }
 }
 
+/// Object-type keys as a list for a message: `schools, libraries`.
+pub(crate) fn type_list<'a>(keys: impl IntoIterator<Item = &'a ObjectTypeKey>) -> String {
+    keys.into_iter()
+        .map(ObjectTypeKey::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Checks that a collective enables an object type.
 pub(crate) fn require_type(tenant: &Tenant, ty: &ObjectTypeKey) -> Result<(), ServiceError> {
     if tenant.object_types.contains(ty) {
         Ok(())
     } else {
-        let enabled = tenant
-            .object_types
-            .iter()
-            .map(ObjectTypeKey::as_str)
-            .collect::<Vec<_>>()
-            .join(", ");
+        let enabled = type_list(&tenant.object_types);
         Err(ServiceError::Invalid(
             vigie_domain::DomainError::invalid(
                 "object_type",

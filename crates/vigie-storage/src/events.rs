@@ -278,9 +278,7 @@ impl Store {
         self.object(tenant, d.object_id)
             .await?
             .ok_or(StoreError::NotFound("object"))?;
-        let mut conn = self.pool.acquire().await?;
-        let id = insert_document_row(&mut conn, tenant, d).await?;
-        drop(conn);
+        let id = insert_document_row(&mut *self.pool.acquire().await?, tenant, d).await?;
         self.document(tenant, id)
             .await?
             .ok_or(StoreError::NotFound("document"))

@@ -163,16 +163,12 @@ impl<'a> Page<'a> {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
+        if self.lang == Lang::Fr
+            && let Some(fr) = french(e)
+        {
+            return (status, fr);
+        }
         let text = match (self.lang, e) {
-            // What the use case wrote in French (a fragment without its subject is given one).
-            (Lang::Fr, e) if e.french().is_some() => {
-                let fr = e.french().unwrap_or_default();
-                if fr.starts_with(char::is_lowercase) {
-                    format!("Ce texte : {fr}")
-                } else {
-                    fr.to_owned()
-                }
-            }
             (Lang::Fr, ServiceError::Unauthenticated(_)) => {
                 "Connectez-vous d'abord : il faut un compte pour cela.".into()
             }
@@ -201,12 +197,53 @@ impl<'a> Page<'a> {
                 "Something went wrong on our side; it has been logged.".into()
             }
             // A message no one wrote in French is shown as it is.
-            (_, ServiceError::Invalid(d)) => match d {
-                vigie_domain::DomainError::Invalid { message, .. } => message.clone(),
-            },
+            (_, ServiceError::Invalid(d)) => d.message().en().to_owned(),
             _ => e.to_string(),
         };
         (status, text)
+    }
+}
+
+/// The label of a form field the use cases name in their errors.
+pub(crate) fn field_label(lang: Lang, field: &str) -> &'static str {
+    match field {
+        "title" => lang.t("r_title"),
+        "description" => lang.t("r_description"),
+        "note" => lang.t("note"),
+        "message" => lang.t("message"),
+        "body" => lang.t("comment"),
+        "reason" => lang.t("reason"),
+        "name" => lang.t("name"),
+        _ => "",
+    }
+}
+
+/// A use case's error in French, as its author wrote it: a message that starts in lower case
+/// names no subject (« écrivez entre 3 et 200 caractères »), so the field's label goes first.
+/// What is not found is named by the pages' words.
+pub(crate) fn french(e: &ServiceError) -> Option<String> {
+    if let ServiceError::NotFound(what) = e {
+        return Some(
+            match *what {
+                "request" => "Demande introuvable.",
+                "user" => "Aucun compte ne porte ce numéro.",
+                "contact" => "Contact introuvable.",
+                "field" => "Information inconnue pour ce type de demande.",
+                _ => "Introuvable.",
+            }
+            .into(),
+        );
+    }
+    let fr = e.french()?;
+    match e {
+        ServiceError::Invalid(d) if fr.starts_with(char::is_lowercase) => {
+            let what = match field_label(Lang::Fr, d.field()) {
+                "" => "Ce texte".to_owned(),
+                l => format!("« {l} »"),
+            };
+            Some(format!("{what} : {fr}"))
+        }
+        _ => Some(fr.to_owned()),
     }
 }
 

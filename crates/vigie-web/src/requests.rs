@@ -129,61 +129,19 @@ fn next_statuses(lang: Lang, from: RequestStatus) -> Vec<Value> {
 // Errors in the page's language
 // ---------------------------------------------------------------------------------------------
 
-fn field_label(lang: Lang, field: &str) -> &'static str {
-    match field {
-        "title" => lang.t("r_title"),
-        "description" => lang.t("r_description"),
-        "note" => lang.t("note"),
-        "message" => lang.t("message"),
-        "body" => lang.t("comment"),
-        "reason" => lang.t("reason"),
-        "name" => lang.t("name"),
-        _ => "",
-    }
-}
-
 /// `write between 3 and 200 characters (now 2)`: a text of the wrong length (English pages put
 /// the field's label before it).
 fn is_length(msg: &str) -> bool {
     msg.starts_with("write between")
 }
 
-/// A use case's error in French, as its author wrote it: a message that starts in lower case
-/// names no subject (« écrivez entre 3 et 200 caractères »), so the field's label goes first.
-/// What is not found is named by the pages' words.
-fn french(e: &ServiceError) -> Option<String> {
-    if let ServiceError::NotFound(what) = e {
-        return Some(
-            match *what {
-                "request" => "Demande introuvable.",
-                "user" => "Aucun compte ne porte ce numéro.",
-                "contact" => "Contact introuvable.",
-                "field" => "Information inconnue pour ce type de demande.",
-                _ => "Introuvable.",
-            }
-            .into(),
-        );
-    }
-    let fr = e.french()?;
-    match e {
-        ServiceError::Invalid(d) if fr.starts_with(char::is_lowercase) => {
-            let what = match field_label(Lang::Fr, d.field()) {
-                "" => "Ce texte".to_owned(),
-                l => format!("« {l} »"),
-            };
-            Some(format!("{what} : {fr}"))
-        }
-        _ => Some(fr.to_owned()),
-    }
-}
-
 /// A use case's error about a request, in the page's language.
 pub(crate) fn error_text(page: &Page<'_>, e: &ServiceError) -> (StatusCode, String) {
     let (status, text) = page.error(e);
     let text = match page.lang {
-        Lang::Fr => french(e).unwrap_or(text),
+        Lang::Fr => text,
         Lang::En => match e {
-            ServiceError::Invalid(d) => match field_label(Lang::En, d.field()) {
+            ServiceError::Invalid(d) => match crate::pages::field_label(Lang::En, d.field()) {
                 "" => text,
                 l if is_length(&text) => format!("{l}: {text}"),
                 _ => text,
@@ -1872,7 +1830,7 @@ mod tests {
         // fragment that names no subject.
         let too_short = vigie_domain::requests::check_text("title", "ab", 3, 200).unwrap_err();
         assert_eq!(
-            french(&ServiceError::Invalid(too_short)).as_deref(),
+            crate::pages::french(&ServiceError::Invalid(too_short)).as_deref(),
             Some("« Titre » : écrivez entre 3 et 200 caractères (ici 2).")
         );
         let conflict = ServiceError::Conflict(
@@ -1880,18 +1838,18 @@ mod tests {
                 .fr("Cette demande a déjà été fusionnée."),
         );
         assert_eq!(
-            french(&conflict).as_deref(),
+            crate::pages::french(&conflict).as_deref(),
             Some("Cette demande a déjà été fusionnée.")
         );
         assert_eq!(
-            french(&ServiceError::NotFound("request")).as_deref(),
+            crate::pages::french(&ServiceError::NotFound("request")).as_deref(),
             Some("Demande introuvable.")
         );
         // Nothing written in French: the common translation decides (no guessing from English).
         let english = ServiceError::Invalid(DomainError::invalid("kind", "unknown kind 'x'"));
-        assert_eq!(french(&english), None);
+        assert_eq!(crate::pages::french(&english), None);
         assert_eq!(
-            french(&invalid(
+            crate::pages::french(&invalid(
                 "into",
                 "no request 9 here",
                 "Pas de demande n° 9 ici."
