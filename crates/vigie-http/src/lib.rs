@@ -1,0 +1,14 @@
+//! Vigie's HTTP edge: what every route shares, whichever door (the JSON API under `/api` or
+//! the web pages) a request comes through. The API and the pages translate requests into use
+//! cases; this crate holds what protects them both.
+//!
+//! - [`client`]: the client's address, trusting `X-Forwarded-For` / `Forwarded` only from the
+//!   configured proxies, IPv6 counted per /64.
+//! - [`body_limit`]: request bodies bounded while they are read, sized per route.
+//! - [`csrf`]: state-changing requests from another site refused.
+//! - [`headers`]: Content-Security-Policy and the other security headers.
+
+pub mod body_limit;
+pub mod client;
+pub mod csrf;
+pub mod headers;
