@@ -88,3 +88,52 @@ async fn openapi_and_docs_are_served() {
     assert!(r.text.to_lowercase().contains("swagger"));
     srv.stop().await;
 }
+
+/// Every status an operation can answer is in the document, with the error envelope: the
+/// edge's 413 and 415 on every operation that takes a body, 503 on every operation.
+#[test]
+fn openapi_documents_every_error_status() {
+    let doc: serde_json::Value = serde_json::from_str(&vigie_api::openapi_json()).unwrap();
+    let envelope = "#/components/schemas/ErrorEnvelope";
+    let mut with_body = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            let mut expected = vec!["503"];
+            if op.get("requestBody").is_some() {
+                with_body += 1;
+                expected.extend(["413", "415"]);
+            }
+            for status in expected {
+                let r = responses
+                    .get(status)
+                    .unwrap_or_else(|| panic!("{method} {path} does not document {status}"));
+                let schema = &r["content"]["application/json; charset=utf-8"]["schema"]["$ref"];
+                assert_eq!(schema, envelope, "{method} {path} {status}");
+            }
+        }
+    }
+    assert!(with_body >= 30, "{with_body} operations take a body");
+}
+
+/// What the document promises is what the server answers: a body without its
+/// `Content-Type` gets 415 in the envelope.
+#[tokio::test]
+async fn a_body_without_content_type_gets_the_documented_415() {
+    let srv = TestServer::start(Backend::Sqlite).await.unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/session", srv.base))
+        .body(r#"{"email":"a@example.org","password":"x"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 415);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unsupported_content_type", "{body}");
+    let served = srv.client().get("/api/openapi.json").await;
+    assert!(
+        served.body["paths"]["/session"]["post"]["responses"]["415"].is_object(),
+        "the served document is the completed one"
+    );
+    srv.stop().await;
+}

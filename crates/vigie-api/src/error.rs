@@ -73,7 +73,8 @@ pub enum ApiError {
     /// Not signed in, or wrong credentials (`unauthenticated`).
     #[oai(status = 401)]
     Unauthenticated(Json<ErrorEnvelope>),
-    /// Signed in but not allowed (`forbidden`, `email_not_verified`).
+    /// Not allowed (`forbidden`, `email_not_verified`), or a state-changing call sent from
+    /// another site (`cross_site_request`).
     #[oai(status = 403)]
     Forbidden(Json<ErrorEnvelope>),
     /// Nothing there (`not_found`).
@@ -85,6 +86,9 @@ pub enum ApiError {
     /// A fault on our side (`internal`); details are in the server log, not here.
     #[oai(status = 500)]
     Internal(Json<ErrorEnvelope>),
+    /// The database does not answer (`database_unavailable`); try again shortly.
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorEnvelope>),
 }
 
 impl From<ServiceError> for ApiError {
@@ -126,7 +130,8 @@ impl ApiError {
         | ApiError::Forbidden(Json(env))
         | ApiError::NotFound(Json(env))
         | ApiError::Conflict(Json(env))
-        | ApiError::Internal(Json(env))) = &mut self;
+        | ApiError::Internal(Json(env))
+        | ApiError::Unavailable(Json(env))) = &mut self;
         if fr.is_some() {
             env.error.message_fr = fr;
         }

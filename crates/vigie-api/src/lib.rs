@@ -106,19 +106,90 @@ fn service() -> OpenApiService<Apis, ()> {
     .server("/api/v1")
 }
 
-/// The OpenAPI document, as committed in `docs/openapi.json`.
+/// The OpenAPI document, as committed in `docs/openapi.json`: poem-openapi's, plus the
+/// answers the HTTP edge gives before a handler runs (see [`edge_statuses`]).
 pub fn openapi_json() -> String {
-    service().spec()
+    edge_statuses(&service().spec())
+}
+
+/// The statuses the HTTP edge answers before an operation's handler runs, added to every
+/// operation of the document they concern, each with the error envelope: `503` for every
+/// operation (the session is looked up before any handler), `413` and `415` for operations
+/// that take a body (the body is bounded while it is read; a missing or wrong `Content-Type`
+/// is refused). Statuses an operation already documents are left as they are.
+pub fn edge_statuses(spec: &str) -> String {
+    const UNAVAILABLE: &str =
+        "The database does not answer (`database_unavailable`); try again shortly.";
+    let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(spec) else {
+        return spec.to_owned();
+    };
+    let envelope = serde_json::json!({
+        "application/json; charset=utf-8": {
+            "schema": {"$ref": "#/components/schemas/ErrorEnvelope"}
+        }
+    });
+    let with_body: [(&str, &str); 2] = [
+        (
+            "413",
+            "The body is larger than this operation accepts (`payload_too_large`); the message \
+             gives the limit. Bodies are counted while they are read.",
+        ),
+        (
+            "415",
+            "The body's `Content-Type` is missing or not one this operation reads \
+             (`unsupported_content_type`).",
+        ),
+    ];
+    if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        for operation in paths
+            .values_mut()
+            .filter_map(|item| item.as_object_mut())
+            .flat_map(|item| item.values_mut())
+            .filter_map(|op| op.as_object_mut())
+        {
+            let takes_body = operation.contains_key("requestBody");
+            let Some(responses) = operation
+                .get_mut("responses")
+                .and_then(|r| r.as_object_mut())
+            else {
+                continue;
+            };
+            responses.entry("503").or_insert_with(
+                || serde_json::json!({"description": UNAVAILABLE, "content": envelope.clone()}),
+            );
+            if !takes_body {
+                continue;
+            }
+            for (status, description) in with_body {
+                responses.entry(status).or_insert_with(
+                    || serde_json::json!({"description": description, "content": envelope.clone()}),
+                );
+            }
+        }
+    }
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|_| spec.to_owned())
 }
 
 /// The `/api` routes: `/api/v1/…`, `/api/openapi.json` and `/api/docs`.
 pub fn routes(state: ApiState) -> impl Endpoint {
     let api = service();
-    let docs = api.swagger_ui();
-    let spec = api.spec_endpoint();
+    let raw = api.spec();
+    let spec = edge_statuses(&raw);
+    // The UI embeds the document it is given: give it the completed one.
+    let docs_page = api.swagger_ui_html().replace(&raw, &spec);
     Route::new()
         .nest("/v1", api.data(state))
-        .at("/openapi.json", spec)
-        .nest("/docs", docs)
+        .at(
+            "/openapi.json",
+            poem::endpoint::make_sync(move |_| {
+                poem::Response::builder()
+                    .content_type("application/json")
+                    .body(spec.clone())
+            }),
+        )
+        .nest(
+            "/docs",
+            poem::endpoint::make_sync(move |_| poem::web::Html(docs_page.clone())),
+        )
         .catch_all_error(error::envelope_for_poem_error)
 }

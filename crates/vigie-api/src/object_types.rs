@@ -5,12 +5,11 @@ use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use vigie_domain::{ObjectTypeKey, Operation, Scope};
+use vigie_domain::ObjectTypeKey;
 use vigie_plugins::wit;
-use vigie_services::ServiceError;
+use vigie_services::{Actor, ServiceError};
 use vigie_storage::SchemaField;
 
-use crate::roles::permit;
 use crate::session::Caller;
 use crate::{ApiError, ApiState, ApiTags};
 
@@ -324,19 +323,10 @@ impl ObjectTypesApi {
     ) -> Result<FieldAdded, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
         let key = type_key(&key)?;
-        let scope = Scope::ObjectType(tenant.slug.clone(), key.clone());
-        let permit = permit(
-            &state,
-            &caller,
-            Some(&tenant),
-            scope,
-            Operation::ExtendSchema,
-        )
-        .await?;
         let field = body.0.into_wit()?;
         let added = state
             .services
-            .extend_schema(&permit, &tenant, &key, field)
+            .extend_schema(Actor::Principal(&caller.principal()), &tenant, &key, field)
             .await?;
         Ok(FieldAdded::Created(Json(added.into())))
     }
@@ -359,18 +349,9 @@ impl ObjectTypesApi {
     ) -> Result<Json<AddedFieldView>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
         let key = type_key(&key)?;
-        let scope = Scope::ObjectType(tenant.slug.clone(), key.clone());
-        let permit = permit(
-            &state,
-            &caller,
-            Some(&tenant),
-            scope,
-            Operation::ExtendSchema,
-        )
-        .await?;
         let retired = state
             .services
-            .retire_schema_field(&permit, &tenant, &key, &field)
+            .retire_schema_field(Actor::Principal(&caller.principal()), &tenant, &key, &field)
             .await?;
         Ok(Json(retired.into()))
     }

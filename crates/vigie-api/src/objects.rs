@@ -10,9 +10,9 @@ use poem_openapi::{
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use vigie_domain::{Decision, ObjectTypeKey, Operation, Principal, Scope};
+use vigie_domain::{Decision, ObjectTypeKey, Operation, Principal};
 use vigie_plugins::{to_api_json, wit};
-use vigie_services::{Contribution, ProposedValue, ServiceError, decode_value};
+use vigie_services::{Actor, Contribution, ProposedValue, ServiceError, decode_value};
 use vigie_storage::{FactRecord, ObservedObject, Tenant};
 
 use crate::roles::permit;
@@ -507,15 +507,6 @@ impl ObjectsApi {
     ) -> Result<Json<ImportReportView>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
         let key = type_key(&upload.object_type)?;
-        let scope = Scope::ObjectType(tenant.slug.clone(), key.clone());
-        let permit = permit(
-            &state,
-            &caller,
-            Some(&tenant),
-            scope,
-            Operation::UpdateOfficialData,
-        )
-        .await?;
         let name = upload.file.file_name().unwrap_or("upload").to_owned();
         let bytes = upload.file.into_vec().await.map_err(|e| {
             ApiError::invalid("file", format!("cannot read the upload: {e}"))
@@ -523,7 +514,13 @@ impl ObjectsApi {
         })?;
         let report = state
             .services
-            .import_dataset(&permit, &tenant, &key, &name, &bytes)
+            .import_dataset(
+                Actor::Principal(&caller.principal()),
+                &tenant,
+                &key,
+                &name,
+                &bytes,
+            )
             .await?;
         let c = &report.counts;
         Ok(Json(ImportReportView {
@@ -703,20 +700,9 @@ impl ObjectsApi {
         id: Path<i64>,
     ) -> Result<Json<ContactView>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
-        let fact = state.services.fact(&tenant, *id).await?;
-        let key = type_key(&fact.object_type)?;
-        let scope = Scope::ObjectType(tenant.slug.clone(), key);
-        let permit = permit(
-            &state,
-            &caller,
-            Some(&tenant),
-            scope,
-            Operation::ViewContributorContact,
-        )
-        .await?;
         let c = state
             .services
-            .contributor_contact(&permit, &tenant, *id)
+            .contributor_contact(Actor::Principal(&caller.principal()), &tenant, *id)
             .await?;
         Ok(Json(ContactView {
             account_email: c.account_email,

@@ -108,14 +108,40 @@ impl<E: Endpoint> Endpoint for SessionEndpoint<E> {
         let user = match &token {
             // A malformed token cannot be a live session: skip the database.
             Some(t) if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                self.services.session_user(t).await.map_err(|e| {
-                    tracing::error!(error = %e, "session lookup failed");
-                    poem::Error::from_status(poem::http::StatusCode::SERVICE_UNAVAILABLE)
-                })?
+                match self.services.session_user(t).await {
+                    Ok(user) => user,
+                    Err(e) => {
+                        tracing::error!(error = %e, "session lookup failed");
+                        return Ok(unavailable(&req));
+                    }
+                }
             }
             _ => None,
         };
         req.extensions_mut().insert(Caller { user, token });
         Ok(self.inner.call(req).await?.into_response())
+    }
+}
+
+/// The answer when the session cannot be looked up because the database does not answer:
+/// the error envelope under `/api`, a short page elsewhere; both say to try again.
+fn unavailable(req: &Request) -> Response {
+    use poem::http::StatusCode;
+    if req.uri().path().starts_with("/api/") {
+        ApiError::Unavailable(poem_openapi::payload::Json(crate::ErrorEnvelope::new(
+            "database_unavailable",
+            "the database does not answer: try again in a moment",
+            None,
+        )))
+        .into_response()
+    } else {
+        poem::web::Html(
+            "<!doctype html><html lang=\"fr\"><meta charset=\"utf-8\"><title>Vigie</title>\
+             <p>Le service est momentanément indisponible : réessayez dans un instant.</p>\
+             <p lang=\"en\">The service is briefly unavailable: try again in a moment.</p></html>",
+        )
+        .with_status(StatusCode::SERVICE_UNAVAILABLE)
+        .with_header(poem::http::header::RETRY_AFTER, "5")
+        .into_response()
     }
 }

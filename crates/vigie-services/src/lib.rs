@@ -4,6 +4,7 @@
 //! nothing; changing anything privileged needs a [`Permit`] from the authorizer.
 
 mod accounts;
+mod actor;
 mod dataset;
 mod error;
 mod events;
@@ -22,6 +23,7 @@ use vigie_plugins::PluginHost;
 use vigie_storage::Store;
 
 pub use accounts::{SessionToken, SignedIn};
+pub use actor::Actor;
 pub use error::{FieldProblem, ServiceError};
 pub use events::{DocumentInput, LifeEventInput, Media};
 pub use objects::{

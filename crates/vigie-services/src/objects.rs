@@ -16,6 +16,7 @@ use vigie_storage::{
     ObjectIdentity, ObservedObject, RoleHolder, Tenant,
 };
 
+use crate::actor::Actor;
 use crate::dataset::read_table;
 use crate::tenants::require_type;
 use crate::{ServiceError, Services};
@@ -149,13 +150,16 @@ impl Services {
     /// possibly closed. Importing the same file again changes nothing.
     pub async fn import_dataset(
         &self,
-        permit: &Permit,
+        actor: Actor<'_>,
         tenant: &Tenant,
         key: &ObjectTypeKey,
         file_name: &str,
         bytes: &[u8],
     ) -> Result<ImportReport, ServiceError> {
-        permit.require(Operation::UpdateOfficialData)?;
+        let scope = Scope::ObjectType(tenant.slug.clone(), key.clone());
+        let permit = &self
+            .permit_for(actor, tenant, scope, Operation::UpdateOfficialData)
+            .await?;
         require_type(tenant, key)?;
         let plugin = self.plugin(key)?;
         let table = read_table(bytes)?;
@@ -741,11 +745,16 @@ impl Services {
     /// A contributor's private contact details (Garant of the type only).
     pub async fn contributor_contact(
         &self,
-        permit: &Permit,
+        actor: Actor<'_>,
         tenant: &Tenant,
         fact_id: i64,
     ) -> Result<ContributorContact, ServiceError> {
-        permit.require(Operation::ViewContributorContact)?;
+        let fact = self.fact(tenant, fact_id).await?;
+        let key = ObjectTypeKey::parse(&fact.object_type)
+            .map_err(|e| ServiceError::Internal(format!("stored type key: {e}")))?;
+        let scope = Scope::ObjectType(tenant.slug.clone(), key);
+        self.permit_for(actor, tenant, scope, Operation::ViewContributorContact)
+            .await?;
         Ok(self.store.fact_contact(tenant.id, fact_id).await?)
     }
 }

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use vigie_authz::Permit;
-use vigie_domain::{DomainError, ObjectTypeKey, Operation};
+use vigie_domain::{DomainError, ObjectTypeKey, Operation, Scope};
 use vigie_plugins::{LoadedPlugin, wit};
 use vigie_storage::{SchemaField, Tenant};
 
+use crate::actor::Actor;
 use crate::tenants::require_type;
 use crate::{ServiceError, Services};
 
@@ -64,12 +64,15 @@ impl Services {
     /// Adds a citizen field to a type's schema in a collective (Garant of the type).
     pub async fn extend_schema(
         &self,
-        permit: &Permit,
+        actor: Actor<'_>,
         tenant: &Tenant,
         key: &ObjectTypeKey,
         field: wit::Field,
     ) -> Result<SchemaField, ServiceError> {
-        permit.require(Operation::ExtendSchema)?;
+        let scope = Scope::ObjectType(tenant.slug.clone(), key.clone());
+        let permit = self
+            .permit_for(actor, tenant, scope, Operation::ExtendSchema)
+            .await?;
         let schema = self.object_schema(tenant, key).await?;
         let existing: Vec<wit::Field> = schema.added.into_iter().map(|(_, f)| f).collect();
         let problems =
@@ -93,13 +96,16 @@ impl Services {
     /// Retires an added field (Garant of the type); it stays in the history.
     pub async fn retire_schema_field(
         &self,
-        permit: &Permit,
+        actor: Actor<'_>,
         tenant: &Tenant,
         key: &ObjectTypeKey,
         field: &str,
     ) -> Result<SchemaField, ServiceError> {
-        permit.require(Operation::ExtendSchema)?;
         require_type(tenant, key)?;
+        let scope = Scope::ObjectType(tenant.slug.clone(), key.clone());
+        let permit = self
+            .permit_for(actor, tenant, scope, Operation::ExtendSchema)
+            .await?;
         Ok(self
             .store
             .retire_schema_field(tenant.id, key, field, permit.actor())

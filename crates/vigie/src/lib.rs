@@ -108,15 +108,17 @@ impl App {
     /// the shipped sample.
     async fn fill_demo_objects(&self, tenant: &vigie_storage::Tenant) -> anyhow::Result<()> {
         let schools = vigie_domain::ObjectTypeKey::parse("schools")?;
-        let permit = vigie_services::Permit::operator(
-            vigie_domain::Operation::UpdateOfficialData,
-            vigie_domain::Scope::ObjectType(tenant.slug.clone(), schools.clone()),
-        );
         let online = match fetch(DEMO_OFFICIAL_URL, std::time::Duration::from_secs(8)).await {
             Ok(bytes) => {
                 match self
                     .services
-                    .import_dataset(&permit, tenant, &schools, "data.education.gouv.fr", &bytes)
+                    .import_dataset(
+                        vigie_services::Actor::Operator,
+                        tenant,
+                        &schools,
+                        "data.education.gouv.fr",
+                        &bytes,
+                    )
                     .await
                 {
                     Ok(r) if r.counts.created > 0 => {
@@ -142,7 +144,13 @@ impl App {
             for (name, bytes) in DEMO_SAMPLES {
                 let r = self
                     .services
-                    .import_dataset(&permit, tenant, &schools, name, bytes)
+                    .import_dataset(
+                        vigie_services::Actor::Operator,
+                        tenant,
+                        &schools,
+                        name,
+                        bytes,
+                    )
                     .await?;
                 tracing::info!(
                     file = name,

@@ -474,13 +474,15 @@ async fn import(
         }
         _ => bail!("give a FILE, --url or --from-api"),
     };
-    let permit = Permit::operator(
-        Operation::UpdateOfficialData,
-        Scope::ObjectType(tenant.slug.clone(), key.clone()),
-    );
     let report = app
         .services
-        .import_dataset(&permit, &tenant, &key, &name, &bytes)
+        .import_dataset(
+            vigie_services::Actor::Operator,
+            &tenant,
+            &key,
+            &name,
+            &bytes,
+        )
         .await?;
     let c = &report.counts;
     println!(
