@@ -169,6 +169,13 @@ impl App {
             .with(vigie_api::session::SessionMiddleware::new(
                 self.services.clone(),
             ))
+            .with(vigie_http::csrf::CrossSiteGuard::new(
+                &self.services.settings().public_url,
+            ))
+            .with(
+                vigie_http::headers::SecurityHeaders::new()
+                    .with_policy_for("/api/docs", vigie_http::headers::API_DOCS_POLICY),
+            )
             .around(log_request))
     }
 }
