@@ -403,11 +403,16 @@ async fn every_answer_carries_the_security_headers(backend: Backend) {
         404
     );
 
-    // The API's documentation (Swagger UI, inline by nature) has its own, narrower policy.
+    // The API's documentation (Swagger UI, inline by nature) has its own policy: its inline
+    // blocks by their hashes, still no `unsafe-inline`.
     let docs = get("/api/docs".into()).await;
     assert_eq!(docs.status, 200);
     let csp = docs.headers["content-security-policy"].to_str().unwrap();
     assert!(csp.starts_with("default-src 'none'"), "{csp}");
+    assert!(
+        csp.contains("script-src 'sha256-") && !csp.contains("unsafe"),
+        "{csp}"
+    );
     assert!(csp.contains("frame-ancestors 'none'") && csp.contains("form-action 'none'"));
     srv.stop().await;
 }

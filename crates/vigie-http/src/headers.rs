@@ -29,17 +29,6 @@ base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 /// from an origin of its own (`sandbox`), and it cannot be framed.
 pub const FILE_POLICY: &str = "default-src 'none'; img-src 'self'; sandbox; frame-ancestors 'none'";
 
-/// The policy of the API's documentation (`/api/docs`, Swagger UI as poem-openapi serves it):
-/// its page is one HTML file with the Swagger UI script, its stylesheet and the OpenAPI
-/// document inline, and Swagger UI sets inline styles as it draws, so this one route allows
-/// inline scripts and styles. The page shows no user content (only the API description,
-/// compiled into the binary); it still loads nothing from elsewhere, fetches only this origin
-/// ("Try it out"), posts no form and cannot be framed.
-pub const API_DOCS_POLICY: &str = "default-src 'none'; script-src 'self' 'unsafe-inline'; \
-style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; \
-connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; \
-frame-ancestors 'none'";
-
 /// The `Referrer-Policy` of every answer.
 pub const REFERRER_POLICY: &str = "same-origin";
 

@@ -174,7 +174,7 @@ impl App {
             ))
             .with(
                 vigie_http::headers::SecurityHeaders::new()
-                    .with_policy_for("/api/docs", vigie_http::headers::API_DOCS_POLICY),
+                    .with_policy_for("/api/docs", &vigie_api::docs_policy()),
             )
             .around(log_request))
     }

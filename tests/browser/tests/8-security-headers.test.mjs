@@ -74,6 +74,20 @@ test('every page has the CSP header, logs no violation, and its scripts and styl
   assert.deepEqual(page.problems, []);
 });
 
+test('the API documentation draws under its own policy (inline blocks by hash) without a violation', async (t) => {
+  const page = await openPage(t, browser);
+  const response = await page.goto('/api/docs');
+  const csp = response.headers()['content-security-policy'] ?? '';
+  assert.match(csp, /^default-src 'none'/);
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.match(csp, /form-action 'none'/);
+  assert.match(csp, /script-src 'sha256-/);
+  assert.ok(!csp.includes('unsafe'), csp);
+  await page.locator('.swagger-ui .info .title').waitFor();
+  assert.match(await text(page.locator('.swagger-ui .info .title')), /Vigie/);
+  assert.deepEqual(page.problems, []);
+});
+
 /** Serves a page of "another site" (never reaching the network) with a form posting to Vigie. */
 async function evilSite(page, html) {
   await page.route('http://evil.test/**', (route) =>
