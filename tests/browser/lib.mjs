@@ -55,8 +55,9 @@ export function launch() {
 /**
  * A fresh browser context (no cookies) and page for one test. The browser asks for French
  * (Accept-Language fr-FR), as a visitor in Marseille would. The page records server errors
- * (status >= 500) and uncaught page errors in `page.problems`; the caller's `t.after` closes
- * the context, with a screenshot first if the test failed.
+ * (status >= 500), uncaught page errors and Content-Security-Policy violations in
+ * `page.problems`; the caller's `t.after` closes the context, with a screenshot first if the
+ * test failed.
  */
 export async function openPage(t, browser, options = {}) {
   const context = await browser.newContext({ locale: 'fr-FR', baseURL: BASE, ...options });
@@ -67,6 +68,11 @@ export async function openPage(t, browser, options = {}) {
     if (r.status() >= 500) page.problems.push(`${r.status()} ${r.request().method()} ${r.url()}`);
   });
   page.on('pageerror', (e) => page.problems.push(`page error: ${e.message}`));
+  // The pages run under a strict Content-Security-Policy: Chromium reports what it blocks in
+  // the console ("Refused to … because it violates the following Content Security Policy…").
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) page.problems.push(`CSP violation: ${m.text()}`);
+  });
   t.after(async () => {
     if (!t.passed) {
       const name = t.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase().slice(0, 80);

@@ -183,8 +183,58 @@ enum FileResponse {
     Ok(
         Binary<Vec<u8>>,
         #[oai(header = "Content-Type")] String,
-        #[oai(header = "Content-Disposition")] String,
+        /// `inline` for the images Vigie re-encoded, `attachment` (a download) for the rest.
+        #[oai(header = "Content-Disposition")]
+        String,
+        /// `sandbox`: nothing in the file runs, as if it came from another site.
+        #[oai(header = "Content-Security-Policy")]
+        String,
     ),
+}
+
+/// The images Vigie decodes and re-encodes on upload: the only files shown in the browser.
+const REENCODED_IMAGES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
+
+/// The `Content-Disposition` of a stored file: `inline` for an image Vigie re-encoded (shown in
+/// the page), `attachment` for anything else (a PDF is downloaded, never rendered in Vigie's
+/// origin). The name is given as ASCII (`filename`, other characters as `_`) and in full
+/// (`filename*`, RFC 6266 / RFC 8187).
+pub(crate) fn content_disposition(content_type: &str, file_name: &str) -> String {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let disposition = if REENCODED_IMAGES.contains(&essence.as_str()) {
+        "inline"
+    } else {
+        "attachment"
+    };
+    let ascii: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let ascii = if ascii.is_empty() {
+        "file".to_owned()
+    } else {
+        ascii
+    };
+    let mut encoded = String::new();
+    for b in file_name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("{disposition}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
 /// An uploaded file's declared name and type, and its bytes.
@@ -401,10 +451,35 @@ impl EventsApi {
     ) -> Result<FileResponse, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
         let (doc, bytes) = state.services.document_file(&tenant, *id).await?;
+        let disposition = content_disposition(&doc.content_type, &doc.file_name);
         Ok(FileResponse::Ok(
             Binary(bytes),
             doc.content_type,
-            format!("inline; filename=\"{}\"", doc.file_name.replace('"', "")),
+            disposition,
+            vigie_http::headers::FILE_POLICY.to_owned(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_disposition;
+
+    #[test]
+    fn only_reencoded_images_are_inline() {
+        assert_eq!(
+            content_disposition("image/png", "plan.png"),
+            "inline; filename=\"plan.png\"; filename*=UTF-8''plan.png"
+        );
+        assert_eq!(
+            content_disposition("application/pdf", "compte-rendu-réunion.pdf"),
+            "attachment; filename=\"compte-rendu-r_union.pdf\"; \
+             filename*=UTF-8''compte-rendu-r%C3%A9union.pdf"
+        );
+        for other in ["text/html", "image/svg+xml", "", "IMAGE/GIF"] {
+            assert!(
+                content_disposition(other, "x\"; y").starts_with("attachment; filename=\"x___y\"")
+            );
+        }
     }
 }

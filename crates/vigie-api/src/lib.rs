@@ -170,13 +170,60 @@ pub fn edge_statuses(spec: &str) -> String {
     serde_json::to_string_pretty(&doc).unwrap_or_else(|_| spec.to_owned())
 }
 
+/// The Content-Security-Policy of `/api/docs` (Swagger UI as poem-openapi serves it: one HTML
+/// page with its script, stylesheet and the OpenAPI document inline). The page is the same for
+/// the life of the binary, so its inline `<script>` and `<style>` blocks are allowed by their
+/// SHA-256 hashes, computed here, and nothing else inline runs: no `unsafe-inline`. It loads
+/// nothing from elsewhere, fetches only this origin ("Try it out"), posts no form and cannot be
+/// framed. (Swagger UI's OAuth2 receiver page, `/api/docs/oauth-receiver.html`, has another
+/// inline script and does not run under it: Vigie has no OAuth2.)
+pub fn docs_policy() -> String {
+    use base64::Engine as _;
+    use sha2::{Digest as _, Sha256};
+
+    let html = docs_page();
+    let hashes = |tag: &str| -> String {
+        let (open, close) = (format!("<{tag}"), format!("</{tag}>"));
+        let mut out = Vec::new();
+        let mut rest = html.as_str();
+        while let Some(at) = rest.find(&open) {
+            let Some(body_at) = rest[at..].find('>').map(|i| at + i + 1) else {
+                break;
+            };
+            let Some(end) = rest[body_at..].find(&close).map(|i| body_at + i) else {
+                break;
+            };
+            let digest = Sha256::digest(rest[body_at..end].as_bytes());
+            out.push(format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            ));
+            rest = &rest[end + close.len()..];
+        }
+        out.join(" ")
+    };
+    format!(
+        "default-src 'none'; script-src {}; style-src 'self' {}; img-src 'self' data:; \
+         font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'none'; frame-ancestors 'none'",
+        hashes("script"),
+        hashes("style")
+    )
+}
+
+/// The Swagger UI page of `/api/docs`, embedding the completed document (the one
+/// [`openapi_json`] gives, not poem-openapi's alone).
+fn docs_page() -> String {
+    let api = service();
+    let raw = api.spec();
+    api.swagger_ui_html().replace(&raw, &edge_statuses(&raw))
+}
+
 /// The `/api` routes: `/api/v1/…`, `/api/openapi.json` and `/api/docs`.
 pub fn routes(state: ApiState) -> impl Endpoint {
     let api = service();
-    let raw = api.spec();
-    let spec = edge_statuses(&raw);
-    // The UI embeds the document it is given: give it the completed one.
-    let docs_page = api.swagger_ui_html().replace(&raw, &spec);
+    let spec = edge_statuses(&api.spec());
+    let docs_page = docs_page();
     Route::new()
         .nest("/v1", api.data(state))
         .at(
@@ -192,4 +239,18 @@ pub fn routes(state: ApiState) -> impl Endpoint {
             poem::endpoint::make_sync(move |_| poem::web::Html(docs_page.clone())),
         )
         .catch_all_error(error::envelope_for_poem_error)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_docs_policy_allows_its_own_inline_blocks_by_hash_only() {
+        let policy = super::docs_policy();
+        assert!(!policy.contains("unsafe"), "{policy}");
+        let script = policy.split("script-src ").nth(1).unwrap_or_default();
+        let script = script.split(';').next().unwrap_or_default();
+        // Swagger UI's bundle and the block that starts it.
+        assert_eq!(script.matches("'sha256-").count(), 2, "{policy}");
+        assert!(policy.contains("frame-ancestors 'none'"));
+    }
 }

@@ -114,6 +114,13 @@ pub enum MediaError {
         /// The decoder's explanation.
         reason: String,
     },
+    /// The file starts like a PDF (`%PDF-`) but is not one: no version, no `%%EOF` end marker,
+    /// or HTML markup at its start (a page dressed up as a PDF, which a browser could render).
+    #[error("this file starts like a PDF but is not one: {reason}")]
+    InvalidPdf {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// Re-encoding a decoded image failed (a server-side failure).
     #[error("the {kind} image cannot be re-encoded: {reason}")]
     Encode {
@@ -136,6 +143,7 @@ impl MediaError {
                 | Self::ImageTooLarge { .. }
                 | Self::ImageNeedsTooMuchMemory { .. }
                 | Self::InvalidImage { .. }
+                | Self::InvalidPdf { .. }
         )
     }
 

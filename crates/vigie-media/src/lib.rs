@@ -20,7 +20,7 @@ mod upload;
 pub use error::MediaError;
 pub use key::BlobKey;
 pub use store::{Blob, BlobBackend, BlobInfo, BlobStore, BlobStoreSettings, StoredBlob};
-pub use upload::{Dimensions, MediaKind, MediaPolicy, PreparedUpload};
+pub use upload::{Dimensions, MediaKind, MediaPolicy, PreparedUpload, check_pdf};
 
 /// A byte count for people: `20 MiB`, `25.3 MiB`, `900 KiB`, `12 bytes` (rounded down to a
 /// tenth, so a size just over a limit may print like the limit; messages add the exact count).

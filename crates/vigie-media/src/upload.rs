@@ -132,6 +132,57 @@ impl fmt::Display for MediaKind {
     }
 }
 
+/// How far from the end a PDF's `%%EOF` marker may be (some writers add trailing bytes).
+const PDF_EOF_WINDOW: usize = 1024;
+
+/// How much of a PDF's start is searched for HTML markup.
+const PDF_HTML_WINDOW: usize = 1024;
+
+/// Tags whose presence at the start of a "PDF" betrays an HTML page: browsers that sniff
+/// content would render it as a page of Vigie's origin.
+const HTML_MARKERS: [&[u8]; 12] = [
+    b"<!doctype",
+    b"<html",
+    b"<head",
+    b"<body",
+    b"<script",
+    b"<iframe",
+    b"<svg",
+    b"<img",
+    b"<meta",
+    b"<style",
+    b"<object",
+    b"<embed",
+];
+
+/// Checks that a file starting with `%PDF-` is a PDF: a version header `%PDF-1.` or
+/// `%PDF-2.`, an `%%EOF` marker in its last KiB, and no HTML markup in its first KiB after
+/// the header.
+pub fn check_pdf(bytes: &[u8]) -> Result<(), MediaError> {
+    if !(bytes.starts_with(b"%PDF-1.") || bytes.starts_with(b"%PDF-2.")) {
+        return Err(MediaError::InvalidPdf {
+            reason: "it has no PDF version header (%PDF-1.x or %PDF-2.x)",
+        });
+    }
+    let tail = &bytes[bytes.len().saturating_sub(PDF_EOF_WINDOW)..];
+    if !tail.windows(5).any(|w| w == b"%%EOF") {
+        return Err(MediaError::InvalidPdf {
+            reason: "it has no %%EOF end marker: it is cut short or not a PDF",
+        });
+    }
+    let head = &bytes[..bytes.len().min(PDF_HTML_WINDOW + 8)];
+    let head = head.to_ascii_lowercase();
+    if HTML_MARKERS
+        .iter()
+        .any(|marker| head.windows(marker.len()).any(|w| w == *marker))
+    {
+        return Err(MediaError::InvalidPdf {
+            reason: "it contains HTML markup",
+        });
+    }
+    Ok(())
+}
+
 /// Names formats we refuse but can recognise, so the refusal says what the file is.
 fn sniff_refused(bytes: &[u8]) -> Option<&'static str> {
     let brand = bytes.get(8..12);
@@ -304,7 +355,8 @@ impl MediaPolicy {
     ///   [`MediaPolicy::jpeg_quality`], PNG, lossless WebP), so that no metadata block survives:
     ///   EXIF (GPS position, camera, date), XMP, IPTC, comments, ICC profile, PNG text chunks.
     ///   Only the first frame of an animated PNG or WebP is kept;
-    /// - a PDF is stored as uploaded: its own metadata (author, software, XMP) is kept.
+    /// - a PDF must look like one (see [`check_pdf`]), then is stored as uploaded: its own
+    ///   metadata (author, software, XMP) is kept.
     pub fn prepare_upload(
         &self,
         bytes: &[u8],
@@ -332,6 +384,9 @@ impl MediaPolicy {
                 });
             }
         };
+        if kind == MediaKind::Pdf {
+            check_pdf(bytes)?;
+        }
         let (stored, dimensions) = match kind.image_format() {
             Some(image_kind) => {
                 let (stored, dimensions) = self.reencode(kind, image_kind, bytes)?;

@@ -625,3 +625,57 @@ fn corrupt_images_are_refused_as_unreadable() {
             .starts_with("the JPEG image cannot be read: ")
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// PDFs that are not PDFs
+
+#[test]
+fn html_dressed_up_as_a_pdf_is_refused() {
+    let polyglots: [&[u8]; 3] = [
+        b"%PDF-1.4\n<html><script>alert(document.cookie)</script></html>\n%%EOF\n",
+        b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n<!DOCTYPE html><p>hi</p>\n%%EOF",
+        b"%PDF-2.0\n1 0 obj << >> endobj\n<SVG onload=alert(1)>\n%%EOF\n",
+    ];
+    for bytes in polyglots {
+        let error = MediaPolicy::default()
+            .prepare_upload(bytes, Some("devis.pdf"), Some("application/pdf"))
+            .unwrap_err();
+        assert!(
+            matches!(error, MediaError::InvalidPdf { reason } if reason.contains("HTML")),
+            "{error}"
+        );
+        assert!(error.is_rejected_upload());
+        assert!(
+            error
+                .to_string()
+                .starts_with("this file starts like a PDF but is not one"),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn a_pdf_needs_a_version_and_an_end_marker() {
+    let no_version = b"%PDF-\n1 0 obj << >> endobj\n%%EOF\n";
+    let error = MediaPolicy::default()
+        .prepare_upload(no_version, None, None)
+        .unwrap_err();
+    assert!(error.to_string().contains("version header"), "{error}");
+
+    let cut_short = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n";
+    let error = MediaPolicy::default()
+        .prepare_upload(cut_short, None, None)
+        .unwrap_err();
+    assert!(error.to_string().contains("%%EOF"), "{error}");
+
+    // A real PDF's end marker may be followed by a little padding, and HTML-like text later
+    // in the file (past its first KiB) is content, not a disguise.
+    let mut padded = b"%PDF-1.5\n".to_vec();
+    padded.extend(std::iter::repeat_n(b'%', 2000));
+    padded.extend_from_slice(b"\n(<html> in a text string)\n%%EOF\r\n\0\0\0\0");
+    assert!(
+        MediaPolicy::default()
+            .prepare_upload(&padded, None, None)
+            .is_ok()
+    );
+}

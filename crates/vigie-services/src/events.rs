@@ -61,6 +61,10 @@ fn media_error(e: vigie_media::MediaError) -> ServiceError {
                 "Fichier trop volumineux : réduisez-le ou choisissez-en un autre."
             }
             E::EmptyUpload => "Le fichier est vide.",
+            E::InvalidPdf { .. } => {
+                "Ce fichier commence comme un PDF mais n'en est pas un (en-tête, fin de fichier ou \
+                 contenu HTML) : enregistrez-le à nouveau en PDF depuis votre logiciel."
+            }
             E::UnsupportedType { .. } => {
                 "Type de fichier refusé : envoyez une photo JPEG, PNG ou WebP, ou un PDF."
             }

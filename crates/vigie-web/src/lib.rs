@@ -3,6 +3,7 @@
 //! The pages call the same use cases as the JSON API and share its session cookie (the
 //! [`vigie_api::Caller`] resolved by the session middleware).
 
+mod assets;
 mod i18n;
 mod objects;
 mod pages;
@@ -23,6 +24,8 @@ pub struct WebState {
     templates: Arc<Environment<'static>>,
     /// Anonymous submissions of requests per client address.
     anonymous: Arc<vigie_api::AnonymousLimiter>,
+    /// The static files (stylesheet, scripts) with their hashed names.
+    assets: Arc<assets::Assets>,
 }
 
 impl WebState {
@@ -45,10 +48,25 @@ impl WebState {
         for (name, source) in TEMPLATES {
             env.add_template(name, source)?;
         }
+        let assets = Arc::new(assets::Assets::new());
+        let urls = assets.clone();
+        // `{{ asset('vigie.css') }}`: the file's URL with its content hash (made of letters,
+        // digits, `/` and `.` only: safe in an attribute as it is).
+        env.add_function("asset", move |name: &str| {
+            urls.url(name)
+                .map(minijinja::Value::from_safe_string)
+                .ok_or_else(|| {
+                    minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        format!("no static file named {name}"),
+                    )
+                })
+        });
         Ok(Self {
             services,
             templates: Arc::new(env),
             anonymous,
+            assets,
         })
     }
 }
@@ -73,6 +91,7 @@ const TEMPLATES: [(&str, &str); 13] = [
 pub fn routes(state: WebState) -> impl poem::Endpoint {
     Route::new()
         .at("/", get(pages::home_page))
+        .at("/static/:file", get(assets::serve))
         .at("/t/:slug", get(pages::tenant_page))
         .at("/t/:slug/roles", get(pages::roles_page))
         .at("/t/:slug/o/:id", get(objects::object_page))

@@ -177,6 +177,13 @@ impl App {
             .with(vigie_api::session::SessionMiddleware::new(
                 self.services.clone(),
             ))
+            .with(vigie_http::csrf::CrossSiteGuard::new(
+                &self.services.settings().public_url,
+            ))
+            .with(
+                vigie_http::headers::SecurityHeaders::new()
+                    .with_policy_for("/api/docs", &vigie_api::docs_policy()),
+            )
             .around(log_request))
     }
 }
