@@ -193,7 +193,7 @@ pub fn docs_policy() -> String {
             let Some(end) = rest[body_at..].find(&close).map(|i| body_at + i) else {
                 break;
             };
-            let digest = Sha256::digest(rest[body_at..end].as_bytes());
+            let digest = Sha256::digest(&rest.as_bytes()[body_at..end]);
             out.push(format!(
                 "'sha256-{}'",
                 base64::engine::general_purpose::STANDARD.encode(digest)
