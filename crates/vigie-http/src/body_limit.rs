@@ -1,1 +1,373 @@
-//! (to be written)
+//! Request bodies bounded while they are read, sized per route.
+//!
+//! [`BodyLimit`] sits at the composition root in front of every route. It asks a classifier
+//! what a request's route takes ([`BodyClass`]: JSON, a URL-encoded form, an upload, an
+//! official dataset import) and bounds the body to that class's size ([`BodyLimits`]):
+//!
+//! - a `Content-Length` above the limit is refused at once, before a byte of the body is read;
+//! - otherwise (chunked bodies, or a length that lies) the body is wrapped so that reading past
+//!   the limit fails. Whatever the handler then answers (its read failed), the answer becomes
+//!   the 413 of the responder: a JSON envelope `payload_too_large` under `/api`, a page on the
+//!   web. Handlers read their whole body before they act, so a refused body never leaves a
+//!   half-done change behind.
+//!
+//! Within an upload, [`read_field`] bounds one multipart field (a photo) while it streams.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures::StreamExt as _;
+use poem::http::{HeaderValue, StatusCode, Version, header};
+use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response};
+use tokio::io::AsyncReadExt as _;
+
+/// What a route's body is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyClass {
+    /// A JSON document (and anything not listed below).
+    Json,
+    /// A URL-encoded form of the pages.
+    Form,
+    /// A multipart form carrying a photo or a document.
+    Upload,
+    /// An official dataset (a whole referential), from a signed-in user.
+    Import,
+}
+
+/// The largest body of each class, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyLimits {
+    /// JSON bodies.
+    pub json: u64,
+    /// URL-encoded forms.
+    pub form: u64,
+    /// Uploads: the largest file plus room for the form's other fields.
+    pub upload: u64,
+    /// Official dataset imports.
+    pub import: u64,
+}
+
+impl BodyLimits {
+    /// The limit of a class.
+    pub fn of(&self, class: BodyClass) -> u64 {
+        match class {
+            BodyClass::Json => self.json,
+            BodyClass::Form => self.form,
+            BodyClass::Upload => self.upload,
+            BodyClass::Import => self.import,
+        }
+    }
+}
+
+/// A body larger than its route accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the request body is larger than the {} this route accepts", size_text(*limit))]
+pub struct TooLarge {
+    /// The route's class.
+    pub class: BodyClass,
+    /// The limit, in bytes.
+    pub limit: u64,
+}
+
+/// A size for people: `64 KiB`, `21 MiB` (rounded down), `512 bytes`.
+pub fn size_text(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{} MiB", bytes >> 20)
+    } else if bytes >= 1 << 10 {
+        format!("{} KiB", bytes >> 10)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// The same in French: `64 Kio`, `21 Mio`, `512 octets`.
+pub fn size_text_fr(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{} Mio", bytes >> 20)
+    } else if bytes >= 1 << 10 {
+        format!("{} Kio", bytes >> 10)
+    } else {
+        format!("{bytes} octets")
+    }
+}
+
+/// Whether `path` matches a route `pattern` such as `/api/v1/tenants/:slug/imports`, where a
+/// `:name` segment matches any one segment.
+pub fn path_matches(pattern: &str, path: &str) -> bool {
+    let mut p = pattern.trim_end_matches('/').split('/');
+    let mut q = path.trim_end_matches('/').split('/');
+    loop {
+        match (p.next(), q.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a.starts_with(':') && !b.is_empty() => {}
+            (Some(a), Some(b)) if a == b => {}
+            _ => return false,
+        }
+    }
+}
+
+/// Says what a request's route takes.
+pub type Classifier = Arc<dyn Fn(&Request) -> BodyClass + Send + Sync>;
+
+/// Answers a too-large body. It gets the request's head (method, URI, headers, extensions:
+/// enough to pick a language or a session), never its body.
+pub type Responder = Arc<dyn Fn(&Request, TooLarge) -> Response + Send + Sync>;
+
+/// Bounds every request body; see the [module](self).
+pub struct BodyLimit {
+    limits: BodyLimits,
+    classify: Classifier,
+    respond: Responder,
+}
+
+impl BodyLimit {
+    /// The middleware: `classify` says what a route takes, `respond` answers a too-large body
+    /// (status 413; [`BodyLimit`] adds `Connection: close` on HTTP/1).
+    pub fn new(
+        limits: BodyLimits,
+        classify: impl Fn(&Request) -> BodyClass + Send + Sync + 'static,
+        respond: impl Fn(&Request, TooLarge) -> Response + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            limits,
+            classify: Arc::new(classify),
+            respond: Arc::new(respond),
+        }
+    }
+}
+
+impl<E: Endpoint> Middleware<E> for BodyLimit {
+    type Output = BodyLimitEndpoint<E>;
+
+    fn transform(&self, ep: E) -> Self::Output {
+        BodyLimitEndpoint {
+            inner: ep,
+            limits: self.limits,
+            classify: self.classify.clone(),
+            respond: self.respond.clone(),
+        }
+    }
+}
+
+/// The endpoint made by [`BodyLimit`].
+pub struct BodyLimitEndpoint<E> {
+    inner: E,
+    limits: BodyLimits,
+    classify: Classifier,
+    respond: Responder,
+}
+
+impl<E> BodyLimitEndpoint<E> {
+    fn refuse(&self, req: &Request, too_large: TooLarge) -> Response {
+        tracing::info!(
+            path = %req.uri().path(),
+            limit = too_large.limit,
+            "request body too large: refused"
+        );
+        let mut resp = (self.respond)(req, too_large);
+        resp.set_status(StatusCode::PAYLOAD_TOO_LARGE);
+        // The rest of the body is not read: the connection cannot carry another request.
+        if req.version() <= Version::HTTP_11 {
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        resp
+    }
+}
+
+impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Self::Output> {
+        let body = req.take_body();
+        if body.is_empty() {
+            req.set_body(body);
+            return Ok(self.inner.call(req).await?.into_response());
+        }
+        let class = (self.classify)(&req);
+        let limit = self.limits.of(class);
+        let too_large = TooLarge { class, limit };
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit) {
+            return Ok(self.refuse(&req, too_large));
+        }
+        let exceeded = Arc::new(AtomicBool::new(false));
+        req.set_body(bounded(body, limit, exceeded.clone()));
+        // The head, to answer in the request's language once the handler has consumed it.
+        let mut head = Request::builder()
+            .method(req.method().clone())
+            .uri(req.uri().clone())
+            .version(req.version())
+            .finish();
+        *head.headers_mut() = req.headers().clone();
+        *head.extensions_mut() = req.extensions().clone();
+        let result = self.inner.call(req).await.map(IntoResponse::into_response);
+        if exceeded.load(Ordering::SeqCst) {
+            return Ok(self.refuse(&head, too_large));
+        }
+        result
+    }
+}
+
+/// The error a bounded body's reader gets past the limit.
+#[derive(Debug, thiserror::Error)]
+#[error("request body larger than {limit} bytes")]
+struct LimitReached {
+    limit: u64,
+}
+
+/// `body`, failing once more than `limit` bytes have been read (and setting `exceeded`).
+fn bounded(body: Body, limit: u64, exceeded: Arc<AtomicBool>) -> Body {
+    let mut seen: u64 = 0;
+    let stream = body.into_bytes_stream().map(move |chunk| {
+        let chunk = chunk?;
+        seen = seen.saturating_add(chunk.len() as u64);
+        if seen > limit {
+            exceeded.store(true, Ordering::SeqCst);
+            return Err(std::io::Error::other(LimitReached { limit }));
+        }
+        Ok(chunk)
+    });
+    Body::from_bytes_stream(stream)
+}
+
+/// Why a multipart field could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FieldError {
+    /// The field holds more than the limit.
+    #[error("the file is larger than {}", size_text(*limit))]
+    TooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The form could not be read (cut short, malformed, or the whole body too large).
+    #[error("cannot read the form: {0}")]
+    Read(#[from] std::io::Error),
+}
+
+/// Reads one multipart field (a photo, a document), failing as soon as it holds more than
+/// `limit` bytes: never more than `limit + 1` bytes are in memory.
+pub async fn read_field(field: poem::web::Field, limit: u64) -> Result<Vec<u8>, FieldError> {
+    let mut bytes = Vec::new();
+    let mut reader = Box::pin(field.into_async_read()).take(limit.saturating_add(1));
+    reader.read_to_end(&mut bytes).await?;
+    if bytes.len() as u64 > limit {
+        return Err(FieldError::TooLarge { limit });
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use poem::{EndpointExt, handler};
+
+    #[test]
+    fn patterns_match_one_segment_per_parameter() {
+        let p = "/api/v1/tenants/:slug/objects/:id/documents";
+        assert!(path_matches(p, "/api/v1/tenants/ecoles/objects/7/documents"));
+        assert!(path_matches(p, "/api/v1/tenants/ecoles/objects/7/documents/"));
+        assert!(!path_matches(p, "/api/v1/tenants/ecoles/objects/7"));
+        assert!(!path_matches(p, "/api/v1/tenants/ecoles/objects/7/documents/x"));
+        assert!(!path_matches(p, "/api/v1/tenants//objects/7/documents"));
+        assert!(!path_matches("/t/:slug/o/:id/requests", "/t/a/o/1/requests/similar"));
+    }
+
+    #[test]
+    fn sizes_for_people() {
+        assert_eq!(size_text(64 << 10), "64 KiB");
+        assert_eq!(size_text((21 << 20) + 5), "21 MiB");
+        assert_eq!(size_text(100), "100 bytes");
+        assert_eq!(size_text_fr(1 << 20), "1 Mio");
+    }
+
+    #[handler]
+    async fn echo(body: Body) -> poem::Result<String> {
+        let bytes = body
+            .into_bytes()
+            .await
+            .map_err(|e| poem::Error::from_string(e.to_string(), StatusCode::BAD_REQUEST))?;
+        Ok(format!("{}", bytes.len()))
+    }
+
+    fn limited() -> impl Endpoint {
+        let limits = BodyLimits {
+            json: 10,
+            form: 5,
+            upload: 100,
+            import: 1000,
+        };
+        echo.with(BodyLimit::new(
+            limits,
+            |req| {
+                if path_matches("/upload", req.uri().path()) {
+                    BodyClass::Upload
+                } else {
+                    BodyClass::Json
+                }
+            },
+            |_, too_large| {
+                Response::builder()
+                    .status(StatusCode::PAYLOAD_TOO_LARGE)
+                    .body(too_large.to_string())
+            },
+        ))
+    }
+
+    #[tokio::test]
+    async fn bodies_within_the_limit_pass() {
+        let ep = limited();
+        let resp = ep
+            .call(Request::builder().uri_str("/").body("0123456789"))
+            .await
+            .unwrap()
+            .into_response();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let resp = ep
+            .call(Request::builder().uri_str("/upload").body(vec![b'x'; 100]))
+            .await
+            .unwrap()
+            .into_response();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let empty = ep
+            .call(Request::builder().uri_str("/").finish())
+            .await
+            .unwrap()
+            .into_response();
+        assert_eq!(empty.status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn a_declared_length_above_the_limit_is_refused_unread() {
+        let ep = limited();
+        let never_read =
+            Body::from_bytes_stream(futures::stream::pending::<Result<Vec<u8>, std::io::Error>>());
+        let req = Request::builder()
+            .uri_str("/")
+            .header(header::CONTENT_LENGTH, "11")
+            .body(never_read);
+        let resp = ep.call(req).await.unwrap().into_response();
+        assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(resp.headers().get(header::CONNECTION).unwrap(), "close");
+    }
+
+    #[tokio::test]
+    async fn a_stream_past_the_limit_fails_while_read() {
+        let ep = limited();
+        // Ten chunks of 20 bytes, no length: the read fails at the sixth.
+        let chunks = futures::stream::iter(
+            (0..10).map(|_| Ok::<_, std::io::Error>(vec![b'x'; 20])),
+        );
+        let req = Request::builder()
+            .uri_str("/upload")
+            .body(Body::from_bytes_stream(chunks));
+        let mut resp = ep.call(req).await.unwrap().into_response();
+        assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let text = resp.take_body().into_string().await.unwrap();
+        assert!(text.contains("100 bytes"), "{text}");
+    }
+}
