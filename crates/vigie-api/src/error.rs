@@ -64,6 +64,26 @@ impl ErrorEnvelope {
     }
 }
 
+/// The answer to a body larger than its route accepts (413, `payload_too_large`).
+pub fn payload_too_large(too_large: vigie_http::TooLarge) -> Response {
+    use vigie_http::body_limit::{size_text, size_text_fr};
+    let mut envelope = ErrorEnvelope::new(
+        "payload_too_large",
+        format!(
+            "the request body is larger than the {} this route accepts: send a smaller file",
+            size_text(too_large.limit)
+        ),
+        None,
+    );
+    envelope.error.message_fr = Some(format!(
+        "Ce que vous envoyez dépasse les {} acceptés ici : envoyez un fichier plus petit.",
+        size_text_fr(too_large.limit)
+    ));
+    Json(envelope)
+        .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+        .into_response()
+}
+
 /// Every error the API answers with.
 #[derive(Debug, ApiResponse)]
 pub enum ApiError {

@@ -10,7 +10,7 @@ use poem_openapi::{
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use vigie_domain::{Decision, ObjectTypeKey, Operation, Principal, Scope};
+use vigie_domain::{Decision, ObjectTypeKey, Operation, Scope};
 use vigie_plugins::{to_api_json, wit};
 use vigie_services::{Contribution, ProposedValue, ServiceError, decode_value};
 use vigie_storage::{FactRecord, ObservedObject, Tenant};
@@ -561,7 +561,7 @@ impl ObjectsApi {
     async fn contribute(
         &self,
         state: Data<&ApiState>,
-        remote: &poem::web::RemoteAddr,
+        client: vigie_http::ClientAddress,
         caller: Caller,
         slug: Path<String>,
         id: Path<i64>,
@@ -577,11 +577,7 @@ impl ObjectsApi {
             Operation::ProposeContribution,
         )
         .await?;
-        if matches!(caller.principal(), Principal::Anonymous)
-            && !state
-                .anonymous
-                .allow(remote.as_socket_addr().map(|a| a.ip()))
-        {
+        if !state.anonymous_allowed(&caller, &client) {
             return Ok(Contributed::TooMany(Json(ErrorEnvelope::new(
                 "rate_limited",
                 "too many anonymous contributions from here: try again in a few minutes, or sign in",

@@ -6,7 +6,8 @@
 //! object (Certified citizen, the type's Garant) or a contact holding a notification's link:
 //! the link's `token` goes in the query string.
 
-use poem::web::{Data, RemoteAddr};
+use poem::web::Data;
+use vigie_http::ClientAddress;
 use poem_openapi::{
     ApiResponse, Multipart, Object, OpenApi,
     param::{Path, Query},
@@ -16,7 +17,7 @@ use poem_openapi::{
 use serde_json::Value;
 use time::OffsetDateTime;
 use vigie_domain::requests::{JournalEntry, RequestModeration, RequestStatus};
-use vigie_domain::{ObjectTypeKey, Operation, Principal, Scope};
+use vigie_domain::{ObjectTypeKey, Operation, Scope};
 use vigie_plugins::to_api_json;
 use vigie_services::{
     AssignTarget, DocumentInput, Editor, ProposedValue, RequestDetails, RequestInput, ServiceError,
@@ -560,13 +561,6 @@ fn status(raw: &str) -> Result<RequestStatus, ApiError> {
     })
 }
 
-fn anonymous_allowed(state: &ApiState, caller: &Caller, remote: &RemoteAddr) -> bool {
-    !matches!(caller.principal(), Principal::Anonymous)
-        || state
-            .anonymous
-            .allow(remote.as_socket_addr().map(|a| a.ip()))
-}
-
 pub struct RequestsApi;
 
 #[OpenApi(tag = "ApiTags::Requests")]
@@ -615,7 +609,7 @@ impl RequestsApi {
     async fn file(
         &self,
         state: Data<&ApiState>,
-        remote: &RemoteAddr,
+        client: ClientAddress,
         caller: Caller,
         slug: Path<String>,
         id: Path<i64>,
@@ -631,7 +625,7 @@ impl RequestsApi {
             Operation::FileRequest,
         )
         .await?;
-        if !anonymous_allowed(&state, &caller, remote) {
+        if !state.anonymous_allowed(&caller, &client) {
             return Ok(Filed::TooMany(too_many()));
         }
         let object = state.services.object(&tenant, *id).await?;
@@ -814,7 +808,7 @@ impl RequestsApi {
     async fn change_status(
         &self,
         state: Data<&ApiState>,
-        remote: &RemoteAddr,
+        client: ClientAddress,
         caller: Caller,
         slug: Path<String>,
         id: Path<i64>,
@@ -825,15 +819,17 @@ impl RequestsApi {
         let tenant = state.services.tenant(&slug).await?;
         let to = status(&body.status)?;
         // Anyone may reopen a solved request: without an account or a link, within the
-        // anonymous limit.
-        if token.0.is_none() && !anonymous_allowed(&state, &caller, remote) {
+        // anonymous limit. A token that is not a live link of this request is refused by the
+        // use case (`invalid_token`), never taken for an anonymous reopening.
+        let token = token.0.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        if token.is_none() && !state.anonymous_allowed(&caller, &client) {
             return Ok(RateLimited::TooMany(too_many()));
         }
         let r = state
             .services
             .change_status(
                 &caller.principal(),
-                token.0.as_deref(),
+                token,
                 &tenant,
                 *id,
                 to,
@@ -998,7 +994,7 @@ impl RequestsApi {
     async fn support(
         &self,
         state: Data<&ApiState>,
-        remote: &RemoteAddr,
+        client: ClientAddress,
         caller: Caller,
         slug: Path<String>,
         id: Path<i64>,
@@ -1006,7 +1002,7 @@ impl RequestsApi {
         let tenant = state.services.tenant(&slug).await?;
         let r = state.services.request(&tenant, *id).await?;
         let p = request_permit(&state, &caller, &tenant, &r, Operation::FileRequest).await?;
-        if !anonymous_allowed(&state, &caller, remote) {
+        if !state.anonymous_allowed(&caller, &client) {
             return Ok(RateLimited::TooMany(too_many()));
         }
         let r = state.services.support_request(&p, &tenant, *id).await?;

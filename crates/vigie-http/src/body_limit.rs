@@ -249,6 +249,12 @@ pub enum FieldError {
     Read(#[from] std::io::Error),
 }
 
+impl From<poem::error::ParseMultipartError> for FieldError {
+    fn from(e: poem::error::ParseMultipartError) -> Self {
+        Self::Read(std::io::Error::other(e.to_string()))
+    }
+}
+
 /// Reads one multipart field (a photo, a document), failing as soon as it holds more than
 /// `limit` bytes: never more than `limit + 1` bytes are in memory.
 pub async fn read_field(field: poem::web::Field, limit: u64) -> Result<Vec<u8>, FieldError> {
