@@ -7,7 +7,6 @@
 //! the link's `token` goes in the query string.
 
 use poem::web::Data;
-use vigie_http::ClientAddress;
 use poem_openapi::{
     ApiResponse, Multipart, Object, OpenApi,
     param::{Path, Query},
@@ -18,6 +17,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use vigie_domain::requests::{JournalEntry, RequestModeration, RequestStatus};
 use vigie_domain::{ObjectTypeKey, Operation, Scope};
+use vigie_http::ClientAddress;
 use vigie_plugins::to_api_json;
 use vigie_services::{
     AssignTarget, DocumentInput, Editor, ProposedValue, RequestDetails, RequestInput, ServiceError,

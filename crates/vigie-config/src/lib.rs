@@ -621,7 +621,9 @@ mod tests {
         let parsed: Settings =
             toml::from_str("[server]\ntrusted_proxies = [\"192.0.2.1\"]\n").unwrap();
         assert_eq!(parsed.server.trusted_proxies, ["192.0.2.1"]);
-        assert!(toml::from_str::<Settings>("[server]\nforwarded_header = \"x-real-ip\"\n").is_err());
+        assert!(
+            toml::from_str::<Settings>("[server]\nforwarded_header = \"x-real-ip\"\n").is_err()
+        );
     }
 
     #[test]

@@ -256,15 +256,23 @@ impl From<poem::error::ParseMultipartError> for FieldError {
 }
 
 /// Reads one multipart field (a photo, a document), failing as soon as it holds more than
-/// `limit` bytes: never more than `limit + 1` bytes are in memory.
+/// `limit` bytes: never more than `limit` bytes are kept. The buffer is reserved once, so that
+/// it never grows by copying (its untouched pages cost no memory).
 pub async fn read_field(field: poem::web::Field, limit: u64) -> Result<Vec<u8>, FieldError> {
-    let mut bytes = Vec::new();
-    let mut reader = Box::pin(field.into_async_read()).take(limit.saturating_add(1));
-    reader.read_to_end(&mut bytes).await?;
-    if bytes.len() as u64 > limit {
-        return Err(FieldError::TooLarge { limit });
+    const MAX_RESERVED: u64 = 64 << 20;
+    let mut bytes = Vec::with_capacity(usize::try_from(limit.min(MAX_RESERVED)).unwrap_or(0));
+    let mut reader = Box::pin(field.into_async_read());
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = reader.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(bytes);
+        }
+        if bytes.len() as u64 + n as u64 > limit {
+            return Err(FieldError::TooLarge { limit });
+        }
+        bytes.extend_from_slice(&chunk[..n]);
     }
-    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -275,12 +283,24 @@ mod tests {
     #[test]
     fn patterns_match_one_segment_per_parameter() {
         let p = "/api/v1/tenants/:slug/objects/:id/documents";
-        assert!(path_matches(p, "/api/v1/tenants/ecoles/objects/7/documents"));
-        assert!(path_matches(p, "/api/v1/tenants/ecoles/objects/7/documents/"));
+        assert!(path_matches(
+            p,
+            "/api/v1/tenants/ecoles/objects/7/documents"
+        ));
+        assert!(path_matches(
+            p,
+            "/api/v1/tenants/ecoles/objects/7/documents/"
+        ));
         assert!(!path_matches(p, "/api/v1/tenants/ecoles/objects/7"));
-        assert!(!path_matches(p, "/api/v1/tenants/ecoles/objects/7/documents/x"));
+        assert!(!path_matches(
+            p,
+            "/api/v1/tenants/ecoles/objects/7/documents/x"
+        ));
         assert!(!path_matches(p, "/api/v1/tenants//objects/7/documents"));
-        assert!(!path_matches("/t/:slug/o/:id/requests", "/t/a/o/1/requests/similar"));
+        assert!(!path_matches(
+            "/t/:slug/o/:id/requests",
+            "/t/a/o/1/requests/similar"
+        ));
     }
 
     #[test]
@@ -365,9 +385,8 @@ mod tests {
     async fn a_stream_past_the_limit_fails_while_read() {
         let ep = limited();
         // Ten chunks of 20 bytes, no length: the read fails at the sixth.
-        let chunks = futures::stream::iter(
-            (0..10).map(|_| Ok::<_, std::io::Error>(vec![b'x'; 20])),
-        );
+        let chunks =
+            futures::stream::iter((0..10).map(|_| Ok::<_, std::io::Error>(vec![b'x'; 20])));
         let req = Request::builder()
             .uri_str("/upload")
             .body(Body::from_bytes_stream(chunks));

@@ -29,9 +29,7 @@ impl ClientAddress {
         if let Some(resolved) = req.extensions().get::<ClientAddress>() {
             return *resolved;
         }
-        Self {
-            ip: peer_of(req),
-        }
+        Self { ip: peer_of(req) }
     }
 
     /// The key limits count under: the address itself for IPv4, its /64 network for IPv6
@@ -43,7 +41,9 @@ impl ClientAddress {
                 Some(v4) => Some(IpAddr::V4(v4)),
                 None => {
                     let s = v6.segments();
-                    Some(IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0)))
+                    Some(IpAddr::V6(Ipv6Addr::new(
+                        s[0], s[1], s[2], s[3], 0, 0, 0, 0,
+                    )))
                 }
             },
         }
@@ -58,9 +58,7 @@ impl<'a> FromRequest<'a> for ClientAddress {
 
 /// The socket's peer, IPv4-mapped IPv6 addresses unmapped.
 fn peer_of(req: &Request) -> Option<IpAddr> {
-    req.remote_addr()
-        .as_socket_addr()
-        .map(|a| unmap(a.ip()))
+    req.remote_addr().as_socket_addr().map(|a| unmap(a.ip()))
 }
 
 fn unmap(ip: IpAddr) -> IpAddr {
@@ -105,11 +103,15 @@ impl Network {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, unmap(ip)) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
@@ -246,7 +248,10 @@ fn node_address(node: &str) -> Option<IpAddr> {
         if !(after.is_empty() || after.strip_prefix(':').is_some_and(is_port)) {
             return None;
         }
-        return inside.parse::<Ipv6Addr>().ok().map(|v6| unmap(IpAddr::V6(v6)));
+        return inside
+            .parse::<Ipv6Addr>()
+            .ok()
+            .map(|v6| unmap(IpAddr::V6(v6)));
     }
     let (host, port) = node.rsplit_once(':')?;
     if !is_port(port) {
@@ -332,9 +337,20 @@ mod tests {
         assert!(one.contains(ip("192.0.2.7")) && !one.contains(ip("192.0.2.8")));
         let v6 = Network::parse("fd00::/8").unwrap();
         assert!(v6.contains(ip("fd12:3456::1")) && !v6.contains(ip("2001:db8::1")));
-        assert!(Network::parse("0.0.0.0/0").unwrap().contains(ip("203.0.113.9")));
+        assert!(
+            Network::parse("0.0.0.0/0")
+                .unwrap()
+                .contains(ip("203.0.113.9"))
+        );
         assert!(Network::parse("::/0").unwrap().contains(ip("2001:db8::1")));
-        for bad in ["", "10.0.0.0/33", "fd00::/129", "example.org", "10.0.0/8", "1.2.3.4/x"] {
+        for bad in [
+            "",
+            "10.0.0.0/33",
+            "fd00::/129",
+            "example.org",
+            "10.0.0/8",
+            "1.2.3.4/x",
+        ] {
             assert!(Network::parse(bad).is_err(), "{bad}");
         }
     }
@@ -389,7 +405,11 @@ mod tests {
             ("::ffff:198.51.100.10", "198.51.100.10"),
         ] {
             let h = headers(&[("x-forwarded-for", value)]);
-            assert_eq!(p.resolve(Some(ip("10.0.0.2")), &h).ip, Some(ip(want)), "{value}");
+            assert_eq!(
+                p.resolve(Some(ip("10.0.0.2")), &h).ip,
+                Some(ip(want)),
+                "{value}"
+            );
         }
         // Only proxies: the left-most one.
         let h = headers(&[("x-forwarded-for", "10.0.0.9, 10.0.0.3")]);
@@ -440,7 +460,10 @@ mod tests {
         let h = headers(&[("forwarded", "for=_hidden, for=unknown")]);
         assert_eq!(p.resolve(Some(ip("10.0.0.2")), &h).ip, Some(ip("10.0.0.2")));
         let h = headers(&[("forwarded", "proto=https;For=198.51.100.3:80")]);
-        assert_eq!(p.resolve(Some(ip("10.0.0.2")), &h).ip, Some(ip("198.51.100.3")));
+        assert_eq!(
+            p.resolve(Some(ip("10.0.0.2")), &h).ip,
+            Some(ip("198.51.100.3"))
+        );
     }
 
     #[test]

@@ -121,11 +121,18 @@ mod tests {
     #[test]
     fn a_full_limiter_refuses_new_clients_only() {
         let limiter = AnonymousLimiter::with_capacity(5, Duration::from_secs(60), 2);
-        let (a, b, c) = (client("192.0.2.1"), client("192.0.2.2"), client("192.0.2.3"));
+        let (a, b, c) = (
+            client("192.0.2.1"),
+            client("192.0.2.2"),
+            client("192.0.2.3"),
+        );
         assert!(limiter.allow(&a) && limiter.allow(&b));
         assert!(!limiter.allow(&c), "no room for a third client");
         assert!(limiter.allow(&a), "known clients keep their allowance");
         let freed = AnonymousLimiter::with_capacity(5, Duration::ZERO, 1);
-        assert!(freed.allow(&a) && freed.allow(&b), "expired entries make room");
+        assert!(
+            freed.allow(&a) && freed.allow(&b),
+            "expired entries make room"
+        );
     }
 }

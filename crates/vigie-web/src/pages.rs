@@ -20,7 +20,11 @@ pub fn payload_too_large(
     req: &Request,
     too_large: vigie_http::TooLarge,
 ) -> Response {
-    let caller = req.extensions().get::<Caller>().cloned().unwrap_or_default();
+    let caller = req
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .unwrap_or_default();
     Page::new(state, req, caller).too_large(too_large.limit)
 }
 

@@ -92,7 +92,9 @@ fn given_token(token: &str) -> Result<Option<&str>, ServiceError> {
     if token.trim().is_empty() {
         return Ok(None);
     }
-    clean_token(token).map(Some).ok_or(ServiceError::InvalidToken)
+    clean_token(token)
+        .map(Some)
+        .ok_or(ServiceError::InvalidToken)
 }
 
 fn redirect(to: &str) -> Response {

@@ -176,18 +176,15 @@ impl App {
             .map_err(|e| anyhow::anyhow!("templates: {e}"))?;
         let api = vigie_api::routes(api_state);
         let too_large_page = web.clone();
-        let body_limit = vigie_http::BodyLimit::new(
-            body_limits(settings),
-            body_class,
-            move |req, too_large| {
+        let body_limit =
+            vigie_http::BodyLimit::new(body_limits(settings), body_class, move |req, too_large| {
                 let path = req.uri().path();
                 if path == "/api" || path.starts_with("/api/") {
                     vigie_api::payload_too_large(too_large)
                 } else {
                     vigie_web::payload_too_large(&too_large_page, req, too_large)
                 }
-            },
-        );
+            });
         Ok(Route::new()
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz).data(self.store.clone()))
@@ -258,7 +255,11 @@ fn body_class(req: &poem::Request) -> vigie_http::BodyClass {
                 .to_ascii_lowercase()
                 .starts_with("application/x-www-form-urlencoded")
         });
-    if form { BodyClass::Form } else { BodyClass::Json }
+    if form {
+        BodyClass::Form
+    } else {
+        BodyClass::Json
+    }
 }
 
 /// The plugin host with the bundled plugins and the pinned plugins of `plugins.dir`. A plugin
