@@ -393,6 +393,31 @@ async fn each_route_has_its_size(backend: Backend) {
         "{}",
         r.text
     );
+    // A photo a little over 20 MiB with the request form, from an ordinary client: cut at
+    // the photo limit, and the client still reads the French answer; nothing is filed.
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in filing_form() {
+        form = form.text(k, v);
+    }
+    form = form.part(
+        "photo",
+        reqwest::multipart::Part::bytes(vec![0xFFu8; (20 << 20) + 512 * 1024])
+            .file_name("trop-grande.jpg"),
+    );
+    let r = anon
+        .http
+        .post(format!("{}/t/cem/o/{school}/requests", srv.base))
+        .multipart(form)
+        .send()
+        .await
+        .expect("the answer is read, not a connection reset");
+    assert_eq!(r.status().as_u16(), 413);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("trop volumineux") && text.contains("20 Mio"),
+        "{text}"
+    );
+    assert!(requests_of(&anon).await.is_empty(), "nothing is filed");
     // An import of 3 MiB: read by a Garant (the importer then says what it thinks of it),
     // refused to anyone else before it is read.
     let file = vec![b'x'; 3 << 20];

@@ -11,12 +11,21 @@
 //!   web. Handlers read their whole body before they act, so a refused body never leaves a
 //!   half-done change behind.
 //!
+//! Before a refusal is sent, a few MiB of what is left of the body are read and thrown away
+//! ([`LINGER_BYTES`], [`LINGER_TIME`]): a client still sending (a browser uploading a photo a
+//! little too large) then reads the 413 instead of a connection reset. Bodies far larger are
+//! cut off.
+//!
 //! Within an upload, [`read_field`] bounds one multipart field (a photo) while it streams.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use futures::StreamExt as _;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt as _};
 use poem::http::{HeaderValue, StatusCode, Version, header};
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response};
 use tokio::io::AsyncReadExt as _;
@@ -192,11 +201,21 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        if declared.is_some_and(|n| n > limit) {
+        if let Some(declared) = declared.filter(|n| *n > limit) {
+            // A client waiting for « 100 Continue » sends nothing more: answer at once. Others
+            // are already sending: take in a little, so that they get to read the answer.
+            if declared <= limit.saturating_add(LINGER_BYTES) && !expects_continue(&req) {
+                linger(Box::pin(body.into_bytes_stream())).await;
+            }
             return Ok(self.refuse(&req, too_large));
         }
-        let exceeded = Arc::new(AtomicBool::new(false));
-        req.set_body(bounded(body, limit, exceeded.clone()));
+        let shared = Arc::new(Shared::default());
+        req.set_body(Body::from_bytes_stream(Bounded {
+            inner: Some(Box::pin(body.into_bytes_stream())),
+            seen: 0,
+            limit,
+            shared: shared.clone(),
+        }));
         // The head, to answer in the request's language once the handler has consumed it.
         let mut head = Request::builder()
             .method(req.method().clone())
@@ -206,10 +225,70 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
         *head.headers_mut() = req.headers().clone();
         *head.extensions_mut() = req.extensions().clone();
         let result = self.inner.call(req).await.map(IntoResponse::into_response);
-        if exceeded.load(Ordering::SeqCst) {
+        let exceeded = shared.exceeded.load(Ordering::SeqCst);
+        let refused =
+            exceeded || matches!(&result, Ok(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE);
+        if refused
+            && !expects_continue(&head)
+            && let Some(rest) = shared.take_rest()
+        {
+            linger(rest).await;
+        }
+        if exceeded {
             return Ok(self.refuse(&head, too_large));
         }
         result
+    }
+}
+
+/// How much of a refused body is still read (and thrown away) so that a client that is still
+/// sending gets to read the 413, instead of a connection reset: a few MiB, a few seconds.
+/// Past that the connection is closed.
+pub const LINGER_BYTES: u64 = 8 << 20;
+
+/// See [`LINGER_BYTES`].
+pub const LINGER_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn expects_continue(req: &Request) -> bool {
+    req.headers()
+        .get(header::EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("100-continue"))
+}
+
+/// Reads and throws away at most [`LINGER_BYTES`] of `rest`, for at most [`LINGER_TIME`].
+async fn linger(mut rest: ByteStream) {
+    let drain = async {
+        let mut drained: u64 = 0;
+        while let Some(Ok(chunk)) = rest.next().await {
+            drained = drained.saturating_add(chunk.len() as u64);
+            if drained > LINGER_BYTES {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER_TIME, drain).await;
+}
+
+type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
+
+/// What a bounded body tells the middleware: whether it went past its limit, and the part of
+/// the body no one read (to linger on after a refusal).
+#[derive(Default)]
+struct Shared {
+    exceeded: AtomicBool,
+    rest: std::sync::Mutex<Option<ByteStream>>,
+}
+
+impl Shared {
+    fn park(&self, rest: ByteStream) {
+        if let Ok(mut slot) = self.rest.lock() {
+            *slot = Some(rest);
+        }
+    }
+
+    fn take_rest(&self) -> Option<ByteStream> {
+        self.rest.lock().ok().and_then(|mut slot| slot.take())
     }
 }
 
@@ -220,19 +299,55 @@ struct LimitReached {
     limit: u64,
 }
 
-/// `body`, failing once more than `limit` bytes have been read (and setting `exceeded`).
-fn bounded(body: Body, limit: u64, exceeded: Arc<AtomicBool>) -> Body {
-    let mut seen: u64 = 0;
-    let stream = body.into_bytes_stream().map(move |chunk| {
-        let chunk = chunk?;
-        seen = seen.saturating_add(chunk.len() as u64);
-        if seen > limit {
-            exceeded.store(true, Ordering::SeqCst);
-            return Err(std::io::Error::other(LimitReached { limit }));
+/// A body that fails once more than `limit` bytes have been read. What is left unread when it
+/// fails or is dropped is parked in `shared`.
+struct Bounded {
+    inner: Option<ByteStream>,
+    seen: u64,
+    limit: u64,
+    shared: Arc<Shared>,
+}
+
+impl Stream for Bounded {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        let Some(inner) = this.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match inner.as_mut().poll_next(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(None) => {
+                this.inner = None;
+                Poll::Ready(None)
+            }
+            Poll::Ready(Some(Err(e))) => {
+                this.inner = None;
+                Poll::Ready(Some(Err(e)))
+            }
+            Poll::Ready(Some(Ok(chunk))) => {
+                this.seen = this.seen.saturating_add(chunk.len() as u64);
+                if this.seen > this.limit {
+                    this.shared.exceeded.store(true, Ordering::SeqCst);
+                    if let Some(rest) = this.inner.take() {
+                        this.shared.park(rest);
+                    }
+                    let limit = this.limit;
+                    return Poll::Ready(Some(Err(std::io::Error::other(LimitReached { limit }))));
+                }
+                Poll::Ready(Some(Ok(chunk)))
+            }
         }
-        Ok(chunk)
-    });
-    Body::from_bytes_stream(stream)
+    }
+}
+
+impl Drop for Bounded {
+    fn drop(&mut self) {
+        if let Some(rest) = self.inner.take() {
+            self.shared.park(rest);
+        }
+    }
 }
 
 /// Why a multipart field could not be read.
@@ -374,11 +489,40 @@ mod tests {
             Body::from_bytes_stream(futures::stream::pending::<Result<Vec<u8>, std::io::Error>>());
         let req = Request::builder()
             .uri_str("/")
-            .header(header::CONTENT_LENGTH, "11")
+            .header(header::CONTENT_LENGTH, (10 + LINGER_BYTES + 1).to_string())
             .body(never_read);
         let resp = ep.call(req).await.unwrap().into_response();
         assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
         assert_eq!(resp.headers().get(header::CONNECTION).unwrap(), "close");
+    }
+
+    /// Chunks of `size` bytes, `count` of them, counting how many were read.
+    fn counted(size: usize, count: usize) -> (Body, Arc<std::sync::atomic::AtomicUsize>) {
+        let read = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let r = read.clone();
+        let chunks = futures::stream::iter((0..count).map(move |_| {
+            r.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, std::io::Error>(vec![b'x'; size])
+        }));
+        (Body::from_bytes_stream(chunks), read)
+    }
+
+    #[tokio::test]
+    async fn the_rest_of_a_refused_body_is_read_a_little() {
+        let ep = limited();
+        // 200 bytes on a 100-byte route: the rest is read before the answer.
+        let (body, read) = counted(20, 10);
+        let req = Request::builder().uri_str("/upload").body(body);
+        let resp = ep.call(req).await.unwrap().into_response();
+        assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(read.load(Ordering::SeqCst), 10);
+        // A body far larger: cut off after about LINGER_BYTES.
+        let (body, read) = counted(1 << 20, 10_000);
+        let req = Request::builder().uri_str("/upload").body(body);
+        let resp = ep.call(req).await.unwrap().into_response();
+        assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let n = read.load(Ordering::SeqCst) as u64;
+        assert!(n <= (LINGER_BYTES >> 20) + 2, "{n} MiB read");
     }
 
     #[tokio::test]
