@@ -504,6 +504,13 @@ async fn every_anonymous_door_counts(backend: Backend) {
     let events = format!("/api/v1/tenants/cem/objects/{school}/events");
     let r = anon.post(&events, strike()).await;
     assert_eq!((r.status, r.code()), (429, "rate_limited"), "{}", r.text);
+    assert!(
+        r.body["error"]["message_fr"]
+            .as_str()
+            .is_some_and(|m| m.contains("réessayez")),
+        "{}",
+        r.text
+    );
     // …and a signed-in Garant is never limited.
     let r = garant.post(&events, strike()).await;
     assert_eq!(r.status, 201, "{}", r.text);

@@ -50,6 +50,21 @@ pub struct ErrorDetail {
 }
 
 impl ErrorEnvelope {
+    /// The anonymous allowance of this client is spent (429, `rate_limited`).
+    pub fn rate_limited() -> Self {
+        let mut envelope = Self::new(
+            "rate_limited",
+            "too many anonymous submissions from here: try again in a few minutes, or sign in",
+            None,
+        );
+        envelope.error.message_fr = Some(
+            "Trop d'envois sans compte depuis cette adresse : réessayez dans quelques minutes, \
+             ou connectez-vous."
+                .into(),
+        );
+        envelope
+    }
+
     /// Builds an envelope.
     pub fn new(code: &str, message: impl Into<String>, field: Option<&str>) -> Self {
         Self {

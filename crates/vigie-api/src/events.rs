@@ -262,11 +262,7 @@ impl EventsApi {
             .await
             .ok();
         if !state.anonymous_allowed(&caller, &client) {
-            return Ok(EventCreated::TooMany(Json(ErrorEnvelope::new(
-                "rate_limited",
-                "too many anonymous submissions from here: try again in a few minutes, or sign in",
-                None,
-            ))));
+            return Ok(EventCreated::TooMany(Json(ErrorEnvelope::rate_limited())));
         }
         let b = body.0;
         let event = state

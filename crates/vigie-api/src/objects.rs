@@ -578,11 +578,7 @@ impl ObjectsApi {
         )
         .await?;
         if !state.anonymous_allowed(&caller, &client) {
-            return Ok(Contributed::TooMany(Json(ErrorEnvelope::new(
-                "rate_limited",
-                "too many anonymous contributions from here: try again in a few minutes, or sign in",
-                None,
-            ))));
+            return Ok(Contributed::TooMany(Json(ErrorEnvelope::rate_limited())));
         }
         let key = type_key(&object.object_type)?;
         let schema = state.services.object_schema(&tenant, &key).await?;

@@ -508,11 +508,7 @@ enum Created<T: poem_openapi::types::ToJSON> {
 }
 
 fn too_many() -> Json<ErrorEnvelope> {
-    Json(ErrorEnvelope::new(
-        "rate_limited",
-        "too many anonymous submissions from here: try again in a few minutes, or sign in",
-        None,
-    ))
+    Json(ErrorEnvelope::rate_limited())
 }
 
 async fn object_scope(
