@@ -654,7 +654,74 @@ async fn clients_behind_a_trusted_proxy(backend: Backend) {
     srv.stop().await;
 }
 
+/// Uploads take turns: with one slot, a stalled upload makes the next one wait, then get 503
+/// `busy` (the memory all uploads together take stays bounded); other routes never wait, and
+/// the slot is free again once the stalled client goes.
+async fn uploads_take_turns(backend: Backend) {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let srv = TestServer::start_with(backend, |s| {
+        s.limits.concurrent_uploads = 1;
+        s.limits.upload_wait_secs = 1;
+    })
+    .await
+    .unwrap();
+    let (garant, school) = setup(&srv).await;
+    let anon = srv.client();
+    let addr = srv.base.trim_start_matches("http://").to_owned();
+    let mut stalled = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let (head, _tail) = multipart("b", &filing_form(), "photo");
+    let mut request = format!(
+        "POST /t/cem/o/{school}/requests HTTP/1.1\r\nHost: {addr}\r\n\
+         Content-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n",
+        head.len()
+    )
+    .into_bytes();
+    request.extend(head);
+    request.extend(b"\r\n");
+    stalled.write_all(&request).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let documents = format!("/api/v1/tenants/cem/objects/{school}/documents");
+    let upload = async || {
+        garant
+            .upload(
+                &documents,
+                &[("kind", "photo"), ("title", "Photo de la cour")],
+                "cour.jpg",
+                vigie_tests::jpeg_with_gps(),
+            )
+            .await
+    };
+    let r = upload().await;
+    assert_eq!((r.status, r.code()), (503, "busy"), "{}", r.text);
+    assert!(r.body["error"]["message_fr"].is_string(), "{}", r.text);
+    let r = anon
+        .post(
+            &format!("/api/v1/tenants/cem/objects/{school}/events"),
+            strike(),
+        )
+        .await;
+    assert_eq!(r.status, 201, "other routes do not wait: {}", r.text);
+
+    drop(stalled);
+    let mut status = 0;
+    for _ in 0..50 {
+        status = upload().await.status;
+        if status != 503 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 201, "the slot is free again");
+    assert!(
+        requests_of(&anon).await.is_empty(),
+        "the stalled form filed nothing"
+    );
+    srv.stop().await;
+}
+
 both_backends!(
+    uploads_take_turns,
     a_huge_upload_is_refused_while_it_streams,
     a_declared_length_above_the_limit_is_refused_unread,
     each_route_has_its_size,

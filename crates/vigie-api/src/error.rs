@@ -99,6 +99,20 @@ pub fn payload_too_large(too_large: vigie_http::TooLarge) -> Response {
         .into_response()
 }
 
+/// The answer to an upload that found no free slot (503, `busy`).
+pub fn busy() -> Response {
+    let mut envelope = ErrorEnvelope::new(
+        "busy",
+        "too many files are being sent at once: try again in a minute",
+        None,
+    );
+    envelope.error.message_fr =
+        Some("Trop de fichiers sont envoyés en même temps : réessayez dans une minute.".into());
+    Json(envelope)
+        .with_status(StatusCode::SERVICE_UNAVAILABLE)
+        .into_response()
+}
+
 /// Every error the API answers with.
 #[derive(Debug, ApiResponse)]
 pub enum ApiError {

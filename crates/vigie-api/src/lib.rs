@@ -24,7 +24,7 @@ use poem_openapi::{OpenApiService, Tags};
 use vigie_http::AnonymousLimiter;
 use vigie_services::Services;
 
-pub use error::{ApiError, ErrorBody, ErrorEnvelope, payload_too_large};
+pub use error::{ApiError, ErrorBody, ErrorEnvelope, busy, payload_too_large};
 pub use session::{Caller, SESSION_COOKIE};
 
 /// Shared state of the API handlers.

@@ -317,6 +317,10 @@ pub struct LimitSettings {
     pub upload_overhead_kib: u32,
     /// Largest official dataset import (signed-in users only), MiB. Default 100.
     pub import_mib: u32,
+    /// Uploads and imports read at once; the others wait for a slot. Default 8.
+    pub concurrent_uploads: u32,
+    /// How long an upload waits for a slot before 503, seconds. Default 30.
+    pub upload_wait_secs: u64,
     /// Anonymous submissions (contributions, life events, requests, « me too »,
     /// reopenings) per client per window. Default 20.
     pub anonymous_submissions: u32,
@@ -331,6 +335,8 @@ impl Default for LimitSettings {
             form_kib: 64,
             upload_overhead_kib: 1024,
             import_mib: 100,
+            concurrent_uploads: 8,
+            upload_wait_secs: 30,
             anonymous_submissions: 20,
             anonymous_window_secs: 600,
         }
@@ -453,14 +459,16 @@ impl Settings {
         if l.json_kib == 0
             || l.form_kib == 0
             || l.import_mib == 0
+            || l.concurrent_uploads == 0
             || self.media.max_upload_mib == 0
             || l.anonymous_submissions == 0
             || l.anonymous_window_secs == 0
         {
             return Err(ConfigError::Invalid {
                 origin: "limits".into(),
-                message: "json_kib, form_kib, import_mib, media.max_upload_mib, \
-                          anonymous_submissions and anonymous_window_secs must be at least 1"
+                message: "json_kib, form_kib, import_mib, concurrent_uploads, \
+                          media.max_upload_mib, anonymous_submissions and \
+                          anonymous_window_secs must be at least 1"
                     .into(),
             });
         }

@@ -118,30 +118,59 @@ pub fn path_matches(pattern: &str, path: &str) -> bool {
 /// Says what a request's route takes.
 pub type Classifier = Arc<dyn Fn(&Request) -> BodyClass + Send + Sync>;
 
-/// Answers a too-large body. It gets the request's head (method, URI, headers, extensions:
+/// Why a body was refused before its route could act on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Larger than the route accepts (413).
+    TooLarge(TooLarge),
+    /// Every upload slot stayed taken for the whole wait (503, `Retry-After`).
+    Busy,
+}
+
+/// Answers a refused body. It gets the request's head (method, URI, headers, extensions:
 /// enough to pick a language or a session), never its body.
-pub type Responder = Arc<dyn Fn(&Request, TooLarge) -> Response + Send + Sync>;
+pub type Responder = Arc<dyn Fn(&Request, Refusal) -> Response + Send + Sync>;
+
+/// At most so many uploads and imports are read at once; the others wait for a slot, at
+/// most `wait`, then get 503. Bounds the memory all uploads together can take.
+#[derive(Clone)]
+struct UploadSlots {
+    slots: Arc<tokio::sync::Semaphore>,
+    wait: std::time::Duration,
+}
 
 /// Bounds every request body; see the [module](self).
 pub struct BodyLimit {
     limits: BodyLimits,
     classify: Classifier,
     respond: Responder,
+    uploads: Option<UploadSlots>,
 }
 
 impl BodyLimit {
-    /// The middleware: `classify` says what a route takes, `respond` answers a too-large body
-    /// (status 413; [`BodyLimit`] adds `Connection: close` on HTTP/1).
+    /// The middleware: `classify` says what a route takes, `respond` answers a refused body
+    /// ([`BodyLimit`] sets the status, and `Connection: close` on HTTP/1).
     pub fn new(
         limits: BodyLimits,
         classify: impl Fn(&Request) -> BodyClass + Send + Sync + 'static,
-        respond: impl Fn(&Request, TooLarge) -> Response + Send + Sync + 'static,
+        respond: impl Fn(&Request, Refusal) -> Response + Send + Sync + 'static,
     ) -> Self {
         Self {
             limits,
             classify: Arc::new(classify),
             respond: Arc::new(respond),
+            uploads: None,
         }
+    }
+
+    /// Reads at most `slots` uploads and imports at once; another waits up to `wait` for a
+    /// slot, then gets [`Refusal::Busy`].
+    pub fn upload_slots(mut self, slots: usize, wait: std::time::Duration) -> Self {
+        self.uploads = Some(UploadSlots {
+            slots: Arc::new(tokio::sync::Semaphore::new(slots.max(1))),
+            wait,
+        });
+        self
     }
 }
 
@@ -154,6 +183,7 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
             limits: self.limits,
             classify: self.classify.clone(),
             respond: self.respond.clone(),
+            uploads: self.uploads.clone(),
         }
     }
 }
@@ -164,17 +194,30 @@ pub struct BodyLimitEndpoint<E> {
     limits: BodyLimits,
     classify: Classifier,
     respond: Responder,
+    uploads: Option<UploadSlots>,
 }
 
 impl<E> BodyLimitEndpoint<E> {
-    fn refuse(&self, req: &Request, too_large: TooLarge) -> Response {
-        tracing::info!(
-            path = %req.uri().path(),
-            limit = too_large.limit,
-            "request body too large: refused"
-        );
-        let mut resp = (self.respond)(req, too_large);
-        resp.set_status(StatusCode::PAYLOAD_TOO_LARGE);
+    fn refuse(&self, req: &Request, refusal: Refusal) -> Response {
+        let mut resp = (self.respond)(req, refusal);
+        match refusal {
+            Refusal::TooLarge(too_large) => {
+                tracing::info!(
+                    path = %req.uri().path(),
+                    limit = too_large.limit,
+                    "request body too large: refused"
+                );
+                resp.set_status(StatusCode::PAYLOAD_TOO_LARGE);
+            }
+            Refusal::Busy => {
+                tracing::warn!(path = %req.uri().path(), "every upload slot taken: refused");
+                resp.set_status(StatusCode::SERVICE_UNAVAILABLE);
+                let wait = self.uploads.as_ref().map_or(0, |u| u.wait.as_secs()).max(1);
+                if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                    resp.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+            }
+        }
         // The rest of the body is not read: the connection cannot carry another request.
         if req.version() <= Version::HTTP_11 {
             resp.headers_mut()
@@ -207,8 +250,23 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             if declared <= limit.saturating_add(LINGER_BYTES) && !expects_continue(&req) {
                 linger(Box::pin(body.into_bytes_stream())).await;
             }
-            return Ok(self.refuse(&req, too_large));
+            return Ok(self.refuse(&req, Refusal::TooLarge(too_large)));
         }
+        // Held until the route has answered.
+        let _slot = match &self.uploads {
+            Some(u) if matches!(class, BodyClass::Upload | BodyClass::Import) => {
+                match tokio::time::timeout(u.wait, u.slots.clone().acquire_owned()).await {
+                    Ok(Ok(slot)) => Some(slot),
+                    _ => {
+                        if !expects_continue(&req) {
+                            linger(Box::pin(body.into_bytes_stream())).await;
+                        }
+                        return Ok(self.refuse(&req, Refusal::Busy));
+                    }
+                }
+            }
+            _ => None,
+        };
         let shared = Arc::new(Shared::default());
         req.set_body(Body::from_bytes_stream(Bounded {
             inner: Some(Box::pin(body.into_bytes_stream())),
@@ -235,7 +293,7 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             linger(rest).await;
         }
         if exceeded {
-            return Ok(self.refuse(&head, too_large));
+            return Ok(self.refuse(&head, Refusal::TooLarge(too_large)));
         }
         result
     }
@@ -451,10 +509,9 @@ mod tests {
                     BodyClass::Json
                 }
             },
-            |_, too_large| {
-                Response::builder()
-                    .status(StatusCode::PAYLOAD_TOO_LARGE)
-                    .body(too_large.to_string())
+            |_, refusal| match refusal {
+                Refusal::TooLarge(too_large) => Response::builder().body(too_large.to_string()),
+                Refusal::Busy => Response::builder().body("busy"),
             },
         ))
     }
@@ -494,6 +551,59 @@ mod tests {
         let resp = ep.call(req).await.unwrap().into_response();
         assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
         assert_eq!(resp.headers().get(header::CONNECTION).unwrap(), "close");
+    }
+
+    #[handler]
+    async fn slow(body: Body) -> String {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let _ = body.into_bytes().await;
+        "ok".into()
+    }
+
+    #[tokio::test]
+    async fn uploads_wait_for_a_slot_then_get_busy() {
+        let limits = BodyLimits {
+            json: 10,
+            form: 10,
+            upload: 10,
+            import: 10,
+        };
+        let ep = Arc::new(
+            slow.with(
+                BodyLimit::new(
+                    limits,
+                    |req| {
+                        if req.uri().path() == "/upload" {
+                            BodyClass::Upload
+                        } else {
+                            BodyClass::Json
+                        }
+                    },
+                    |_, _| Response::builder().body("refused"),
+                )
+                .upload_slots(1, std::time::Duration::from_millis(50)),
+            ),
+        );
+        let call = |path: &'static str| {
+            let ep = ep.clone();
+            tokio::spawn(async move {
+                let req = Request::builder().uri_str(path).body("x");
+                ep.call(req).await.unwrap().into_response()
+            })
+        };
+        let first = call("/upload");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let busy = call("/upload").await.unwrap();
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(busy.headers().contains_key(header::RETRY_AFTER));
+        let json = call("/json");
+        assert_eq!(first.await.unwrap().status(), StatusCode::OK);
+        assert_eq!(
+            json.await.unwrap().status(),
+            StatusCode::OK,
+            "other routes never wait"
+        );
+        assert_eq!(call("/upload").await.unwrap().status(), StatusCode::OK);
     }
 
     /// Chunks of `size` bytes, `count` of them, counting how many were read.

@@ -16,6 +16,6 @@ pub mod csrf;
 pub mod headers;
 pub mod limits;
 
-pub use body_limit::{BodyClass, BodyLimit, BodyLimits, TooLarge};
+pub use body_limit::{BodyClass, BodyLimit, BodyLimits, Refusal, TooLarge};
 pub use client::{ClientAddress, ClientAddressMiddleware, ForwardedHeader, TrustedProxies};
 pub use limits::AnonymousLimiter;

@@ -16,7 +16,7 @@ use vigie_http::{AnonymousLimiter, ClientAddress};
 use vigie_services::Services;
 
 pub use i18n::Lang;
-pub use pages::payload_too_large;
+pub use pages::{busy_page, payload_too_large};
 
 /// The page routes whose body is a multipart form carrying one file (the request form and its
 /// photo, an attachment): bounded by the upload limit.

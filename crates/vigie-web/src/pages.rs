@@ -28,6 +28,22 @@ pub fn payload_too_large(
     Page::new(state, req, caller).too_large(too_large.limit)
 }
 
+/// The page answering an upload that found no free slot (503), in the visitor's language.
+pub fn busy_page(state: &WebState, req: &Request) -> Response {
+    let caller = req
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .unwrap_or_default();
+    let page = Page::new(state, req, caller);
+    let text = page.lang.t("busy");
+    page.render(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "message.html",
+        context! { error => text },
+    )
+}
+
 /// Everything a page needs besides its own data.
 pub(crate) struct Page<'a> {
     state: &'a WebState,

@@ -175,16 +175,26 @@ impl App {
         let web = vigie_web::WebState::new(self.services.clone(), anonymous)
             .map_err(|e| anyhow::anyhow!("templates: {e}"))?;
         let api = vigie_api::routes(api_state);
-        let too_large_page = web.clone();
+        let pages = web.clone();
         let body_limit =
-            vigie_http::BodyLimit::new(body_limits(settings), body_class, move |req, too_large| {
+            vigie_http::BodyLimit::new(body_limits(settings), body_class, move |req, refusal| {
                 let path = req.uri().path();
-                if path == "/api" || path.starts_with("/api/") {
-                    vigie_api::payload_too_large(too_large)
-                } else {
-                    vigie_web::payload_too_large(&too_large_page, req, too_large)
+                let api = path == "/api" || path.starts_with("/api/");
+                match refusal {
+                    vigie_http::Refusal::TooLarge(too_large) if api => {
+                        vigie_api::payload_too_large(too_large)
+                    }
+                    vigie_http::Refusal::TooLarge(too_large) => {
+                        vigie_web::payload_too_large(&pages, req, too_large)
+                    }
+                    vigie_http::Refusal::Busy if api => vigie_api::busy(),
+                    vigie_http::Refusal::Busy => vigie_web::busy_page(&pages, req),
                 }
-            });
+            })
+            .upload_slots(
+                settings.limits.concurrent_uploads as usize,
+                std::time::Duration::from_secs(settings.limits.upload_wait_secs),
+            );
         Ok(Route::new()
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz).data(self.store.clone()))
