@@ -50,6 +50,21 @@ pub struct ErrorDetail {
 }
 
 impl ErrorEnvelope {
+    /// The anonymous allowance of this client is spent (429, `rate_limited`).
+    pub fn rate_limited() -> Self {
+        let mut envelope = Self::new(
+            "rate_limited",
+            "too many anonymous submissions from here: try again in a few minutes, or sign in",
+            None,
+        );
+        envelope.error.message_fr = Some(
+            "Trop d'envois sans compte depuis cette adresse : réessayez dans quelques minutes, \
+             ou connectez-vous."
+                .into(),
+        );
+        envelope
+    }
+
     /// Builds an envelope.
     pub fn new(code: &str, message: impl Into<String>, field: Option<&str>) -> Self {
         Self {
@@ -62,6 +77,40 @@ impl ErrorEnvelope {
             },
         }
     }
+}
+
+/// The answer to a body larger than its route accepts (413, `payload_too_large`).
+pub fn payload_too_large(too_large: vigie_http::TooLarge) -> Response {
+    use vigie_http::body_limit::{size_text, size_text_fr};
+    let mut envelope = ErrorEnvelope::new(
+        "payload_too_large",
+        format!(
+            "the request body is larger than the {} this route accepts: send a smaller file",
+            size_text(too_large.limit)
+        ),
+        None,
+    );
+    envelope.error.message_fr = Some(format!(
+        "Ce que vous envoyez dépasse les {} acceptés ici : envoyez un fichier plus petit.",
+        size_text_fr(too_large.limit)
+    ));
+    Json(envelope)
+        .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+        .into_response()
+}
+
+/// The answer to an upload that found no free slot (503, `busy`).
+pub fn busy() -> Response {
+    let mut envelope = ErrorEnvelope::new(
+        "busy",
+        "too many files are being sent at once: try again in a minute",
+        None,
+    );
+    envelope.error.message_fr =
+        Some("Trop de fichiers sont envoyés en même temps : réessayez dans une minute.".into());
+    Json(envelope)
+        .with_status(StatusCode::SERVICE_UNAVAILABLE)
+        .into_response()
 }
 
 /// Every error the API answers with.

@@ -15,7 +15,7 @@ use vigie_storage::{Document, LifeEvent};
 
 use crate::roles::permit;
 use crate::session::Caller;
-use crate::{ApiError, ApiState, ApiTags};
+use crate::{ApiError, ApiState, ApiTags, ErrorEnvelope};
 
 /// A dated event in the life of an object.
 #[derive(Debug, Object)]
@@ -167,6 +167,9 @@ enum EventCreated {
     /// Recorded (published at once for moderators, pending otherwise).
     #[oai(status = 201)]
     Created(Json<LifeEventView>),
+    /// Too many anonymous submissions from this client; try again later or sign in.
+    #[oai(status = 429)]
+    TooMany(Json<ErrorEnvelope>),
 }
 
 #[derive(ApiResponse)]
@@ -280,6 +283,7 @@ impl EventsApi {
     async fn add(
         &self,
         state: Data<&ApiState>,
+        client: vigie_http::ClientAddress,
         caller: Caller,
         slug: Path<String>,
         id: Path<i64>,
@@ -307,6 +311,9 @@ impl EventsApi {
             )
             .await
             .ok();
+        if !state.anonymous_allowed(&caller, &client) {
+            return Ok(EventCreated::TooMany(Json(ErrorEnvelope::rate_limited())));
+        }
         let b = body.0;
         let event = state
             .services

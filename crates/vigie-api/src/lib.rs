@@ -8,7 +8,6 @@
 mod accounts;
 pub mod error;
 mod events;
-mod limits;
 mod object_types;
 mod objects;
 mod platform;
@@ -18,12 +17,14 @@ pub mod session;
 mod tenants;
 mod views;
 
+use std::sync::Arc;
+
 use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::{OpenApiService, Tags};
+use vigie_http::AnonymousLimiter;
 use vigie_services::Services;
 
-pub use error::{ApiError, ErrorBody, ErrorEnvelope};
-pub use limits::AnonymousLimiter;
+pub use error::{ApiError, ErrorBody, ErrorEnvelope, busy, payload_too_large};
 pub use session::{Caller, SESSION_COOKIE};
 
 /// Shared state of the API handlers.
@@ -31,27 +32,40 @@ pub use session::{Caller, SESSION_COOKIE};
 pub struct ApiState {
     /// The use cases.
     pub services: Services,
-    /// Anonymous submissions per client address (shared with the pages).
-    pub(crate) anonymous: std::sync::Arc<AnonymousLimiter>,
+    /// Anonymous submissions per client (shared with the pages).
+    pub(crate) anonymous: Arc<AnonymousLimiter>,
 }
 
 impl ApiState {
-    /// The state, with at most 20 anonymous contributions per client per 10 minutes.
-    pub fn new(services: Services) -> Self {
+    /// The state; `anonymous` is shared with the pages, so that a client has one allowance
+    /// whichever door it uses.
+    pub fn new(services: Services, anonymous: Arc<AnonymousLimiter>) -> Self {
         Self {
             services,
-            anonymous: std::sync::Arc::new(AnonymousLimiter::new(
-                20,
-                std::time::Duration::from_secs(600),
-            )),
+            anonymous,
         }
     }
 
-    /// The anonymous limiter, to share with the pages.
-    pub fn anonymous_limiter(&self) -> std::sync::Arc<AnonymousLimiter> {
-        self.anonymous.clone()
+    /// Whether this caller may submit once more: signed-in users always may, anonymous
+    /// clients within their allowance (each call counts one).
+    pub(crate) fn anonymous_allowed(
+        &self,
+        caller: &Caller,
+        client: &vigie_http::ClientAddress,
+    ) -> bool {
+        caller.user.is_some() || self.anonymous.allow(client)
     }
 }
+
+/// The routes (under `/api`) whose body is a multipart form carrying one file: bounded by the
+/// upload limit (`media.max_upload_mib` and room for the other fields).
+pub const UPLOAD_ROUTES: [&str; 2] = [
+    "/api/v1/tenants/:slug/objects/:id/documents",
+    "/api/v1/tenants/:slug/requests/:id/attachments",
+];
+
+/// The route (under `/api`) of official dataset imports: bounded by `limits.import_mib`.
+pub const IMPORT_ROUTES: [&str; 1] = ["/api/v1/tenants/:slug/imports"];
 
 #[derive(Tags)]
 enum ApiTags {
@@ -101,7 +115,10 @@ fn service() -> OpenApiService<Apis, ()> {
         "Vigie lets citizens' collectives hold public services to account with facts. \
          Sign in with `POST /api/v1/session`: the answer sets the HTTP-only `vigie_session` \
          cookie, which every other call reads (the same session works for the web pages). \
-         Every error is `{\"error\": {\"code\": \"snake_case\", \"message\": \"…\", \"field\": …}}`.",
+         Every error is `{\"error\": {\"code\": \"snake_case\", \"message\": \"…\", \"field\": …}}`. \
+         Bodies are bounded while they are read (JSON 1 MiB, uploads the upload limit and \
+         1 MiB, imports 100 MiB by default): a larger one is answered 413 \
+         `payload_too_large` and nothing is done.",
     )
     .server("/api/v1")
 }
@@ -243,6 +260,8 @@ pub fn routes(state: ApiState) -> impl Endpoint {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn the_docs_policy_allows_its_own_inline_blocks_by_hash_only() {
         let policy = super::docs_policy();
@@ -252,5 +271,38 @@ mod tests {
         // Swagger UI's bundle and the block that starts it.
         assert_eq!(script.matches("'sha256-").count(), 2, "{policy}");
         assert!(policy.contains("frame-ancestors 'none'"));
+    }
+
+    /// Every operation taking a multipart form is bounded as an upload or an import, and
+    /// those lists name no other route: a new upload route cannot be left at the JSON limit.
+    #[test]
+    fn every_multipart_route_has_its_body_limit() {
+        let spec: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();
+        let mut multipart = Vec::new();
+        for (path, ops) in spec["paths"].as_object().unwrap() {
+            for op in ops.as_object().unwrap().values() {
+                if op["requestBody"]["content"]
+                    .get("multipart/form-data")
+                    .is_some()
+                {
+                    let route: Vec<String> = path
+                        .split('/')
+                        .map(|seg| match seg.strip_prefix('{') {
+                            Some(name) => format!(":{}", name.trim_end_matches('}')),
+                            None => seg.to_owned(),
+                        })
+                        .collect();
+                    multipart.push(format!("/api/v1{}", route.join("/")));
+                }
+            }
+        }
+        multipart.sort();
+        let mut listed: Vec<String> = UPLOAD_ROUTES
+            .iter()
+            .chain(IMPORT_ROUTES.iter())
+            .map(|s| s.to_string())
+            .collect();
+        listed.sort();
+        assert_eq!(multipart, listed);
     }
 }

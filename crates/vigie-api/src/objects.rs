@@ -10,7 +10,7 @@ use poem_openapi::{
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use vigie_domain::{Decision, ObjectTypeKey, Operation, Principal};
+use vigie_domain::{Decision, ObjectTypeKey, Operation};
 use vigie_plugins::{to_api_json, wit};
 use vigie_services::{Actor, Contribution, ProposedValue, ServiceError, decode_value};
 use vigie_storage::{FactRecord, ObservedObject, Tenant};
@@ -558,7 +558,7 @@ impl ObjectsApi {
     async fn contribute(
         &self,
         state: Data<&ApiState>,
-        remote: &poem::web::RemoteAddr,
+        client: vigie_http::ClientAddress,
         caller: Caller,
         slug: Path<String>,
         id: Path<i64>,
@@ -574,16 +574,8 @@ impl ObjectsApi {
             Operation::ProposeContribution,
         )
         .await?;
-        if matches!(caller.principal(), Principal::Anonymous)
-            && !state
-                .anonymous
-                .allow(remote.as_socket_addr().map(|a| a.ip()))
-        {
-            return Ok(Contributed::TooMany(Json(ErrorEnvelope::new(
-                "rate_limited",
-                "too many anonymous contributions from here: try again in a few minutes, or sign in",
-                None,
-            ))));
+        if !state.anonymous_allowed(&caller, &client) {
+            return Ok(Contributed::TooMany(Json(ErrorEnvelope::rate_limited())));
         }
         let key = type_key(&object.object_type)?;
         let schema = state.services.object_schema(&tenant, &key).await?;

@@ -6,7 +6,7 @@
 //! object (Certified citizen, the type's Garant) or a contact holding a notification's link:
 //! the link's `token` goes in the query string.
 
-use poem::web::{Data, RemoteAddr};
+use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Multipart, Object, OpenApi,
     param::{Path, Query},
@@ -16,7 +16,8 @@ use poem_openapi::{
 use serde_json::Value;
 use time::OffsetDateTime;
 use vigie_domain::requests::{JournalEntry, RequestModeration, RequestStatus};
-use vigie_domain::{ObjectTypeKey, Operation, Principal, Scope};
+use vigie_domain::{ObjectTypeKey, Operation, Scope};
+use vigie_http::ClientAddress;
 use vigie_plugins::to_api_json;
 use vigie_services::{
     AssignTarget, DocumentInput, Editor, ProposedValue, RequestDetails, RequestInput, ServiceError,
@@ -507,11 +508,7 @@ enum Created<T: poem_openapi::types::ToJSON> {
 }
 
 fn too_many() -> Json<ErrorEnvelope> {
-    Json(ErrorEnvelope::new(
-        "rate_limited",
-        "too many anonymous submissions from here: try again in a few minutes, or sign in",
-        None,
-    ))
+    Json(ErrorEnvelope::rate_limited())
 }
 
 async fn object_scope(
@@ -558,13 +555,6 @@ fn status(raw: &str) -> Result<RequestStatus, ApiError> {
         )
         .fr("Statut inconnu : choisissez-le dans la liste.")
     })
-}
-
-fn anonymous_allowed(state: &ApiState, caller: &Caller, remote: &RemoteAddr) -> bool {
-    !matches!(caller.principal(), Principal::Anonymous)
-        || state
-            .anonymous
-            .allow(remote.as_socket_addr().map(|a| a.ip()))
 }
 
 pub struct RequestsApi;
@@ -615,7 +605,7 @@ impl RequestsApi {
     async fn file(
         &self,
         state: Data<&ApiState>,
-        remote: &RemoteAddr,
+        client: ClientAddress,
         caller: Caller,
         slug: Path<String>,
         id: Path<i64>,
@@ -631,7 +621,7 @@ impl RequestsApi {
             Operation::FileRequest,
         )
         .await?;
-        if !anonymous_allowed(&state, &caller, remote) {
+        if !state.anonymous_allowed(&caller, &client) {
             return Ok(Filed::TooMany(too_many()));
         }
         let object = state.services.object(&tenant, *id).await?;
@@ -814,7 +804,7 @@ impl RequestsApi {
     async fn change_status(
         &self,
         state: Data<&ApiState>,
-        remote: &RemoteAddr,
+        client: ClientAddress,
         caller: Caller,
         slug: Path<String>,
         id: Path<i64>,
@@ -825,15 +815,17 @@ impl RequestsApi {
         let tenant = state.services.tenant(&slug).await?;
         let to = status(&body.status)?;
         // Anyone may reopen a solved request: without an account or a link, within the
-        // anonymous limit.
-        if token.0.is_none() && !anonymous_allowed(&state, &caller, remote) {
+        // anonymous limit. A token that is not a live link of this request is refused by the
+        // use case (`invalid_token`), never taken for an anonymous reopening.
+        let token = token.0.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        if token.is_none() && !state.anonymous_allowed(&caller, &client) {
             return Ok(RateLimited::TooMany(too_many()));
         }
         let r = state
             .services
             .change_status(
                 &caller.principal(),
-                token.0.as_deref(),
+                token,
                 &tenant,
                 *id,
                 to,
@@ -998,7 +990,7 @@ impl RequestsApi {
     async fn support(
         &self,
         state: Data<&ApiState>,
-        remote: &RemoteAddr,
+        client: ClientAddress,
         caller: Caller,
         slug: Path<String>,
         id: Path<i64>,
@@ -1006,7 +998,7 @@ impl RequestsApi {
         let tenant = state.services.tenant(&slug).await?;
         let r = state.services.request(&tenant, *id).await?;
         let p = request_permit(&state, &caller, &tenant, &r, Operation::FileRequest).await?;
-        if !anonymous_allowed(&state, &caller, remote) {
+        if !state.anonymous_allowed(&caller, &client) {
             return Ok(RateLimited::TooMany(too_many()));
         }
         let r = state.services.support_request(&p, &tenant, *id).await?;

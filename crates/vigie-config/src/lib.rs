@@ -52,6 +52,8 @@ pub struct Settings {
     pub accounts: AccountSettings,
     /// Object-type plugins.
     pub plugins: PluginSettings,
+    /// Request body sizes and the anonymous allowance.
+    pub limits: LimitSettings,
     /// Demo data.
     pub demo: DemoSettings,
 }
@@ -68,6 +70,14 @@ pub struct ServerSettings {
     pub log_format: LogFormat,
     /// tracing EnvFilter. Default `info`.
     pub log_filter: String,
+    /// Reverse proxies (addresses or CIDR networks, e.g. `10.0.0.0/8`) whose forwarding
+    /// header names the client. Default empty: the socket's peer is the client and forwarding
+    /// headers are ignored. In the environment: a comma-separated list.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
+    /// The header the trusted proxies write the client's address in: `x-forwarded-for`
+    /// (default; nginx, ingress-nginx, Traefik, HAProxy) or `forwarded` (RFC 7239).
+    pub forwarded_header: ForwardedHeader,
 }
 
 impl Default for ServerSettings {
@@ -77,8 +87,40 @@ impl Default for ServerSettings {
             public_url: String::new(),
             log_format: LogFormat::Text,
             log_filter: "info".into(),
+            trusted_proxies: Vec::new(),
+            forwarded_header: ForwardedHeader::XForwardedFor,
         }
     }
+}
+
+/// The header trusted proxies name the client in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For: client, proxy1`.
+    #[serde(rename = "x-forwarded-for")]
+    XForwardedFor,
+    /// `Forwarded: for=client` (RFC 7239).
+    #[serde(rename = "forwarded")]
+    Forwarded,
+}
+
+/// A list written as a TOML array, or as one comma-separated string (the environment's form).
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::List(list) => list,
+        Either::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
 }
 
 /// Log output format.
@@ -262,6 +304,45 @@ impl Default for PluginSettings {
     }
 }
 
+/// `[limits]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitSettings {
+    /// Largest JSON body (and any body not listed below), KiB. Default 1024.
+    pub json_kib: u32,
+    /// Largest URL-encoded form of the pages, KiB. Default 64.
+    pub form_kib: u32,
+    /// Room for an upload form's other fields besides its file (`media.max_upload_mib`), KiB.
+    /// Default 1024.
+    pub upload_overhead_kib: u32,
+    /// Largest official dataset import (signed-in users only), MiB. Default 100.
+    pub import_mib: u32,
+    /// Uploads and imports read at once; the others wait for a slot. Default 8.
+    pub concurrent_uploads: u32,
+    /// How long an upload waits for a slot before 503, seconds. Default 30.
+    pub upload_wait_secs: u64,
+    /// Anonymous submissions (contributions, life events, requests, « me too »,
+    /// reopenings) per client per window. Default 20.
+    pub anonymous_submissions: u32,
+    /// The anonymous window, seconds. Default 600.
+    pub anonymous_window_secs: u64,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        Self {
+            json_kib: 1024,
+            form_kib: 64,
+            upload_overhead_kib: 1024,
+            import_mib: 100,
+            concurrent_uploads: 8,
+            upload_wait_secs: 30,
+            anonymous_submissions: 20,
+            anonymous_window_secs: 600,
+        }
+    }
+}
+
 /// `[demo]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -373,6 +454,23 @@ impl Settings {
                     message: "a pin is the file's SHA-256 in hexadecimal (64 characters)".into(),
                 });
             }
+        }
+        let l = &self.limits;
+        if l.json_kib == 0
+            || l.form_kib == 0
+            || l.import_mib == 0
+            || l.concurrent_uploads == 0
+            || self.media.max_upload_mib == 0
+            || l.anonymous_submissions == 0
+            || l.anonymous_window_secs == 0
+        {
+            return Err(ConfigError::Invalid {
+                origin: "limits".into(),
+                message: "json_kib, form_kib, import_mib, concurrent_uploads, \
+                          media.max_upload_mib, anonymous_submissions and \
+                          anonymous_window_secs must be at least 1"
+                    .into(),
+            });
         }
         if self.database.max_connections == 0 {
             return Err(ConfigError::Invalid {
@@ -514,6 +612,34 @@ mod tests {
         .unwrap();
         assert_eq!(s.server.bind, "127.0.0.1:9001");
         assert_eq!(s.public_url(), "http://127.0.0.1:9001");
+    }
+
+    #[test]
+    fn trusted_proxies_from_the_file_or_the_environment() {
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("VIGIE__SERVER__TRUSTED_PROXIES", "10.0.0.0/8, fd00::/8"),
+                ("VIGIE__SERVER__FORWARDED_HEADER", "forwarded"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.server.trusted_proxies, ["10.0.0.0/8", "fd00::/8"]);
+        assert_eq!(s.server.forwarded_header, ForwardedHeader::Forwarded);
+        let parsed: Settings =
+            toml::from_str("[server]\ntrusted_proxies = [\"192.0.2.1\"]\n").unwrap();
+        assert_eq!(parsed.server.trusted_proxies, ["192.0.2.1"]);
+        assert!(
+            toml::from_str::<Settings>("[server]\nforwarded_header = \"x-real-ip\"\n").is_err()
+        );
+    }
+
+    #[test]
+    fn limits_of_zero_are_refused() {
+        let e = Settings::load_from(None, env(&[("VIGIE__LIMITS__FORM_KIB", "0")])).unwrap_err();
+        assert!(e.to_string().contains("limits"), "{e}");
+        let s = Settings::load_from(None, env(&[("VIGIE__LIMITS__IMPORT_MIB", "250")])).unwrap();
+        assert_eq!(s.limits.import_mib, 250);
     }
 
     #[test]

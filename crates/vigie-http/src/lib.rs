@@ -5,6 +5,8 @@
 //! - [`client`]: the client's address, trusting `X-Forwarded-For` / `Forwarded` only from the
 //!   configured proxies, IPv6 counted per /64.
 //! - [`body_limit`]: request bodies bounded while they are read, sized per route.
+//! - [`limits`]: anonymous submissions limited per client, one allowance for the API and the
+//!   pages.
 //! - [`csrf`]: state-changing requests from another site refused.
 //! - [`headers`]: Content-Security-Policy and the other security headers.
 
@@ -12,3 +14,8 @@ pub mod body_limit;
 pub mod client;
 pub mod csrf;
 pub mod headers;
+pub mod limits;
+
+pub use body_limit::{BodyClass, BodyLimit, BodyLimits, Refusal, TooLarge};
+pub use client::{ClientAddress, ClientAddressMiddleware, ForwardedHeader, TrustedProxies};
+pub use limits::AnonymousLimiter;

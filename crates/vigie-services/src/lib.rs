@@ -131,4 +131,10 @@ impl Services {
     pub fn settings(&self) -> &ServiceSettings {
         &self.settings
     }
+
+    /// The largest file an upload may carry (`media.max_upload_mib`), in bytes: the HTTP edge
+    /// stops reading a file past it.
+    pub fn max_upload_bytes(&self) -> u64 {
+        self.media.policy.max_upload_bytes
+    }
 }

@@ -838,12 +838,15 @@ impl Services {
         };
         let reopening = request.status == RequestStatus::Solved && to == RequestStatus::NotSolved;
         let by = if reopening {
-            // Anyone who may file a request on the object may say it is not solved.
+            // Anyone who may file a request on the object may say it is not solved. A token
+            // that is not a live link of this request is refused, never taken for an
+            // anonymous reopening (which the edge limits per client).
             match self
                 .request_editor(principal, token, tenant, &request)
                 .await
             {
                 Ok(editor) => self.editor_name(&editor).await?,
+                Err(ServiceError::InvalidToken) => return Err(ServiceError::InvalidToken),
                 Err(_) => {
                     let object = self.object(tenant, request.object_id).await?;
                     let permit = self

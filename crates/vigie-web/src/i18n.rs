@@ -745,6 +745,16 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("your_comment", "Votre commentaire", "Your comment"),
     ("add_comment", "Commenter", "Comment"),
     (
+        "busy",
+        "Trop de fichiers sont envoyés en même temps : réessayez dans une minute.",
+        "Too many files are being sent at once: try again in a minute.",
+    ),
+    (
+        "too_large",
+        "Ce que vous envoyez est trop volumineux : {size} au plus ici. Réduisez la photo ou choisissez un fichier plus petit, puis recommencez.",
+        "What you are sending is too large: {size} at most here. Shrink the photo or choose a smaller file, then try again.",
+    ),
+    (
         "too_many",
         "Trop d'envois sans compte depuis cette adresse : réessayez dans quelques minutes, ou connectez-vous.",
         "Too many submissions without an account from this address: try again in a few minutes, or sign in.",

@@ -13,36 +13,39 @@ use std::sync::Arc;
 
 use minijinja::Environment;
 use poem::{EndpointExt, Route, get, post};
+use vigie_http::{AnonymousLimiter, ClientAddress};
 use vigie_services::Services;
 
 pub use i18n::Lang;
+pub use pages::{busy_page, payload_too_large};
+
+/// The page routes whose body is a multipart form carrying one file (the request form and its
+/// photo, an attachment): bounded by the upload limit.
+pub const UPLOAD_ROUTES: [&str; 2] = ["/t/:slug/o/:id/requests", "/t/:slug/r/:id/attachments"];
 
 /// Shared state of the pages.
 #[derive(Clone)]
 pub struct WebState {
     services: Services,
     templates: Arc<Environment<'static>>,
-    /// Anonymous submissions of requests per client address.
-    anonymous: Arc<vigie_api::AnonymousLimiter>,
+    /// Anonymous submissions per client.
+    anonymous: Arc<AnonymousLimiter>,
     /// The static files (stylesheet, scripts) with their hashed names.
     assets: Arc<assets::Assets>,
 }
 
 impl WebState {
-    /// Whether an anonymous visitor at this address may submit once more (signed-in users
-    /// always may).
+    /// Whether an anonymous visitor from this client may submit once more (signed-in users
+    /// always may); each call counts one.
     pub(crate) fn anonymous_allowed(&self, req: &poem::Request, signed_in: bool) -> bool {
-        signed_in
-            || self
-                .anonymous
-                .allow(req.remote_addr().as_socket_addr().map(|a| a.ip()))
+        signed_in || self.anonymous.allow(&ClientAddress::of(req))
     }
 
-    /// Loads the templates (embedded in the binary); `anonymous` is the API's limiter, so
+    /// Loads the templates (embedded in the binary); `anonymous` is the API's limiter too, so
     /// that a client has one allowance for the API and the pages.
     pub fn new(
         services: Services,
-        anonymous: Arc<vigie_api::AnonymousLimiter>,
+        anonymous: Arc<AnonymousLimiter>,
     ) -> Result<Self, minijinja::Error> {
         let mut env = Environment::new();
         for (name, source) in TEMPLATES {

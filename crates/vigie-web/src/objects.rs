@@ -381,6 +381,10 @@ pub async fn contribute(
                 Operation::ProposeContribution,
             )
             .await?;
+        // Without an account: within the client's allowance, shared with the API.
+        if !state.anonymous_allowed(req, page.caller.user.is_some()) {
+            return Ok(None);
+        }
         let key = ObjectTypeKey::parse(&object.object_type)?;
         let schema = services.object_schema(&tenant, &key).await?;
         let field = schema
@@ -421,11 +425,26 @@ pub async fn contribute(
                 },
             )
             .await
+            .map(Some)
     }
     .await;
     match result {
+        Ok(None) => {
+            let typed = Typed {
+                error: Some((
+                    StatusCode::TOO_MANY_REQUESTS,
+                    page.lang.t("too_many").to_owned(),
+                )),
+                form: Some(form_copy),
+                filing: None,
+            };
+            match render_object_with(&page, &slug, id, None, typed).await {
+                Ok(r) => r,
+                Err(e) => page.error_page(&e),
+            }
+        }
         // Post/redirect/get: reloading the page does not file the proposal twice.
-        Ok(_) => poem::Response::builder()
+        Ok(Some(_)) => poem::Response::builder()
             .status(StatusCode::SEE_OTHER)
             .header(
                 poem::http::header::LOCATION,

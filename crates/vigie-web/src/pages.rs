@@ -13,6 +13,37 @@ use vigie_storage::{RoleEventAction, Tenant};
 
 use crate::{Lang, WebState};
 
+/// The page answering a body larger than its route accepts (413), in the visitor's language,
+/// for the edge's body limit (it gets the request's head, never its body).
+pub fn payload_too_large(
+    state: &WebState,
+    req: &Request,
+    too_large: vigie_http::TooLarge,
+) -> Response {
+    let caller = req
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .unwrap_or_default();
+    Page::new(state, req, caller).too_large(too_large.limit)
+}
+
+/// The page answering an upload that found no free slot (503), in the visitor's language.
+pub fn busy_page(state: &WebState, req: &Request) -> Response {
+    let caller = req
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .unwrap_or_default();
+    let page = Page::new(state, req, caller);
+    let text = page.lang.t("busy");
+    page.render(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "message.html",
+        context! { error => text },
+    )
+}
+
 /// Everything a page needs besides its own data.
 pub(crate) struct Page<'a> {
     state: &'a WebState,
@@ -130,6 +161,21 @@ impl<'a> Page<'a> {
     }
 
     /// An error as a page with its status.
+    /// The page saying that what was sent is larger than `limit` bytes (413).
+    pub(crate) fn too_large(&self, limit: u64) -> Response {
+        use vigie_http::body_limit::{size_text, size_text_fr};
+        let size = match self.lang {
+            Lang::Fr => size_text_fr(limit),
+            Lang::En => size_text(limit),
+        };
+        let text = self.lang.t("too_large").replace("{size}", &size);
+        self.render(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "message.html",
+            context! { error => text },
+        )
+    }
+
     pub(crate) fn error_page(&self, e: &ServiceError) -> Response {
         if matches!(e, ServiceError::NotFound(_)) {
             return self.message(StatusCode::NOT_FOUND, "not_found", true);

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use vigie_api::Caller;
 use vigie_domain::requests::{JournalEntry, RequestModeration, RequestStatus, Urgency, check_text};
 use vigie_domain::{ObjectTypeKey, Operation};
+use vigie_http::body_limit::{FieldError, read_field};
 use vigie_plugins::wit;
 use vigie_services::{
     AssignTarget, DocumentInput, Editor, ProposedValue, RequestInput, ServiceError, Services,
@@ -84,6 +85,16 @@ fn date(at: time::OffsetDateTime) -> String {
 fn clean_token(token: &str) -> Option<&str> {
     let t = token.trim();
     (!t.is_empty() && t.len() <= 200 && t.chars().all(|c| c.is_ascii_alphanumeric())).then_some(t)
+}
+
+/// The token a form sent: none when left empty, refused when it cannot be one of ours.
+fn given_token(token: &str) -> Result<Option<&str>, ServiceError> {
+    if token.trim().is_empty() {
+        return Ok(None);
+    }
+    clean_token(token)
+        .map(Some)
+        .ok_or(ServiceError::InvalidToken)
 }
 
 fn redirect(to: &str) -> Response {
@@ -383,14 +394,15 @@ pub(crate) async fn object_section(
     })
 }
 
-async fn read_filing(mut mp: Multipart) -> Result<Filing, poem::Error> {
+/// Reads the filing form; the photo is cut at `max_photo` bytes while it streams.
+async fn read_filing(mut mp: Multipart, max_photo: u64) -> Result<Filing, FieldError> {
     let mut f = Filing::default();
     while let Some(field) = mp.next_field().await? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "photo" {
             let file_name = field.file_name().map(str::to_owned);
             let content_type = field.content_type().map(str::to_owned);
-            let bytes = field.bytes().await?;
+            let bytes = read_field(field, max_photo).await?;
             if !bytes.is_empty() {
                 f.photo = Some(Upload {
                     file_name: file_name.filter(|n| !n.is_empty()),
@@ -565,8 +577,10 @@ pub async fn file_request(
     multipart: Multipart,
 ) -> Response {
     let page = Page::new(&state, req, caller);
-    let filing = match read_filing(multipart).await {
+    let filing = match read_filing(multipart, state.services.max_upload_bytes()).await {
         Ok(f) => f,
+        // Nothing is filed: the form is refused whole.
+        Err(FieldError::TooLarge { limit }) => return page.too_large(limit),
         Err(e) => {
             tracing::info!(error = %e, "unreadable request form");
             let text = page.lang.t("unreadable_form");
@@ -1304,13 +1318,16 @@ pub async fn change_status(
     Form(f): Form<StatusForm>,
 ) -> Response {
     let page = Page::new(&state, req, caller);
-    // Anyone may reopen a solved request: without an account or a link, within the limit.
-    if clean_token(&f.token).is_none() && !state.anonymous_allowed(req, page.caller.user.is_some())
-    {
+    // Anyone may reopen a solved request: without an account or a link, within the limit. A
+    // token that is not a live link of this request is refused (by the use case), never taken
+    // for an anonymous reopening.
+    let token = given_token(&f.token);
+    if matches!(token, Ok(None)) && !state.anonymous_allowed(req, page.caller.user.is_some()) {
         return too_many(&page, &slug, id, &f.token).await;
     }
     let mut done = "status";
     let result = async {
+        let token = token?;
         let services = page.services();
         let tenant = services.tenant(&slug).await?;
         let to = parse_status(&f.status)?;
@@ -1321,7 +1338,7 @@ pub async fn change_status(
         services
             .change_status(
                 &page.caller.principal(),
-                clean_token(&f.token),
+                token,
                 &tenant,
                 id,
                 to,
@@ -1673,13 +1690,14 @@ pub async fn attach(
     let page = Page::new(&state, req, caller);
     let mut texts: Vec<(String, String)> = Vec::new();
     let mut file: Option<Upload> = None;
+    let max_file = state.services.max_upload_bytes();
     let read = async {
         while let Some(field) = multipart.next_field().await? {
             let name = field.name().unwrap_or_default().to_owned();
             if name == "file" {
                 let file_name = field.file_name().map(str::to_owned);
                 let content_type = field.content_type().map(str::to_owned);
-                let bytes = field.bytes().await?;
+                let bytes = read_field(field, max_file).await?;
                 file = Some(Upload {
                     file_name: file_name.filter(|n| !n.is_empty()),
                     content_type,
@@ -1689,9 +1707,12 @@ pub async fn attach(
                 texts.push((name, field.text().await?));
             }
         }
-        Ok::<_, poem::Error>(())
+        Ok::<_, FieldError>(())
     }
     .await;
+    if let Err(FieldError::TooLarge { limit }) = read {
+        return page.too_large(limit);
+    }
     if let Err(e) = read {
         tracing::info!(error = %e, "unreadable attachment form");
         let text = page.lang.t("unreadable_form");

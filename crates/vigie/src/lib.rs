@@ -27,6 +27,8 @@ pub struct App {
     pub services: Services,
     /// The store (also reachable through the services).
     pub store: Store,
+    /// The settings it was built with (the HTTP edge reads its limits from them).
+    pub settings: Settings,
 }
 
 impl App {
@@ -65,7 +67,11 @@ impl App {
             Arc::new(plugins),
             media(settings)?,
         );
-        Ok(Self { services, store })
+        Ok(Self {
+            services,
+            store,
+            settings: settings.clone(),
+        })
     }
 
     /// Creates the demo collective on first start, if enabled, and fills it through the
@@ -163,20 +169,50 @@ impl App {
         Ok(())
     }
 
-    /// The whole HTTP surface.
+    /// The whole HTTP surface. From the outside in: the request log; the client's address
+    /// (forwarding headers believed from `server.trusted_proxies` only); the session; the body
+    /// limit of the route; then the probes, the API under `/api` and the pages.
     pub fn endpoint(&self) -> anyhow::Result<impl Endpoint + 'static> {
-        let api_state = vigie_api::ApiState::new(self.services.clone());
-        let web = vigie_web::WebState::new(self.services.clone(), api_state.anonymous_limiter())
+        let settings = &self.settings;
+        let proxies = trusted_proxies(settings)?;
+        let anonymous = Arc::new(vigie_http::AnonymousLimiter::new(
+            settings.limits.anonymous_submissions as usize,
+            std::time::Duration::from_secs(settings.limits.anonymous_window_secs),
+        ));
+        let api_state = vigie_api::ApiState::new(self.services.clone(), anonymous.clone());
+        let web = vigie_web::WebState::new(self.services.clone(), anonymous)
             .map_err(|e| anyhow::anyhow!("templates: {e}"))?;
         let api = vigie_api::routes(api_state);
+        let pages = web.clone();
+        let body_limit =
+            vigie_http::BodyLimit::new(body_limits(settings), body_class, move |req, refusal| {
+                let path = req.uri().path();
+                let api = path == "/api" || path.starts_with("/api/");
+                match refusal {
+                    vigie_http::Refusal::TooLarge(too_large) if api => {
+                        vigie_api::payload_too_large(too_large)
+                    }
+                    vigie_http::Refusal::TooLarge(too_large) => {
+                        vigie_web::payload_too_large(&pages, req, too_large)
+                    }
+                    vigie_http::Refusal::Busy if api => vigie_api::busy(),
+                    vigie_http::Refusal::Busy => vigie_web::busy_page(&pages, req),
+                }
+            })
+            .upload_slots(
+                settings.limits.concurrent_uploads as usize,
+                std::time::Duration::from_secs(settings.limits.upload_wait_secs),
+            );
         Ok(Route::new()
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz).data(self.store.clone()))
             .nest("/api", api)
             .nest("/", vigie_web::routes(web))
+            .with(body_limit)
             .with(vigie_api::session::SessionMiddleware::new(
                 self.services.clone(),
             ))
+            .with(vigie_http::ClientAddressMiddleware::new(proxies))
             .with(vigie_http::csrf::CrossSiteGuard::new(
                 &self.services.settings().public_url,
             ))
@@ -185,6 +221,69 @@ impl App {
                     .with_policy_for("/api/docs", &vigie_api::docs_policy()),
             )
             .around(log_request))
+    }
+}
+
+/// The reverse proxies of `server.trusted_proxies`.
+pub fn trusted_proxies(settings: &Settings) -> anyhow::Result<vigie_http::TrustedProxies> {
+    let header = match settings.server.forwarded_header {
+        vigie_config::ForwardedHeader::XForwardedFor => vigie_http::ForwardedHeader::XForwardedFor,
+        vigie_config::ForwardedHeader::Forwarded => vigie_http::ForwardedHeader::Forwarded,
+    };
+    vigie_http::TrustedProxies::new(&settings.server.trusted_proxies, header)
+        .context("server.trusted_proxies")
+}
+
+/// The body limits of the configuration, in bytes.
+pub fn body_limits(settings: &Settings) -> vigie_http::BodyLimits {
+    let l = &settings.limits;
+    vigie_http::BodyLimits {
+        json: u64::from(l.json_kib) << 10,
+        form: u64::from(l.form_kib) << 10,
+        upload: (u64::from(settings.media.max_upload_mib) << 20)
+            + (u64::from(l.upload_overhead_kib) << 10),
+        import: u64::from(l.import_mib) << 20,
+    }
+}
+
+/// What a request's route takes: the API's and the pages' upload routes take a file, the
+/// import route a whole dataset (from a signed-in user: anyone else gets the JSON limit), the
+/// pages' other forms are URL-encoded, everything else is JSON.
+fn body_class(req: &poem::Request) -> vigie_http::BodyClass {
+    use vigie_http::BodyClass;
+    let path = req.uri().path();
+    let listed = |routes: &[&str]| {
+        routes
+            .iter()
+            .any(|r| vigie_http::body_limit::path_matches(r, path))
+    };
+    if listed(&vigie_api::IMPORT_ROUTES) {
+        let signed_in = req
+            .extensions()
+            .get::<vigie_api::Caller>()
+            .is_some_and(|c| c.user.is_some());
+        return if signed_in {
+            BodyClass::Import
+        } else {
+            BodyClass::Json
+        };
+    }
+    if listed(&vigie_api::UPLOAD_ROUTES) || listed(&vigie_web::UPLOAD_ROUTES) {
+        return BodyClass::Upload;
+    }
+    let form = req
+        .headers()
+        .get(poem::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    if form {
+        BodyClass::Form
+    } else {
+        BodyClass::Json
     }
 }
 
