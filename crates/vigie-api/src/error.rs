@@ -82,9 +82,26 @@ pub enum ApiError {
     /// The change conflicts with what exists (`conflict`).
     #[oai(status = 409)]
     Conflict(Json<ErrorEnvelope>),
+    /// Too many attempts: wait the `Retry-After` seconds (`too_many_attempts`).
+    #[oai(status = 429)]
+    TooManyRequests(
+        Json<ErrorEnvelope>,
+        /// Seconds to wait before trying again.
+        #[oai(header = "Retry-After")]
+        String,
+    ),
     /// A fault on our side (`internal`); details are in the server log, not here.
     #[oai(status = 500)]
     Internal(Json<ErrorEnvelope>),
+    /// The server is too busy to check a password now: wait the `Retry-After` seconds
+    /// (`busy`).
+    #[oai(status = 503)]
+    Busy(
+        Json<ErrorEnvelope>,
+        /// Seconds to wait before trying again.
+        #[oai(header = "Retry-After")]
+        String,
+    ),
 }
 
 impl From<ServiceError> for ApiError {
@@ -126,7 +143,9 @@ impl ApiError {
         | ApiError::Forbidden(Json(env))
         | ApiError::NotFound(Json(env))
         | ApiError::Conflict(Json(env))
-        | ApiError::Internal(Json(env))) = &mut self;
+        | ApiError::TooManyRequests(Json(env), _)
+        | ApiError::Internal(Json(env))
+        | ApiError::Busy(Json(env), _)) = &mut self;
         if fr.is_some() {
             env.error.message_fr = fr;
         }
@@ -177,6 +196,16 @@ impl ApiError {
                 msg,
                 Some("token"),
             ))),
+            ServiceError::TooManyAttempts {
+                retry_after_secs, ..
+            } => ApiError::TooManyRequests(
+                Json(ErrorEnvelope::new("too_many_attempts", msg, None)),
+                retry_after_secs.to_string(),
+            ),
+            ServiceError::Busy { retry_after_secs } => ApiError::Busy(
+                Json(ErrorEnvelope::new("busy", msg, None)),
+                retry_after_secs.to_string(),
+            ),
             ServiceError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 ApiError::Internal(Json(ErrorEnvelope::new(
