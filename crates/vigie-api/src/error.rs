@@ -85,10 +85,10 @@ pub enum ApiError {
     /// Too many attempts: wait the `Retry-After` seconds (`too_many_attempts`).
     #[oai(status = 429)]
     TooManyRequests(
-        Json<ErrorEnvelope>,
+        Json<Box<ErrorEnvelope>>,
         /// Seconds to wait before trying again.
         #[oai(header = "Retry-After")]
-        String,
+        u64,
     ),
     /// A fault on our side (`internal`); details are in the server log, not here.
     #[oai(status = 500)]
@@ -97,10 +97,10 @@ pub enum ApiError {
     /// (`busy`).
     #[oai(status = 503)]
     Busy(
-        Json<ErrorEnvelope>,
+        Json<Box<ErrorEnvelope>>,
         /// Seconds to wait before trying again.
         #[oai(header = "Retry-After")]
-        String,
+        u64,
     ),
 }
 
@@ -138,14 +138,15 @@ impl ApiError {
 
     /// The same error with its French message, when there is one.
     fn with_french(mut self, fr: Option<String>) -> Self {
-        let (ApiError::BadRequest(Json(env))
-        | ApiError::Unauthenticated(Json(env))
-        | ApiError::Forbidden(Json(env))
-        | ApiError::NotFound(Json(env))
-        | ApiError::Conflict(Json(env))
-        | ApiError::TooManyRequests(Json(env), _)
-        | ApiError::Internal(Json(env))
-        | ApiError::Busy(Json(env), _)) = &mut self;
+        let env: &mut ErrorEnvelope = match &mut self {
+            ApiError::BadRequest(Json(env))
+            | ApiError::Unauthenticated(Json(env))
+            | ApiError::Forbidden(Json(env))
+            | ApiError::NotFound(Json(env))
+            | ApiError::Conflict(Json(env))
+            | ApiError::Internal(Json(env)) => env,
+            ApiError::TooManyRequests(Json(env), _) | ApiError::Busy(Json(env), _) => env,
+        };
         if fr.is_some() {
             env.error.message_fr = fr;
         }
@@ -199,12 +200,12 @@ impl ApiError {
             ServiceError::TooManyAttempts {
                 retry_after_secs, ..
             } => ApiError::TooManyRequests(
-                Json(ErrorEnvelope::new("too_many_attempts", msg, None)),
-                retry_after_secs.to_string(),
+                Json(Box::new(ErrorEnvelope::new("too_many_attempts", msg, None))),
+                retry_after_secs,
             ),
             ServiceError::Busy { retry_after_secs } => ApiError::Busy(
-                Json(ErrorEnvelope::new("busy", msg, None)),
-                retry_after_secs.to_string(),
+                Json(Box::new(ErrorEnvelope::new("busy", msg, None))),
+                retry_after_secs,
             ),
             ServiceError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
