@@ -535,7 +535,15 @@ async fn pseudonyms_export_and_deletion(backend: Backend) {
         "jeanne.dupont@example.org"
     );
 
-    // Deleting needs the password.
+    // Deleting needs the password (the page says so in French and keeps the account).
+    let r = jeanne
+        .form(
+            "/account/delete",
+            &[("password", "pas le bon mot de passe")],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert!(r.text.contains("Mot de passe incorrect"), "{}", r.text);
     let r = jeanne
         .call(
             "DELETE",
@@ -634,6 +642,22 @@ async fn pseudonyms_export_and_deletion(backend: Backend) {
         srv.last_link("jeanne.dupont@example.org", "/verify")
             .is_ok()
     );
+
+    // The page deletes too, and signs out.
+    let r = other
+        .form("/account/delete", &[("password", PASSWORD)])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("Votre compte est supprimé"));
+    assert_eq!(other.get("/api/v1/me").await.status, 401);
+    let contact: Option<String> = sqlx::query_scalar(
+        "SELECT contact_email FROM facts WHERE author_id <> $1 AND author_id IS NOT NULL",
+    )
+    .bind(jeanne_id)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(contact, None);
     srv.stop().await;
 }
 

@@ -722,7 +722,16 @@ pub async fn account_delete(
         .await
     {
         Ok(()) => {
-            let mut resp = page.message(StatusCode::OK, "account_deleted", false);
+            // The page that says goodbye is no longer signed in.
+            let signed_out = Page::new(
+                &state,
+                req,
+                Caller {
+                    user: None,
+                    token: None,
+                },
+            );
+            let mut resp = signed_out.message(StatusCode::OK, "account_deleted", false);
             if let Ok(v) = clear_session_cookie().parse() {
                 resp.headers_mut().append(header::SET_COOKIE, v);
             }
