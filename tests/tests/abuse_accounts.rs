@@ -104,7 +104,12 @@ fn refusals_say_when(answers: &[Answer]) {
 /// while even for the right password (the page says so in French).
 async fn a_sign_in_flood_on_one_account_is_throttled(backend: Backend) {
     let _alone = ONE_AT_A_TIME.lock().await;
-    let srv = TestServer::start(backend).await.unwrap();
+    // As if the attempts came from many addresses: the account's own limit is what holds.
+    let srv = TestServer::start_with(backend, |s| {
+        s.accounts.sign_in_attempts_per_client_per_minute = 100_000;
+    })
+    .await
+    .unwrap();
     srv.operator_user("cible@vigie.test", "Cible", false)
         .await
         .unwrap();
@@ -143,6 +148,26 @@ async fn a_sign_in_flood_on_one_account_is_throttled(backend: Backend) {
     assert!(resp.headers().contains_key("retry-after"));
     let page = resp.text().await.unwrap();
     assert!(page.contains("Trop de tentatives"), "{page}");
+
+    // Its owner gets back in through a reset link, which proves the address.
+    let c = srv.client();
+    let r = c
+        .post(
+            "/api/v1/accounts/password-reset",
+            json!({"email": "cible@vigie.test"}),
+        )
+        .await;
+    assert_eq!(r.status, 202);
+    let token = srv.last_link("cible@vigie.test", "/reset").unwrap();
+    let r = c
+        .post(
+            "/api/v1/accounts/password-reset/confirm",
+            json!({"token": token, "password": "un tout nouveau secret"}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    c.sign_in("cible@vigie.test", "un tout nouveau secret")
+        .await;
     srv.stop().await;
 }
 
@@ -269,6 +294,30 @@ async fn account_mails_to_one_address_are_limited(backend: Backend) {
     )
     .await;
     assert_eq!(mails_to(&srv, "autre@example.org").len(), 1);
+
+    // One client asking for account e-mails to many addresses is limited too (30 an hour).
+    let mut refused = None;
+    for i in 0..10 {
+        let r = c
+            .post(
+                "/api/v1/accounts/password-reset",
+                json!({"email": format!("cible{i}@example.org")}),
+            )
+            .await;
+        if r.status == 429 {
+            refused = Some(r);
+            break;
+        }
+        assert_eq!(r.status, 202);
+    }
+    let r = refused.expect("the 31st request in the hour is refused");
+    assert_eq!(r.code(), "too_many_attempts");
+    assert!(
+        r.body["error"]["message_fr"]
+            .as_str()
+            .unwrap()
+            .contains("réessayez")
+    );
     srv.stop().await;
 }
 

@@ -142,12 +142,18 @@ impl AccountsApi {
     #[oai(path = "/accounts", method = "post", operation_id = "register")]
     async fn register(
         &self,
+        req: &Request,
         state: Data<&ApiState>,
         body: Json<RegisterRequest>,
     ) -> Result<AcceptedResponse, ApiError> {
         state
             .services
-            .register(&body.email, &body.password, body.display_name.as_deref())
+            .register(
+                &body.email,
+                &body.password,
+                body.display_name.as_deref(),
+                ClientAddress::of(req).limit_key(),
+            )
             .await?;
         Ok(AcceptedResponse::Accepted(Json(Accepted {
             message: "check your e-mail: a link to confirm the address is on its way".into(),
@@ -182,10 +188,14 @@ impl AccountsApi {
     )]
     async fn resend(
         &self,
+        req: &Request,
         state: Data<&ApiState>,
         body: Json<EmailRequest>,
     ) -> Result<AcceptedResponse, ApiError> {
-        state.services.resend_verification(&body.email).await?;
+        state
+            .services
+            .resend_verification(&body.email, ClientAddress::of(req).limit_key())
+            .await?;
         Ok(AcceptedResponse::Accepted(Json(Accepted {
             message: "if this address has an unverified account, a new link is on its way".into(),
         })))
@@ -201,10 +211,14 @@ impl AccountsApi {
     )]
     async fn request_reset(
         &self,
+        req: &Request,
         state: Data<&ApiState>,
         body: Json<EmailRequest>,
     ) -> Result<AcceptedResponse, ApiError> {
-        state.services.request_password_reset(&body.email).await?;
+        state
+            .services
+            .request_password_reset(&body.email, ClientAddress::of(req).limit_key())
+            .await?;
         Ok(AcceptedResponse::Accepted(Json(Accepted {
             message: "if this address has an account, a reset link is on its way".into(),
         })))

@@ -240,6 +240,9 @@ pub struct AccountSettings {
     /// address per hour; more are dropped silently. Counted in the database under a hash of
     /// the address. Default 3.
     pub mails_per_address_per_hour: u32,
+    /// Requests that may send an account e-mail (register, resend, reset) from one client
+    /// address per hour; more are answered 429 `too_many_attempts`. Default 30.
+    pub mail_requests_per_client_per_hour: usize,
 }
 
 impl Default for AccountSettings {
@@ -254,6 +257,7 @@ impl Default for AccountSettings {
             sign_in_account_window_minutes: 15,
             sign_in_attempts_per_client_per_minute: 20,
             mails_per_address_per_hour: 3,
+            mail_requests_per_client_per_hour: 30,
         }
     }
 }

@@ -239,6 +239,28 @@ impl Services {
         Ok(())
     }
 
+    /// Counts a request that may send an account e-mail (register, resend, reset) from
+    /// `client`; refused once the client used its hourly allowance.
+    fn count_mail_request(&self, client: Option<IpAddr>) -> Result<(), ServiceError> {
+        let Some(ip) = client else { return Ok(()) };
+        self.guards
+            .mail_requests
+            .begin(&limit_key("mail-request", &ip.to_string()))
+            .map(|_| ())
+            .map_err(|wait| {
+                let minutes = wait.div_ceil(60).max(1);
+                ServiceError::TooManyAttempts {
+                    message: Bilingual::new(format!(
+                        "too many requests for account e-mails from your address: try again in {minutes} minute(s)"
+                    ))
+                    .fr(format!(
+                        "Trop de demandes d'e-mails de compte depuis votre adresse : réessayez dans {minutes} minute(s)."
+                    )),
+                    retry_after_secs: wait,
+                }
+            })
+    }
+
     /// Registers an account and e-mails a verification link. Without a display name, the
     /// account gets a neutral one (`Membre 7f3c1a`), nothing taken from the address.
     ///
@@ -250,8 +272,10 @@ impl Services {
         email: &str,
         password: &str,
         display_name: Option<&str>,
+        client: Option<IpAddr>,
     ) -> Result<(), ServiceError> {
         let email = Email::parse(email)?;
+        self.count_mail_request(client)?;
         let password = Password::new(password)?;
         let pseudonym = new_pseudonym();
         let name = match display_name.map(str::trim).filter(|n| !n.is_empty()) {
@@ -349,8 +373,13 @@ impl Services {
 
     /// Sends a new verification link if the address has an unverified account. Answers the
     /// same either way, so nobody learns which addresses have accounts.
-    pub async fn resend_verification(&self, email: &str) -> Result<(), ServiceError> {
+    pub async fn resend_verification(
+        &self,
+        email: &str,
+        client: Option<IpAddr>,
+    ) -> Result<(), ServiceError> {
         let email = Email::parse(email)?;
+        self.count_mail_request(client)?;
         if let Some(user) = self.store.user_by_email(&email).await?
             && user.email_verified_at.is_none()
         {
@@ -473,8 +502,13 @@ impl Services {
 
     /// E-mails a password-reset link if the address has an account; answers the same either
     /// way.
-    pub async fn request_password_reset(&self, email: &str) -> Result<(), ServiceError> {
+    pub async fn request_password_reset(
+        &self,
+        email: &str,
+        client: Option<IpAddr>,
+    ) -> Result<(), ServiceError> {
         let email = Email::parse(email)?;
+        self.count_mail_request(client)?;
         let Some(user) = self.store.user_by_email(&email).await? else {
             return Ok(());
         };
@@ -521,6 +555,12 @@ impl Services {
             .ok_or(ServiceError::InvalidToken)?;
         let hash = self.hash_password(&password).await?;
         self.store.set_password_hash(user_id, &hash).await?;
+        // Proving the address through the link lifts the lock failed sign-ins put on it.
+        if let Some(user) = self.store.user_by_id(user_id).await? {
+            self.guards
+                .per_account
+                .forget(&limit_key("account", user.email.as_str()));
+        }
         self.store.mark_email_verified(user_id).await?;
         self.store.delete_user_sessions(user_id).await?;
         Ok(())

@@ -181,6 +181,13 @@ impl AttemptLimiter {
         }
     }
 
+    /// Forgets every attempt counted under `key`.
+    pub(crate) fn forget(&self, key: &str) {
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.remove(key);
+        }
+    }
+
     /// How many keys are remembered.
     #[cfg(test)]
     fn len(&self) -> usize {

@@ -67,6 +67,9 @@ pub struct AccountLimits {
     /// Account e-mails (verification, reset, « you already have an account ») to one
     /// address per hour.
     pub mails_per_address_per_hour: u32,
+    /// Requests that may send an account e-mail (register, resend, reset) from one client
+    /// address per hour.
+    pub mail_requests_per_client_per_hour: usize,
 }
 
 impl Default for AccountLimits {
@@ -78,6 +81,7 @@ impl Default for AccountLimits {
             account_window_minutes: 15,
             attempts_per_client_per_minute: 20,
             mails_per_address_per_hour: 3,
+            mail_requests_per_client_per_hour: 30,
         }
     }
 }
@@ -87,6 +91,7 @@ struct AccountGuards {
     hashing: guard::HashGate,
     per_account: guard::AttemptLimiter,
     per_client: guard::AttemptLimiter,
+    mail_requests: guard::AttemptLimiter,
 }
 
 impl AccountGuards {
@@ -105,6 +110,11 @@ impl AccountGuards {
             per_client: guard::AttemptLimiter::new(
                 limits.attempts_per_client_per_minute.max(1),
                 std::time::Duration::from_secs(60),
+                100_000,
+            ),
+            mail_requests: guard::AttemptLimiter::new(
+                limits.mail_requests_per_client_per_hour.max(1),
+                std::time::Duration::from_secs(3600),
                 100_000,
             ),
         }

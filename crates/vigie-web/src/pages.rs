@@ -496,16 +496,24 @@ pub async fn register(
     let page = Page::new(&state, req, caller);
     match state
         .services
-        .register(&form.email, &form.password, Some(&form.display_name))
+        .register(
+            &form.email,
+            &form.password,
+            Some(&form.display_name),
+            vigie_http::client::ClientAddress::of(req).limit_key(),
+        )
         .await
     {
-        Ok(_) => page.message(StatusCode::CREATED, "registered", false),
+        Ok(()) => page.message(StatusCode::CREATED, "registered", false),
         Err(e) => {
             let (status, text) = page.error(&e);
-            page.render(
-                status,
-                "register.html",
-                context! { error => text, email => form.email, display_name => form.display_name },
+            with_retry_after(
+                page.render(
+                    status,
+                    "register.html",
+                    context! { error => text, email => form.email, display_name => form.display_name },
+                ),
+                &e,
             )
         }
     }
@@ -548,11 +556,21 @@ pub async fn resend(
     Form(form): Form<EmailForm>,
 ) -> Response {
     let page = Page::new(&state, req, caller);
-    match state.services.resend_verification(&form.email).await {
+    match state
+        .services
+        .resend_verification(
+            &form.email,
+            vigie_http::client::ClientAddress::of(req).limit_key(),
+        )
+        .await
+    {
         Ok(()) => page.message(StatusCode::OK, "link_sent", false),
         Err(e) => {
             let (status, text) = page.error(&e);
-            page.render(status, "message.html", context! { error => text })
+            with_retry_after(
+                page.render(status, "message.html", context! { error => text }),
+                &e,
+            )
         }
     }
 }
@@ -590,14 +608,24 @@ pub async fn reset(
 ) -> Response {
     let page = Page::new(&state, req, caller);
     if form.token.is_empty() {
-        return match state.services.request_password_reset(&form.email).await {
+        return match state
+            .services
+            .request_password_reset(
+                &form.email,
+                vigie_http::client::ClientAddress::of(req).limit_key(),
+            )
+            .await
+        {
             Ok(()) => page.message(StatusCode::OK, "link_sent", false),
             Err(e) => {
                 let (status, text) = page.error(&e);
-                page.render(
-                    status,
-                    "reset.html",
-                    context! { error => text, token => "" },
+                with_retry_after(
+                    page.render(
+                        status,
+                        "reset.html",
+                        context! { error => text, token => "" },
+                    ),
+                    &e,
                 )
             }
         };

@@ -70,6 +70,9 @@ impl App {
                         .accounts
                         .sign_in_attempts_per_client_per_minute,
                     mails_per_address_per_hour: settings.accounts.mails_per_address_per_hour,
+                    mail_requests_per_client_per_hour: settings
+                        .accounts
+                        .mail_requests_per_client_per_hour,
                 },
             },
             Arc::new(plugins),
