@@ -433,24 +433,32 @@ impl Services {
             Ok(e) => self.store.user_credentials(&e).await?,
             Err(_) => None,
         };
-        let ok = match &found {
-            Some((_, hash)) => self.verify_password(password, hash).await?,
-            None => {
-                self.verify_password(password, DECOY_HASH).await?;
-                false
+        let checked = match &found {
+            Some((_, hash)) => self.verify_password(password, hash).await,
+            None => self
+                .verify_password(password, DECOY_HASH)
+                .await
+                .map(|_| false),
+        };
+        let give_back = || {
+            self.guards
+                .per_account
+                .succeeded(&account_key, account_attempt);
+            if let (Some(k), Some(a)) = (&client_key, client_attempt) {
+                self.guards.per_client.succeeded(k, a);
             }
         };
-        match found {
-            Some((user, _)) if ok => {
-                self.guards
-                    .per_account
-                    .succeeded(&account_key, account_attempt);
-                if let (Some(k), Some(a)) = (&client_key, client_attempt) {
-                    self.guards.per_client.succeeded(k, a);
-                }
+        match (checked, found) {
+            (Ok(true), Some((user, _))) => {
+                give_back();
                 Ok(user)
             }
-            _ => Err(wrong_credentials()),
+            (Ok(_), _) => Err(wrong_credentials()),
+            // No password was checked (server busy, or a fault): the attempt does not count.
+            (Err(e), _) => {
+                give_back();
+                Err(e)
+            }
         }
     }
 
