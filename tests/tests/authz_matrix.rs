@@ -4,8 +4,8 @@
 
 use vigie_authz::Authorizer;
 use vigie_domain::{
-    DisplayName, Email, EmailDomain, MapView, NewTenant, ObjectTypeKey, Operation, Principal, Role,
-    Scope, TenantSlug, authz::user_subject,
+    DisplayName, Email, EmailDomain, MapView, NewTenant, ObjectTypeKey, Operation, Principal,
+    Pseudonym, Role, Scope, TenantSlug, authz::user_subject,
 };
 use vigie_storage::{GrantChange, Store, Tenant};
 use vigie_tests::{Backend, TestDatabase, both_backends};
@@ -128,8 +128,20 @@ async fn tenant(store: &Store, slug: &str, domains: &[&str]) -> Tenant {
 
 async fn user(store: &Store, email: &str) -> Principal {
     let email = Email::parse(email).unwrap();
+    // One pseudonym per address: its bytes folded into eight.
+    let mut bytes = [0u8; 8];
+    for (i, b) in email.as_str().bytes().enumerate() {
+        bytes[i % 8] = bytes[i % 8].wrapping_mul(31).wrapping_add(b);
+    }
+    let pseudonym = Pseudonym::from_bytes(bytes);
     let u = store
-        .create_user(&email, "x", &DisplayName::from_email(&email), true)
+        .create_user(
+            &email,
+            "x",
+            &DisplayName::neutral(&pseudonym),
+            &pseudonym,
+            true,
+        )
         .await
         .unwrap();
     Principal::User {

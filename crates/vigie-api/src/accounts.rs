@@ -1,8 +1,10 @@
 //! `/accounts`, `/session` and `/me`.
 
+use poem::Request;
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
 use time::OffsetDateTime;
+use vigie_http::client::ClientAddress;
 
 use crate::session::{Caller, clear_session_cookie, session_cookie};
 use crate::views::AccountView;
@@ -15,7 +17,8 @@ struct RegisterRequest {
     email: String,
     /// Password, at least 10 characters.
     password: String,
-    /// Public name; defaults to the e-mail's local part.
+    /// Public name; without it the account gets a neutral one (`Membre 7f3c1a`), nothing
+    /// taken from the address.
     display_name: Option<String>,
 }
 
@@ -58,6 +61,13 @@ struct AccountPatch {
     display_name: Option<String>,
 }
 
+/// The password, to confirm deleting one's account.
+#[derive(Debug, Object)]
+struct DeleteAccountRequest {
+    /// The account's current password.
+    password: String,
+}
+
 /// A session just opened.
 #[derive(Debug, Object)]
 struct SessionView {
@@ -75,10 +85,20 @@ struct Accepted {
 }
 
 #[derive(ApiResponse)]
-enum RegisterResponse {
-    /// The account exists; a verification link was e-mailed.
-    #[oai(status = 201)]
-    Created(Json<AccountView>),
+enum ExportResponse {
+    /// Everything stored about the account, as a JSON download.
+    #[oai(status = 200)]
+    Ok(
+        Json<serde_json::Value>,
+        #[oai(header = "Content-Disposition")] String,
+    ),
+}
+
+#[derive(ApiResponse)]
+enum DeletedResponse {
+    /// The account is deleted and signed out; the cookie is cleared.
+    #[oai(status = 204)]
+    NoContent(#[oai(header = "Set-Cookie")] String),
 }
 
 #[derive(ApiResponse)]
@@ -115,19 +135,29 @@ pub struct AccountsApi;
 impl AccountsApi {
     /// Register an account
     ///
-    /// Creates an unverified account and e-mails a verification link. Signing in needs the
-    /// address verified.
+    /// Creates an unverified account and e-mails a verification link; signing in needs the
+    /// address verified. Answers the same (202) whether or not the address already has an
+    /// account: if it has, its owner is told by e-mail instead, so nobody learns from this
+    /// who has an account. Account e-mails to one address are limited per hour.
     #[oai(path = "/accounts", method = "post", operation_id = "register")]
     async fn register(
         &self,
+        req: &Request,
         state: Data<&ApiState>,
         body: Json<RegisterRequest>,
-    ) -> Result<RegisterResponse, ApiError> {
-        let user = state
+    ) -> Result<AcceptedResponse, ApiError> {
+        state
             .services
-            .register(&body.email, &body.password, body.display_name.as_deref())
+            .register(
+                &body.email,
+                &body.password,
+                body.display_name.as_deref(),
+                ClientAddress::of(req).limit_key(),
+            )
             .await?;
-        Ok(RegisterResponse::Created(Json((&user).into())))
+        Ok(AcceptedResponse::Accepted(Json(Accepted {
+            message: "check your e-mail: a link to confirm the address is on its way".into(),
+        })))
     }
 
     /// Verify an e-mail address
@@ -158,10 +188,14 @@ impl AccountsApi {
     )]
     async fn resend(
         &self,
+        req: &Request,
         state: Data<&ApiState>,
         body: Json<EmailRequest>,
     ) -> Result<AcceptedResponse, ApiError> {
-        state.services.resend_verification(&body.email).await?;
+        state
+            .services
+            .resend_verification(&body.email, ClientAddress::of(req).limit_key())
+            .await?;
         Ok(AcceptedResponse::Accepted(Json(Accepted {
             message: "if this address has an unverified account, a new link is on its way".into(),
         })))
@@ -177,10 +211,14 @@ impl AccountsApi {
     )]
     async fn request_reset(
         &self,
+        req: &Request,
         state: Data<&ApiState>,
         body: Json<EmailRequest>,
     ) -> Result<AcceptedResponse, ApiError> {
-        state.services.request_password_reset(&body.email).await?;
+        state
+            .services
+            .request_password_reset(&body.email, ClientAddress::of(req).limit_key())
+            .await?;
         Ok(AcceptedResponse::Accepted(Json(Accepted {
             message: "if this address has an account, a reset link is on its way".into(),
         })))
@@ -208,14 +246,22 @@ impl AccountsApi {
 
     /// Sign in
     ///
-    /// Sets the HTTP-only `vigie_session` cookie used by the API and the web pages.
+    /// Sets the HTTP-only `vigie_session` cookie used by the API and the web pages. Failed
+    /// attempts are limited per account and per client address: over the limit the answer
+    /// is 429 `too_many_attempts` with `Retry-After`; 503 `busy` when the server is checking
+    /// too many passwords at once.
     #[oai(path = "/session", method = "post", operation_id = "sign_in")]
     async fn sign_in(
         &self,
+        req: &Request,
         state: Data<&ApiState>,
         body: Json<SignInRequest>,
     ) -> Result<SignInResponse, ApiError> {
-        let signed = state.services.sign_in(&body.email, &body.password).await?;
+        let client = ClientAddress::of(req).limit_key();
+        let signed = state
+            .services
+            .sign_in(&body.email, &body.password, client)
+            .await?;
         let max_age = (signed.expires_at - OffsetDateTime::now_utc()).whole_seconds();
         let cookie = session_cookie(&state.services, &signed.token.0, max_age);
         Ok(SignInResponse::Ok(
@@ -263,5 +309,46 @@ impl AccountsApi {
             None => user.clone(),
         };
         Ok(Json((&updated).into()))
+    }
+
+    /// Download my data
+    ///
+    /// Everything stored about my account, as JSON: the account, its sessions' times, my
+    /// contributions (with the contact details I left), life events, documents, requests,
+    /// comments, supports and role changes. No password or token hash, nobody else's data.
+    #[oai(path = "/me/export", method = "get", operation_id = "export_me")]
+    async fn export_me(
+        &self,
+        state: Data<&ApiState>,
+        caller: Caller,
+    ) -> Result<ExportResponse, ApiError> {
+        let user = caller.require_user()?;
+        let data = state.services.export_account(user).await?;
+        Ok(ExportResponse::Ok(
+            Json(data),
+            "attachment; filename=\"vigie-mes-donnees.json\"".into(),
+        ))
+    }
+
+    /// Delete my account
+    ///
+    /// Needs the current password. Erases the e-mail, the password, every session and the
+    /// private contact details left with contributions and requests; what was published
+    /// (contributions, requests, comments) stays under the account's pseudonym with a
+    /// neutral name, and the journal still verifies.
+    #[oai(path = "/me", method = "delete", operation_id = "delete_me")]
+    async fn delete_me(
+        &self,
+        req: &Request,
+        state: Data<&ApiState>,
+        caller: Caller,
+        body: Json<DeleteAccountRequest>,
+    ) -> Result<DeletedResponse, ApiError> {
+        let user = caller.require_user()?;
+        state
+            .services
+            .delete_account(user, &body.password, ClientAddress::of(req).limit_key())
+            .await?;
+        Ok(DeletedResponse::NoContent(clear_session_cookie()))
     }
 }

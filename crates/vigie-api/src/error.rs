@@ -132,12 +132,26 @@ pub enum ApiError {
     /// The change conflicts with what exists (`conflict`).
     #[oai(status = 409)]
     Conflict(Json<ErrorEnvelope>),
+    /// Too many attempts: wait the `Retry-After` seconds (`too_many_attempts`).
+    #[oai(status = 429)]
+    TooManyRequests(
+        Json<Box<ErrorEnvelope>>,
+        /// Seconds to wait before trying again.
+        #[oai(header = "Retry-After")]
+        u64,
+    ),
     /// A fault on our side (`internal`); details are in the server log, not here.
     #[oai(status = 500)]
     Internal(Json<ErrorEnvelope>),
-    /// The database does not answer (`database_unavailable`); try again shortly.
+    /// The server cannot answer now: too busy to check a password (`busy`), or the database
+    /// does not answer (`database_unavailable`); wait the `Retry-After` seconds.
     #[oai(status = 503)]
-    Unavailable(Json<ErrorEnvelope>),
+    Busy(
+        Json<Box<ErrorEnvelope>>,
+        /// Seconds to wait before trying again.
+        #[oai(header = "Retry-After")]
+        u64,
+    ),
 }
 
 impl From<ServiceError> for ApiError {
@@ -174,13 +188,15 @@ impl ApiError {
 
     /// The same error with its French message, when there is one.
     fn with_french(mut self, fr: Option<String>) -> Self {
-        let (ApiError::BadRequest(Json(env))
-        | ApiError::Unauthenticated(Json(env))
-        | ApiError::Forbidden(Json(env))
-        | ApiError::NotFound(Json(env))
-        | ApiError::Conflict(Json(env))
-        | ApiError::Internal(Json(env))
-        | ApiError::Unavailable(Json(env))) = &mut self;
+        let env: &mut ErrorEnvelope = match &mut self {
+            ApiError::BadRequest(Json(env))
+            | ApiError::Unauthenticated(Json(env))
+            | ApiError::Forbidden(Json(env))
+            | ApiError::NotFound(Json(env))
+            | ApiError::Conflict(Json(env))
+            | ApiError::Internal(Json(env)) => env,
+            ApiError::TooManyRequests(Json(env), _) | ApiError::Busy(Json(env), _) => env,
+        };
         if fr.is_some() {
             env.error.message_fr = fr;
         }
@@ -231,6 +247,16 @@ impl ApiError {
                 msg,
                 Some("token"),
             ))),
+            ServiceError::TooManyAttempts {
+                retry_after_secs, ..
+            } => ApiError::TooManyRequests(
+                Json(Box::new(ErrorEnvelope::new("too_many_attempts", msg, None))),
+                retry_after_secs,
+            ),
+            ServiceError::Busy { retry_after_secs } => ApiError::Busy(
+                Json(Box::new(ErrorEnvelope::new("busy", msg, None))),
+                retry_after_secs,
+            ),
             ServiceError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 ApiError::Internal(Json(ErrorEnvelope::new(

@@ -210,11 +210,29 @@ struct JournalEntryView {
     prev_hash: String,
     /// SHA-256 of this entry (see `docs/requests.md` for how to recompute it).
     hash: String,
+    /// The current display names of the accounts the details name by pseudonym
+    /// (`account:7f3c…` → name), resolved when read: not part of what is hashed.
+    #[oai(skip_serializing_if_is_empty)]
+    names: std::collections::BTreeMap<String, String>,
 }
 
 impl JournalEntryView {
-    fn new(e: JournalEntry, hide_details: bool) -> Self {
+    fn new(
+        e: JournalEntry,
+        hide_details: bool,
+        names: &std::collections::HashMap<String, String>,
+    ) -> Self {
+        let names = if hide_details {
+            Default::default()
+        } else {
+            names
+                .iter()
+                .filter(|(r, _)| e.details.contains(r.as_str()))
+                .map(|(r, n)| (r.clone(), n.clone()))
+                .collect()
+        };
         Self {
+            names,
             seq: e.seq,
             request_id: e.request_id,
             action: e.action,
@@ -258,7 +276,7 @@ impl RequestDetailsView {
             journal: d
                 .journal
                 .into_iter()
-                .map(|e| JournalEntryView::new(e, hide))
+                .map(|e| JournalEntryView::new(e, hide, &d.journal_names))
                 .collect(),
             answer_due_on: d.answer_due_on,
             request: RequestView::new(d.request, reveal),
@@ -1130,13 +1148,12 @@ impl RequestsApi {
         let tenant = state.services.tenant(&slug).await?;
         let request = state.services.request(&tenant, *id).await?;
         let hide = request.status == RequestStatus::SetApart;
+        let entries = state.services.request_journal(&tenant, *id).await?;
+        let names = state.services.journal_names(&entries).await?;
         Ok(Json(
-            state
-                .services
-                .request_journal(&tenant, *id)
-                .await?
+            entries
                 .into_iter()
-                .map(|e| JournalEntryView::new(e, hide))
+                .map(|e| JournalEntryView::new(e, hide, &names))
                 .collect(),
         ))
     }
@@ -1157,10 +1174,11 @@ impl RequestsApi {
     ) -> Result<Json<Vec<JournalEntryView>>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
         let entries = state.services.journal(&tenant).await?;
+        let names = state.services.journal_names(&entries).await?;
         Ok(Json(
             entries
                 .into_iter()
-                .map(|e| JournalEntryView::new(e, false))
+                .map(|e| JournalEntryView::new(e, false, &names))
                 .collect(),
         ))
     }

@@ -128,11 +128,14 @@ impl<E: Endpoint> Endpoint for SessionEndpoint<E> {
 fn unavailable(req: &Request) -> Response {
     use poem::http::StatusCode;
     if req.uri().path().starts_with("/api/") {
-        ApiError::Unavailable(poem_openapi::payload::Json(crate::ErrorEnvelope::new(
-            "database_unavailable",
-            "the database does not answer: try again in a moment",
-            None,
-        )))
+        ApiError::Busy(
+            poem_openapi::payload::Json(Box::new(crate::ErrorEnvelope::new(
+                "database_unavailable",
+                "the database does not answer: try again in a moment",
+                None,
+            ))),
+            5,
+        )
         .into_response()
     } else {
         poem::web::Html(

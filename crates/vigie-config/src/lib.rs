@@ -264,6 +264,27 @@ pub struct AccountSettings {
     pub verification_hours: u32,
     /// Password-reset link lifetime in hours. Default 2.
     pub reset_hours: u32,
+    /// Password hashes computed at once (each takes about 19 MiB for a few tens of
+    /// milliseconds). Default 0: one per processor.
+    pub hashing_slots: usize,
+    /// Password checks that may wait for a hashing slot (at most 5 s); more are answered
+    /// 503 `busy` with `Retry-After` at once. Default 32.
+    pub hashing_queue: usize,
+    /// Failed sign-ins on one account (known or not) before further attempts are refused
+    /// with 429 `too_many_attempts`. Default 5.
+    pub sign_in_failures_per_account: usize,
+    /// Minutes a failed sign-in counts against its account. Default 15.
+    pub sign_in_account_window_minutes: u64,
+    /// Sign-in attempts from one client address per minute (successful ones are given
+    /// back). Default 20.
+    pub sign_in_attempts_per_client_per_minute: usize,
+    /// Account e-mails (verification, reset, « you already have an account ») sent to one
+    /// address per hour; more are dropped silently. Counted in the database under a hash of
+    /// the address. Default 3.
+    pub mails_per_address_per_hour: u32,
+    /// Requests that may send an account e-mail (register, resend, reset) from one client
+    /// address per hour; more are answered 429 `too_many_attempts`. Default 30.
+    pub mail_requests_per_client_per_hour: usize,
 }
 
 impl Default for AccountSettings {
@@ -272,6 +293,13 @@ impl Default for AccountSettings {
             session_days: 30,
             verification_hours: 48,
             reset_hours: 2,
+            hashing_slots: 0,
+            hashing_queue: 32,
+            sign_in_failures_per_account: 5,
+            sign_in_account_window_minutes: 15,
+            sign_in_attempts_per_client_per_minute: 20,
+            mails_per_address_per_hour: 3,
+            mail_requests_per_client_per_hour: 30,
         }
     }
 }

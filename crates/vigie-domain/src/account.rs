@@ -124,6 +124,57 @@ impl std::fmt::Debug for Password {
     }
 }
 
+/// The stable public identity of an account: 16 lowercase hexadecimal digits, drawn at random
+/// once and never changed. The public journal names accounts by it (`account:7f3c1a2b3c4d5e6f`)
+/// and shows their current display name beside it when it is read, so that renaming or
+/// deleting an account changes no hashed byte and leaves no name behind in new entries.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Pseudonym(String);
+
+impl Pseudonym {
+    /// How a journal entry refers to an account: this prefix, then the pseudonym.
+    pub const JOURNAL_PREFIX: &'static str = "account:";
+
+    /// Checks a stored pseudonym.
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        if raw.len() == 16 && raw.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(DomainError::invalid(
+                "pseudonym",
+                "a pseudonym is 16 lowercase hexadecimal digits",
+            ))
+        }
+    }
+
+    /// A pseudonym from 8 random bytes (the caller draws them).
+    pub fn from_bytes(bytes: [u8; 8]) -> Self {
+        Self(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// The pseudonym as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The reference a journal entry writes: `account:7f3c1a2b3c4d5e6f`.
+    pub fn journal_ref(&self) -> String {
+        format!("{}{}", Self::JOURNAL_PREFIX, self.0)
+    }
+
+    /// The pseudonym a journal reference names, if it names one (entries written before
+    /// pseudonyms carry a plain name, which names none).
+    pub fn from_journal_ref(text: &str) -> Option<Self> {
+        Self::parse(text.strip_prefix(Self::JOURNAL_PREFIX)?).ok()
+    }
+}
+
+impl std::fmt::Display for Pseudonym {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// The public name of a user, shown beside their contributions and role grants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DisplayName(String);
@@ -151,23 +202,11 @@ impl DisplayName {
         Ok(Self(s.to_owned()))
     }
 
-    /// A default display name derived from an e-mail's local part, e.g. `jeanne.d` for
-    /// `jeanne.d@example.org`.
-    pub fn from_email(email: &Email) -> Self {
-        let local: String = email
-            .as_str()
-            .split('@')
-            .next()
-            .unwrap_or("user")
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(60)
-            .collect();
-        Self(if local.is_empty() {
-            "user".into()
-        } else {
-            local
-        })
+    /// The neutral name an account gets when its owner chose none, and keeps once deleted:
+    /// « Membre » and the start of its pseudonym (`Membre 7f3c1a`). Nothing in it comes from
+    /// the e-mail address.
+    pub fn neutral(pseudonym: &Pseudonym) -> Self {
+        Self(format!("Membre {}", &pseudonym.as_str()[..6]))
     }
 
     /// The name as text.
@@ -217,7 +256,33 @@ mod tests {
         assert!(DisplayName::parse("Jeanne D.").is_ok());
         assert!(DisplayName::parse("").is_err());
         assert!(DisplayName::parse("a@b.fr").is_err());
-        let e = Email::parse("jeanne@marseille.fr").unwrap();
-        assert_eq!(DisplayName::from_email(&e).as_str(), "jeanne");
+        let p = Pseudonym::parse("7f3c1a2b3c4d5e6f").unwrap();
+        assert_eq!(DisplayName::neutral(&p).as_str(), "Membre 7f3c1a");
+        assert!(DisplayName::parse(DisplayName::neutral(&p).as_str()).is_ok());
+    }
+
+    #[test]
+    fn pseudonyms_and_their_journal_references() {
+        let p = Pseudonym::parse("7f3c1a2b3c4d5e6f").unwrap();
+        assert_eq!(p.journal_ref(), "account:7f3c1a2b3c4d5e6f");
+        assert_eq!(
+            Pseudonym::from_journal_ref("account:7f3c1a2b3c4d5e6f"),
+            Some(p)
+        );
+        assert_eq!(Pseudonym::from_journal_ref("Jeanne D."), None);
+        assert_eq!(Pseudonym::from_journal_ref("account:xyz"), None);
+        for bad in [
+            "",
+            "7f3c",
+            "7F3C1A2B3C4D5E6F",
+            "7f3c1a2b3c4d5e6g",
+            "7f3c1a2b3c4d5e6f0",
+        ] {
+            assert!(Pseudonym::parse(bad).is_err(), "{bad} accepted");
+        }
+        assert_eq!(
+            Pseudonym::from_bytes([0xab; 8]).as_str(),
+            "abababababababab"
+        );
     }
 }

@@ -11,7 +11,7 @@ pub mod objects;
 pub mod requests;
 pub mod tenant;
 
-pub use account::{DisplayName, Email, Password, UserId};
+pub use account::{DisplayName, Email, Password, Pseudonym, UserId};
 pub use authz::{Operation, Principal, Role, Scope};
 pub use error::{Bilingual, DomainError};
 pub use objects::{Decision, FactState, ObjectStatus, Provenance};

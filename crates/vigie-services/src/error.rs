@@ -32,6 +32,20 @@ pub enum ServiceError {
     /// Values refused by the type's validators, one problem per field and rule.
     #[error("{}", .0.iter().map(|p| format!("{}: {}", p.field.as_deref().unwrap_or("record"), p.message_en)).collect::<Vec<_>>().join("; "))]
     Rejected(Vec<FieldProblem>),
+    /// Too many attempts from this client or on this account: try again later.
+    #[error("{message}")]
+    TooManyAttempts {
+        /// What to do, in English and French.
+        message: Bilingual,
+        /// Seconds before an attempt is allowed again.
+        retry_after_secs: u64,
+    },
+    /// Too many password checks at once on the whole server: try again in a moment.
+    #[error("the server is busy checking passwords: try again in a few seconds")]
+    Busy {
+        /// Seconds to wait before trying again.
+        retry_after_secs: u64,
+    },
     /// A fault on our side (database, mail, hashing).
     #[error("internal error: {0}")]
     Internal(String),
@@ -46,6 +60,22 @@ impl ServiceError {
             ServiceError::Conflict(m)
             | ServiceError::Unauthenticated(m)
             | ServiceError::Forbidden(m) => m.french(),
+            ServiceError::TooManyAttempts { message, .. } => message.french(),
+            ServiceError::Busy { .. } => Some(
+                "Le serveur vérifie beaucoup de mots de passe en ce moment : réessayez dans quelques secondes.",
+            ),
+            _ => None,
+        }
+    }
+
+    /// How long the client should wait before trying again (the `Retry-After` header), for
+    /// the errors that say so.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ServiceError::TooManyAttempts {
+                retry_after_secs, ..
+            }
+            | ServiceError::Busy { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         }
     }

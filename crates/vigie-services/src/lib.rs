@@ -8,6 +8,7 @@ mod actor;
 mod dataset;
 mod error;
 mod events;
+mod guard;
 mod objects;
 mod requests;
 mod roles;
@@ -48,6 +49,78 @@ pub struct ServiceSettings {
     pub verification_hours: u32,
     /// Password reset link lifetime, hours.
     pub reset_hours: u32,
+    /// Abuse bounds of accounts: sign-in throttles, password hashing, mails per address.
+    pub limits: AccountLimits,
+}
+
+/// Bounds that keep accounts affordable and private under attack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountLimits {
+    /// Password hashes computed at once (0: one per processor).
+    pub hashing_slots: usize,
+    /// Password checks waiting for a slot; more are answered « busy » at once.
+    pub hashing_queue: usize,
+    /// Failed sign-ins on one account before it is refused for a while.
+    pub failures_per_account: usize,
+    /// How long failed sign-ins on an account count, minutes.
+    pub account_window_minutes: u64,
+    /// Sign-in attempts from one client address per minute (successes give theirs back).
+    pub attempts_per_client_per_minute: usize,
+    /// Account e-mails (verification, reset, « you already have an account ») to one
+    /// address per hour.
+    pub mails_per_address_per_hour: u32,
+    /// Requests that may send an account e-mail (register, resend, reset) from one client
+    /// address per hour.
+    pub mail_requests_per_client_per_hour: usize,
+}
+
+impl Default for AccountLimits {
+    fn default() -> Self {
+        Self {
+            hashing_slots: 0,
+            hashing_queue: 32,
+            failures_per_account: 5,
+            account_window_minutes: 15,
+            attempts_per_client_per_minute: 20,
+            mails_per_address_per_hour: 3,
+            mail_requests_per_client_per_hour: 30,
+        }
+    }
+}
+
+/// The shared state of the sign-in bounds.
+struct AccountGuards {
+    hashing: guard::HashGate,
+    per_account: guard::AttemptLimiter,
+    per_client: guard::AttemptLimiter,
+    mail_requests: guard::AttemptLimiter,
+}
+
+impl AccountGuards {
+    fn new(limits: &AccountLimits) -> Self {
+        Self {
+            hashing: guard::HashGate::new(
+                limits.hashing_slots,
+                limits.hashing_queue,
+                std::time::Duration::from_secs(5),
+            ),
+            per_account: guard::AttemptLimiter::new(
+                limits.failures_per_account.max(1),
+                std::time::Duration::from_secs(limits.account_window_minutes.max(1) * 60),
+                100_000,
+            ),
+            per_client: guard::AttemptLimiter::new(
+                limits.attempts_per_client_per_minute.max(1),
+                std::time::Duration::from_secs(60),
+                100_000,
+            ),
+            mail_requests: guard::AttemptLimiter::new(
+                limits.mail_requests_per_client_per_hour.max(1),
+                std::time::Duration::from_secs(3600),
+                100_000,
+            ),
+        }
+    }
 }
 
 /// The use cases, shared by every request.
@@ -60,6 +133,7 @@ pub struct Services {
     plugins: Arc<PluginHost>,
     media: events::Media,
     known_types: Arc<Vec<ObjectTypeKey>>,
+    guards: Arc<AccountGuards>,
 }
 
 impl Services {
@@ -80,6 +154,7 @@ impl Services {
             .filter_map(|k| ObjectTypeKey::parse(k).ok())
             .collect();
         Self {
+            guards: Arc::new(AccountGuards::new(&settings.limits)),
             store,
             authz,
             mailer,

@@ -78,6 +78,9 @@ pub struct RequestDetails {
     pub documents: Vec<Document>,
     /// Its journal entries.
     pub journal: Vec<JournalEntry>,
+    /// The current display names of the accounts its entries name by pseudonym
+    /// (`account:7f3c…` → name), resolved now, not hashed.
+    pub journal_names: std::collections::HashMap<String, String>,
     /// For kinds with a legal delay (an SST register entry: two months), the day by which the
     /// authority must answer, counted from the acknowledgement.
     pub answer_due_on: Option<String>,
@@ -220,13 +223,16 @@ fn urgency_name(u: wit::Urgency) -> Urgency {
 }
 
 impl Services {
+    /// How the journal names an account: by its pseudonym (`account:7f3c…`), never by its
+    /// display name, which is shown beside it when the journal is read
+    /// ([`Services::journal_names`]) and may change, or go when the account is deleted.
     async fn public_name(&self, user: Option<UserId>) -> Result<Option<String>, ServiceError> {
         Ok(match user {
             Some(id) => self
                 .store
                 .user_by_id(id)
                 .await?
-                .map(|u| u.display_name.as_str().to_owned()),
+                .map(|u| u.pseudonym.journal_ref()),
             None => None,
         })
     }
@@ -285,6 +291,7 @@ impl Services {
         Ok(RequestDetails {
             assignments: self.store.assignments(id).await?,
             documents: self.store.request_documents(tenant.id, id).await?,
+            journal_names: self.journal_names(&journal).await?,
             journal,
             answer_due_on,
             request,
@@ -1042,7 +1049,7 @@ impl Services {
         });
         let name = user
             .as_ref()
-            .map(|u| u.display_name.as_str().to_owned())
+            .map(|u| u.pseudonym.journal_ref())
             .or_else(|| contact.as_ref().map(|c| c.name.clone()))
             .unwrap_or_default();
         let assignment = self
@@ -1121,12 +1128,16 @@ impl Services {
             .find(|a| a.id == assignment)
             .ok_or(ServiceError::NotFound("assignment"))?;
         let by = self.editor_name(editor).await?;
+        let to = match a.user_id {
+            Some(user) => self.public_name(Some(user)).await?.unwrap_or(a.name),
+            None => a.name,
+        };
         self.store
             .unassign_request(
                 tenant.id,
                 id,
                 assignment,
-                &JournalNote::new("unassigned", &json!({ "by": by, "to": a.name })),
+                &JournalNote::new("unassigned", &json!({ "by": by, "to": to })),
             )
             .await?;
         Ok(())

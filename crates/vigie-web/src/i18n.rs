@@ -101,8 +101,8 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("save", "Enregistrer", "Save"),
     (
         "registered",
-        "Compte créé. Un lien de confirmation vient d'être envoyé à votre adresse : ouvrez-le pour activer le compte.",
-        "Account created. A confirmation link was sent to your address: open it to activate the account.",
+        "C'est noté. Un e-mail vient d'être envoyé à cette adresse : ouvrez le lien de confirmation qu'il contient pour activer le compte.",
+        "Done. An e-mail was just sent to this address: open the confirmation link it holds to activate the account.",
     ),
     (
         "verified",
@@ -120,6 +120,37 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Password changed. Sign in with the new one.",
     ),
     ("saved", "Enregistré.", "Saved."),
+    ("my_data", "Mes données", "My data"),
+    (
+        "my_data_hint",
+        "Téléchargez tout ce que Vigie garde sur votre compte (fichier JSON).",
+        "Download everything Vigie keeps about your account (JSON file).",
+    ),
+    (
+        "download_data",
+        "Télécharger mes données",
+        "Download my data",
+    ),
+    (
+        "delete_account",
+        "Supprimer mon compte",
+        "Delete my account",
+    ),
+    (
+        "delete_account_hint",
+        "Votre e-mail, votre mot de passe, vos sessions et les coordonnées privées laissées avec vos contributions sont effacés. Ce que vous avez publié (contributions, demandes, commentaires) reste, sous un nom neutre. C'est définitif.",
+        "Your e-mail, password, sessions and the private contact details left with your contributions are erased. What you published (contributions, requests, comments) stays, under a neutral name. This cannot be undone.",
+    ),
+    (
+        "delete_confirm",
+        "Votre mot de passe, pour confirmer",
+        "Your password, to confirm",
+    ),
+    (
+        "account_deleted",
+        "Votre compte est supprimé. Merci d'avoir participé.",
+        "Your account is deleted. Thank you for taking part.",
+    ),
     (
         "object_types",
         "Types d'objets suivis",

@@ -123,6 +123,8 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
         .at("/verify/resend", post(pages::resend))
         .at("/reset", get(pages::reset_form).post(pages::reset))
         .at("/account", get(pages::account_form).post(pages::account))
+        .at("/account/export", get(pages::account_export))
+        .at("/account/delete", post(pages::account_delete))
         .data(state)
 }
 

@@ -204,6 +204,8 @@ impl<'a> Page<'a> {
             ServiceError::Conflict(_) => StatusCode::CONFLICT,
             ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ServiceError::Forbidden(_) | ServiceError::EmailNotVerified => StatusCode::FORBIDDEN,
+            ServiceError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ServiceError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ServiceError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -291,6 +293,16 @@ pub(crate) fn french(e: &ServiceError) -> Option<String> {
         }
         _ => Some(fr.to_owned()),
     }
+}
+
+/// Adds `Retry-After` to the answer of an error that says when to try again.
+fn with_retry_after(mut resp: Response, e: &ServiceError) -> Response {
+    if let Some(secs) = e.retry_after_secs()
+        && let Ok(v) = secs.to_string().parse()
+    {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp
 }
 
 fn redirect(to: &str) -> Response {
@@ -460,7 +472,12 @@ pub async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let page = Page::new(&state, req, caller);
-    match state.services.sign_in(&form.email, &form.password).await {
+    let client = vigie_http::client::ClientAddress::of(req).limit_key();
+    match state
+        .services
+        .sign_in(&form.email, &form.password, client)
+        .await
+    {
         Ok(signed) => {
             let max_age = (signed.expires_at - time::OffsetDateTime::now_utc()).whole_seconds();
             let mut resp = redirect("/");
@@ -472,10 +489,13 @@ pub async fn login(
         Err(e) => {
             let unverified = matches!(e, ServiceError::EmailNotVerified);
             let (status, text) = page.error(&e);
-            page.render(
-                status,
-                "login.html",
-                context! { error => text, email => form.email, unverified => unverified },
+            with_retry_after(
+                page.render(
+                    status,
+                    "login.html",
+                    context! { error => text, email => form.email, unverified => unverified },
+                ),
+                &e,
             )
         }
     }
@@ -522,16 +542,24 @@ pub async fn register(
     let page = Page::new(&state, req, caller);
     match state
         .services
-        .register(&form.email, &form.password, Some(&form.display_name))
+        .register(
+            &form.email,
+            &form.password,
+            Some(&form.display_name),
+            vigie_http::client::ClientAddress::of(req).limit_key(),
+        )
         .await
     {
-        Ok(_) => page.message(StatusCode::CREATED, "registered", false),
+        Ok(()) => page.message(StatusCode::CREATED, "registered", false),
         Err(e) => {
             let (status, text) = page.error(&e);
-            page.render(
-                status,
-                "register.html",
-                context! { error => text, email => form.email, display_name => form.display_name },
+            with_retry_after(
+                page.render(
+                    status,
+                    "register.html",
+                    context! { error => text, email => form.email, display_name => form.display_name },
+                ),
+                &e,
             )
         }
     }
@@ -574,11 +602,21 @@ pub async fn resend(
     Form(form): Form<EmailForm>,
 ) -> Response {
     let page = Page::new(&state, req, caller);
-    match state.services.resend_verification(&form.email).await {
+    match state
+        .services
+        .resend_verification(
+            &form.email,
+            vigie_http::client::ClientAddress::of(req).limit_key(),
+        )
+        .await
+    {
         Ok(()) => page.message(StatusCode::OK, "link_sent", false),
         Err(e) => {
             let (status, text) = page.error(&e);
-            page.render(status, "message.html", context! { error => text })
+            with_retry_after(
+                page.render(status, "message.html", context! { error => text }),
+                &e,
+            )
         }
     }
 }
@@ -616,14 +654,24 @@ pub async fn reset(
 ) -> Response {
     let page = Page::new(&state, req, caller);
     if form.token.is_empty() {
-        return match state.services.request_password_reset(&form.email).await {
+        return match state
+            .services
+            .request_password_reset(
+                &form.email,
+                vigie_http::client::ClientAddress::of(req).limit_key(),
+            )
+            .await
+        {
             Ok(()) => page.message(StatusCode::OK, "link_sent", false),
             Err(e) => {
                 let (status, text) = page.error(&e);
-                page.render(
-                    status,
-                    "reset.html",
-                    context! { error => text, token => "" },
+                with_retry_after(
+                    page.render(
+                        status,
+                        "reset.html",
+                        context! { error => text, token => "" },
+                    ),
+                    &e,
                 )
             }
         };
@@ -694,6 +742,84 @@ pub async fn account(
                 status,
                 "account.html",
                 context! { error => text, account_email => user.email.as_str(), display_name => form.display_name },
+            )
+        }
+    }
+}
+
+/// `GET /account/export`: the signed-in user's data, as a JSON download.
+#[handler]
+pub async fn account_export(req: &Request, state: Data<&WebState>, caller: Caller) -> Response {
+    let Some(user) = caller.user.clone() else {
+        return redirect("/login");
+    };
+    match state.services.export_account(&user).await {
+        Ok(data) => {
+            let body = serde_json::to_string_pretty(&data).unwrap_or_default();
+            Response::builder()
+                .status(StatusCode::OK)
+                .content_type("application/json; charset=utf-8")
+                .header(
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"vigie-mes-donnees.json\"",
+                )
+                .header(header::CACHE_CONTROL, "no-store")
+                .body(body)
+        }
+        Err(e) => Page::new(&state, req, caller).error_page(&e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DeleteAccountForm {
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /account/delete`: deletes the signed-in user's account once the password is
+/// confirmed, then signs out.
+#[handler]
+pub async fn account_delete(
+    req: &Request,
+    state: Data<&WebState>,
+    caller: Caller,
+    Form(form): Form<DeleteAccountForm>,
+) -> Response {
+    let Some(user) = caller.user.clone() else {
+        return redirect("/login");
+    };
+    let client = vigie_http::client::ClientAddress::of(req).limit_key();
+    let page = Page::new(&state, req, caller);
+    match state
+        .services
+        .delete_account(&user, &form.password, client)
+        .await
+    {
+        Ok(()) => {
+            // The page that says goodbye is no longer signed in.
+            let signed_out = Page::new(
+                &state,
+                req,
+                Caller {
+                    user: None,
+                    token: None,
+                },
+            );
+            let mut resp = signed_out.message(StatusCode::OK, "account_deleted", false);
+            if let Ok(v) = clear_session_cookie().parse() {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+            resp
+        }
+        Err(e) => {
+            let (status, text) = page.error(&e);
+            with_retry_after(
+                page.render(
+                    status,
+                    "account.html",
+                    context! { error => text, account_email => user.email.as_str(), display_name => user.display_name.as_str() },
+                ),
+                &e,
             )
         }
     }

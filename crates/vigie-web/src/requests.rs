@@ -724,8 +724,12 @@ fn journal_rows(
     slug: &str,
     m: &wit::PluginManifest,
     entries: &[JournalEntry],
+    names: &std::collections::HashMap<String, String>,
     hide: bool,
 ) -> Vec<Value> {
+    // An account is named by its pseudonym (`account:7f3c…`) and shown by its current name;
+    // entries written before pseudonyms carry a plain name, shown as it is.
+    let shown = |v: String| names.get(&v).cloned().unwrap_or(v);
     entries
         .iter()
         .map(|e| {
@@ -744,7 +748,7 @@ fn journal_rows(
                 None
             } else {
                 match (e.action.as_str(), s("by")) {
-                    (_, Some(by)) => Some(by),
+                    (_, Some(by)) => Some(shown(by)),
                     ("filed" | "supported" | "reopened", None) => {
                         Some(lang.t("anonymous_person").to_owned())
                     }
@@ -790,7 +794,7 @@ fn journal_rows(
                     } else if to.contains('@') {
                         "—".to_owned()
                     } else {
-                        to
+                        shown(to)
                     };
                     let role = s("role").map(|r| format!(" ({r})")).unwrap_or_default();
                     let official =
@@ -1033,7 +1037,7 @@ async fn render_request(
                 url => format!("/api/v1/tenants/{}/documents/{}/file", tenant.slug, d.id),
             }).collect::<Vec<_>>()
         },
-        journal => journal_rows(lang, slug, m, &details.journal, hidden),
+        journal => journal_rows(lang, slug, m, &details.journal, &details.journal_names, hidden),
         verify_url => format!("/api/v1/tenants/{}/journal/verify", tenant.slug),
         journal_url => format!("/api/v1/tenants/{}/requests/{}/journal", tenant.slug, id),
         token => token,

@@ -63,6 +63,19 @@ impl App {
                 session_days: settings.accounts.session_days,
                 verification_hours: settings.accounts.verification_hours,
                 reset_hours: settings.accounts.reset_hours,
+                limits: vigie_services::AccountLimits {
+                    hashing_slots: settings.accounts.hashing_slots,
+                    hashing_queue: settings.accounts.hashing_queue,
+                    failures_per_account: settings.accounts.sign_in_failures_per_account,
+                    account_window_minutes: settings.accounts.sign_in_account_window_minutes,
+                    attempts_per_client_per_minute: settings
+                        .accounts
+                        .sign_in_attempts_per_client_per_minute,
+                    mails_per_address_per_hour: settings.accounts.mails_per_address_per_hour,
+                    mail_requests_per_client_per_hour: settings
+                        .accounts
+                        .mail_requests_per_client_per_hour,
+                },
             },
             Arc::new(plugins),
             media(settings)?,
