@@ -443,6 +443,15 @@ async fn pseudonyms_export_and_deletion(backend: Backend) {
     let school = srv
         .object("cem", "schools", "0130001A", "École des Chartreux")
         .await;
+    // Jeanne is a Certified citizen of the school: her role ends with her account.
+    let r = guru
+        .post(
+            "/api/v1/tenants/cem/certifications",
+            json!({"object_type": "schools", "object_id": school,
+                   "email": "jeanne.dupont@example.org"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
     let jeanne = srv.client();
     jeanne.sign_in("jeanne.dupont@example.org", PASSWORD).await;
     let other = srv.client();
@@ -637,6 +646,19 @@ async fn pseudonyms_export_and_deletion(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(sessions, 0);
+    let grants: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM casbin_rules WHERE ptype = 'g' AND v0 = $1")
+            .bind(format!("user:{jeanne_id}"))
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(grants, 0, "her certification ended with her account");
+    let record = guru.get("/api/v1/tenants/cem/roles").await;
+    assert!(
+        record.text.contains("\"revoke\""),
+        "the revocation is on the public record: {}",
+        record.text
+    );
     let contacts: Vec<Option<String>> =
         sqlx::query_scalar("SELECT contact_email FROM facts WHERE author_id = $1")
             .bind(jeanne_id)

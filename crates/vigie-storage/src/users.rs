@@ -392,6 +392,44 @@ impl Store {
         ] {
             sqlx::query(sql).bind(id.0).execute(&mut *tx).await?;
         }
+        // Its roles end with it, each revocation on the public record (decided by the owner).
+        let subject = vigie_domain::authz::user_subject(id);
+        let grants = sqlx::query(
+            "SELECT tenant_id, v1, v2 FROM casbin_rules WHERE ptype = 'g' AND v0 = $1",
+        )
+        .bind(&subject)
+        .fetch_all(&mut *tx)
+        .await?;
+        let at = now();
+        for grant in &grants {
+            let tenant: Option<i64> = grant.try_get(0)?;
+            let role: String = grant.try_get(1)?;
+            let pattern: String = grant.try_get(2)?;
+            let mut parts = pattern.split('/').skip(1);
+            let object_type = parts.next().filter(|t| *t != "*").map(str::to_owned);
+            let object_id: Option<i64> = parts.next().and_then(|o| o.parse().ok());
+            sqlx::query(
+                "INSERT INTO role_events (tenant_id, action, role, user_id, object_type, \
+                 object_id, actor_id, at) VALUES ($1, 'revoke', $2, $3, $4, $5, $3, $6)",
+            )
+            .bind(tenant)
+            .bind(&role)
+            .bind(id.0)
+            .bind(object_type)
+            .bind(object_id)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !grants.is_empty() {
+            sqlx::query("DELETE FROM casbin_rules WHERE ptype = 'g' AND v0 = $1")
+                .bind(&subject)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE tenants SET policy_revision = policy_revision + 1")
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(())
     }
