@@ -154,6 +154,12 @@ pub enum ApiError {
     ),
 }
 
+impl From<vigie_http::NotSignedIn> for ApiError {
+    fn from(_: vigie_http::NotSignedIn) -> Self {
+        ApiError::unauthenticated()
+    }
+}
+
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         let fr = e.french().map(str::to_owned);

@@ -13,7 +13,8 @@ mod objects;
 mod platform;
 mod requests;
 mod roles;
-pub mod session;
+/// The session, as the HTTP edge resolves it (`vigie-http`).
+pub use vigie_http::session;
 mod tenants;
 mod views;
 

@@ -15,7 +15,9 @@ pub mod client;
 pub mod csrf;
 pub mod headers;
 pub mod limits;
+pub mod session;
 
 pub use body_limit::{BodyClass, BodyLimit, BodyLimits, Refusal, TooLarge};
 pub use client::{ClientAddress, ClientAddressMiddleware, ForwardedHeader, TrustedProxies};
 pub use limits::AnonymousLimiter;
+pub use session::{Caller, NotSignedIn, SESSION_COOKIE, SessionMiddleware};

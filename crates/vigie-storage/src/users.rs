@@ -394,12 +394,11 @@ impl Store {
         }
         // Its roles end with it, each revocation on the public record (decided by the owner).
         let subject = vigie_domain::authz::user_subject(id);
-        let grants = sqlx::query(
-            "SELECT tenant_id, v1, v2 FROM casbin_rules WHERE ptype = 'g' AND v0 = $1",
-        )
-        .bind(&subject)
-        .fetch_all(&mut *tx)
-        .await?;
+        let grants =
+            sqlx::query("SELECT tenant_id, v1, v2 FROM casbin_rules WHERE ptype = 'g' AND v0 = $1")
+                .bind(&subject)
+                .fetch_all(&mut *tx)
+                .await?;
         let at = now();
         for grant in &grants {
             let tenant: Option<i64> = grant.try_get(0)?;

@@ -19,7 +19,7 @@ impl Lang {
                 .find(|(k, _)| *k == "lang")
                 .map(|(_, v)| v.to_owned())
         });
-        let choice = from_query.or_else(|| vigie_api::session::cookie_value(req, "vigie_lang"));
+        let choice = from_query.or_else(|| vigie_http::session::cookie_value(req, "vigie_lang"));
         match choice.as_deref() {
             Some("en") => return Lang::En,
             Some("fr") => return Lang::Fr,

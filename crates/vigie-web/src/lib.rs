@@ -1,7 +1,7 @@
 //! Vigie's web pages: server-rendered, French first, usable on a phone.
 //!
 //! The pages call the same use cases as the JSON API and share its session cookie (the
-//! [`vigie_api::Caller`] resolved by the session middleware).
+//! [`vigie_http::Caller`] resolved by the session middleware).
 
 mod assets;
 mod i18n;

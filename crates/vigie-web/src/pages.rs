@@ -5,9 +5,9 @@ use poem::http::{StatusCode, header};
 use poem::web::{Data, Form, Path, Query};
 use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
-use vigie_api::Caller;
-use vigie_api::session::{clear_session_cookie, session_cookie};
 use vigie_authz::Authorizer;
+use vigie_http::Caller;
+use vigie_http::session::{clear_session_cookie, session_cookie};
 use vigie_services::{ServiceError, SessionToken};
 use vigie_storage::{RoleEventAction, Tenant};
 

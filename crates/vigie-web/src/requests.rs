@@ -7,9 +7,9 @@ use poem::http::{StatusCode, header};
 use poem::web::{Data, Form, Multipart, Path, Query};
 use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
-use vigie_api::Caller;
 use vigie_domain::requests::{JournalEntry, RequestModeration, RequestStatus, Urgency, check_text};
 use vigie_domain::{ObjectTypeKey, Operation};
+use vigie_http::Caller;
 use vigie_http::body_limit::{FieldError, read_field};
 use vigie_plugins::wit;
 use vigie_services::{

@@ -222,9 +222,7 @@ impl App {
             .nest("/api", api)
             .nest("/", vigie_web::routes(web))
             .with(body_limit)
-            .with(vigie_api::session::SessionMiddleware::new(
-                self.services.clone(),
-            ))
+            .with(vigie_http::SessionMiddleware::new(self.services.clone()))
             .with(vigie_http::ClientAddressMiddleware::new(proxies))
             .with(vigie_http::csrf::CrossSiteGuard::new(
                 &self.services.settings().public_url,

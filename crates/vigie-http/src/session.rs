@@ -1,12 +1,11 @@
 //! Sessions at the HTTP edge: the `vigie_session` cookie, resolved once per request into a
-//! [`Caller`] that API handlers and web pages both read.
+//! [`Caller`] that API handlers and web pages both read. Neither door owns it: the pages and
+//! the API take it from here.
 
 use poem::{Endpoint, FromRequest, IntoResponse, Middleware, Request, RequestBody, Response};
 use vigie_domain::Principal;
 use vigie_services::Services;
 use vigie_storage::User;
-
-use crate::ApiError;
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "vigie_session";
@@ -26,11 +25,16 @@ impl Caller {
         Services::principal(self.user.as_ref())
     }
 
-    /// The signed-in user, or 401.
-    pub fn require_user(&self) -> Result<&User, ApiError> {
-        self.user.as_ref().ok_or_else(ApiError::unauthenticated)
+    /// The signed-in user, or [`NotSignedIn`] (each door turns it into its 401).
+    pub fn require_user(&self) -> Result<&User, NotSignedIn> {
+        self.user.as_ref().ok_or(NotSignedIn)
     }
 }
+
+/// The caller is not signed in where an account is needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("sign in first")]
+pub struct NotSignedIn;
 
 impl<'a> FromRequest<'a> for Caller {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
@@ -126,16 +130,13 @@ impl<E: Endpoint> Endpoint for SessionEndpoint<E> {
 /// The answer when the session cannot be looked up because the database does not answer:
 /// the error envelope under `/api`, a short page elsewhere; both say to try again.
 fn unavailable(req: &Request) -> Response {
-    use poem::http::StatusCode;
-    if req.uri().path().starts_with("/api/") {
-        ApiError::Busy(
-            poem_openapi::payload::Json(Box::new(crate::ErrorEnvelope::new(
-                "database_unavailable",
-                "the database does not answer: try again in a moment",
-                None,
-            ))),
-            5,
-        )
+    use poem::http::{StatusCode, header};
+    let response = if req.uri().path().starts_with("/api/") {
+        poem::web::Json(serde_json::json!({"error": {
+            "code": "database_unavailable",
+            "message": "the database does not answer: try again in a moment",
+            "message_fr": "La base de données ne répond pas : réessayez dans un instant.",
+        }}))
         .into_response()
     } else {
         poem::web::Html(
@@ -143,8 +144,10 @@ fn unavailable(req: &Request) -> Response {
              <p>Le service est momentanément indisponible : réessayez dans un instant.</p>\
              <p lang=\"en\">The service is briefly unavailable: try again in a moment.</p></html>",
         )
-        .with_status(StatusCode::SERVICE_UNAVAILABLE)
-        .with_header(poem::http::header::RETRY_AFTER, "5")
         .into_response()
-    }
+    };
+    response
+        .with_status(StatusCode::SERVICE_UNAVAILABLE)
+        .with_header(header::RETRY_AFTER, "5")
+        .into_response()
 }
