@@ -82,6 +82,13 @@ pub enum ApiError {
     /// The change conflicts with what exists (`conflict`).
     #[oai(status = 409)]
     Conflict(Json<ErrorEnvelope>),
+    /// A personal link that no longer works (`link_expired`); the message says how to get a
+    /// new one.
+    #[oai(status = 410)]
+    Gone(Json<ErrorEnvelope>),
+    /// A bound was reached (`rate_limited`); try again later.
+    #[oai(status = 429)]
+    TooMany(Json<ErrorEnvelope>),
     /// A fault on our side (`internal`); details are in the server log, not here.
     #[oai(status = 500)]
     Internal(Json<ErrorEnvelope>),
@@ -126,6 +133,8 @@ impl ApiError {
         | ApiError::Forbidden(Json(env))
         | ApiError::NotFound(Json(env))
         | ApiError::Conflict(Json(env))
+        | ApiError::Gone(Json(env))
+        | ApiError::TooMany(Json(env))
         | ApiError::Internal(Json(env))) = &mut self;
         if fr.is_some() {
             env.error.message_fr = fr;
@@ -168,6 +177,14 @@ impl ApiError {
             }
             ServiceError::Forbidden(_) => {
                 ApiError::Forbidden(Json(ErrorEnvelope::new("forbidden", msg, None)))
+            }
+            ServiceError::LinkExpired(_) => ApiError::Gone(Json(ErrorEnvelope::new(
+                "link_expired",
+                msg,
+                Some("token"),
+            ))),
+            ServiceError::TooMany(_) => {
+                ApiError::TooMany(Json(ErrorEnvelope::new("rate_limited", msg, None)))
             }
             ServiceError::EmailNotVerified => {
                 ApiError::Forbidden(Json(ErrorEnvelope::new("email_not_verified", msg, None)))

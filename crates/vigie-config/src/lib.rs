@@ -50,6 +50,8 @@ pub struct Settings {
     pub media: MediaSettings,
     /// Accounts and sessions.
     pub accounts: AccountSettings,
+    /// Requests: personal links, notifications, the journal check.
+    pub requests: RequestSettings,
     /// Object-type plugins.
     pub plugins: PluginSettings,
     /// Demo data.
@@ -230,6 +232,34 @@ impl Default for AccountSettings {
             session_days: 30,
             verification_hours: 48,
             reset_hours: 2,
+        }
+    }
+}
+
+/// `[requests]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RequestSettings {
+    /// A personal link (requester's or contact's) stops working after this many days without
+    /// use. Default 90.
+    pub link_days: u32,
+    /// E-mails about one request that its editors may cause in 24 hours (notifications and
+    /// assignments). Default 10.
+    pub notifications_per_request_day: u32,
+    /// E-mails about requests that one address may receive in an hour. Default 5.
+    pub mails_per_address_hour: u32,
+    /// How long the public journal check is reused while the journal's head does not change,
+    /// seconds (0: checked on every call). Default 30.
+    pub journal_check_cache_seconds: u32,
+}
+
+impl Default for RequestSettings {
+    fn default() -> Self {
+        Self {
+            link_days: 90,
+            notifications_per_request_day: 10,
+            mails_per_address_hour: 5,
+            journal_check_cache_seconds: 30,
         }
     }
 }

@@ -30,6 +30,7 @@ pub use objects::{
 };
 pub use requests::{
     AssignTarget, Editor, FiledRequest, JournalReport, RequestDetails, RequestInput, SimilarRequest,
+    pending_placeholder,
 };
 pub use roles::RoleTarget;
 pub use schema::ObjectSchema;
@@ -46,6 +47,32 @@ pub struct ServiceSettings {
     pub verification_hours: u32,
     /// Password reset link lifetime, hours.
     pub reset_hours: u32,
+    /// Personal links, notification limits, the journal check's cache.
+    pub requests: RequestLimits,
+}
+
+/// How long personal links last and how much mail requests may cause.
+#[derive(Debug, Clone)]
+pub struct RequestLimits {
+    /// A personal link stops working after this many days without use.
+    pub link_days: u32,
+    /// E-mails about one request its editors may cause in 24 hours.
+    pub notifications_per_request_day: u32,
+    /// E-mails about requests one address may receive in an hour.
+    pub mails_per_address_hour: u32,
+    /// How long the journal check is reused while the head does not change, seconds.
+    pub journal_check_cache_seconds: u32,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        Self {
+            link_days: 90,
+            notifications_per_request_day: 10,
+            mails_per_address_hour: 5,
+            journal_check_cache_seconds: 30,
+        }
+    }
 }
 
 /// The use cases, shared by every request.
@@ -58,6 +85,7 @@ pub struct Services {
     plugins: Arc<PluginHost>,
     media: events::Media,
     known_types: Arc<Vec<ObjectTypeKey>>,
+    journal_checks: requests::JournalChecks,
 }
 
 impl Services {
@@ -85,6 +113,7 @@ impl Services {
             plugins,
             media,
             known_types: Arc::new(known_types),
+            journal_checks: requests::JournalChecks::default(),
         }
     }
 

@@ -158,6 +158,8 @@ impl<'a> Page<'a> {
             ServiceError::Conflict(_) => StatusCode::CONFLICT,
             ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ServiceError::Forbidden(_) | ServiceError::EmailNotVerified => StatusCode::FORBIDDEN,
+            ServiceError::LinkExpired(_) => StatusCode::GONE,
+            ServiceError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             ServiceError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 StatusCode::INTERNAL_SERVER_ERROR

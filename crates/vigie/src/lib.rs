@@ -61,6 +61,14 @@ impl App {
                 session_days: settings.accounts.session_days,
                 verification_hours: settings.accounts.verification_hours,
                 reset_hours: settings.accounts.reset_hours,
+                requests: vigie_services::RequestLimits {
+                    link_days: settings.requests.link_days,
+                    notifications_per_request_day: settings
+                        .requests
+                        .notifications_per_request_day,
+                    mails_per_address_hour: settings.requests.mails_per_address_hour,
+                    journal_check_cache_seconds: settings.requests.journal_check_cache_seconds,
+                },
             },
             Arc::new(plugins),
             media(settings)?,
