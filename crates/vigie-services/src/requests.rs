@@ -217,6 +217,18 @@ pub(crate) struct JournalChecks(Arc<Mutex<HashMap<TenantId, (i64, String, Instan
 /// Entries read at once while checking a journal.
 const JOURNAL_PAGE: i64 = 2000;
 
+/// Whose address an e-mail about a request goes to, which says how it is bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MailKind {
+    /// A contact or an assignee, because an editor asked: counted per request and day.
+    Editor,
+    /// An address a filer typed (anyone's): counted per address and hour, and mailed again
+    /// only once confirmed.
+    TypedAddress,
+    /// A requester's own account, or a contact told automatically (a danger notice).
+    Account,
+}
+
 /// The SHA-256 of an address as the mail log keeps it.
 fn address_hash(address: &str) -> String {
     token_hash(&address.trim().to_lowercase())
@@ -773,7 +785,7 @@ impl Services {
                         kind.label.fr, object.identity.official_name
                     ),
                     &format!("{}\n\n{}\n\n{}", kind.label.fr, title, description),
-                    true,
+                    false,
                 )
                 .await?;
             }
@@ -830,7 +842,12 @@ impl Services {
             (None, None) => None,
         };
         let Some(to) = to else { return Ok(()) };
-        if !self.reserve_mail(tenant, request.id, &to, false).await? {
+        let kind = if request.contact_email.is_some() {
+            MailKind::TypedAddress
+        } else {
+            MailKind::Account
+        };
+        if !self.reserve_mail(tenant, request.id, &to, kind).await? {
             return Ok(());
         }
         self.mailer
@@ -868,7 +885,16 @@ impl Services {
         by_editor: bool,
     ) -> Result<bool, ServiceError> {
         if !self
-            .reserve_mail(tenant, request.id, &contact.email, by_editor)
+            .reserve_mail(
+                tenant,
+                request.id,
+                &contact.email,
+                if by_editor {
+                    MailKind::Editor
+                } else {
+                    MailKind::Account
+                },
+            )
             .await?
         {
             return Ok(false);
@@ -909,16 +935,18 @@ impl Services {
         Ok(true)
     }
 
-    /// Counts an e-mail about a request under the limits. An editor's e-mail over the
-    /// request's daily bound is refused (`TooMany`); any e-mail to an address that had its
-    /// share this hour is skipped (`false`), and the log says so without the address.
+    /// Counts an e-mail about a request under the limits. An editor's e-mail (to a contact or
+    /// an assignee) over the request's daily bound is refused (`TooMany`); an e-mail to a
+    /// requester's address (any address a filer typed) that had its share this hour is skipped
+    /// (`false`), and the log says so without the address.
     async fn reserve_mail(
         &self,
         tenant: &Tenant,
         request_id: i64,
         to: &str,
-        by_editor: bool,
+        kind: MailKind,
     ) -> Result<bool, ServiceError> {
+        let by_editor = kind == MailKind::Editor;
         let limits = &self.settings.requests;
         match self
             .store
@@ -929,7 +957,13 @@ impl Services {
                 MailLimits {
                     by_editor,
                     per_request_day: i64::from(limits.notifications_per_request_day),
-                    per_address_hour: i64::from(limits.mails_per_address_hour),
+                    // The addresses of contacts and assignees are the collective's own; those
+                    // of requesters are whatever a filer typed.
+                    per_address_hour: if kind == MailKind::TypedAddress {
+                        i64::from(limits.mails_per_address_hour)
+                    } else {
+                        i64::MAX
+                    },
                 },
             )
             .await?
@@ -1415,7 +1449,7 @@ impl Services {
             }
             (Some(u), None) => {
                 if !self
-                    .reserve_mail(tenant, id, u.email.as_str(), true)
+                    .reserve_mail(tenant, id, u.email.as_str(), MailKind::Editor)
                     .await?
                 {
                     return Ok(assignment);
