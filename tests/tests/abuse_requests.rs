@@ -116,8 +116,7 @@ fn mails_to(outbox: &Path, to: &str) -> usize {
     };
     dir.filter_map(|e| e.ok())
         .filter(|e| {
-            std::fs::read_to_string(e.path())
-                .is_ok_and(|t| t.contains(&format!("To: {to}\r\n")))
+            std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains(&format!("To: {to}\r\n")))
         })
         .count()
 }
@@ -160,9 +159,16 @@ async fn a_follow_link_is_no_mail_cannon(backend: Backend) {
 
     // Awaiting moderation: no mail, no assignment, whatever the link holder tries.
     for _ in 0..3 {
-        let r = anon.post(&format!("{req}/notifications{q}"), attack.clone()).await;
+        let r = anon
+            .post(&format!("{req}/notifications{q}"), attack.clone())
+            .await;
         assert_eq!((r.status, r.code()), (403, "forbidden"), "{}", r.text);
-        assert!(r.body["error"]["message_fr"].as_str().unwrap().contains("modération"));
+        assert!(
+            r.body["error"]["message_fr"]
+                .as_str()
+                .unwrap()
+                .contains("modération")
+        );
     }
     for target in [
         json!({"contact_id": w.contacts[0]}),
@@ -219,13 +225,22 @@ async fn a_follow_link_is_no_mail_cannon(backend: Backend) {
     assert_eq!(r.status, 201, "{}", r.text);
     // Two e-mails so far; the bound is 4 a day: one notification of two contacts passes, the
     // next is refused before anything is sent.
-    let r = anon.post(&format!("{req}/notifications{q}"), attack.clone()).await;
+    let r = anon
+        .post(&format!("{req}/notifications{q}"), attack.clone())
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let before = contacts_mailed();
     for _ in 0..5 {
-        let r = anon.post(&format!("{req}/notifications{q}"), attack.clone()).await;
+        let r = anon
+            .post(&format!("{req}/notifications{q}"), attack.clone())
+            .await;
         assert_eq!((r.status, r.code()), (429, "rate_limited"), "{}", r.text);
-        assert!(r.body["error"]["message_fr"].as_str().unwrap().contains("24 heures"));
+        assert!(
+            r.body["error"]["message_fr"]
+                .as_str()
+                .unwrap()
+                .contains("24 heures")
+        );
     }
     // Even a moderator: the bound is the request's.
     let r = w
@@ -234,7 +249,11 @@ async fn a_follow_link_is_no_mail_cannon(backend: Backend) {
         .await;
     assert_eq!(r.status, 429, "{}", r.text);
     assert_eq!(contacts_mailed(), before);
-    assert_eq!(contacts_mailed(), 3, "the contact's assignment and two notifications");
+    assert_eq!(
+        contacts_mailed(),
+        3,
+        "the contact's assignment and two notifications"
+    );
 
     // Refused: nothing but reading, for the link as for the contact's link.
     let (refused, rtoken) = file_anonymously(&w, "Cantine trop chère", None).await;
@@ -248,7 +267,9 @@ async fn a_follow_link_is_no_mail_cannon(backend: Backend) {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let rq = format!("?token={rtoken}");
-    let r = anon.post(&format!("{rreq}/notifications{rq}"), attack).await;
+    let r = anon
+        .post(&format!("{rreq}/notifications{rq}"), attack)
+        .await;
     assert_eq!(r.status, 403, "{}", r.text);
     let r = anon
         .upload(
@@ -270,7 +291,11 @@ async fn a_follow_link_is_no_mail_cannon(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, 403, "{}", r.text);
-    assert_eq!(anon.get(&format!("{rreq}{rq}")).await.status, 200, "reading stays");
+    assert_eq!(
+        anon.get(&format!("{rreq}{rq}")).await.status,
+        200,
+        "reading stays"
+    );
     w.srv.stop().await;
 }
 
@@ -282,9 +307,15 @@ async fn a_typed_address_is_mailed_once_until_confirmed(backend: Backend) {
     // Someone files in another's name, again and again.
     let mut filed = Vec::new();
     for i in 0..6 {
-        filed.push(file_anonymously(&w, &format!("Toilettes {i}"), Some("victime@example.org")).await);
+        filed.push(
+            file_anonymously(&w, &format!("Toilettes {i}"), Some("victime@example.org")).await,
+        );
     }
-    assert_eq!(mails_to(&outbox, "victime@example.org"), 3, "bounded per hour");
+    assert_eq!(
+        mails_to(&outbox, "victime@example.org"),
+        3,
+        "bounded per hour"
+    );
     // Each step of an unconfirmed request is not mailed.
     for (id, _) in &filed {
         let r = w
@@ -305,21 +336,36 @@ async fn a_typed_address_is_mailed_once_until_confirmed(backend: Backend) {
     w.garant
         .post(&format!("{req}/moderation"), json!({"decision": "publish"}))
         .await;
-    assert_eq!(mails_to(&outbox, "parent@example.org"), 1, "not confirmed yet");
+    assert_eq!(
+        mails_to(&outbox, "parent@example.org"),
+        1,
+        "not confirmed yet"
+    );
     // The link the filer was answered does not confirm the address.
     w.srv.client().get(&format!("{req}?token={token}")).await;
     w.garant
         .post(&format!("{req}/status"), json!({"status": "acknowledged"}))
         .await;
     assert_eq!(mails_to(&outbox, "parent@example.org"), 1);
-    let mailed = w.srv.last_link("parent@example.org", &format!("/r/{id}")).unwrap();
+    let mailed = w
+        .srv
+        .last_link("parent@example.org", &format!("/r/{id}"))
+        .unwrap();
     assert_ne!(mailed, token);
-    let page = w.srv.client().get(&format!("/t/cem/r/{id}?token={mailed}")).await;
+    let page = w
+        .srv
+        .client()
+        .get(&format!("/t/cem/r/{id}?token={mailed}"))
+        .await;
     assert_eq!(page.status, 200);
     w.garant
         .post(&format!("{req}/status"), json!({"status": "planned"}))
         .await;
-    assert_eq!(mails_to(&outbox, "parent@example.org"), 2, "confirmed: told");
+    assert_eq!(
+        mails_to(&outbox, "parent@example.org"),
+        2,
+        "confirmed: told"
+    );
     w.srv.stop().await;
 }
 
@@ -335,7 +381,10 @@ async fn links_expire_and_end_with_the_assignment(backend: Backend) {
         .await;
     let r = w
         .garant
-        .post(&format!("{req}/assignees"), json!({"contact_id": w.contacts[0]}))
+        .post(
+            &format!("{req}/assignees"),
+            json!({"contact_id": w.contacts[0]}),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let assignment = r.body["id"].as_i64().unwrap();
@@ -363,7 +412,12 @@ async fn links_expire_and_end_with_the_assignment(backend: Backend) {
     assert_eq!(r.status, 200, "{}", r.text);
     let r = answer(&contact).await;
     assert_eq!((r.status, r.code()), (410, "link_expired"), "{}", r.text);
-    assert!(r.body["error"]["message_fr"].as_str().unwrap().contains("collectif"));
+    assert!(
+        r.body["error"]["message_fr"]
+            .as_str()
+            .unwrap()
+            .contains("collectif")
+    );
     let page = anon.get(&format!("/t/cem/r/{id}?token={contact}")).await;
     assert!(page.text.contains("ne fonctionne plus"), "the page says so");
 
@@ -371,15 +425,17 @@ async fn links_expire_and_end_with_the_assignment(backend: Backend) {
     let status = |t: String| {
         let (anon, req) = (&anon, &req);
         async move {
-            anon.post(&format!("{req}/status?token={t}"), json!({"status": "acknowledged"}))
-                .await
+            anon.post(
+                &format!("{req}/status?token={t}"),
+                json!({"status": "acknowledged"}),
+            )
+            .await
         }
     };
     let pool = w.srv.app.store.raw_pool();
     let age = |days: i64| async move {
-        let at = vigie_storage::timestamp(
-            time::OffsetDateTime::now_utc() - time::Duration::days(days),
-        );
+        let at =
+            vigie_storage::timestamp(time::OffsetDateTime::now_utc() - time::Duration::days(days));
         sqlx::query("UPDATE request_tokens SET at = $1, last_used_at = $1 WHERE request_id = $2")
             .bind(at)
             .bind(id)
@@ -394,13 +450,19 @@ async fn links_expire_and_end_with_the_assignment(backend: Backend) {
     let r = status(token.clone()).await;
     assert_eq!((r.status, r.code()), (410, "link_expired"), "{}", r.text);
     assert!(
-        r.body["error"]["message_fr"].as_str().unwrap().contains("nouveau lien"),
+        r.body["error"]["message_fr"]
+            .as_str()
+            .unwrap()
+            .contains("nouveau lien"),
         "{}",
         r.text
     );
     let page = anon.get(&format!("/t/cem/r/{id}?token={token}")).await;
     assert_eq!(page.status, 200, "the page still shows, as to everyone");
-    assert!(page.text.contains("nouveau lien"), "and says how to get a new link");
+    assert!(
+        page.text.contains("nouveau lien"),
+        "and says how to get a new link"
+    );
     w.srv.stop().await;
 }
 
@@ -428,12 +490,24 @@ async fn unmoderated_content_stays_private(backend: Backend) {
         let view = &list.body[0];
         assert_eq!(view["id"], id);
         assert_eq!(view["awaiting_moderation"], true, "{who}: {}", list.text);
-        assert!(view["title"].is_null() && view["description"].is_null(), "{who}");
-        assert!(view["warning"].as_str().unwrap().contains("attend la modération"));
+        assert!(
+            view["title"].is_null() && view["description"].is_null(),
+            "{who}"
+        );
+        assert!(
+            view["warning"]
+                .as_str()
+                .unwrap()
+                .contains("attend la modération")
+        );
         assert!(!list.text.contains(title), "{who}: {}", list.text);
         let r = client.get(&req).await;
         assert_eq!(r.status, 200);
-        assert!(!r.text.contains(title) && !r.text.contains("Cour de récréation"), "{who}: {}", r.text);
+        assert!(
+            !r.text.contains(title) && !r.text.contains("Cour de récréation"),
+            "{who}: {}",
+            r.text
+        );
         assert_eq!(r.body["documents"], json!([]));
         let r = client.get(&format!("{req}/journal")).await;
         assert!(!r.text.contains(title), "{who}: {}", r.text);
@@ -442,7 +516,10 @@ async fn unmoderated_content_stays_private(backend: Backend) {
         assert_eq!(client.bytes(&download).await.0, 404, "{who}: the photo");
         let page = client.get(&format!("/t/cem/r/{id}")).await;
         assert!(!page.text.contains(title), "{who}: page");
-        assert!(page.text.contains("attend la modération"), "{who}: page says it waits");
+        assert!(
+            page.text.contains("attend la modération"),
+            "{who}: page says it waits"
+        );
         let sheet = client.get(&format!("/t/cem/o/{}", w.school)).await;
         assert_eq!(sheet.status, 200);
         assert!(!sheet.text.contains(title), "{who}: the object's sheet");
@@ -451,21 +528,39 @@ async fn unmoderated_content_stays_private(backend: Backend) {
     // Its author, through the link; its moderator.
     let r = anon.get(&format!("{req}?token={token}")).await;
     assert_eq!(r.body["request"]["title"], title, "{}", r.text);
-    let own = r.body["documents"][0]["download"].as_str().unwrap().to_owned();
-    assert_eq!(anon.bytes(&own).await.0, 200, "the author's photo, with the link");
+    let own = r.body["documents"][0]["download"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        anon.bytes(&own).await.0,
+        200,
+        "the author's photo, with the link"
+    );
     let page = anon.get(&format!("/t/cem/r/{id}?token={token}")).await;
     assert!(page.text.contains(title));
     let r = w.garant.get(&req).await;
     assert_eq!(r.body["request"]["title"], title);
     assert_eq!(w.garant.bytes(&download).await.0, 200);
-    assert!(w.garant.get(&format!("/t/cem/o/{}", w.school)).await.text.contains(title));
+    assert!(
+        w.garant
+            .get(&format!("/t/cem/o/{}", w.school))
+            .await
+            .text
+            .contains(title)
+    );
     // Published: public.
     w.garant
         .post(&format!("{req}/moderation"), json!({"decision": "publish"}))
         .await;
     assert_eq!(anon.get(&req).await.body["request"]["title"], title);
     assert_eq!(anon.bytes(&download).await.0, 200);
-    assert!(anon.get("/api/v1/tenants/cem/journal").await.text.contains(title));
+    assert!(
+        anon.get("/api/v1/tenants/cem/journal")
+            .await
+            .text
+            .contains(title)
+    );
     w.srv.stop().await;
 }
 
@@ -576,7 +671,10 @@ async fn the_journal_check_is_reused_per_head(backend: Backend) {
         .await
         .unwrap();
     // Same head: the verdict is reused (within `journal_check_cache_seconds`).
-    assert_eq!(anon.get("/api/v1/tenants/cem/journal/verify").await.body["ok"], true);
+    assert_eq!(
+        anon.get("/api/v1/tenants/cem/journal/verify").await.body["ok"],
+        true
+    );
     // A new entry moves the head: checked again, and the alteration shows.
     file_anonymously(&w, "Fuite au préau", None).await;
     let r = anon.get("/api/v1/tenants/cem/journal/verify").await;

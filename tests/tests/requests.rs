@@ -985,10 +985,9 @@ async fn only_those_handling_a_request_may_change_it(backend: Backend) {
                 );
             } else {
                 // A contact's link identifies them: what the table refuses them is 403.
-                let identified = who == Who::ContactLink
-                    && matches!(op, Op::Assign | Op::Unassign | Op::Notify);
-                let refused = if (who == Who::Anonymous || who == Who::ContactLink) && !identified
-                {
+                let identified =
+                    who == Who::ContactLink && matches!(op, Op::Assign | Op::Unassign | Op::Notify);
+                let refused = if (who == Who::Anonymous || who == Who::ContactLink) && !identified {
                     401
                 } else {
                     403

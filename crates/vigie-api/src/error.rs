@@ -178,11 +178,9 @@ impl ApiError {
             ServiceError::Forbidden(_) => {
                 ApiError::Forbidden(Json(ErrorEnvelope::new("forbidden", msg, None)))
             }
-            ServiceError::LinkExpired(_) => ApiError::Gone(Json(ErrorEnvelope::new(
-                "link_expired",
-                msg,
-                Some("token"),
-            ))),
+            ServiceError::LinkExpired(_) => {
+                ApiError::Gone(Json(ErrorEnvelope::new("link_expired", msg, Some("token"))))
+            }
             ServiceError::TooMany(_) => {
                 ApiError::TooMany(Json(ErrorEnvelope::new("rate_limited", msg, None)))
             }

@@ -144,11 +144,7 @@ impl RequestView {
             awaiting_moderation: pending,
             warning: if pending {
                 let p = pending_placeholder(r.filed_at);
-                Some(format!(
-                    "{} / {}",
-                    p.french().unwrap_or_default(),
-                    p.en()
-                ))
+                Some(format!("{} / {}", p.french().unwrap_or_default(), p.en()))
             } else {
                 (r.status == RequestStatus::SetApart).then(|| SET_APART_WARNING.to_owned())
             },
@@ -263,7 +259,13 @@ struct RequestDetailsView {
 }
 
 impl RequestDetailsView {
-    fn new(slug: &str, d: RequestDetails, reveal: bool, readable: bool, token: Option<&str>) -> Self {
+    fn new(
+        slug: &str,
+        d: RequestDetails,
+        reveal: bool,
+        readable: bool,
+        token: Option<&str>,
+    ) -> Self {
         let hide = (d.request.status == RequestStatus::SetApart && !reveal)
             || (d.request.status == RequestStatus::New && !readable);
         Self {
@@ -826,10 +828,9 @@ impl RequestsApi {
         let r = state.services.request(&tenant, *id).await?;
         // The object's moderators see the requests awaiting them too; others may not read
         // them, nor this one's text if it awaits moderation.
-        let moderator =
-            request_permit(&state, &caller, &tenant, &r, Operation::ModerateRequest)
-                .await
-                .is_ok();
+        let moderator = request_permit(&state, &caller, &tenant, &r, Operation::ModerateRequest)
+            .await
+            .is_ok();
         if !moderator && !readable(&state, &caller, &tenant, &r, None).await? {
             return Ok(Json(Vec::new()));
         }
@@ -935,7 +936,9 @@ impl RequestsApi {
                 body.note.as_deref(),
             )
             .await?;
-        Ok(RateLimited::Ok(Json(Box::new(RequestView::new(r, false, true)))))
+        Ok(RateLimited::Ok(Json(Box::new(RequestView::new(
+            r, false, true,
+        )))))
     }
 
     /// Assign a user or a contact (they are told by e-mail)
@@ -1107,7 +1110,9 @@ impl RequestsApi {
             return Ok(RateLimited::TooMany(too_many()));
         }
         let r = state.services.support_request(&p, &tenant, *id).await?;
-        Ok(RateLimited::Ok(Json(Box::new(RequestView::new(r, false, true)))))
+        Ok(RateLimited::Ok(Json(Box::new(RequestView::new(
+            r, false, true,
+        )))))
     }
 
     /// Merge a duplicate into the request that stays (moderators of the duplicate's object)
@@ -1306,7 +1311,11 @@ impl RequestsApi {
             hash.get(..16).unwrap_or(&hash),
             report.broken.as_ref().map_or(0, |b| b.seq)
         );
-        let max_age = state.services.settings().requests.journal_check_cache_seconds;
+        let max_age = state
+            .services
+            .settings()
+            .requests
+            .journal_check_cache_seconds;
         let cache = format!("public, max-age={max_age}");
         if if_none_match
             .0

@@ -29,8 +29,8 @@ pub use objects::{
     decode_value, encode_value,
 };
 pub use requests::{
-    AssignTarget, Editor, FiledRequest, JournalReport, RequestDetails, RequestInput, SimilarRequest,
-    pending_placeholder,
+    AssignTarget, Editor, FiledRequest, JournalReport, RequestDetails, RequestInput,
+    SimilarRequest, pending_placeholder,
 };
 pub use roles::RoleTarget;
 pub use schema::ObjectSchema;

@@ -3,11 +3,11 @@
 //! collective's tamper-evident journal, in which every one of these steps is written.
 
 use serde_json::{Value, json};
-use time::OffsetDateTime;
-use vigie_authz::Permit;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+use vigie_authz::Permit;
 
 use vigie_domain::requests::{
     ChainBreak, ChainVerifier, DUPLICATE_THRESHOLD, EditorKind, JournalEntry, RequestAction,
@@ -210,9 +210,12 @@ pub fn pending_placeholder(filed_at: OffsetDateTime) -> Bilingual {
     ))
 }
 
+/// A journal check: the head it verified (position, hash), when, and the verdict.
+type JournalCheck = (i64, String, Instant, JournalReport);
+
 /// Recent checks of each collective's journal, reused while its head does not change.
 #[derive(Clone, Default)]
-pub(crate) struct JournalChecks(Arc<Mutex<HashMap<TenantId, (i64, String, Instant, JournalReport)>>>);
+pub(crate) struct JournalChecks(Arc<Mutex<HashMap<TenantId, JournalCheck>>>);
 
 /// Entries read at once while checking a journal.
 const JOURNAL_PAGE: i64 = 2000;
@@ -457,10 +460,7 @@ impl Services {
         if matches!(principal, Principal::Anonymous) && token.is_none_or(str::is_empty) {
             return Ok(false);
         }
-        match self
-            .request_editor(principal, token, tenant, request)
-            .await
-        {
+        match self.request_editor(principal, token, tenant, request).await {
             Ok(_) => Ok(true),
             Err(
                 ServiceError::InvalidToken
@@ -976,9 +976,9 @@ impl Services {
                 );
                 Ok(false)
             }
-            MailReservation::RequestLimit => Err(too_many_mails(
-                limits.notifications_per_request_day,
-            )),
+            MailReservation::RequestLimit => {
+                Err(too_many_mails(limits.notifications_per_request_day))
+            }
         }
     }
 

@@ -912,7 +912,10 @@ impl Store {
     }
 
     /// The personal link a secret's hash names.
-    pub async fn request_token(&self, token_hash: &str) -> Result<Option<RequestToken>, StoreError> {
+    pub async fn request_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RequestToken>, StoreError> {
         sqlx::query(
             "SELECT request_id, contact_id, confirms_contact, COALESCE(last_used_at, at) AS used, \
              revoked_at FROM request_tokens WHERE token_hash = $1",
@@ -989,14 +992,13 @@ impl Store {
                 return Ok(MailReservation::RequestLimit);
             }
         }
-        let n: i64 = sqlx::query(
-            "SELECT COUNT(*) FROM request_mails WHERE address_hash = $1 AND at > $2",
-        )
-        .bind(address_hash)
-        .bind(since(time::Duration::hours(1)))
-        .fetch_one(&mut *j.tx)
-        .await?
-        .try_get(0)?;
+        let n: i64 =
+            sqlx::query("SELECT COUNT(*) FROM request_mails WHERE address_hash = $1 AND at > $2")
+                .bind(address_hash)
+                .bind(since(time::Duration::hours(1)))
+                .fetch_one(&mut *j.tx)
+                .await?
+                .try_get(0)?;
         if n >= limits.per_address_hour {
             return Ok(MailReservation::AddressLimit);
         }

@@ -928,16 +928,15 @@ async fn render_request(
     let merged = r.merged_into.is_some();
     let handled = !merged && !matches!(r.status, RequestStatus::Refused | RequestStatus::SetApart);
     let next = next_statuses(lang, r.status);
-    let (contacts, officials) = if (may(RequestAction::Assign) || may(RequestAction::Notify))
-        && handled
-    {
-        (
-            services.contacts(&tenant, Some(&key)).await?,
-            services.officials(&tenant).await?,
-        )
-    } else {
-        (Vec::new(), Vec::new())
-    };
+    let (contacts, officials) =
+        if (may(RequestAction::Assign) || may(RequestAction::Notify)) && handled {
+            (
+                services.contacts(&tenant, Some(&key)).await?,
+                services.officials(&tenant).await?,
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
     let duplicates = if moderator && handled && r.status.is_open() {
         services
             .similar_requests(

@@ -63,9 +63,7 @@ impl App {
                 reset_hours: settings.accounts.reset_hours,
                 requests: vigie_services::RequestLimits {
                     link_days: settings.requests.link_days,
-                    notifications_per_request_day: settings
-                        .requests
-                        .notifications_per_request_day,
+                    notifications_per_request_day: settings.requests.notifications_per_request_day,
                     mails_per_address_hour: settings.requests.mails_per_address_hour,
                     journal_check_cache_seconds: settings.requests.journal_check_cache_seconds,
                 },
