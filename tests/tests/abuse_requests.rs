@@ -525,6 +525,16 @@ async fn unmoderated_content_stays_private(backend: Backend) {
         assert!(!sheet.text.contains(title), "{who}: the object's sheet");
         assert!(sheet.text.contains("attend la modération"));
     }
+    // Its comment thread too: nobody else writes or reads there yet.
+    let r = w
+        .stranger
+        .post(&format!("{req}/comments"), json!({"body": "Je regarde."}))
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert_eq!(
+        w.stranger.get(&format!("{req}/comments")).await.body,
+        json!([])
+    );
     // Its author, through the link; its moderator.
     let r = anon.get(&format!("{req}?token={token}")).await;
     assert_eq!(r.body["request"]["title"], title, "{}", r.text);

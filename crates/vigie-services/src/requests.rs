@@ -1767,7 +1767,14 @@ impl Services {
                     .fr("Connectez-vous pour lire les commentaires."),
             ));
         }
-        self.request(tenant, id).await?;
+        let request = self.request(tenant, id).await?;
+        // Awaiting moderation, the thread is for those who may read the request.
+        if !self
+            .may_read_request(principal, None, tenant, &request)
+            .await?
+        {
+            return Ok(Vec::new());
+        }
         Ok(self.store.comments(id).await?)
     }
 
@@ -1783,6 +1790,28 @@ impl Services {
         let request = self.request(tenant, id).await?;
         self.permitted_object(permit, tenant, request.object_id)
             .await?;
+        if request.status == RequestStatus::New {
+            let reader = match permit.actor() {
+                Some(id) => Principal::User {
+                    id,
+                    verified_email: self
+                        .store
+                        .user_by_id(id)
+                        .await?
+                        .and_then(|u| u.verified_email().cloned()),
+                },
+                None => Principal::Anonymous,
+            };
+            if !self
+                .may_read_request(&reader, None, tenant, &request)
+                .await?
+            {
+                return Err(ServiceError::Forbidden(
+                    Bilingual::new("this request awaits moderation: comment once it is published")
+                        .fr("Cette demande attend la modération : commentez-la une fois publiée."),
+                ));
+            }
+        }
         let author = permit.actor().ok_or_else(|| {
             ServiceError::Unauthenticated(
                 Bilingual::new("sign in first: comments need an account")
