@@ -480,9 +480,46 @@ impl Services {
         tenant: &Tenant,
         requests: &[RequestRecord],
     ) -> Result<HashSet<i64>, ServiceError> {
+        let pending = requests.iter().filter(|r| r.status == RequestStatus::New);
+        let Some(user) = principal.user_id() else {
+            // Without a session nor a link, none.
+            return Ok(pending.map(|r| r.id).collect());
+        };
+        // The same rule as `may_read_request`, with the moderation check made once per object.
+        let mut moderates: HashMap<i64, bool> = HashMap::new();
         let mut out = HashSet::new();
-        for r in requests.iter().filter(|r| r.status == RequestStatus::New) {
-            if !self.may_read_request(principal, None, tenant, r).await? {
+        for r in pending {
+            if r.author_id == Some(user) {
+                continue;
+            }
+            let moderator = match moderates.get(&r.object_id) {
+                Some(m) => *m,
+                None => {
+                    let object = self.object(tenant, r.object_id).await?;
+                    let m = self
+                        .authz
+                        .authorize(
+                            principal,
+                            Some(tenant),
+                            Self::object_scope(tenant, &object)?,
+                            Operation::ManageRequest,
+                        )
+                        .await
+                        .is_ok();
+                    moderates.insert(r.object_id, m);
+                    m
+                }
+            };
+            if moderator {
+                continue;
+            }
+            let assigned = self
+                .store
+                .assignments(r.id)
+                .await?
+                .iter()
+                .any(|a| a.removed_at.is_none() && a.user_id == Some(user));
+            if !assigned {
                 out.insert(r.id);
             }
         }
