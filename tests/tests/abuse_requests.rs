@@ -574,10 +574,9 @@ async fn unmoderated_content_stays_private(backend: Backend) {
     w.srv.stop().await;
 }
 
-/// Point 10: the public check run in a loop during 100 concurrent filings never reports a
-/// break; it still locates a real alteration; an unchanged head answers 304.
-async fn the_journal_check_holds_under_a_burst(backend: Backend) {
-    let w = world(backend, |s| s.requests.journal_check_cache_seconds = 0).await;
+/// 100 filings by 10 signed-in people at once while three anonymous checkers call the public
+/// check in a loop: every check must say the chain is sound. Returns the client used after.
+async fn burst(w: &World) -> Client {
     let mut filers = Vec::new();
     for i in 0..10 {
         let email = format!("parent{i}@vigie.test");
@@ -634,7 +633,14 @@ async fn the_journal_check_holds_under_a_burst(backend: Backend) {
         r.text
     );
     eprintln!("{checks} journal checks during the burst");
+    anon
+}
 
+/// Point 10: the public check run in a loop during 100 concurrent filings never reports a
+/// break; it still locates a real alteration; an unchanged head answers 304.
+async fn the_journal_check_holds_under_a_burst(backend: Backend) {
+    let w = world(backend, |s| s.requests.journal_check_cache_seconds = 0).await;
+    let anon = burst(&w).await;
     // An unchanged head: 304 with the ETag.
     let url = format!("{}/api/v1/tenants/cem/journal/verify", w.srv.base);
     let first = anon.http.get(&url).send().await.unwrap();
@@ -650,12 +656,10 @@ async fn the_journal_check_holds_under_a_burst(backend: Backend) {
 
     // A real alteration, in the middle, is located.
     let pool = w.srv.app.store.raw_pool();
-    sqlx::query(
-        "UPDATE request_journal SET details = REPLACE(details, 'salle', 'SALLE') WHERE seq = 57",
-    )
-    .execute(pool)
-    .await
-    .unwrap();
+    sqlx::query("UPDATE request_journal SET details = details || ' ' WHERE seq = 57")
+        .execute(pool)
+        .await
+        .unwrap();
     let r = anon.get("/api/v1/tenants/cem/journal/verify").await;
     assert_eq!(
         (r.body["ok"].as_bool(), r.body["broken_at"].as_i64()),
@@ -674,32 +678,79 @@ async fn the_journal_check_holds_under_a_burst(backend: Backend) {
     w.srv.stop().await;
 }
 
-/// The check is reused while the head does not change, and redone when it does.
+/// Within `journal_check_cache_seconds` of a whole check, the same head gets the same verdict
+/// and a new head only its new entries checked; past that time the whole chain is checked again.
 async fn the_journal_check_is_reused_per_head(backend: Backend) {
-    let w = world(backend, |s| s.requests.journal_check_cache_seconds = 600).await;
-    let anon = w.srv.client();
-    let (_, _) = file_anonymously(&w, "Toilettes bouchées", None).await;
-    let r = anon.get("/api/v1/tenants/cem/journal/verify").await;
-    assert_eq!(r.body["ok"], true);
+    let w = world(backend, |s| s.requests.journal_check_cache_seconds = 3).await;
+    let verify = || async {
+        let r = w
+            .srv
+            .client()
+            .get("/api/v1/tenants/cem/journal/verify")
+            .await;
+        (
+            r.body["ok"].as_bool().unwrap(),
+            r.body["broken_at"].as_i64(),
+            r.body["entries"].as_i64(),
+        )
+    };
     let pool = w.srv.app.store.raw_pool();
-    sqlx::query("UPDATE request_journal SET details = '{}' WHERE seq = 1")
+    let set_details = |seq: i64, details: String| async move {
+        sqlx::query("UPDATE request_journal SET details = $1 WHERE seq = $2")
+            .bind(details)
+            .bind(seq)
+            .execute(pool)
+            .await
+            .unwrap();
+    };
+    let details = |seq: i64| async move {
+        sqlx::query_scalar::<_, String>("SELECT details FROM request_journal WHERE seq = $1")
+            .bind(seq)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    };
+    file_anonymously(&w, "Toilettes bouchées", None).await;
+    assert_eq!(verify().await, (true, None, Some(1)));
+    // New entries are always checked: one altered right after it was written shows.
+    file_anonymously(&w, "Fuite au préau", None).await;
+    let original = details(2).await;
+    set_details(2, "{}".into()).await;
+    assert_eq!(verify().await, (false, Some(2), Some(1)));
+    set_details(2, original).await;
+    assert_eq!(
+        verify().await,
+        (false, Some(2), Some(1)),
+        "a verdict per head"
+    );
+    // After a broken verdict, the next head gets a whole check.
+    file_anonymously(&w, "Robinet qui fuit", None).await;
+    assert_eq!(verify().await, (true, None, Some(3)), "checked whole again");
+    // An old entry altered: the same head keeps its verdict, a new head gets its new entries
+    // checked from the last verified hash…
+    set_details(1, "{}".into()).await;
+    assert_eq!(verify().await, (true, None, Some(3)));
+    file_anonymously(&w, "Grille cassée", None).await;
+    assert_eq!(verify().await, (true, None, Some(4)));
+    // …and once the time is up, the whole chain is read again and the alteration located.
+    tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
+    assert_eq!(verify().await, (false, Some(1), Some(0)));
+    w.srv.stop().await;
+}
+
+/// The same burst with the check's reuse on (each call checks only the new entries); the
+/// never-cached check (`vigie journal verify`) then locates an alteration in the middle.
+async fn the_incremental_check_holds_under_a_burst(backend: Backend) {
+    let w = world(backend, |s| s.requests.journal_check_cache_seconds = 30).await;
+    burst(&w).await;
+    let pool = w.srv.app.store.raw_pool();
+    sqlx::query("UPDATE request_journal SET details = details || ' ' WHERE seq = 121")
         .execute(pool)
         .await
         .unwrap();
-    // Same head: the verdict is reused (within `journal_check_cache_seconds`).
-    assert_eq!(
-        anon.get("/api/v1/tenants/cem/journal/verify").await.body["ok"],
-        true
-    );
-    // A new entry moves the head: checked again, and the alteration shows.
-    file_anonymously(&w, "Fuite au préau", None).await;
-    let r = anon.get("/api/v1/tenants/cem/journal/verify").await;
-    assert_eq!(
-        (r.body["ok"].as_bool(), r.body["broken_at"].as_i64()),
-        (Some(false), Some(1)),
-        "{}",
-        r.text
-    );
+    let tenant = w.srv.app.services.tenant("cem").await.unwrap();
+    let report = w.srv.app.services.verify_journal(&tenant).await.unwrap();
+    assert_eq!(report.broken.map(|b| b.seq), Some(121));
     w.srv.stop().await;
 }
 
@@ -710,4 +761,5 @@ both_backends!(
     unmoderated_content_stays_private,
     the_journal_check_holds_under_a_burst,
     the_journal_check_is_reused_per_head,
+    the_incremental_check_holds_under_a_burst,
 );

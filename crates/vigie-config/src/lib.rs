@@ -248,8 +248,9 @@ pub struct RequestSettings {
     pub notifications_per_request_day: u32,
     /// E-mails about requests that one address may receive in an hour. Default 5.
     pub mails_per_address_hour: u32,
-    /// How long the public journal check is reused while the journal's head does not change,
-    /// seconds (0: checked on every call). Default 30.
+    /// For how long after a whole check the public journal check reuses its verdict for the
+    /// same head and checks only new entries for a newer one, seconds (0: the whole chain on
+    /// every call). Default 30.
     pub journal_check_cache_seconds: u32,
 }
 

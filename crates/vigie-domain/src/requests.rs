@@ -489,6 +489,14 @@ impl ChainVerifier {
         Ok(())
     }
 
+    /// Goes on from an entry already verified: position `seq`, hash `hash`.
+    pub fn resume(seq: i64, hash: &str) -> Self {
+        Self {
+            prev: hash.to_owned(),
+            seq,
+        }
+    }
+
     /// Position of the last entry checked (0 before any).
     pub fn seq(&self) -> i64 {
         self.seq
@@ -713,6 +721,12 @@ mod tests {
         assert_eq!(short.seq, 4, "{short}");
         assert!(short.reason.contains("removed"));
         assert_eq!(ChainVerifier::default().finish(0, GENESIS_HASH), Ok(()));
+        // Resumed after entry 2, only entry 3 is read.
+        let mut resumed = ChainVerifier::resume(2, &good[1].hash);
+        resumed.push(&good[2]).unwrap();
+        assert_eq!(resumed.finish(3, &good[2].hash), Ok(()));
+        let mut wrong = ChainVerifier::resume(2, &good[0].hash);
+        assert_eq!(wrong.push(&good[2]).unwrap_err().seq, 3);
     }
 
     #[test]

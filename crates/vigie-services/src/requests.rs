@@ -213,9 +213,13 @@ pub fn pending_placeholder(filed_at: OffsetDateTime) -> Bilingual {
 /// A journal check: the head it verified (position, hash), when, and the verdict.
 type JournalCheck = (i64, String, Instant, JournalReport);
 
-/// Recent checks of each collective's journal, reused while its head does not change.
+/// Recent checks of each collective's journal, reused while its head does not change, and the
+/// lock that lets one check run at a time (callers that waited find its verdict).
 #[derive(Clone, Default)]
-pub(crate) struct JournalChecks(Arc<Mutex<HashMap<TenantId, JournalCheck>>>);
+pub(crate) struct JournalChecks(
+    Arc<Mutex<HashMap<TenantId, JournalCheck>>>,
+    Arc<tokio::sync::Mutex<()>>,
+);
 
 /// Entries read at once while checking a journal.
 const JOURNAL_PAGE: i64 = 2000;
@@ -2045,9 +2049,20 @@ impl Services {
     /// consistent state even while requests are being filed, and the journal is never held
     /// whole in memory.
     pub async fn verify_journal(&self, tenant: &Tenant) -> Result<JournalReport, ServiceError> {
-        let (head_seq, head_hash) = self.store.journal_head(tenant.id).await?;
-        let mut v = ChainVerifier::default();
-        let mut entries = 0usize;
+        let head = self.store.journal_head(tenant.id).await?;
+        self.verify_journal_from(tenant, ChainVerifier::default(), 0, &head)
+            .await
+    }
+
+    /// Checks the entries after `v`'s position up to `head`, `entries` being already checked.
+    async fn verify_journal_from(
+        &self,
+        tenant: &Tenant,
+        mut v: ChainVerifier,
+        mut entries: usize,
+        (head_seq, head_hash): &(i64, String),
+    ) -> Result<JournalReport, ServiceError> {
+        let head_seq = *head_seq;
         let mut broken = None;
         'pages: loop {
             let page = self
@@ -2065,7 +2080,7 @@ impl Services {
                 entries += 1;
             }
         }
-        let broken = broken.or_else(|| v.finish(head_seq, &head_hash).err());
+        let broken = broken.or_else(|| v.finish(head_seq, head_hash).err());
         Ok(JournalReport {
             entries,
             head_hash: v.hash().to_owned(),
@@ -2073,9 +2088,12 @@ impl Services {
         })
     }
 
-    /// [`Services::verify_journal`] for the public: the result is reused for
-    /// `journal_check_cache_seconds` while the collective's head does not change, so that
-    /// repeated anonymous calls cost one small read. Returns the report and the head it
+    /// [`Services::verify_journal`] for the public, at the cost of what changed. For
+    /// `journal_check_cache_seconds` after a whole check: the same head gets the same verdict
+    /// (one small read), and a head that moved on from a sound chain gets only its new entries
+    /// checked, from the last hash verified. Past that time the whole chain is checked again
+    /// (so that an old entry altered in the database shows within that time). One check runs
+    /// at a time; callers that waited reuse its verdict. Returns the report and the head it
     /// verified, `(seq, hash)`, to name it (an `ETag`).
     pub async fn verify_journal_cached(
         &self,
@@ -2084,22 +2102,43 @@ impl Services {
         let ttl = Duration::from_secs(u64::from(
             self.settings.requests.journal_check_cache_seconds,
         ));
-        let head = self.store.journal_head(tenant.id).await?;
-        if !ttl.is_zero()
-            && let Ok(cache) = self.journal_checks.0.lock()
-            && let Some((seq, hash, at, report)) = cache.get(&tenant.id)
-            && (*seq, hash) == (head.0, &head.1)
-            && at.elapsed() < ttl
-        {
-            return Ok((report.clone(), head));
+        if ttl.is_zero() {
+            let head = self.store.journal_head(tenant.id).await?;
+            let report = self
+                .verify_journal_from(tenant, ChainVerifier::default(), 0, &head)
+                .await?;
+            return Ok((report, head));
         }
-        let report = self.verify_journal(tenant).await?;
-        if !ttl.is_zero()
-            && let Ok(mut cache) = self.journal_checks.0.lock()
-        {
+        let _one_at_a_time = self.journal_checks.1.lock().await;
+        let head = self.store.journal_head(tenant.id).await?;
+        let recent = self
+            .journal_checks
+            .0
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(&tenant.id).cloned())
+            .filter(|(_, _, at, _)| at.elapsed() < ttl);
+        let (report, checked_at) = match recent {
+            Some((seq, hash, _, report)) if (seq, &hash) == (head.0, &head.1) => {
+                return Ok((report, head));
+            }
+            Some((seq, hash, at, report)) if report.broken.is_none() && seq < head.0 => {
+                let resumed = ChainVerifier::resume(seq, &hash);
+                let report = self
+                    .verify_journal_from(tenant, resumed, report.entries, &head)
+                    .await?;
+                (report, at)
+            }
+            _ => (
+                self.verify_journal_from(tenant, ChainVerifier::default(), 0, &head)
+                    .await?,
+                Instant::now(),
+            ),
+        };
+        if let Ok(mut cache) = self.journal_checks.0.lock() {
             cache.insert(
                 tenant.id,
-                (head.0, head.1.clone(), Instant::now(), report.clone()),
+                (head.0, head.1.clone(), checked_at, report.clone()),
             );
         }
         Ok((report, head))
