@@ -754,6 +754,30 @@ async fn the_incremental_check_holds_under_a_burst(backend: Backend) {
     w.srv.stop().await;
 }
 
+/// A danger notice reaches the type's contacts before moderation, by design; since anyone may
+/// file one, each contact gets at most `mails_per_address_hour` of them in an hour.
+async fn danger_notices_are_bounded_per_contact(backend: Backend) {
+    let w = world(backend, |s| s.requests.mails_per_address_hour = 2).await;
+    let anon = w.srv.client();
+    for i in 0..5 {
+        let r = anon
+            .post(
+                &format!("/api/v1/tenants/cem/objects/{}/requests", w.school),
+                json!({"kind": "dgi-notice", "title": format!("Danger {i}"),
+                       "description": "Faux plafond qui s'effondre sous le préau.",
+                       "fields": {"observed-at": "2026-11-30T08:30", "place": "Préau",
+                                  "danger": "Faux plafond qui s'effondre.",
+                                  "people-exposed": "Deux classes."}}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let outbox = w.srv.outbox();
+    assert_eq!(mails_to(&outbox, "jean.travaux@marseille.fr"), 2);
+    assert_eq!(mails_to(&outbox, "direction@ecole.test"), 2);
+    w.srv.stop().await;
+}
+
 both_backends!(
     a_follow_link_is_no_mail_cannon,
     a_typed_address_is_mailed_once_until_confirmed,
@@ -762,4 +786,5 @@ both_backends!(
     the_journal_check_holds_under_a_burst,
     the_journal_check_is_reused_per_head,
     the_incremental_check_holds_under_a_burst,
+    danger_notices_are_bounded_per_contact,
 );

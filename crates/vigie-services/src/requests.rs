@@ -232,8 +232,11 @@ enum MailKind {
     /// An address a filer typed (anyone's): counted per address and hour, and mailed again
     /// only once confirmed.
     TypedAddress,
-    /// A requester's own account, or a contact told automatically (a danger notice).
+    /// A requester's own account.
     Account,
+    /// A contact told automatically, before anyone looked (a danger notice at filing):
+    /// counted per address and hour, since anyone may file one.
+    Automatic,
 }
 
 /// The SHA-256 of an address as the mail log keeps it.
@@ -826,7 +829,7 @@ impl Services {
                         kind.label.fr, object.identity.official_name
                     ),
                     &format!("{}\n\n{}\n\n{}", kind.label.fr, title, description),
-                    false,
+                    MailKind::Automatic,
                 )
                 .await?;
             }
@@ -923,19 +926,10 @@ impl Services {
         by: Option<&str>,
         subject: &str,
         message: &str,
-        by_editor: bool,
+        kind: MailKind,
     ) -> Result<bool, ServiceError> {
         if !self
-            .reserve_mail(
-                tenant,
-                request.id,
-                &contact.email,
-                if by_editor {
-                    MailKind::Editor
-                } else {
-                    MailKind::Account
-                },
-            )
+            .reserve_mail(tenant, request.id, &contact.email, kind)
             .await?
         {
             return Ok(false);
@@ -1000,7 +994,10 @@ impl Services {
                     per_request_day: i64::from(limits.notifications_per_request_day),
                     // The addresses of contacts and assignees are the collective's own; those
                     // of requesters are whatever a filer typed.
-                    per_address_hour: if kind == MailKind::TypedAddress {
+                    per_address_hour: if matches!(
+                        kind,
+                        MailKind::TypedAddress | MailKind::Automatic
+                    ) {
                         i64::from(limits.mails_per_address_hour)
                     } else {
                         i64::MAX
@@ -1485,8 +1482,16 @@ impl Services {
         );
         match (&user, &contact) {
             (_, Some(c)) => {
-                self.notify_contact(tenant, &request, c, by.as_deref(), &subject, &message, true)
-                    .await?;
+                self.notify_contact(
+                    tenant,
+                    &request,
+                    c,
+                    by.as_deref(),
+                    &subject,
+                    &message,
+                    MailKind::Editor,
+                )
+                .await?;
             }
             (Some(u), None) => {
                 if !self
@@ -1595,7 +1600,15 @@ impl Services {
         let mut sent = 0;
         for c in &contacts {
             if self
-                .notify_contact(tenant, &request, c, by.as_deref(), &subject, &message, true)
+                .notify_contact(
+                    tenant,
+                    &request,
+                    c,
+                    by.as_deref(),
+                    &subject,
+                    &message,
+                    MailKind::Editor,
+                )
                 .await?
             {
                 sent += 1;
