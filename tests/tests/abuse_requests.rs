@@ -653,6 +653,27 @@ async fn the_journal_check_holds_under_a_burst(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(again.status(), 304);
+    // The raw chain downloads a page at a time.
+    let mut seqs = Vec::new();
+    let mut after = 0;
+    loop {
+        let r = anon
+            .get(&format!(
+                "/api/v1/tenants/cem/journal?after={after}&limit=150"
+            ))
+            .await;
+        let page = r.body.as_array().unwrap().clone();
+        assert!(page.len() <= 150);
+        let Some(last) = page.last() else { break };
+        after = last["seq"].as_i64().unwrap();
+        seqs.extend(page.iter().map(|e| e["seq"].as_i64().unwrap()));
+    }
+    assert_eq!(seqs, (1..=200).collect::<Vec<i64>>());
+    let r = anon.get("/api/v1/tenants/cem/journal?limit=0").await;
+    assert_eq!(
+        (r.status, r.body["error"]["field"].as_str()),
+        (400, Some("limit"))
+    );
 
     // A real alteration, in the middle, is located.
     let pool = w.srv.app.store.raw_pool();

@@ -1255,12 +1255,14 @@ impl RequestsApi {
         ))
     }
 
-    /// The collective's whole journal, raw, to verify it yourself
+    /// The collective's journal, raw, to verify it yourself
     ///
-    /// Every entry of every request in chain order, exactly as hashed (content of requests set
-    /// apart included: this is the raw record). The details of the entries of requests still
-    /// awaiting moderation are withheld (`details` absent) until a moderator publishes them:
-    /// their positions and hashes stay, so the chain's links can still be followed.
+    /// Entries in chain order, exactly as hashed (content of requests set apart included: this
+    /// is the raw record), a page at a time: up to `limit` entries (default 1000, at most
+    /// 5000) after position `after`; ask again with `after` = the last `seq` received until
+    /// the answer is empty. The details of the entries of requests still awaiting moderation
+    /// are withheld (`details` absent) until a moderator publishes them: their positions and
+    /// hashes stay, so the chain's links can still be followed.
     #[oai(
         path = "/tenants/:slug/journal",
         method = "get",
@@ -1270,9 +1272,24 @@ impl RequestsApi {
         &self,
         state: Data<&ApiState>,
         slug: Path<String>,
+        /// Entries after this position (0: from the first).
+        #[oai(default)]
+        after: Query<i64>,
+        /// How many entries at most: 1 to 5000, 1000 when absent.
+        limit: Query<Option<i64>>,
     ) -> Result<Json<Vec<JournalEntryView>>, ApiError> {
+        let limit = limit.0.unwrap_or(1000);
+        if !(1..=5000).contains(&limit) {
+            return Err(
+                ApiError::invalid("limit", "ask for 1 to 5000 entries at a time")
+                    .fr("Demandez de 1 à 5000 entrées à la fois."),
+            );
+        }
         let tenant = state.services.tenant(&slug).await?;
-        let (entries, pending) = state.services.public_journal(&tenant).await?;
+        let (entries, pending) = state
+            .services
+            .public_journal(&tenant, after.0.max(0), limit)
+            .await?;
         Ok(Json(
             entries
                 .into_iter()

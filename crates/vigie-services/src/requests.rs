@@ -533,13 +533,19 @@ impl Services {
         Ok(out)
     }
 
-    /// The collective's whole journal, and the requests whose entries' details are withheld
-    /// because they await moderation (their links and hashes stay, so the chain still shows).
+    /// Up to `limit` entries of the collective's journal after position `after`, and the
+    /// requests whose entries' details are withheld because they await moderation (their
+    /// links and hashes stay, so the chain still shows).
     pub async fn public_journal(
         &self,
         tenant: &Tenant,
+        after: i64,
+        limit: i64,
     ) -> Result<(Vec<JournalEntry>, HashSet<i64>), ServiceError> {
-        let entries = self.store.journal_entries(tenant.id).await?;
+        let entries = self
+            .store
+            .journal_page(tenant.id, after, i64::MAX, limit)
+            .await?;
         let pending = self
             .store
             .pending_request_ids(tenant.id)
