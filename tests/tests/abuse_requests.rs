@@ -463,6 +463,74 @@ async fn links_expire_and_end_with_the_assignment(backend: Backend) {
         page.text.contains("nouveau lien"),
         "and says how to get a new link"
     );
+    // No address to send a new one to: says so.
+    let r = anon
+        .post(&format!("{req}/new-link?token={token}"), json!({}))
+        .await;
+    assert_eq!(
+        (r.status, r.body["sent"].as_bool()),
+        (200, Some(false)),
+        "{}",
+        r.text
+    );
+
+    // With a confirmed address, the old link asks for a new one, which goes to that address.
+    let (id2, _) = file_anonymously(&w, "Fuite au préau", Some("suivi@example.org")).await;
+    let req2 = format!("/api/v1/tenants/cem/requests/{id2}");
+    let mailed = w
+        .srv
+        .last_link("suivi@example.org", &format!("/r/{id2}"))
+        .unwrap();
+    assert_eq!(
+        anon.get(&format!("{req2}?token={mailed}")).await.status,
+        200
+    );
+    w.garant
+        .post(
+            &format!("{req2}/moderation"),
+            json!({"decision": "publish"}),
+        )
+        .await;
+    let at = vigie_storage::timestamp(time::OffsetDateTime::now_utc() - time::Duration::days(31));
+    sqlx::query("UPDATE request_tokens SET at = $1, last_used_at = $1 WHERE request_id = $2")
+        .bind(at)
+        .bind(id2)
+        .execute(pool)
+        .await
+        .unwrap();
+    let r = anon
+        .post(
+            &format!("{req2}/status?token={mailed}"),
+            json!({"status": "acknowledged"}),
+        )
+        .await;
+    assert_eq!(r.status, 410, "{}", r.text);
+    let r = w
+        .stranger
+        .post(&format!("{req2}/new-link"), json!({}))
+        .await;
+    assert_eq!(r.status, 403, "not theirs to ask: {}", r.text);
+    let page = anon.get(&format!("/t/cem/r/{id2}?token={mailed}")).await;
+    assert!(
+        page.text.contains("envoyer un nouveau lien"),
+        "the page offers it"
+    );
+    let r = anon
+        .form(&format!("/t/cem/r/{id2}/new-link"), &[("token", &mailed)])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let fresh = w
+        .srv
+        .last_link("suivi@example.org", &format!("/r/{id2}"))
+        .unwrap();
+    assert_ne!(fresh, mailed);
+    let r = anon
+        .post(
+            &format!("{req2}/status?token={fresh}"),
+            json!({"status": "acknowledged"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "the new link works: {}", r.text);
     w.srv.stop().await;
 }
 

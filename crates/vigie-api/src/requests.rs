@@ -409,6 +409,14 @@ struct AnswerDto {
     status: Option<String>,
 }
 
+/// Whether a new personal link went out.
+#[derive(Debug, Object)]
+struct NewLinkView {
+    /// `true`: e-mailed to the requester's account or confirmed address; `false`: there is no
+    /// address to send it to (ask the collective's moderators, or file again).
+    sent: bool,
+}
+
 /// Merge into another request.
 #[derive(Debug, Object)]
 struct MergeDto {
@@ -1087,6 +1095,33 @@ impl RequestsApi {
             .answer_request(&e, &tenant, *id, &body.message, to)
             .await?;
         Ok(Json(RequestView::new(r, false, true)))
+    }
+
+    /// Send the requester a new personal link (their old link, even expired; the requester
+    /// signed in; or a moderator)
+    ///
+    /// The link goes to the requester's account address or to the contact address they
+    /// confirmed, never to the caller; at most `requests.mails_per_address_hour` an hour.
+    #[oai(
+        path = "/tenants/:slug/requests/:id/new-link",
+        method = "post",
+        operation_id = "new_requester_link"
+    )]
+    async fn new_link(
+        &self,
+        state: Data<&ApiState>,
+        caller: Caller,
+        slug: Path<String>,
+        id: Path<i64>,
+        /// One of the requester's links (it may have expired).
+        token: Query<Option<String>>,
+    ) -> Result<Json<NewLinkView>, ApiError> {
+        let tenant = state.services.tenant(&slug).await?;
+        let sent = state
+            .services
+            .send_new_requester_link(&caller.principal(), token.0.as_deref(), &tenant, *id)
+            .await?;
+        Ok(Json(NewLinkView { sent }))
     }
 
     /// "Me too": support an open request instead of filing the same one

@@ -284,13 +284,15 @@ fn link_expired(contact: bool, days: u32) -> ServiceError {
     } else {
         ServiceError::LinkExpired(
             Bilingual::new(format!(
-                "this personal link no longer works: it was not used for {days} days. Sign in \
-                 if you filed the request with an account, or ask the collective's moderators \
-                 (or file it again) for a new link."
+                "this personal link no longer works: it was not used for {days} days. Ask for a \
+                 new link (POST …/requests/{{id}}/new-link with this token, or the button on the \
+                 request's page): it goes to the address you confirmed, or to your account's. \
+                 Without one, ask the collective's moderators, or file the request again."
             ))
             .fr(format!(
                 "Ce lien personnel ne fonctionne plus : il n'a pas servi depuis {days} jours. \
-                 Connectez-vous si vous avez déposé la demande avec un compte ; sinon \
+                 Demandez un nouveau lien (bouton sur la page de la demande) : il part vers \
+                 l'adresse que vous avez confirmée, ou celle de votre compte. Sans adresse, \
                  demandez un nouveau lien aux modérateurs du collectif, ou déposez-la à nouveau."
             )),
         )
@@ -1106,6 +1108,109 @@ impl Services {
                  les citoyens certifiés du lieu peuvent la modifier.",
             ),
         ))
+    }
+
+    /// Sends the requester a fresh personal link, at the address they can be reached at: their
+    /// account's, or the contact address they confirmed. Asked with one of the requester's
+    /// links (even an expired one), by the requester signed in, or by a moderator of the
+    /// request. Bounded like any message to that address (`mails_per_address_hour`).
+    /// `false` when there is no address to send it to.
+    pub async fn send_new_requester_link(
+        &self,
+        principal: &Principal,
+        token: Option<&str>,
+        tenant: &Tenant,
+        id: i64,
+    ) -> Result<bool, ServiceError> {
+        let request = self.request(tenant, id).await?;
+        let by_link = match token.filter(|t| !t.is_empty()) {
+            Some(t) => self
+                .store
+                .request_token(&token_hash(t))
+                .await?
+                .is_some_and(|l| l.request_id == id && l.contact_id.is_none()),
+            None => false,
+        };
+        let allowed = by_link
+            || principal
+                .user_id()
+                .is_some_and(|u| request.author_id == Some(u))
+            || {
+                let object = self.object(tenant, request.object_id).await?;
+                self.authz
+                    .authorize(
+                        principal,
+                        Some(tenant),
+                        Self::object_scope(tenant, &object)?,
+                        Operation::ManageRequest,
+                    )
+                    .await
+                    .is_ok()
+            };
+        if !allowed {
+            return Err(ServiceError::Forbidden(
+                Bilingual::new(
+                    "a new link is sent at the requester's asking (with one of their links, or \
+                     signed in) or a moderator's",
+                )
+                .fr(
+                    "Un nouveau lien s'obtient avec un ancien lien de la demande, connecté comme \
+                     son auteur, ou par un modérateur.",
+                ),
+            ));
+        }
+        let to = match (&request.contact_email, request.author_id) {
+            (Some(e), _) if request.contact_confirmed => Some(e.clone()),
+            (Some(_), _) => None,
+            (None, Some(author)) => self
+                .store
+                .user_by_id(author)
+                .await?
+                .map(|u| u.email.as_str().to_owned()),
+            (None, None) => None,
+        };
+        let Some(to) = to else { return Ok(false) };
+        if !self
+            .reserve_mail(tenant, id, &to, MailKind::Automatic)
+            .await?
+        {
+            return Err(ServiceError::TooMany(
+                Bilingual::new("enough messages went to this address this hour: try again later")
+                    .fr(
+                        "Assez de messages sont partis vers cette adresse cette heure-ci : \
+                         réessayez plus tard.",
+                    ),
+            ));
+        }
+        let token = random_token();
+        self.store
+            .insert_request_token(id, None, &token_hash(&token), false)
+            .await?;
+        let link = self.request_link(tenant, id, Some(&token));
+        let subject = format!("Vigie : nouveau lien pour votre demande n° {id} / a new link");
+        self.mailer
+            .send(&Message {
+                to,
+                subject: subject.clone(),
+                body: format!(
+                    "Voici un nouveau lien personnel pour suivre et mettre à jour votre demande \
+                     « {t} » (ne le partagez pas) :\n{link}\n\n---\n\nHere is a new personal \
+                     link to follow and update your request \"{t}\" (do not share it):\n{link}\n",
+                    t = request.title,
+                ),
+            })
+            .await?;
+        self.store
+            .journal(
+                tenant.id,
+                id,
+                &JournalNote::new(
+                    "notification_sent",
+                    &json!({ "to": "requester", "subject": subject }),
+                ),
+            )
+            .await?;
+        Ok(true)
     }
 
     async fn editor_name(&self, editor: &Editor) -> Result<Option<String>, ServiceError> {

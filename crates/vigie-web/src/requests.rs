@@ -894,6 +894,7 @@ async fn render_request(
 
     // Who may do what here.
     let mut notices: Vec<String> = Vec::new();
+    let mut expired_link: Option<&str> = None;
     let editor = match services.request_editor(&principal, token, &tenant, r).await {
         Ok(e) => Some(e),
         Err(ServiceError::InvalidToken) => {
@@ -902,6 +903,7 @@ async fn render_request(
         }
         Err(e @ ServiceError::LinkExpired(_)) => {
             notices.push(error_text(page, &e).1);
+            expired_link = token;
             None
         }
         Err(_) => None,
@@ -1062,6 +1064,7 @@ async fn render_request(
         verify_url => format!("/api/v1/tenants/{}/journal/verify", tenant.slug),
         journal_url => format!("/api/v1/tenants/{}/requests/{}/journal", tenant.slug, id),
         token => token,
+        expired_link => expired_link,
         acting_as => acting_as,
         can => context! {
             moderate => moderator && r.status == RequestStatus::New,
@@ -1624,6 +1627,52 @@ pub async fn merge(
 pub struct TokenForm {
     #[serde(default)]
     token: String,
+}
+
+/// `POST /t/:slug/r/:id/new-link`: sends the requester a fresh personal link, at their
+/// account's or confirmed address (asked with an old link, even expired).
+#[handler]
+pub async fn new_link(
+    req: &Request,
+    state: Data<&WebState>,
+    caller: Caller,
+    Path((slug, id)): Path<(String, i64)>,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    let page = Page::new(&state, req, caller);
+    let result = async {
+        let services = page.services();
+        let tenant = services.tenant(&slug).await?;
+        services
+            .send_new_requester_link(&page.caller.principal(), clean_token(&f.token), &tenant, id)
+            .await
+    }
+    .await;
+    match result {
+        // The old link stays behind: the new one is in the mailbox.
+        Ok(sent) => redirect(&request_url(
+            &slug,
+            id,
+            None,
+            if sent {
+                "done=new_link"
+            } else {
+                "done=no_address"
+            },
+        )),
+        Err(e) => {
+            finish(
+                &page,
+                &slug,
+                id,
+                &f.token,
+                Err(e),
+                "new_link",
+                ("new_link", Vec::new()),
+            )
+            .await
+        }
+    }
 }
 
 /// `POST /t/:slug/r/:id/support`: « Moi aussi » (anyone who may file a request there).
