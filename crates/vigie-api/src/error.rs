@@ -132,7 +132,12 @@ pub enum ApiError {
     /// The change conflicts with what exists (`conflict`).
     #[oai(status = 409)]
     Conflict(Json<ErrorEnvelope>),
-    /// Too many attempts: wait the `Retry-After` seconds (`too_many_attempts`).
+    /// A personal link that no longer works (`link_expired`); the message says how to get a
+    /// new one.
+    #[oai(status = 410)]
+    Gone(Json<ErrorEnvelope>),
+    /// Too many attempts or a bound reached (`too_many_attempts`, `rate_limited`): wait the
+    /// `Retry-After` seconds.
     #[oai(status = 429)]
     TooManyRequests(
         Json<Box<ErrorEnvelope>>,
@@ -200,6 +205,7 @@ impl ApiError {
             | ApiError::Forbidden(Json(env))
             | ApiError::NotFound(Json(env))
             | ApiError::Conflict(Json(env))
+            | ApiError::Gone(Json(env))
             | ApiError::Internal(Json(env)) => env,
             ApiError::TooManyRequests(Json(env), _) | ApiError::Busy(Json(env), _) => env,
         };
@@ -245,6 +251,15 @@ impl ApiError {
             ServiceError::Forbidden(_) => {
                 ApiError::Forbidden(Json(ErrorEnvelope::new("forbidden", msg, None)))
             }
+            ServiceError::LinkExpired(_) => {
+                ApiError::Gone(Json(ErrorEnvelope::new("link_expired", msg, Some("token"))))
+            }
+            // Mail bounds count per hour (per address) or per day (per request): try again
+            // in an hour at the earliest.
+            ServiceError::TooMany(_) => ApiError::TooManyRequests(
+                Json(Box::new(ErrorEnvelope::new("rate_limited", msg, None))),
+                3600,
+            ),
             ServiceError::EmailNotVerified => {
                 ApiError::Forbidden(Json(ErrorEnvelope::new("email_not_verified", msg, None)))
             }

@@ -4,7 +4,7 @@
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Multipart, Object, OpenApi,
-    param::Path,
+    param::{Path, Query},
     payload::{Binary, Json},
     types::multipart::Upload,
 };
@@ -124,7 +124,7 @@ pub(crate) struct DocumentView {
     /// Uploaded at.
     at: OffsetDateTime,
     /// Where to download it.
-    download: String,
+    pub(crate) download: String,
 }
 
 impl DocumentView {
@@ -450,14 +450,24 @@ impl EventsApi {
         method = "get",
         operation_id = "download_document"
     )]
+    ///
+    /// A photo or document of a request awaiting moderation downloads only for those who may
+    /// read the request (its author, with their session or `token`, and its moderators);
+    /// for anyone else it is not there (404).
     async fn download(
         &self,
         state: Data<&ApiState>,
+        caller: Caller,
         slug: Path<String>,
         id: Path<i64>,
+        /// A personal link's token, for a file of a request awaiting moderation.
+        token: Query<Option<String>>,
     ) -> Result<FileResponse, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
-        let (doc, bytes) = state.services.document_file(&tenant, *id).await?;
+        let (doc, bytes) = state
+            .services
+            .document_file(&caller.principal(), token.0.as_deref(), &tenant, *id)
+            .await?;
         let disposition = content_disposition(&doc.content_type, &doc.file_name);
         Ok(FileResponse::Ok(
             Binary(bytes),

@@ -21,7 +21,7 @@ use vigie_http::ClientAddress;
 use vigie_plugins::to_api_json;
 use vigie_services::{
     AssignTarget, DocumentInput, Editor, ProposedValue, RequestDetails, RequestInput, ServiceError,
-    Services, SimilarRequest, decode_value,
+    Services, SimilarRequest, decode_value, pending_placeholder,
 };
 use vigie_storage::{Assignment, Comment, Contact, RequestRecord, Tenant};
 
@@ -52,7 +52,7 @@ struct RequestView {
     /// `set/category` keys.
     categories: Vec<String>,
     /// The title shown: the moderator's re-expression, else the requester's. Absent when the
-    /// content is hidden (set apart).
+    /// content is hidden (set apart, or awaiting moderation and not yours to read).
     title: Option<String>,
     /// The description shown.
     description: Option<String>,
@@ -81,7 +81,11 @@ struct RequestView {
     supporters: i64,
     /// Whether the content is hidden behind the warning.
     content_hidden: bool,
-    /// The warning shown for requests set apart.
+    /// Whether it awaits moderation and its content is not yours to read yet: only its author
+    /// (signed in, or with `token`), its moderators and those it was handed to read it.
+    awaiting_moderation: bool,
+    /// The warning shown for requests set apart, or for requests awaiting moderation whose
+    /// content is not shown.
     warning: Option<String>,
     /// Filed at.
     filed_at: OffsetDateTime,
@@ -90,8 +94,11 @@ struct RequestView {
 }
 
 impl RequestView {
-    fn new(r: RequestRecord, reveal: bool) -> Self {
-        let hidden = r.status == RequestStatus::SetApart && !reveal;
+    /// The view of `r`; `readable`: whether the caller may read it if it awaits moderation
+    /// (the use cases decide: [`Services::may_read_request`]).
+    fn new(r: RequestRecord, reveal: bool, readable: bool) -> Self {
+        let pending = r.status == RequestStatus::New && !readable;
+        let hidden = (r.status == RequestStatus::SetApart && !reveal) || pending;
         let shown = |s: String| (!hidden).then_some(s);
         let fields: serde_json::Map<String, Value> =
             serde_json::from_str::<serde_json::Map<String, Value>>(&r.extra_fields)
@@ -112,7 +119,11 @@ impl RequestView {
             object_type: r.object_type.clone(),
             object_name: r.object_name.clone(),
             kind: r.kind.clone(),
-            categories: r.categories.clone(),
+            categories: if pending {
+                Vec::new()
+            } else {
+                r.categories.clone()
+            },
             title: shown(r.shown_title().to_owned()),
             description: shown(r.shown_description().to_owned()),
             reexpressed: r.public_title.is_some() || r.public_description.is_some(),
@@ -124,14 +135,20 @@ impl RequestView {
                 Value::Object(fields)
             },
             urgency: r.urgency.as_str().to_owned(),
-            reminder_on: r.reminder_on,
-            requester: r.author_name,
+            reminder_on: if pending { None } else { r.reminder_on },
+            requester: if pending { None } else { r.author_name },
             status: r.status.as_str().to_owned(),
             moderation_reason: r.moderation_reason,
             merged_into: r.merged_into,
             supporters: r.supporters,
             content_hidden: hidden,
-            warning: (r.status == RequestStatus::SetApart).then(|| SET_APART_WARNING.to_owned()),
+            awaiting_moderation: pending,
+            warning: if pending {
+                let p = pending_placeholder(r.filed_at);
+                Some(format!("{} / {}", p.french().unwrap_or_default(), p.en()))
+            } else {
+                (r.status == RequestStatus::SetApart).then(|| SET_APART_WARNING.to_owned())
+            },
             filed_at: r.filed_at,
             updated_at: r.updated_at,
         }
@@ -261,8 +278,15 @@ struct RequestDetailsView {
 }
 
 impl RequestDetailsView {
-    fn new(slug: &str, d: RequestDetails, reveal: bool) -> Self {
-        let hide = d.request.status == RequestStatus::SetApart && !reveal;
+    fn new(
+        slug: &str,
+        d: RequestDetails,
+        reveal: bool,
+        readable: bool,
+        token: Option<&str>,
+    ) -> Self {
+        let hide = (d.request.status == RequestStatus::SetApart && !reveal)
+            || (d.request.status == RequestStatus::New && !readable);
         Self {
             assignees: d.assignments.into_iter().map(Into::into).collect(),
             documents: if hide {
@@ -270,7 +294,14 @@ impl RequestDetailsView {
             } else {
                 d.documents
                     .into_iter()
-                    .map(|doc| DocumentView::new(slug, doc))
+                    .map(|doc| {
+                        let mut v = DocumentView::new(slug, doc);
+                        // A file of a request awaiting moderation downloads with the link.
+                        if let Some(t) = token.filter(|_| d.request.status == RequestStatus::New) {
+                            v.download = format!("{}?token={t}", v.download);
+                        }
+                        v
+                    })
                     .collect()
             },
             journal: d
@@ -279,7 +310,7 @@ impl RequestDetailsView {
                 .map(|e| JournalEntryView::new(e, hide, &d.journal_names))
                 .collect(),
             answer_due_on: d.answer_due_on,
-            request: RequestView::new(d.request, reveal),
+            request: RequestView::new(d.request, reveal, readable),
         }
     }
 }
@@ -298,7 +329,7 @@ struct SimilarView {
 impl From<SimilarRequest> for SimilarView {
     fn from(s: SimilarRequest) -> Self {
         Self {
-            request: RequestView::new(s.request, false),
+            request: RequestView::new(s.request, false, true),
             similarity: (s.similarity * 100.0).round() / 100.0,
             distance_m: s.distance_m.map(f64::round),
         }
@@ -395,6 +426,14 @@ struct AnswerDto {
     message: String,
     /// A new status, optionally.
     status: Option<String>,
+}
+
+/// Whether a new personal link went out.
+#[derive(Debug, Object)]
+struct NewLinkView {
+    /// `true`: e-mailed to the requester's account or confirmed address; `false`: there is no
+    /// address to send it to (ask the collective's moderators, or file again).
+    sent: bool,
 }
 
 /// Merge into another request.
@@ -509,6 +548,23 @@ enum Filed {
 }
 
 #[derive(ApiResponse)]
+enum Verified {
+    /// The verdict, with the head it names.
+    #[oai(status = 200)]
+    Ok(
+        Json<JournalVerification>,
+        #[oai(header = "ETag")] String,
+        #[oai(header = "Cache-Control")] String,
+    ),
+    /// Same head and verdict as the `If-None-Match` given.
+    #[oai(status = 304)]
+    NotModified(
+        #[oai(header = "ETag")] String,
+        #[oai(header = "Cache-Control")] String,
+    ),
+}
+
+#[derive(ApiResponse)]
 enum RateLimited {
     /// Done.
     #[oai(status = 200)]
@@ -563,6 +619,20 @@ async fn editor(
         .await?)
 }
 
+/// Whether the caller may read this request's content (see [`Services::may_read_request`]).
+async fn readable(
+    state: &ApiState,
+    caller: &Caller,
+    tenant: &Tenant,
+    request: &RequestRecord,
+    token: Option<&str>,
+) -> Result<bool, ApiError> {
+    Ok(state
+        .services
+        .may_read_request(&caller.principal(), token, tenant, request)
+        .await?)
+}
+
 fn status(raw: &str) -> Result<RequestStatus, ApiError> {
     RequestStatus::parse(raw).ok_or_else(|| {
         ApiError::invalid(
@@ -591,6 +661,7 @@ impl RequestsApi {
     async fn list(
         &self,
         state: Data<&ApiState>,
+        caller: Caller,
         slug: Path<String>,
         /// Only this object's.
         object_id: Query<Option<i64>>,
@@ -602,12 +673,24 @@ impl RequestsApi {
     ) -> Result<Json<Vec<RequestView>>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
         let wanted = status.0.as_deref().map(self::status).transpose()?;
-        let list = state.services.requests(&tenant, object_id.0).await?;
+        let list: Vec<RequestRecord> = state
+            .services
+            .requests(&tenant, object_id.0)
+            .await?
+            .into_iter()
+            .filter(|r| (r.status == RequestStatus::SetApart) == set_apart.0)
+            .filter(|r| wanted.is_none_or(|w| r.status == w))
+            .collect();
+        let unreadable = state
+            .services
+            .unreadable_requests(&caller.principal(), &tenant, &list)
+            .await?;
         Ok(Json(
             list.into_iter()
-                .filter(|r| (r.status == RequestStatus::SetApart) == set_apart.0)
-                .filter(|r| wanted.is_none_or(|w| r.status == w))
-                .map(|r| RequestView::new(r, false))
+                .map(|r| {
+                    let readable = !unreadable.contains(&r.id);
+                    RequestView::new(r, false, readable)
+                })
                 .collect(),
         ))
     }
@@ -685,7 +768,7 @@ impl RequestsApi {
             )
             .await?;
         Ok(Filed::Created(Json(Box::new(FiledView {
-            request: RequestView::new(filed.request, false),
+            request: RequestView::new(filed.request, false, true),
             follow_token: filed.follow_token,
             similar: filed.similar.into_iter().map(Into::into).collect(),
         }))))
@@ -708,7 +791,7 @@ impl RequestsApi {
         let tenant = state.services.tenant(&slug).await?;
         let similar = state
             .services
-            .similar_requests(&tenant, *id, &text, None)
+            .similar_requests(&tenant, *id, &text, None, false)
             .await?;
         Ok(Json(similar.into_iter().map(Into::into).collect()))
     }
@@ -722,15 +805,26 @@ impl RequestsApi {
     async fn get(
         &self,
         state: Data<&ApiState>,
+        caller: Caller,
         slug: Path<String>,
         id: Path<i64>,
         /// Show the content of a request set apart (it was judged unlawful or abusive).
         #[oai(default)]
         reveal: Query<bool>,
+        /// A personal link's token (requester or contact): reads a request awaiting moderation.
+        token: Query<Option<String>>,
     ) -> Result<Json<RequestDetailsView>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
         let details = state.services.request_details(&tenant, *id).await?;
-        Ok(Json(RequestDetailsView::new(&slug, details, reveal.0)))
+        let token = token.0.as_deref().filter(|t| !t.is_empty());
+        let can_read = readable(&state, &caller, &tenant, &details.request, token).await?;
+        Ok(Json(RequestDetailsView::new(
+            &slug,
+            details,
+            reveal.0,
+            can_read,
+            token.filter(|_| can_read),
+        )))
     }
 
     /// Likely duplicates of a request (open requests on its object or nearby)
@@ -742,11 +836,20 @@ impl RequestsApi {
     async fn duplicates(
         &self,
         state: Data<&ApiState>,
+        caller: Caller,
         slug: Path<String>,
         id: Path<i64>,
     ) -> Result<Json<Vec<SimilarView>>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
         let r = state.services.request(&tenant, *id).await?;
+        // The object's moderators see the requests awaiting them too; others may not read
+        // them, nor this one's text if it awaits moderation.
+        let moderator = request_permit(&state, &caller, &tenant, &r, Operation::ModerateRequest)
+            .await
+            .is_ok();
+        if !moderator && !readable(&state, &caller, &tenant, &r, None).await? {
+            return Ok(Json(Vec::new()));
+        }
         let similar = state
             .services
             .similar_requests(
@@ -754,6 +857,7 @@ impl RequestsApi {
                 r.object_id,
                 &format!("{} {} {}", r.title, r.shown_title(), r.shown_description()),
                 Some(r.id),
+                moderator,
             )
             .await?;
         Ok(Json(similar.into_iter().map(Into::into).collect()))
@@ -782,7 +886,7 @@ impl RequestsApi {
             .services
             .moderate_request(&p, &tenant, *id, decision)
             .await?;
-        Ok(Json(RequestView::new(r, true)))
+        Ok(Json(RequestView::new(r, true, true)))
     }
 
     /// Re-express a request's title and description (moderators; the requester's words stay visible)
@@ -806,7 +910,7 @@ impl RequestsApi {
             .services
             .reexpress_request(&p, &tenant, *id, &body.title, &body.description)
             .await?;
-        Ok(Json(RequestView::new(r, true)))
+        Ok(Json(RequestView::new(r, true, true)))
     }
 
     /// Change a request's status
@@ -850,7 +954,9 @@ impl RequestsApi {
                 body.note.as_deref(),
             )
             .await?;
-        Ok(RateLimited::Ok(Json(Box::new(RequestView::new(r, false)))))
+        Ok(RateLimited::Ok(Json(Box::new(RequestView::new(
+            r, false, true,
+        )))))
     }
 
     /// Assign a user or a contact (they are told by e-mail)
@@ -904,8 +1010,10 @@ impl RequestsApi {
         token: Query<Option<String>>,
     ) -> Result<Json<Vec<OfficialView>>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
-        // Only those handling the request see whom they could hand it to, as on its page.
-        editor(&state, &caller, &tenant, *id, token.0.as_deref()).await?;
+        // Only those who may hand the request to someone see whom, as on its page.
+        let e = editor(&state, &caller, &tenant, *id, token.0.as_deref()).await?;
+        let request = state.services.request(&tenant, *id).await?;
+        e.require(vigie_domain::requests::RequestAction::Assign, &request)?;
         let officials = state.services.officials(&tenant).await?;
         Ok(Json(
             officials
@@ -970,7 +1078,7 @@ impl RequestsApi {
             .notify_request(&e, &tenant, *id, &body.contact_ids, &body.message)
             .await?;
         let d = state.services.request_details(&tenant, *id).await?;
-        Ok(Json(RequestDetailsView::new(&slug, d, true)))
+        Ok(Json(RequestDetailsView::new(&slug, d, true, true, None)))
     }
 
     /// Answer a request (those handling it; contacts through their link, no account needed)
@@ -996,7 +1104,34 @@ impl RequestsApi {
             .services
             .answer_request(&e, &tenant, *id, &body.message, to)
             .await?;
-        Ok(Json(RequestView::new(r, false)))
+        Ok(Json(RequestView::new(r, false, true)))
+    }
+
+    /// Send the requester a new personal link (their old link, even expired; the requester
+    /// signed in; or a moderator)
+    ///
+    /// The link goes to the requester's account address or to the contact address they
+    /// confirmed, never to the caller; at most `requests.mails_per_address_hour` an hour.
+    #[oai(
+        path = "/tenants/:slug/requests/:id/new-link",
+        method = "post",
+        operation_id = "new_requester_link"
+    )]
+    async fn new_link(
+        &self,
+        state: Data<&ApiState>,
+        caller: Caller,
+        slug: Path<String>,
+        id: Path<i64>,
+        /// One of the requester's links (it may have expired).
+        token: Query<Option<String>>,
+    ) -> Result<Json<NewLinkView>, ApiError> {
+        let tenant = state.services.tenant(&slug).await?;
+        let sent = state
+            .services
+            .send_new_requester_link(&caller.principal(), token.0.as_deref(), &tenant, *id)
+            .await?;
+        Ok(Json(NewLinkView { sent }))
     }
 
     /// "Me too": support an open request instead of filing the same one
@@ -1020,7 +1155,9 @@ impl RequestsApi {
             return Ok(RateLimited::TooMany(too_many()));
         }
         let r = state.services.support_request(&p, &tenant, *id).await?;
-        Ok(RateLimited::Ok(Json(Box::new(RequestView::new(r, false)))))
+        Ok(RateLimited::Ok(Json(Box::new(RequestView::new(
+            r, false, true,
+        )))))
     }
 
     /// Merge a duplicate into the request that stays (moderators of the duplicate's object)
@@ -1044,7 +1181,7 @@ impl RequestsApi {
             .services
             .merge_request(&p, &tenant, *id, body.into)
             .await?;
-        Ok(Json(RequestView::new(r, false)))
+        Ok(Json(RequestView::new(r, false, true)))
     }
 
     /// Comments of a request (signed-in users only)
@@ -1142,12 +1279,16 @@ impl RequestsApi {
     async fn request_journal(
         &self,
         state: Data<&ApiState>,
+        caller: Caller,
         slug: Path<String>,
         id: Path<i64>,
+        /// A personal link's token (requester or contact): reads a request awaiting moderation.
+        token: Query<Option<String>>,
     ) -> Result<Json<Vec<JournalEntryView>>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
         let request = state.services.request(&tenant, *id).await?;
-        let hide = request.status == RequestStatus::SetApart;
+        let hide = request.status == RequestStatus::SetApart
+            || !readable(&state, &caller, &tenant, &request, token.0.as_deref()).await?;
         let entries = state.services.request_journal(&tenant, *id).await?;
         let names = state.services.journal_names(&entries).await?;
         Ok(Json(
@@ -1158,10 +1299,14 @@ impl RequestsApi {
         ))
     }
 
-    /// The collective's whole journal, raw, to verify it yourself
+    /// The collective's journal, raw, to verify it yourself
     ///
-    /// Every entry of every request in chain order, exactly as hashed (content of requests set
-    /// apart included: this is the raw record).
+    /// Entries in chain order, exactly as hashed (content of requests set apart included: this
+    /// is the raw record), a page at a time: up to `limit` entries (default 1000, at most
+    /// 5000) after position `after`; ask again with `after` = the last `seq` received until
+    /// the answer is empty. The details of the entries of requests still awaiting moderation
+    /// are withheld (`details` absent) until a moderator publishes them: their positions and
+    /// hashes stay, so the chain's links can still be followed.
     #[oai(
         path = "/tenants/:slug/journal",
         method = "get",
@@ -1171,22 +1316,43 @@ impl RequestsApi {
         &self,
         state: Data<&ApiState>,
         slug: Path<String>,
+        /// Entries after this position (0: from the first).
+        #[oai(default)]
+        after: Query<i64>,
+        /// How many entries at most: 1 to 5000, 1000 when absent.
+        limit: Query<Option<i64>>,
     ) -> Result<Json<Vec<JournalEntryView>>, ApiError> {
+        let limit = limit.0.unwrap_or(1000);
+        if !(1..=5000).contains(&limit) {
+            return Err(
+                ApiError::invalid("limit", "ask for 1 to 5000 entries at a time")
+                    .fr("Demandez de 1 à 5000 entrées à la fois."),
+            );
+        }
         let tenant = state.services.tenant(&slug).await?;
-        let entries = state.services.journal(&tenant).await?;
+        let (entries, pending) = state
+            .services
+            .public_journal(&tenant, after.0.max(0), limit)
+            .await?;
         let names = state.services.journal_names(&entries).await?;
         Ok(Json(
             entries
                 .into_iter()
-                .map(|e| JournalEntryView::new(e, false, &names))
+                .map(|e| {
+                    let hide = pending.contains(&e.request_id);
+                    JournalEntryView::new(e, hide, &names)
+                })
                 .collect(),
         ))
     }
 
     /// Verify the collective's journal
     ///
-    /// Recomputes every entry's hash from its content and its predecessor's hash; names the
-    /// first entry that was altered, removed or inserted.
+    /// Recomputes every entry's hash from its content and its predecessor's hash, up to the
+    /// collective's head read first; names the first entry that was altered, removed or
+    /// inserted. The result is reused for a few seconds while the head does not change
+    /// (`requests.journal_check_cache_seconds`); its `ETag` names the head and the verdict, and
+    /// `If-None-Match` with it answers 304.
     #[oai(
         path = "/tenants/:slug/journal/verify",
         method = "get",
@@ -1196,16 +1362,41 @@ impl RequestsApi {
         &self,
         state: Data<&ApiState>,
         slug: Path<String>,
-    ) -> Result<Json<JournalVerification>, ApiError> {
+        /// The `ETag` of an earlier answer.
+        #[oai(name = "If-None-Match")]
+        if_none_match: poem_openapi::param::Header<Option<String>>,
+    ) -> Result<Verified, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
-        let report = state.services.verify_journal(&tenant).await?;
-        Ok(Json(JournalVerification {
-            ok: report.broken.is_none(),
-            entries: i64::try_from(report.entries).unwrap_or(i64::MAX),
-            head_hash: report.head_hash,
-            broken_at: report.broken.as_ref().map(|b| b.seq),
-            reason: report.broken.map(|b| b.reason),
-        }))
+        let (report, (seq, hash)) = state.services.verify_journal_cached(&tenant).await?;
+        let etag = format!(
+            "\"{seq}-{}-{}\"",
+            hash.get(..16).unwrap_or(&hash),
+            report.broken.as_ref().map_or(0, |b| b.seq)
+        );
+        let max_age = state
+            .services
+            .settings()
+            .requests
+            .journal_check_cache_seconds;
+        let cache = format!("public, max-age={max_age}");
+        if if_none_match
+            .0
+            .as_deref()
+            .is_some_and(|h| h.split(',').any(|t| t.trim() == etag))
+        {
+            return Ok(Verified::NotModified(etag, cache));
+        }
+        Ok(Verified::Ok(
+            Json(JournalVerification {
+                ok: report.broken.is_none(),
+                entries: i64::try_from(report.entries).unwrap_or(i64::MAX),
+                head_hash: report.head_hash,
+                broken_at: report.broken.as_ref().map(|b| b.seq),
+                reason: report.broken.map(|b| b.reason),
+            }),
+            etag,
+            cache,
+        ))
     }
 
     /// Contacts requests can be assigned to (names and roles; e-mails stay private)

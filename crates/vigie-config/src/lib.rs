@@ -50,6 +50,8 @@ pub struct Settings {
     pub media: MediaSettings,
     /// Accounts and sessions.
     pub accounts: AccountSettings,
+    /// Requests: personal links, notifications, the journal check.
+    pub requests: RequestSettings,
     /// Object-type plugins.
     pub plugins: PluginSettings,
     /// Request body sizes and the anonymous allowance.
@@ -300,6 +302,35 @@ impl Default for AccountSettings {
             sign_in_attempts_per_client_per_minute: 20,
             mails_per_address_per_hour: 3,
             mail_requests_per_client_per_hour: 30,
+        }
+    }
+}
+
+/// `[requests]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RequestSettings {
+    /// A personal link (requester's or contact's) stops working after this many days without
+    /// use. Default 90.
+    pub link_days: u32,
+    /// E-mails about one request that its editors may cause in 24 hours (notifications and
+    /// assignments). Default 10.
+    pub notifications_per_request_day: u32,
+    /// E-mails about requests that one address may receive in an hour. Default 5.
+    pub mails_per_address_hour: u32,
+    /// For how long after a whole check the public journal check reuses its verdict for the
+    /// same head and checks only new entries for a newer one, seconds (0: the whole chain on
+    /// every call). Default 30.
+    pub journal_check_cache_seconds: u32,
+}
+
+impl Default for RequestSettings {
+    fn default() -> Self {
+        Self {
+            link_days: 90,
+            notifications_per_request_day: 10,
+            mails_per_address_hour: 5,
+            journal_check_cache_seconds: 30,
         }
     }
 }

@@ -124,6 +124,146 @@ impl RequestStatus {
     }
 }
 
+/// Where a request stands, as far as who may act on it is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stage {
+    /// Filed, not yet looked at by a moderator (`new`).
+    Pending,
+    /// Published and being handled, solved included (`published`, `acknowledged`, `planned`,
+    /// `in_progress`, `solved`, `not_solved`).
+    Open,
+    /// Closed after being handled (`closed`, not merged).
+    Closed,
+    /// Refused or set apart by a moderator.
+    Rejected,
+    /// Merged into another request.
+    Merged,
+}
+
+impl Stage {
+    /// Every stage.
+    pub const ALL: [Stage; 5] = [
+        Stage::Pending,
+        Stage::Open,
+        Stage::Closed,
+        Stage::Rejected,
+        Stage::Merged,
+    ];
+
+    /// The stage of a request in `status`, merged into another or not.
+    pub fn of(status: RequestStatus, merged: bool) -> Self {
+        use RequestStatus as S;
+        match (status, merged) {
+            (_, true) => Stage::Merged,
+            (S::New, false) => Stage::Pending,
+            (S::Refused | S::SetApart, false) => Stage::Rejected,
+            (S::Closed, false) => Stage::Closed,
+            _ => Stage::Open,
+        }
+    }
+}
+
+/// On what ground someone changes a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EditorKind {
+    /// Holds `request.manage` on the object: its Certified citizens, the type's Garant, a Guru.
+    Moderator,
+    /// Filed it (signed in, or through the personal link).
+    Requester,
+    /// A user it is assigned to.
+    Assignee,
+    /// A contact of the collective, through the link of a notification or an assignment.
+    Contact,
+}
+
+impl EditorKind {
+    /// Every kind of editor.
+    pub const ALL: [EditorKind; 4] = [
+        EditorKind::Moderator,
+        EditorKind::Requester,
+        EditorKind::Assignee,
+        EditorKind::Contact,
+    ];
+}
+
+/// What an editor does to a request (moderation decisions, re-expression and merges are the
+/// moderators' alone and checked by the authorizer; reading is decided apart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RequestAction {
+    /// Move it along its life cycle.
+    ChangeStatus,
+    /// Answer on it, in public.
+    Answer,
+    /// Attach a photo or a document.
+    Attach,
+    /// Hand it to someone (and see the Officials one could hand it to), or end an assignment.
+    Assign,
+    /// E-mail contacts about it.
+    Notify,
+}
+
+impl RequestAction {
+    /// Every action.
+    pub const ALL: [RequestAction; 5] = [
+        RequestAction::ChangeStatus,
+        RequestAction::Answer,
+        RequestAction::Attach,
+        RequestAction::Assign,
+        RequestAction::Notify,
+    ];
+
+    /// Its name in messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestAction::ChangeStatus => "change its status",
+            RequestAction::Answer => "answer it",
+            RequestAction::Attach => "attach files to it",
+            RequestAction::Assign => "assign it",
+            RequestAction::Notify => "notify contacts about it",
+        }
+    }
+
+    /// Its name in French messages.
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            RequestAction::ChangeStatus => "en changer le statut",
+            RequestAction::Answer => "y répondre",
+            RequestAction::Attach => "y joindre un fichier",
+            RequestAction::Assign => "la confier à quelqu'un",
+            RequestAction::Notify => "prévenir des contacts",
+        }
+    }
+}
+
+/// The one table of who may do what to a request, at each stage.
+///
+/// - Before publication nobody but a moderator reaches anyone: the requester may only add
+///   photos to their own request; contacts and assignees (a danger notice reaches contacts
+///   before moderation) may answer.
+/// - Once published, the requester may move it (mark it solved), attach, notify the type's
+///   contacts and hand it to a contact or an Official of the collective; assignees likewise;
+///   contacts answer, move it and attach, but do not mail other people.
+/// - Closed: moderators may still answer and attach; the others only read.
+/// - Refused, set apart or merged: nothing but reading, except for moderators, who may answer
+///   and attach.
+pub fn editor_may(kind: EditorKind, action: RequestAction, stage: Stage) -> bool {
+    use EditorKind as K;
+    use RequestAction as A;
+    use Stage as St;
+    match (kind, stage) {
+        (K::Moderator, St::Pending | St::Open) => true,
+        (K::Moderator, St::Closed | St::Rejected | St::Merged) => {
+            matches!(action, A::Answer | A::Attach)
+        }
+        (K::Requester, St::Pending) => action == A::Attach,
+        (K::Assignee | K::Contact, St::Pending) => action == A::Answer,
+        (K::Requester, St::Open) => action != A::Answer,
+        (K::Assignee, St::Open) => true,
+        (K::Contact, St::Open) => matches!(action, A::ChangeStatus | A::Answer | A::Attach),
+        (K::Requester | K::Assignee | K::Contact, St::Closed | St::Rejected | St::Merged) => false,
+    }
+}
+
 /// How urgent a request is (the plugin's kind gives the default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -302,19 +442,35 @@ pub struct ChainBreak {
     pub reason: String,
 }
 
-/// Verifies a collective's journal, entries in order: sequence without gaps, each entry's
-/// `prev_hash` equal to its predecessor's hash, each hash recomputed from the content.
-pub fn verify_journal(entries: &[JournalEntry]) -> Result<(), ChainBreak> {
-    let mut prev = GENESIS_HASH.to_owned();
-    for (i, e) in entries.iter().enumerate() {
-        let expected_seq = i as i64 + 1;
+/// Verifies a chain one entry at a time, so that a long journal is checked as it is read,
+/// never held whole in memory.
+#[derive(Debug, Clone)]
+pub struct ChainVerifier {
+    prev: String,
+    seq: i64,
+}
+
+impl Default for ChainVerifier {
+    fn default() -> Self {
+        Self {
+            prev: GENESIS_HASH.to_owned(),
+            seq: 0,
+        }
+    }
+}
+
+impl ChainVerifier {
+    /// Checks the next entry: its position follows, its `prev_hash` is its predecessor's hash,
+    /// its hash is recomputed from its content.
+    pub fn push(&mut self, e: &JournalEntry) -> Result<(), ChainBreak> {
+        let expected_seq = self.seq + 1;
         let fail = |reason: String| Err(ChainBreak { seq: e.seq, reason });
         if e.seq != expected_seq {
             return fail(format!(
                 "expected position {expected_seq}: an entry is missing or inserted"
             ));
         }
-        if e.prev_hash != prev {
+        if e.prev_hash != self.prev {
             return fail("it does not follow the previous entry (its link was changed)".into());
         }
         let recomputed = journal_hash(
@@ -328,9 +484,51 @@ pub fn verify_journal(entries: &[JournalEntry]) -> Result<(), ChainBreak> {
         if recomputed != e.hash {
             return fail("its content was changed after it was written".into());
         }
-        prev = e.hash.clone();
+        self.prev.clone_from(&e.hash);
+        self.seq = e.seq;
+        Ok(())
     }
-    Ok(())
+
+    /// Goes on from an entry already verified: position `seq`, hash `hash`.
+    pub fn resume(seq: i64, hash: &str) -> Self {
+        Self {
+            prev: hash.to_owned(),
+            seq,
+        }
+    }
+
+    /// Position of the last entry checked (0 before any).
+    pub fn seq(&self) -> i64 {
+        self.seq
+    }
+
+    /// Hash of the last entry checked (genesis before any).
+    pub fn hash(&self) -> &str {
+        &self.prev
+    }
+
+    /// Checks that the chain read ends where the collective's head says it does; a chain that
+    /// stops short means its newest entries were removed or changed.
+    pub fn finish(&self, head_seq: i64, head_hash: &str) -> Result<(), ChainBreak> {
+        if self.seq != head_seq || self.prev != head_hash {
+            return Err(ChainBreak {
+                seq: self.seq + 1,
+                reason: format!(
+                    "the chain ends at entry {} but {head_seq} entries were written: \
+                     the newest ones were removed or changed",
+                    self.seq
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Verifies a collective's journal, entries in order: sequence without gaps, each entry's
+/// `prev_hash` equal to its predecessor's hash, each hash recomputed from the content.
+pub fn verify_journal(entries: &[JournalEntry]) -> Result<(), ChainBreak> {
+    let mut v = ChainVerifier::default();
+    entries.iter().try_for_each(|e| v.push(e))
 }
 
 /// Builds the next entry of a chain.
@@ -509,6 +707,109 @@ mod tests {
             &e.at,
         );
         assert_eq!(verify_journal(&rehashed).unwrap_err().seq, 4);
+    }
+
+    #[test]
+    fn the_chain_is_checked_against_its_head() {
+        let good = chain(3);
+        let mut v = ChainVerifier::default();
+        for e in &good {
+            v.push(e).unwrap();
+        }
+        assert_eq!(v.finish(3, &good[2].hash), Ok(()));
+        let short = v.finish(4, "ff").unwrap_err();
+        assert_eq!(short.seq, 4, "{short}");
+        assert!(short.reason.contains("removed"));
+        assert_eq!(ChainVerifier::default().finish(0, GENESIS_HASH), Ok(()));
+        // Resumed after entry 2, only entry 3 is read.
+        let mut resumed = ChainVerifier::resume(2, &good[1].hash);
+        resumed.push(&good[2]).unwrap();
+        assert_eq!(resumed.finish(3, &good[2].hash), Ok(()));
+        let mut wrong = ChainVerifier::resume(2, &good[0].hash);
+        assert_eq!(wrong.push(&good[2]).unwrap_err().seq, 3);
+    }
+
+    #[test]
+    fn stages() {
+        use RequestStatus as S;
+        assert_eq!(Stage::of(S::New, false), Stage::Pending);
+        assert_eq!(Stage::of(S::Solved, false), Stage::Open);
+        assert_eq!(Stage::of(S::Closed, false), Stage::Closed);
+        assert_eq!(Stage::of(S::Closed, true), Stage::Merged);
+        assert_eq!(Stage::of(S::Refused, false), Stage::Rejected);
+        assert_eq!(Stage::of(S::SetApart, false), Stage::Rejected);
+        for s in S::ALL {
+            let _ = Stage::of(s, false);
+        }
+    }
+
+    /// The whole table, written out: any change to who may do what shows here.
+    #[test]
+    fn who_may_do_what_at_each_stage() {
+        use EditorKind as K;
+        use RequestAction as A;
+        use Stage as St;
+        // For each (kind, stage): the actions allowed, in `RequestAction::ALL` order
+        // (status, answer, attach, assign, notify).
+        let table: [(K, St, [bool; 5]); 20] = [
+            (K::Moderator, St::Pending, [true, true, true, true, true]),
+            (K::Moderator, St::Open, [true, true, true, true, true]),
+            (K::Moderator, St::Closed, [false, true, true, false, false]),
+            (
+                K::Moderator,
+                St::Rejected,
+                [false, true, true, false, false],
+            ),
+            (K::Moderator, St::Merged, [false, true, true, false, false]),
+            (
+                K::Requester,
+                St::Pending,
+                [false, false, true, false, false],
+            ),
+            (K::Requester, St::Open, [true, false, true, true, true]),
+            (K::Requester, St::Closed, [false; 5]),
+            (K::Requester, St::Rejected, [false; 5]),
+            (K::Requester, St::Merged, [false; 5]),
+            (K::Assignee, St::Pending, [false, true, false, false, false]),
+            (K::Assignee, St::Open, [true; 5]),
+            (K::Assignee, St::Closed, [false; 5]),
+            (K::Assignee, St::Rejected, [false; 5]),
+            (K::Assignee, St::Merged, [false; 5]),
+            (K::Contact, St::Pending, [false, true, false, false, false]),
+            (K::Contact, St::Open, [true, true, true, false, false]),
+            (K::Contact, St::Closed, [false; 5]),
+            (K::Contact, St::Rejected, [false; 5]),
+            (K::Contact, St::Merged, [false; 5]),
+        ];
+        let mut seen = 0;
+        for kind in K::ALL {
+            for stage in St::ALL {
+                let (_, _, row) = table
+                    .iter()
+                    .find(|(k, s, _)| *k == kind && *s == stage)
+                    .unwrap();
+                for (action, allowed) in A::ALL.into_iter().zip(row) {
+                    assert_eq!(
+                        editor_may(kind, action, stage),
+                        *allowed,
+                        "{kind:?} {action:?} {stage:?}"
+                    );
+                    seen += 1;
+                }
+            }
+        }
+        assert_eq!(seen, 4 * 5 * 5);
+        // Nobody but a moderator does anything to a refused, set apart or merged request.
+        for kind in [K::Requester, K::Assignee, K::Contact] {
+            for stage in [St::Rejected, St::Merged] {
+                assert!(A::ALL.into_iter().all(|a| !editor_may(kind, a, stage)));
+            }
+        }
+        // Before publication, nobody but a moderator mails or assigns anyone.
+        for kind in [K::Requester, K::Assignee, K::Contact] {
+            assert!(!editor_may(kind, A::Notify, St::Pending));
+            assert!(!editor_may(kind, A::Assign, St::Pending));
+        }
     }
 
     #[test]

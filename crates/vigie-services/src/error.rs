@@ -26,6 +26,13 @@ pub enum ServiceError {
     /// A link token is unknown, used or expired.
     #[error("this link is invalid or has expired: ask for a new one")]
     InvalidToken,
+    /// A personal link that worked once no longer does (unused for too long, or withdrawn);
+    /// the message says how to get a new one.
+    #[error("{0}")]
+    LinkExpired(Bilingual),
+    /// A bound on what may be done in a while was reached (e-mails about a request).
+    #[error("{0}")]
+    TooMany(Bilingual),
     /// The e-mail address must be verified first.
     #[error("verify your e-mail address first: follow the link we sent you")]
     EmailNotVerified,
@@ -59,7 +66,9 @@ impl ServiceError {
             ServiceError::Invalid(d) => d.french(),
             ServiceError::Conflict(m)
             | ServiceError::Unauthenticated(m)
-            | ServiceError::Forbidden(m) => m.french(),
+            | ServiceError::Forbidden(m)
+            | ServiceError::LinkExpired(m)
+            | ServiceError::TooMany(m) => m.french(),
             ServiceError::TooManyAttempts { message, .. } => message.french(),
             ServiceError::Busy { .. } => Some(
                 "Le serveur vérifie beaucoup de mots de passe en ce moment : réessayez dans quelques secondes.",

@@ -283,9 +283,12 @@ impl Services {
         Ok(self.store.documents(tenant.id, object_id).await?)
     }
 
-    /// A document and its bytes.
+    /// A document and its bytes. A file of a request awaiting moderation is there only for
+    /// those who may read that request ([`Services::may_read_request`]).
     pub async fn document_file(
         &self,
+        principal: &vigie_domain::Principal,
+        token: Option<&str>,
         tenant: &Tenant,
         id: i64,
     ) -> Result<(Document, Vec<u8>), ServiceError> {
@@ -294,6 +297,15 @@ impl Services {
             .document(tenant.id, id)
             .await?
             .ok_or(ServiceError::NotFound("document"))?;
+        if let Some(rid) = doc.request_id {
+            let request = self.request(tenant, rid).await?;
+            if !self
+                .may_read_request(principal, token, tenant, &request)
+                .await?
+            {
+                return Err(ServiceError::NotFound("document"));
+            }
+        }
         let key = BlobKey::new(doc.blob_key.clone()).map_err(media_error)?;
         let blob = self.media.store.get(&key).await.map_err(media_error)?;
         Ok((doc, blob.bytes.to_vec()))

@@ -32,7 +32,8 @@ pub use objects::{
     decode_value, encode_value,
 };
 pub use requests::{
-    AssignTarget, Editor, FiledRequest, JournalReport, RequestDetails, RequestInput, SimilarRequest,
+    AssignTarget, Editor, FiledRequest, JournalReport, RequestDetails, RequestInput,
+    SimilarRequest, pending_placeholder,
 };
 pub use roles::RoleTarget;
 pub use schema::ObjectSchema;
@@ -51,6 +52,8 @@ pub struct ServiceSettings {
     pub reset_hours: u32,
     /// Abuse bounds of accounts: sign-in throttles, password hashing, mails per address.
     pub limits: AccountLimits,
+    /// Personal links, notification limits, the journal check's cache.
+    pub requests: RequestLimits,
 }
 
 /// Bounds that keep accounts affordable and private under attack.
@@ -123,6 +126,30 @@ impl AccountGuards {
     }
 }
 
+/// How long personal links last and how much mail requests may cause.
+#[derive(Debug, Clone)]
+pub struct RequestLimits {
+    /// A personal link stops working after this many days without use.
+    pub link_days: u32,
+    /// E-mails about one request its editors may cause in 24 hours.
+    pub notifications_per_request_day: u32,
+    /// E-mails about requests one address may receive in an hour.
+    pub mails_per_address_hour: u32,
+    /// How long the journal check is reused while the head does not change, seconds.
+    pub journal_check_cache_seconds: u32,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        Self {
+            link_days: 90,
+            notifications_per_request_day: 10,
+            mails_per_address_hour: 5,
+            journal_check_cache_seconds: 30,
+        }
+    }
+}
+
 /// The use cases, shared by every request.
 #[derive(Clone)]
 pub struct Services {
@@ -134,6 +161,7 @@ pub struct Services {
     media: events::Media,
     known_types: Arc<Vec<ObjectTypeKey>>,
     guards: Arc<AccountGuards>,
+    journal_checks: requests::JournalChecks,
 }
 
 impl Services {
@@ -162,6 +190,7 @@ impl Services {
             plugins,
             media,
             known_types: Arc::new(known_types),
+            journal_checks: requests::JournalChecks::default(),
         }
     }
 

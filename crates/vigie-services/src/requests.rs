@@ -3,20 +3,25 @@
 //! collective's tamper-evident journal, in which every one of these steps is written.
 
 use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use vigie_authz::Permit;
+
 use vigie_domain::requests::{
-    ChainBreak, DUPLICATE_THRESHOLD, JournalEntry, RequestModeration, RequestStatus, Urgency,
-    check_text, similarity, verify_journal,
+    ChainBreak, ChainVerifier, DUPLICATE_THRESHOLD, EditorKind, JournalEntry, RequestAction,
+    RequestModeration, RequestStatus, Stage, Urgency, check_text, editor_may, similarity,
 };
 use vigie_domain::{
-    Bilingual, DomainError, Email, ObjectTypeKey, Operation, Principal, Provenance, UserId,
+    Bilingual, DomainError, Email, ObjectTypeKey, Operation, Principal, Provenance, TenantId,
+    UserId,
 };
 use vigie_mail::Message;
 use vigie_plugins::wit;
 use vigie_storage::{
-    Assignment, Comment, Contact, Document, JournalNote, NewRequest, RequestRecord, StatusChange,
-    Tenant,
+    Assignment, Comment, Contact, Document, JournalNote, MailLimits, MailReservation, NewRequest,
+    RequestRecord, StatusChange, Tenant,
 };
 
 use crate::accounts::{random_token, token_hash};
@@ -102,6 +107,68 @@ pub enum Editor {
 }
 
 impl Editor {
+    /// On what ground: the row of the permission table ([`editor_may`]) that applies.
+    pub fn kind(&self) -> EditorKind {
+        match self {
+            Editor::Moderator(_) => EditorKind::Moderator,
+            Editor::Requester(_) => EditorKind::Requester,
+            Editor::Assignee(_) => EditorKind::Assignee,
+            Editor::Contact(_) => EditorKind::Contact,
+        }
+    }
+
+    /// Whether this editor may do `action` to `request` as it stands now.
+    pub fn may(&self, action: RequestAction, request: &RequestRecord) -> bool {
+        editor_may(
+            self.kind(),
+            action,
+            Stage::of(request.status, request.merged_into.is_some()),
+        )
+    }
+
+    /// Refuses what the permission table does not allow, saying why.
+    pub fn require(
+        &self,
+        action: RequestAction,
+        request: &RequestRecord,
+    ) -> Result<(), ServiceError> {
+        if self.may(action, request) {
+            return Ok(());
+        }
+        let stage = Stage::of(request.status, request.merged_into.is_some());
+        let (en, fr) = match stage {
+            Stage::Pending => (
+                "it is waiting for moderation: until it is published, its requester may only add \
+                 photos and nobody else is mailed or assigned",
+                "elle attend la modération : avant sa publication, son demandeur peut seulement \
+                 y joindre des photos, et personne n'est prévenu ni chargé de la demande",
+            ),
+            Stage::Rejected | Stage::Merged => (
+                "it was refused, set apart or merged: it can only be read",
+                "elle a été refusée, mise à l'écart ou fusionnée : elle ne peut plus qu'être lue",
+            ),
+            Stage::Closed => (
+                "it is closed: it can only be read",
+                "elle est close : elle ne peut plus qu'être lue",
+            ),
+            Stage::Open => (
+                "this is for those handling it and its moderators",
+                "cela revient aux personnes chargées de la demande et à ses modérateurs",
+            ),
+        };
+        Err(ServiceError::Forbidden(
+            Bilingual::new(format!(
+                "as its {}, you may not {} now: {en}",
+                self.role(),
+                action.as_str()
+            ))
+            .fr(format!(
+                "Vous ne pouvez pas {} maintenant : {fr}.",
+                action.label_fr()
+            )),
+        ))
+    }
+
     fn user(&self) -> Option<UserId> {
         match self {
             Editor::Moderator(p) => p.actor(),
@@ -130,6 +197,56 @@ pub enum AssignTarget {
     Contact(i64),
 }
 
+/// What anyone but its author and its moderators sees of a request awaiting moderation: that
+/// it exists, and since when.
+pub fn pending_placeholder(filed_at: OffsetDateTime) -> Bilingual {
+    let d = filed_at.date();
+    let day = format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
+    let fr_day = format!("{:02}/{:02}/{:04}", d.day(), u8::from(d.month()), d.year());
+    Bilingual::new(format!(
+        "A request has been awaiting moderation since {day}: its content is shown once a \
+         moderator publishes it."
+    ))
+    .fr(format!(
+        "Une demande attend la modération depuis le {fr_day} : son contenu sera visible une fois \
+         publiée par un modérateur."
+    ))
+}
+
+/// A journal check: the head it verified (position, hash), when, and the verdict.
+type JournalCheck = (i64, String, Instant, JournalReport);
+
+/// Recent checks of each collective's journal, reused while its head does not change, and the
+/// lock that lets one check run at a time (callers that waited find its verdict).
+#[derive(Clone, Default)]
+pub(crate) struct JournalChecks(
+    Arc<Mutex<HashMap<TenantId, JournalCheck>>>,
+    Arc<tokio::sync::Mutex<()>>,
+);
+
+/// Entries read at once while checking a journal.
+const JOURNAL_PAGE: i64 = 2000;
+
+/// Whose address an e-mail about a request goes to, which says how it is bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MailKind {
+    /// A contact or an assignee, because an editor asked: counted per request and day.
+    Editor,
+    /// An address a filer typed (anyone's): counted per address and hour, and mailed again
+    /// only once confirmed.
+    TypedAddress,
+    /// A requester's own account.
+    Account,
+    /// A contact told automatically, before anyone looked (a danger notice at filing):
+    /// counted per address and hour, since anyone may file one.
+    Automatic,
+}
+
+/// The SHA-256 of an address as the mail log keeps it.
+fn address_hash(address: &str) -> String {
+    token_hash(&address.trim().to_lowercase())
+}
+
 /// The result of checking a collective's journal.
 #[derive(Debug, Clone)]
 pub struct JournalReport {
@@ -139,6 +256,50 @@ pub struct JournalReport {
     pub head_hash: String,
     /// The first entry that does not verify, if any.
     pub broken: Option<ChainBreak>,
+}
+
+/// The request's daily bound on e-mails its editors cause was reached.
+fn too_many_mails(limit: u32) -> ServiceError {
+    ServiceError::TooMany(
+        Bilingual::new(format!(
+            "this request already caused {limit} e-mails in the last 24 hours: try again tomorrow"
+        ))
+        .fr(format!(
+            "Cette demande a déjà donné lieu à {limit} messages en 24 heures : réessayez demain."
+        )),
+    )
+}
+
+/// The requester's link by e-mail; the personal links have a lifetime.
+fn link_expired(contact: bool, days: u32) -> ServiceError {
+    if contact {
+        ServiceError::LinkExpired(
+            Bilingual::new(format!(
+                "this personal link no longer works: your assignment ended, or it was not used \
+                 for {days} days. Ask the collective that sent it to assign you again."
+            ))
+            .fr(format!(
+                "Ce lien personnel ne fonctionne plus : la demande ne vous est plus confiée, ou \
+                 il n'a pas servi depuis {days} jours. Demandez au collectif qui vous l'a envoyé \
+                 de vous la confier à nouveau."
+            )),
+        )
+    } else {
+        ServiceError::LinkExpired(
+            Bilingual::new(format!(
+                "this personal link no longer works: it was not used for {days} days. Ask for a \
+                 new link (POST …/requests/{{id}}/new-link with this token, or the button on the \
+                 request's page): it goes to the address you confirmed, or to your account's. \
+                 Without one, ask the collective's moderators, or file the request again."
+            ))
+            .fr(format!(
+                "Ce lien personnel ne fonctionne plus : il n'a pas servi depuis {days} jours. \
+                 Demandez un nouveau lien (bouton sur la page de la demande) : il part vers \
+                 l'adresse que vous avez confirmée, ou celle de votre compte. Sans adresse, \
+                 demandez un nouveau lien aux modérateurs du collectif, ou déposez-la à nouveau."
+            )),
+        )
+    }
 }
 
 /// A refused value of a request, said in English and in French (the pages show the French).
@@ -298,14 +459,123 @@ impl Services {
         })
     }
 
+    /// Whether the caller may read a request's content (title, text, fields, photos, the
+    /// details of its journal). Once a moderator published it, everyone may; before, only its
+    /// author (signed in, or through their link), those who may moderate it, and those it was
+    /// handed to (a danger notice reaches contacts at once). Others only see that it waits.
+    pub async fn may_read_request(
+        &self,
+        principal: &Principal,
+        token: Option<&str>,
+        tenant: &Tenant,
+        request: &RequestRecord,
+    ) -> Result<bool, ServiceError> {
+        if request.status != RequestStatus::New {
+            return Ok(true);
+        }
+        if matches!(principal, Principal::Anonymous) && token.is_none_or(str::is_empty) {
+            return Ok(false);
+        }
+        match self.request_editor(principal, token, tenant, request).await {
+            Ok(_) => Ok(true),
+            Err(
+                ServiceError::InvalidToken
+                | ServiceError::LinkExpired(_)
+                | ServiceError::Forbidden(_)
+                | ServiceError::Unauthenticated(_),
+            ) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Of `requests`, the ids of those awaiting moderation whose content the caller may not
+    /// read (see [`Services::may_read_request`]).
+    pub async fn unreadable_requests(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        requests: &[RequestRecord],
+    ) -> Result<HashSet<i64>, ServiceError> {
+        let pending = requests.iter().filter(|r| r.status == RequestStatus::New);
+        let Some(user) = principal.user_id() else {
+            // Without a session nor a link, none.
+            return Ok(pending.map(|r| r.id).collect());
+        };
+        // The same rule as `may_read_request`, with the moderation check made once per object.
+        let mut moderates: HashMap<i64, bool> = HashMap::new();
+        let mut out = HashSet::new();
+        for r in pending {
+            if r.author_id == Some(user) {
+                continue;
+            }
+            let moderator = match moderates.get(&r.object_id) {
+                Some(m) => *m,
+                None => {
+                    let object = self.object(tenant, r.object_id).await?;
+                    let m = self
+                        .authz
+                        .authorize(
+                            principal,
+                            Some(tenant),
+                            Self::object_scope(tenant, &object)?,
+                            Operation::ManageRequest,
+                        )
+                        .await
+                        .is_ok();
+                    moderates.insert(r.object_id, m);
+                    m
+                }
+            };
+            if moderator {
+                continue;
+            }
+            let assigned = self
+                .store
+                .assignments(r.id)
+                .await?
+                .iter()
+                .any(|a| a.removed_at.is_none() && a.user_id == Some(user));
+            if !assigned {
+                out.insert(r.id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Up to `limit` entries of the collective's journal after position `after`, and the
+    /// requests whose entries' details are withheld because they await moderation (their
+    /// links and hashes stay, so the chain still shows).
+    pub async fn public_journal(
+        &self,
+        tenant: &Tenant,
+        after: i64,
+        limit: i64,
+    ) -> Result<(Vec<JournalEntry>, HashSet<i64>), ServiceError> {
+        let entries = self
+            .store
+            .journal_page(tenant.id, after, i64::MAX, limit)
+            .await?;
+        let pending = self
+            .store
+            .pending_request_ids(tenant.id)
+            .await?
+            .into_iter()
+            .collect();
+        Ok((entries, pending))
+    }
+
     /// Open requests on this object and on objects of its type within a kilometre whose text
     /// resembles `text` (accents, case and common endings ignored), most alike first.
+    ///
+    /// Requests awaiting moderation are among them only with `include_pending` (for their
+    /// moderators): nobody else may read them yet.
     pub async fn similar_requests(
         &self,
         tenant: &Tenant,
         object_id: i64,
         text: &str,
         exclude: Option<i64>,
+        include_pending: bool,
     ) -> Result<Vec<SimilarRequest>, ServiceError> {
         let object = self.object(tenant, object_id).await?;
         let here = object.identity.latitude.zip(object.identity.longitude);
@@ -315,7 +585,11 @@ impl Services {
             .await?;
         let mut out = Vec::new();
         for r in self.store.requests(tenant.id, None).await? {
-            if Some(r.id) == exclude || !r.status.is_open() || r.merged_into.is_some() {
+            if Some(r.id) == exclude
+                || !r.status.is_open()
+                || r.merged_into.is_some()
+                || (r.status == RequestStatus::New && !include_pending)
+            {
                 continue;
             }
             let distance = if r.object_id == object_id {
@@ -522,20 +796,38 @@ impl Services {
             .await?;
         let follow_token = random_token();
         self.store
-            .insert_request_token(request.id, None, &token_hash(&follow_token))
+            .insert_request_token(request.id, None, &token_hash(&follow_token), false)
             .await?;
         let subject = format!("Vigie : votre demande n° {} / your request", request.id);
-        self.notify_requester(
+        // The link mailed is another one than the link answered: opening it is what confirms
+        // the address (whoever filed cannot confirm someone else's mailbox).
+        let (mailed, note_fr, note_en) = if request.contact_email.is_some() {
+            let t = random_token();
+            self.store
+                .insert_request_token(request.id, None, &token_hash(&t), true)
+                .await?;
+            (
+                t,
+                "Ouvrez ce lien pour confirmer votre adresse : sans cela, vous ne recevrez plus \
+                 d'autre message à propos de cette demande. Si vous n'avez rien demandé, \
+                 ignorez ce message.\n",
+                "Open this link to confirm your address: otherwise you will get no other message \
+                 about this request. If you asked for nothing, ignore this message.\n",
+            )
+        } else {
+            (follow_token.clone(), "", "")
+        };
+        let link = self.request_link(tenant, request.id, Some(&mailed));
+        self.mail_requester(
             tenant,
             &request,
+            true,
             &subject,
             &format!(
                 "Votre demande « {title} » est enregistrée. Elle sera publiée après modération.\n\
-                 Suivez-la et mettez-la à jour avec ce lien personnel (ne le partagez pas) :\n{}\n\n\
+                 {note_fr}Suivez-la et mettez-la à jour avec ce lien personnel (ne le partagez pas) :\n{link}\n\n\
                  ---\n\nYour request \"{title}\" is recorded. It will be public once moderated.\n\
-                 Follow and update it with this personal link (do not share it):\n{}\n",
-                self.request_link(tenant, request.id, Some(&follow_token)),
-                self.request_link(tenant, request.id, Some(&follow_token)),
+                 {note_en}Follow and update it with this personal link (do not share it):\n{link}\n",
             ),
         )
         .await?;
@@ -552,6 +844,7 @@ impl Services {
                         kind.label.fr, object.identity.official_name
                     ),
                     &format!("{}\n\n{}\n\n{}", kind.label.fr, title, description),
+                    MailKind::Automatic,
                 )
                 .await?;
             }
@@ -562,6 +855,7 @@ impl Services {
                 object_id,
                 &format!("{title} {description}"),
                 Some(request.id),
+                false,
             )
             .await?;
         Ok(FiledRequest {
@@ -580,8 +874,25 @@ impl Services {
         subject: &str,
         body: &str,
     ) -> Result<(), ServiceError> {
+        self.mail_requester(tenant, request, false, subject, body)
+            .await
+    }
+
+    /// Mails the requester: at their account's address, or at the contact address they gave.
+    /// A contact address gets one message (`first`, when filed) until its owner confirms it by
+    /// opening the link in it; and no address gets more than `mails_per_address_hour` messages
+    /// about requests in an hour.
+    async fn mail_requester(
+        &self,
+        tenant: &Tenant,
+        request: &RequestRecord,
+        first: bool,
+        subject: &str,
+        body: &str,
+    ) -> Result<(), ServiceError> {
         let to = match (request.author_id, &request.contact_email) {
-            (_, Some(email)) => Some(email.clone()),
+            (_, Some(email)) if first || request.contact_confirmed => Some(email.clone()),
+            (_, Some(_)) => None,
             (Some(id), None) => self
                 .store
                 .user_by_id(id)
@@ -590,6 +901,14 @@ impl Services {
             (None, None) => None,
         };
         let Some(to) = to else { return Ok(()) };
+        let kind = if request.contact_email.is_some() {
+            MailKind::TypedAddress
+        } else {
+            MailKind::Account
+        };
+        if !self.reserve_mail(tenant, request.id, &to, kind).await? {
+            return Ok(());
+        }
         self.mailer
             .send(&Message {
                 to,
@@ -611,6 +930,9 @@ impl Services {
     }
 
     /// E-mails a contact with a personal link to answer without an account, and journals it.
+    ///
+    /// `false` when the contact's address already had its share of messages this hour.
+    #[allow(clippy::too_many_arguments)] // the message and whom it is about
     async fn notify_contact(
         &self,
         tenant: &Tenant,
@@ -619,10 +941,17 @@ impl Services {
         by: Option<&str>,
         subject: &str,
         message: &str,
-    ) -> Result<(), ServiceError> {
+        kind: MailKind,
+    ) -> Result<bool, ServiceError> {
+        if !self
+            .reserve_mail(tenant, request.id, &contact.email, kind)
+            .await?
+        {
+            return Ok(false);
+        }
         let token = random_token();
         self.store
-            .insert_request_token(request.id, Some(contact.id), &token_hash(&token))
+            .insert_request_token(request.id, Some(contact.id), &token_hash(&token), false)
             .await?;
         let link = self.request_link(tenant, request.id, Some(&token));
         self.mailer
@@ -653,7 +982,57 @@ impl Services {
                 ),
             )
             .await?;
-        Ok(())
+        Ok(true)
+    }
+
+    /// Counts an e-mail about a request under the limits. An editor's e-mail (to a contact or
+    /// an assignee) over the request's daily bound is refused (`TooMany`); an e-mail to a
+    /// requester's address (any address a filer typed) that had its share this hour is skipped
+    /// (`false`), and the log says so without the address.
+    async fn reserve_mail(
+        &self,
+        tenant: &Tenant,
+        request_id: i64,
+        to: &str,
+        kind: MailKind,
+    ) -> Result<bool, ServiceError> {
+        let by_editor = kind == MailKind::Editor;
+        let limits = &self.settings.requests;
+        match self
+            .store
+            .reserve_request_mail(
+                tenant.id,
+                request_id,
+                &address_hash(to),
+                MailLimits {
+                    by_editor,
+                    per_request_day: i64::from(limits.notifications_per_request_day),
+                    // The addresses of contacts and assignees are the collective's own; those
+                    // of requesters are whatever a filer typed.
+                    per_address_hour: if matches!(
+                        kind,
+                        MailKind::TypedAddress | MailKind::Automatic
+                    ) {
+                        i64::from(limits.mails_per_address_hour)
+                    } else {
+                        i64::MAX
+                    },
+                },
+            )
+            .await?
+        {
+            MailReservation::Reserved => Ok(true),
+            MailReservation::AddressLimit => {
+                tracing::info!(
+                    request = request_id,
+                    "e-mail about a request not sent: its address had its share this hour"
+                );
+                Ok(false)
+            }
+            MailReservation::RequestLimit => {
+                Err(too_many_mails(limits.notifications_per_request_day))
+            }
+        }
     }
 
     /// Decides who may change a request: the object's moderators, the requester, the current
@@ -675,16 +1054,37 @@ impl Services {
             return Ok(Editor::Moderator(permit));
         }
         if let Some(token) = token.filter(|t| !t.is_empty()) {
-            match self.store.request_token(&token_hash(token)).await? {
-                Some((rid, None)) if rid == request.id => {
+            let hash = token_hash(token);
+            let link = self
+                .store
+                .request_token(&hash)
+                .await?
+                .filter(|l| l.request_id == request.id)
+                .ok_or(ServiceError::InvalidToken)?;
+            let days = self.settings.requests.link_days;
+            let stale = OffsetDateTime::now_utc() - link.last_used_at
+                > time::Duration::days(i64::from(days));
+            if link.revoked_at.is_some() || stale {
+                return Err(link_expired(link.contact_id.is_some(), days));
+            }
+            self.store.touch_request_token(&hash).await?;
+            match link.contact_id {
+                None => {
+                    if link.confirms_contact {
+                        self.store
+                            .confirm_request_contact(tenant.id, request.id)
+                            .await?;
+                    }
                     return Ok(Editor::Requester(request.author_id));
                 }
-                Some((rid, Some(contact))) if rid == request.id => {
-                    if let Some(c) = self.store.contact(tenant.id, contact).await? {
-                        return Ok(Editor::Contact(c));
-                    }
+                Some(contact) => {
+                    return self
+                        .store
+                        .contact(tenant.id, contact)
+                        .await?
+                        .map(Editor::Contact)
+                        .ok_or(ServiceError::InvalidToken);
                 }
-                _ => return Err(ServiceError::InvalidToken),
             }
         }
         let Some(user) = principal.user_id() else {
@@ -715,6 +1115,109 @@ impl Services {
                  les citoyens certifiés du lieu peuvent la modifier.",
             ),
         ))
+    }
+
+    /// Sends the requester a fresh personal link, at the address they can be reached at: their
+    /// account's, or the contact address they confirmed. Asked with one of the requester's
+    /// links (even an expired one), by the requester signed in, or by a moderator of the
+    /// request. Bounded like any message to that address (`mails_per_address_hour`).
+    /// `false` when there is no address to send it to.
+    pub async fn send_new_requester_link(
+        &self,
+        principal: &Principal,
+        token: Option<&str>,
+        tenant: &Tenant,
+        id: i64,
+    ) -> Result<bool, ServiceError> {
+        let request = self.request(tenant, id).await?;
+        let by_link = match token.filter(|t| !t.is_empty()) {
+            Some(t) => self
+                .store
+                .request_token(&token_hash(t))
+                .await?
+                .is_some_and(|l| l.request_id == id && l.contact_id.is_none()),
+            None => false,
+        };
+        let allowed = by_link
+            || principal
+                .user_id()
+                .is_some_and(|u| request.author_id == Some(u))
+            || {
+                let object = self.object(tenant, request.object_id).await?;
+                self.authz
+                    .authorize(
+                        principal,
+                        Some(tenant),
+                        Self::object_scope(tenant, &object)?,
+                        Operation::ManageRequest,
+                    )
+                    .await
+                    .is_ok()
+            };
+        if !allowed {
+            return Err(ServiceError::Forbidden(
+                Bilingual::new(
+                    "a new link is sent at the requester's asking (with one of their links, or \
+                     signed in) or a moderator's",
+                )
+                .fr(
+                    "Un nouveau lien s'obtient avec un ancien lien de la demande, connecté comme \
+                     son auteur, ou par un modérateur.",
+                ),
+            ));
+        }
+        let to = match (&request.contact_email, request.author_id) {
+            (Some(e), _) if request.contact_confirmed => Some(e.clone()),
+            (Some(_), _) => None,
+            (None, Some(author)) => self
+                .store
+                .user_by_id(author)
+                .await?
+                .map(|u| u.email.as_str().to_owned()),
+            (None, None) => None,
+        };
+        let Some(to) = to else { return Ok(false) };
+        if !self
+            .reserve_mail(tenant, id, &to, MailKind::Automatic)
+            .await?
+        {
+            return Err(ServiceError::TooMany(
+                Bilingual::new("enough messages went to this address this hour: try again later")
+                    .fr(
+                        "Assez de messages sont partis vers cette adresse cette heure-ci : \
+                         réessayez plus tard.",
+                    ),
+            ));
+        }
+        let token = random_token();
+        self.store
+            .insert_request_token(id, None, &token_hash(&token), false)
+            .await?;
+        let link = self.request_link(tenant, id, Some(&token));
+        let subject = format!("Vigie : nouveau lien pour votre demande n° {id} / a new link");
+        self.mailer
+            .send(&Message {
+                to,
+                subject: subject.clone(),
+                body: format!(
+                    "Voici un nouveau lien personnel pour suivre et mettre à jour votre demande \
+                     « {t} » (ne le partagez pas) :\n{link}\n\n---\n\nHere is a new personal \
+                     link to follow and update your request \"{t}\" (do not share it):\n{link}\n",
+                    t = request.title,
+                ),
+            })
+            .await?;
+        self.store
+            .journal(
+                tenant.id,
+                id,
+                &JournalNote::new(
+                    "notification_sent",
+                    &json!({ "to": "requester", "subject": subject }),
+                ),
+            )
+            .await?;
+        Ok(true)
     }
 
     async fn editor_name(&self, editor: &Editor) -> Result<Option<String>, ServiceError> {
@@ -872,6 +1375,7 @@ impl Services {
             let editor = self
                 .request_editor(principal, token, tenant, &request)
                 .await?;
+            editor.require(RequestAction::ChangeStatus, &request)?;
             self.editor_name(&editor).await?
         };
         self.apply_status(tenant, &request, to, note, by, reopening)
@@ -990,6 +1494,7 @@ impl Services {
         target: AssignTarget,
     ) -> Result<Assignment, ServiceError> {
         let request = self.request(tenant, id).await?;
+        editor.require(RequestAction::Assign, &request)?;
         if matches!(
             request.status,
             RequestStatus::Refused | RequestStatus::SetApart
@@ -1011,6 +1516,19 @@ impl Services {
                     .user_by_id(UserId(uid))
                     .await?
                     .ok_or(ServiceError::NotFound("user"))?;
+                // Only a moderator hands a request to any account; the others choose among
+                // the collective's Officials (or its contacts).
+                let official = user
+                    .verified_email()
+                    .is_some_and(|e| tenant.official_domains.iter().any(|d| e.belongs_to(d)));
+                if !official && !matches!(editor, Editor::Moderator(_)) {
+                    return Err(invalid(
+                        "user_id",
+                        "choose one of the collective's Officials (GET …/requests/{id}/officials) \
+                         or one of its contacts",
+                        "Choisissez un agent du collectif ou l'un de ses contacts.",
+                    ));
+                }
                 (Some(user), None)
             }
             AssignTarget::Contact(cid) => {
@@ -1042,6 +1560,7 @@ impl Services {
                     .fr("Cette personne est déjà chargée de la demande."),
             ));
         }
+        self.mail_budget(id, 1).await?;
         let by = self.editor_name(editor).await?;
         let official = user.as_ref().is_some_and(|u| {
             u.verified_email()
@@ -1084,10 +1603,24 @@ impl Services {
         );
         match (&user, &contact) {
             (_, Some(c)) => {
-                self.notify_contact(tenant, &request, c, by.as_deref(), &subject, &message)
-                    .await?;
+                self.notify_contact(
+                    tenant,
+                    &request,
+                    c,
+                    by.as_deref(),
+                    &subject,
+                    &message,
+                    MailKind::Editor,
+                )
+                .await?;
             }
             (Some(u), None) => {
+                if !self
+                    .reserve_mail(tenant, id, u.email.as_str(), MailKind::Editor)
+                    .await?
+                {
+                    return Ok(assignment);
+                }
                 self.mailer
                     .send(&Message {
                         to: u.email.as_str().to_owned(),
@@ -1111,7 +1644,7 @@ impl Services {
         Ok(assignment)
     }
 
-    /// Ends an assignment (it stays in the history).
+    /// Ends an assignment (it stays in the history); a contact's links stop working.
     pub async fn unassign_request(
         &self,
         editor: &Editor,
@@ -1119,7 +1652,8 @@ impl Services {
         id: i64,
         assignment: i64,
     ) -> Result<(), ServiceError> {
-        self.request(tenant, id).await?;
+        let request = self.request(tenant, id).await?;
+        editor.require(RequestAction::Assign, &request)?;
         let a = self
             .store
             .assignments(id)
@@ -1154,6 +1688,7 @@ impl Services {
         message: &str,
     ) -> Result<usize, ServiceError> {
         let request = self.request(tenant, id).await?;
+        editor.require(RequestAction::Notify, &request)?;
         if contact_ids.is_empty() {
             return Err(invalid(
                 "contact_ids",
@@ -1176,19 +1711,54 @@ impl Services {
                         "Ce contact ne s'occupe pas de ce type de lieu ici.",
                     )
                 })?;
-            contacts.push(c);
+            if !contacts.iter().any(|x: &Contact| x.id == c.id) {
+                contacts.push(c);
+            }
         }
+        self.mail_budget(id, contacts.len()).await?;
         let by = self.editor_name(editor).await?;
         let subject = format!(
             "Vigie : demande n° {id} — {} ({})",
             request.shown_title(),
             request.object_name
         );
+        let mut sent = 0;
         for c in &contacts {
-            self.notify_contact(tenant, &request, c, by.as_deref(), &subject, &message)
-                .await?;
+            if self
+                .notify_contact(
+                    tenant,
+                    &request,
+                    c,
+                    by.as_deref(),
+                    &subject,
+                    &message,
+                    MailKind::Editor,
+                )
+                .await?
+            {
+                sent += 1;
+            }
         }
-        Ok(contacts.len())
+        if sent == 0 {
+            return Err(ServiceError::TooMany(
+                Bilingual::new(
+                    "these contacts already received their share of messages this hour: try later",
+                )
+                .fr("Ces contacts ont déjà reçu assez de messages cette heure-ci : réessayez plus tard."),
+            ));
+        }
+        Ok(sent)
+    }
+
+    /// Refuses before anything is done when `n` more e-mails would pass the request's daily
+    /// bound.
+    async fn mail_budget(&self, id: i64, n: usize) -> Result<(), ServiceError> {
+        let limit = self.settings.requests.notifications_per_request_day;
+        let sent = self.store.request_mails_today(id).await?;
+        if sent + i64::try_from(n).unwrap_or(i64::MAX) > i64::from(limit) {
+            return Err(too_many_mails(limit));
+        }
+        Ok(())
     }
 
     /// An answer on the request by someone handling it (e.g. a contact through their link),
@@ -1202,6 +1772,10 @@ impl Services {
         status: Option<RequestStatus>,
     ) -> Result<RequestRecord, ServiceError> {
         let request = self.request(tenant, id).await?;
+        editor.require(RequestAction::Answer, &request)?;
+        if status.is_some_and(|s| s != request.status) {
+            editor.require(RequestAction::ChangeStatus, &request)?;
+        }
         let message = check_text("message", message, 3, 4000)?;
         let by = self.editor_name(editor).await?;
         self.store
@@ -1242,6 +1816,12 @@ impl Services {
                 .fr(format!(
                     "Cette demande a été fusionnée dans la demande n° {into} : soutenez celle-là."
                 )),
+            ));
+        }
+        if request.status == RequestStatus::New {
+            return Err(ServiceError::Conflict(
+                Bilingual::new("this request awaits moderation: support it once it is published")
+                    .fr("Cette demande attend la modération : soutenez-la une fois publiée."),
             ));
         }
         if !request.status.is_open() {
@@ -1366,7 +1946,14 @@ impl Services {
                     .fr("Connectez-vous pour lire les commentaires."),
             ));
         }
-        self.request(tenant, id).await?;
+        let request = self.request(tenant, id).await?;
+        // Awaiting moderation, the thread is for those who may read the request.
+        if !self
+            .may_read_request(principal, None, tenant, &request)
+            .await?
+        {
+            return Ok(Vec::new());
+        }
         Ok(self.store.comments(id).await?)
     }
 
@@ -1382,6 +1969,28 @@ impl Services {
         let request = self.request(tenant, id).await?;
         self.permitted_object(permit, tenant, request.object_id)
             .await?;
+        if request.status == RequestStatus::New {
+            let reader = match permit.actor() {
+                Some(id) => Principal::User {
+                    id,
+                    verified_email: self
+                        .store
+                        .user_by_id(id)
+                        .await?
+                        .and_then(|u| u.verified_email().cloned()),
+                },
+                None => Principal::Anonymous,
+            };
+            if !self
+                .may_read_request(&reader, None, tenant, &request)
+                .await?
+            {
+                return Err(ServiceError::Forbidden(
+                    Bilingual::new("this request awaits moderation: comment once it is published")
+                        .fr("Cette demande attend la modération : commentez-la une fois publiée."),
+                ));
+            }
+        }
         let author = permit.actor().ok_or_else(|| {
             ServiceError::Unauthenticated(
                 Bilingual::new("sign in first: comments need an account")
@@ -1412,6 +2021,7 @@ impl Services {
         bytes: Vec<u8>,
     ) -> Result<Document, ServiceError> {
         let request = self.request(tenant, id).await?;
+        editor.require(RequestAction::Attach, &request)?;
         let by = self.editor_name(editor).await?;
         let new = self
             .store_file(
@@ -1532,7 +2142,7 @@ impl Services {
             }
             let token = random_token();
             self.store
-                .insert_request_token(id, None, &token_hash(&token))
+                .insert_request_token(id, None, &token_hash(&token), false)
                 .await?;
             let link = self.request_link(&tenant, id, Some(&token));
             self.notify_requester(
@@ -1571,28 +2181,105 @@ impl Services {
     /// Verifies a collective's journal: every entry's hash from its content and its
     /// predecessor, positions without gaps, and the head (so that removing the newest entries
     /// shows too).
+    ///
+    /// The head is read first, then the entries up to it, a page at a time: entries and head
+    /// are written in one transaction and entries are never changed, so what is read is one
+    /// consistent state even while requests are being filed, and the journal is never held
+    /// whole in memory.
     pub async fn verify_journal(&self, tenant: &Tenant) -> Result<JournalReport, ServiceError> {
-        let entries = self.store.journal_entries(tenant.id).await?;
-        let (head_seq, head_hash) = self.store.journal_head(tenant.id).await?;
-        let (seq, hash) = entries
-            .last()
-            .map_or((0, vigie_domain::requests::GENESIS_HASH), |e| {
-                (e.seq, e.hash.as_str())
-            });
-        let broken = verify_journal(&entries).err().or_else(|| {
-            (seq != head_seq || hash != head_hash).then(|| ChainBreak {
-                seq: seq + 1,
-                reason: format!(
-                    "the chain ends at entry {seq} but {head_seq} entries were written: \
-                     the newest ones were removed or changed"
-                ),
-            })
-        });
+        let head = self.store.journal_head(tenant.id).await?;
+        self.verify_journal_from(tenant, ChainVerifier::default(), 0, &head)
+            .await
+    }
+
+    /// Checks the entries after `v`'s position up to `head`, `entries` being already checked.
+    async fn verify_journal_from(
+        &self,
+        tenant: &Tenant,
+        mut v: ChainVerifier,
+        mut entries: usize,
+        (head_seq, head_hash): &(i64, String),
+    ) -> Result<JournalReport, ServiceError> {
+        let head_seq = *head_seq;
+        let mut broken = None;
+        'pages: loop {
+            let page = self
+                .store
+                .journal_page(tenant.id, v.seq(), head_seq, JOURNAL_PAGE)
+                .await?;
+            if page.is_empty() {
+                break;
+            }
+            for e in &page {
+                if let Err(b) = v.push(e) {
+                    broken = Some(b);
+                    break 'pages;
+                }
+                entries += 1;
+            }
+        }
+        let broken = broken.or_else(|| v.finish(head_seq, head_hash).err());
         Ok(JournalReport {
-            entries: entries.len(),
-            head_hash: hash.to_owned(),
+            entries,
+            head_hash: v.hash().to_owned(),
             broken,
         })
+    }
+
+    /// [`Services::verify_journal`] for the public, at the cost of what changed. For
+    /// `journal_check_cache_seconds` after a whole check: the same head gets the same verdict
+    /// (one small read), and a head that moved on from a sound chain gets only its new entries
+    /// checked, from the last hash verified. Past that time the whole chain is checked again
+    /// (so that an old entry altered in the database shows within that time). One check runs
+    /// at a time; callers that waited reuse its verdict. Returns the report and the head it
+    /// verified, `(seq, hash)`, to name it (an `ETag`).
+    pub async fn verify_journal_cached(
+        &self,
+        tenant: &Tenant,
+    ) -> Result<(JournalReport, (i64, String)), ServiceError> {
+        let ttl = Duration::from_secs(u64::from(
+            self.settings.requests.journal_check_cache_seconds,
+        ));
+        if ttl.is_zero() {
+            let head = self.store.journal_head(tenant.id).await?;
+            let report = self
+                .verify_journal_from(tenant, ChainVerifier::default(), 0, &head)
+                .await?;
+            return Ok((report, head));
+        }
+        let _one_at_a_time = self.journal_checks.1.lock().await;
+        let head = self.store.journal_head(tenant.id).await?;
+        let recent = self
+            .journal_checks
+            .0
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(&tenant.id).cloned())
+            .filter(|(_, _, at, _)| at.elapsed() < ttl);
+        let (report, checked_at) = match recent {
+            Some((seq, hash, _, report)) if (seq, &hash) == (head.0, &head.1) => {
+                return Ok((report, head));
+            }
+            Some((seq, hash, at, report)) if report.broken.is_none() && seq < head.0 => {
+                let resumed = ChainVerifier::resume(seq, &hash);
+                let report = self
+                    .verify_journal_from(tenant, resumed, report.entries, &head)
+                    .await?;
+                (report, at)
+            }
+            _ => (
+                self.verify_journal_from(tenant, ChainVerifier::default(), 0, &head)
+                    .await?,
+                Instant::now(),
+            ),
+        };
+        if let Ok(mut cache) = self.journal_checks.0.lock() {
+            cache.insert(
+                tenant.id,
+                (head.0, head.1.clone(), checked_at, report.clone()),
+            );
+        }
+        Ok((report, head))
     }
 }
 

@@ -25,7 +25,8 @@ pub use facts::{ContributorContact, DecisionRecord, FactRecord, NewFact};
 pub use objects::{IdentityChange, ImportCounts, NewImport, ObjectIdentity, ObservedObject};
 pub use policies::{CasbinRule, GrantChange, PolicyScope, RoleEvent, RoleEventAction, RoleHolder};
 pub use requests::{
-    Assignment, Comment, Contact, JournalNote, NewRequest, RequestRecord, StatusChange,
+    Assignment, Comment, Contact, JournalNote, MailLimits, MailReservation, NewRequest,
+    RequestRecord, RequestToken, StatusChange,
 };
 pub use schema_fields::SchemaField;
 pub use store::{Backend, Store};

@@ -95,6 +95,8 @@ pub struct RequestRecord {
     pub author_name: Option<String>,
     /// Private contact e-mail (never shown).
     pub contact_email: Option<String>,
+    /// Whether the contact e-mail was confirmed (only then is it mailed again).
+    pub contact_confirmed: bool,
     /// Status.
     pub status: RequestStatus,
     /// Public reason of a refusal or of setting apart.
@@ -176,6 +178,43 @@ impl JournalNote {
     }
 }
 
+/// A personal link, as stored (its secret is kept as a hash only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestToken {
+    /// The request it opens.
+    pub request_id: i64,
+    /// The contact it belongs to; none: the requester's.
+    pub contact_id: Option<i64>,
+    /// Whether opening it confirms the requester's contact address (the link mailed there).
+    pub confirms_contact: bool,
+    /// When it was last used, or made.
+    pub last_used_at: OffsetDateTime,
+    /// When it was withdrawn, if it was.
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// Whether an e-mail about a request may go out, under the limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailReservation {
+    /// Counted; send it.
+    Reserved,
+    /// The request's editors caused too many e-mails in the last 24 hours.
+    RequestLimit,
+    /// The address received too many e-mails about requests in the last hour.
+    AddressLimit,
+}
+
+/// Bounds on e-mails about requests.
+#[derive(Debug, Clone, Copy)]
+pub struct MailLimits {
+    /// Counted against the request's daily bound (a notification, an assignment).
+    pub by_editor: bool,
+    /// E-mails its editors may cause per request in 24 hours.
+    pub per_request_day: i64,
+    /// E-mails per address in an hour.
+    pub per_address_hour: i64,
+}
+
 /// A change of a request's status.
 #[derive(Debug, Clone)]
 pub struct StatusChange {
@@ -189,7 +228,7 @@ pub struct StatusChange {
 
 const REQUEST_SELECT: &str = "SELECT r.id, r.object_id, o.type_key, o.official_name, r.kind, r.categories, r.title, \
      r.description, r.public_title, r.public_description, r.extra_fields, r.urgency, r.reminder_on, \
-     r.reminder_sent_at, r.provenance, r.author_id, a.display_name AS author_name, r.contact_email, r.status, \
+     r.reminder_sent_at, r.provenance, r.author_id, a.display_name AS author_name, r.contact_email, r.contact_confirmed_at, r.status, \
      r.moderation_reason, r.merged_into, r.filed_at, r.updated_at, \
      (SELECT COUNT(*) FROM request_supporters s WHERE s.request_id = r.id \
         OR s.request_id IN (SELECT m.id FROM requests m WHERE m.merged_into = r.id)) \
@@ -223,6 +262,9 @@ fn request_from_row(r: &AnyRow) -> Result<RequestRecord, StoreError> {
         author_id: r.try_get::<Option<i64>, _>("author_id")?.map(UserId),
         author_name: r.try_get("author_name")?,
         contact_email: r.try_get("contact_email")?,
+        contact_confirmed: r
+            .try_get::<Option<String>, _>("contact_confirmed_at")?
+            .is_some(),
         status: RequestStatus::parse(&status).ok_or_else(|| corrupt(&status))?,
         moderation_reason: r.try_get("moderation_reason")?,
         merged_into: r.try_get("merged_into")?,
@@ -612,6 +654,17 @@ impl Store {
         if done == 0 {
             return Err(StoreError::NotFound("assignment"));
         }
+        // A contact no longer assigned no longer edits the request through their links.
+        sqlx::query(
+            "UPDATE request_tokens SET revoked_at = $1 WHERE request_id = $2 AND revoked_at IS NULL \
+             AND contact_id IS NOT NULL \
+             AND contact_id = (SELECT contact_id FROM request_assignments WHERE id = $3)",
+        )
+        .bind(now())
+        .bind(id)
+        .bind(assignment)
+        .execute(&mut *j.tx)
+        .await?;
         j.append(id, note).await?;
         j.commit().await?;
         Ok(())
@@ -835,36 +888,176 @@ impl Store {
             .collect()
     }
 
-    /// Stores a secret link's hash for a request (a contact's, or the requester's).
+    /// Stores a secret link's hash for a request (a contact's, or the requester's; the one
+    /// mailed to a requester's contact address confirms that address when opened).
     pub async fn insert_request_token(
         &self,
         request_id: i64,
         contact: Option<i64>,
         token_hash: &str,
+        confirms_contact: bool,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO request_tokens (request_id, contact_id, token_hash, at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO request_tokens (request_id, contact_id, token_hash, at, confirms_contact) \
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(request_id)
         .bind(contact)
         .bind(token_hash)
         .bind(now())
+        .bind(i64::from(confirms_contact))
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    /// The request and contact a secret link's hash opens.
+    /// The personal link a secret's hash names.
     pub async fn request_token(
         &self,
         token_hash: &str,
-    ) -> Result<Option<(i64, Option<i64>)>, StoreError> {
-        sqlx::query("SELECT request_id, contact_id FROM request_tokens WHERE token_hash = $1")
+    ) -> Result<Option<RequestToken>, StoreError> {
+        sqlx::query(
+            "SELECT request_id, contact_id, confirms_contact, COALESCE(last_used_at, at) AS used, \
+             revoked_at FROM request_tokens WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| {
+            let used: String = r.try_get("used")?;
+            let revoked: Option<String> = r.try_get("revoked_at")?;
+            Ok(RequestToken {
+                request_id: r.try_get("request_id")?,
+                contact_id: r.try_get("contact_id")?,
+                confirms_contact: r.try_get::<i64, _>("confirms_contact")? != 0,
+                last_used_at: parse_timestamp(&used)?,
+                revoked_at: revoked.as_deref().map(parse_timestamp).transpose()?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Records that a personal link was used now: its lifetime starts again.
+    pub async fn touch_request_token(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE request_tokens SET last_used_at = $1 WHERE token_hash = $2")
+            .bind(now())
             .bind(token_hash)
-            .fetch_optional(&self.pool)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Marks the requester's contact address as confirmed; `true` the first time.
+    pub async fn confirm_request_contact(
+        &self,
+        tenant: TenantId,
+        id: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE requests SET contact_confirmed_at = $1 WHERE tenant_id = $2 AND id = $3 \
+             AND contact_email IS NOT NULL AND contact_confirmed_at IS NULL",
+        )
+        .bind(now())
+        .bind(tenant.0)
+        .bind(id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            > 0)
+    }
+
+    /// Counts an e-mail about a request to the address of SHA-256 `address_hash` if the limits
+    /// allow it. Holds the collective's journal head while it counts, so that concurrent
+    /// senders are counted one after the other.
+    pub async fn reserve_request_mail(
+        &self,
+        tenant: TenantId,
+        request_id: i64,
+        address_hash: &str,
+        limits: MailLimits,
+    ) -> Result<MailReservation, StoreError> {
+        let mut j = self.journaled(tenant).await?;
+        let at = OffsetDateTime::now_utc();
+        let since = |d: time::Duration| crate::timestamp(at - d);
+        if limits.by_editor {
+            let n: i64 = sqlx::query(
+                "SELECT COUNT(*) FROM request_mails WHERE request_id = $1 AND by_editor = 1 AND at > $2",
+            )
+            .bind(request_id)
+            .bind(since(time::Duration::days(1)))
+            .fetch_one(&mut *j.tx)
             .await?
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .transpose()
+            .try_get(0)?;
+            if n >= limits.per_request_day {
+                return Ok(MailReservation::RequestLimit);
+            }
+        }
+        let n: i64 =
+            sqlx::query("SELECT COUNT(*) FROM request_mails WHERE address_hash = $1 AND at > $2")
+                .bind(address_hash)
+                .bind(since(time::Duration::hours(1)))
+                .fetch_one(&mut *j.tx)
+                .await?
+                .try_get(0)?;
+        if n >= limits.per_address_hour {
+            return Ok(MailReservation::AddressLimit);
+        }
+        sqlx::query(
+            "INSERT INTO request_mails (request_id, address_hash, by_editor, at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(request_id)
+        .bind(address_hash)
+        .bind(i64::from(limits.by_editor))
+        .bind(crate::timestamp(at))
+        .execute(&mut *j.tx)
+        .await?;
+        j.commit().await?;
+        Ok(MailReservation::Reserved)
+    }
+
+    /// E-mails about a request its editors caused in the last 24 hours.
+    pub async fn request_mails_today(&self, request_id: i64) -> Result<i64, StoreError> {
+        let since = crate::timestamp(OffsetDateTime::now_utc() - time::Duration::days(1));
+        Ok(sqlx::query(
+            "SELECT COUNT(*) FROM request_mails WHERE request_id = $1 AND by_editor = 1 AND at > $2",
+        )
+        .bind(request_id)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?)
+    }
+
+    /// The ids of the collective's requests awaiting moderation.
+    pub async fn pending_request_ids(&self, tenant: TenantId) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query("SELECT id FROM requests WHERE tenant_id = $1 AND status = $2")
+            .bind(tenant.0)
+            .bind(RequestStatus::New.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
+    /// Up to `limit` entries of a collective's chain after position `after` and up to `upto`,
+    /// in order: the journal read a page at a time.
+    pub async fn journal_page(
+        &self,
+        tenant: TenantId,
+        after: i64,
+        upto: i64,
+        limit: i64,
+    ) -> Result<Vec<JournalEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, request_id, action, details, at, prev_hash, hash FROM request_journal \
+             WHERE tenant_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4",
+        )
+        .bind(tenant.0)
+        .bind(after)
+        .bind(upto)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(entry_from_row).collect()
     }
 
     /// The whole journal of a collective, in order.

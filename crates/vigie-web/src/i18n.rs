@@ -808,6 +808,21 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("done_answered", "Réponse enregistrée.", "Answer recorded."),
     (
+        "done_new_link",
+        "Un nouveau lien personnel vous a été envoyé par e-mail.",
+        "A new personal link was sent to you by e-mail.",
+    ),
+    (
+        "done_no_address",
+        "Aucune adresse confirmée ne permet d'envoyer un nouveau lien : demandez-le aux modérateurs du collectif, ou déposez la demande à nouveau.",
+        "No confirmed address to send a new link to: ask the collective's moderators, or file the request again.",
+    ),
+    (
+        "new_link_button",
+        "M'envoyer un nouveau lien",
+        "Send me a new link",
+    ),
+    (
         "done_assigned",
         "Demande confiée ; la personne est prévenue par e-mail.",
         "Request assigned; the person is told by e-mail.",

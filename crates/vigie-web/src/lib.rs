@@ -116,6 +116,7 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
         .at("/t/:slug/r/:id/support", post(requests::support))
         .at("/t/:slug/r/:id/comments", post(requests::comment))
         .at("/t/:slug/r/:id/attachments", post(requests::attach))
+        .at("/t/:slug/r/:id/new-link", post(requests::new_link))
         .at("/login", get(pages::login_form).post(pages::login))
         .at("/logout", post(pages::logout))
         .at("/register", get(pages::register_form).post(pages::register))

@@ -206,6 +206,8 @@ impl<'a> Page<'a> {
             ServiceError::Forbidden(_) | ServiceError::EmailNotVerified => StatusCode::FORBIDDEN,
             ServiceError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ServiceError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ServiceError::LinkExpired(_) => StatusCode::GONE,
+            ServiceError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             ServiceError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 StatusCode::INTERNAL_SERVER_ERROR

@@ -7,14 +7,16 @@ use poem::http::{StatusCode, header};
 use poem::web::{Data, Form, Multipart, Path, Query};
 use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
-use vigie_domain::requests::{JournalEntry, RequestModeration, RequestStatus, Urgency, check_text};
+use vigie_domain::requests::{
+    JournalEntry, RequestAction, RequestModeration, RequestStatus, Urgency, check_text,
+};
 use vigie_domain::{ObjectTypeKey, Operation};
 use vigie_http::Caller;
 use vigie_http::body_limit::{FieldError, read_field};
 use vigie_plugins::wit;
 use vigie_services::{
     AssignTarget, DocumentInput, Editor, ProposedValue, RequestInput, ServiceError, Services,
-    SimilarRequest, decode_value,
+    SimilarRequest, decode_value, pending_placeholder,
 };
 use vigie_storage::{RequestRecord, Tenant};
 
@@ -205,10 +207,22 @@ pub(crate) struct FilingShown {
     similar: Vec<SimilarRequest>,
 }
 
-fn request_row(lang: Lang, m: &wit::PluginManifest, r: &RequestRecord) -> Value {
+/// What the pages say instead of a request's content while it awaits moderation.
+fn pending_text(lang: Lang, r: &RequestRecord) -> String {
+    let p = pending_placeholder(r.filed_at);
+    match lang {
+        Lang::Fr => p.french().unwrap_or(p.en()).to_owned(),
+        Lang::En => p.en().to_owned(),
+    }
+}
+
+/// A request in a list; `readable`: whether the visitor may read it if it awaits moderation.
+fn request_row(lang: Lang, m: &wit::PluginManifest, r: &RequestRecord, readable: bool) -> Value {
+    let pending = r.status == RequestStatus::New && !readable;
     context! {
         id => r.id,
-        title => r.shown_title(),
+        title => if pending { format!("{} {}", lang.t("request_n"), r.id) } else { r.shown_title().to_owned() },
+        pending_notice => pending.then(|| pending_text(lang, r)),
         status => status_label(lang, r.status),
         status_key => r.status.as_str(),
         kind => kind_label(lang, m, &r.kind),
@@ -237,7 +251,7 @@ fn similar_rows(lang: Lang, m: &wit::PluginManifest, similar: &[SimilarRequest])
                 None => s.request.object_name.clone(),
             };
             context! {
-                row => request_row(lang, m, &s.request),
+                row => request_row(lang, m, &s.request, true),
                 place => place,
                 similarity => format!("{:.0} %", s.similarity * 100.0),
             }
@@ -380,11 +394,15 @@ pub(crate) async fn object_section(
 ) -> Result<Value, ServiceError> {
     let lang = page.lang;
     let all = page.services().requests(tenant, Some(object_id)).await?;
+    let unreadable = page
+        .services()
+        .unreadable_requests(&page.caller.principal(), tenant, &all)
+        .await?;
     let (set_apart, listed): (Vec<&RequestRecord>, Vec<&RequestRecord>) = all
         .iter()
         .partition(|r| r.status == RequestStatus::SetApart);
     Ok(context! {
-        list => listed.iter().map(|r| request_row(lang, m, r)).collect::<Vec<_>>(),
+        list => listed.iter().map(|r| request_row(lang, m, r, !unreadable.contains(&r.id))).collect::<Vec<_>>(),
         set_apart => set_apart.iter().map(|r| context! {
             id => r.id,
             reason => &r.moderation_reason,
@@ -494,7 +512,13 @@ async fn file(
         check_text("title", &f.title, 3, 200)?;
         check_text("description", &f.description, 3, 4000)?;
         let similar = services
-            .similar_requests(&tenant, id, &format!("{} {}", f.title, f.description), None)
+            .similar_requests(
+                &tenant,
+                id,
+                &format!("{} {}", f.title, f.description),
+                None,
+                false,
+            )
             .await?;
         if !similar.is_empty() {
             return Ok(Filed::Similar(similar));
@@ -674,7 +698,9 @@ pub async fn similar_fragment(
         let key = ObjectTypeKey::parse(&object.object_type)?;
         let schema = services.object_schema(&tenant, &key).await?;
         let text = format!("{} {}", q.title, q.description);
-        let similar = services.similar_requests(&tenant, id, &text, None).await?;
+        let similar = services
+            .similar_requests(&tenant, id, &text, None, false)
+            .await?;
         let rows = similar_rows(page.lang, schema.plugin.manifest(), &similar);
         Ok::<_, ServiceError>((page.tenant_ctx(&tenant), rows))
     }
@@ -884,20 +910,29 @@ async fn render_request(
     let principal = page.caller.principal();
     let token = clean_token(&q.token);
 
-    let set_apart = r.status == RequestStatus::SetApart;
-    let revealed = !q.reveal.is_empty() && q.reveal != "0";
-    let hidden = set_apart && !revealed;
-
     // Who may do what here.
     let mut notices: Vec<String> = Vec::new();
+    let mut expired_link: Option<&str> = None;
     let editor = match services.request_editor(&principal, token, &tenant, r).await {
         Ok(e) => Some(e),
         Err(ServiceError::InvalidToken) => {
             notices.push(lang.t("link_invalid").to_owned());
             None
         }
+        Err(e @ ServiceError::LinkExpired(_)) => {
+            notices.push(error_text(page, &e).1);
+            expired_link = token;
+            None
+        }
         Err(_) => None,
     };
+    // Before publication, only its author, its moderators and those it was handed to read it
+    // (they are its editors); others see that it waits, and since when.
+    let pending = r.status == RequestStatus::New && editor.is_none();
+    let set_apart = r.status == RequestStatus::SetApart;
+    let revealed = !q.reveal.is_empty() && q.reveal != "0";
+    let hidden = (set_apart && !revealed) || pending;
+    let may = |action: RequestAction| editor.as_ref().is_some_and(|e| e.may(action, r));
     let scope = Services::object_scope(&tenant, &object)?;
     let moderator = services
         .authz()
@@ -913,14 +948,15 @@ async fn render_request(
     let merged = r.merged_into.is_some();
     let handled = !merged && !matches!(r.status, RequestStatus::Refused | RequestStatus::SetApart);
     let next = next_statuses(lang, r.status);
-    let (contacts, officials) = if editor.is_some() && handled {
-        (
-            services.contacts(&tenant, Some(&key)).await?,
-            services.officials(&tenant).await?,
-        )
-    } else {
-        (Vec::new(), Vec::new())
-    };
+    let (contacts, officials) =
+        if (may(RequestAction::Assign) || may(RequestAction::Notify)) && handled {
+            (
+                services.contacts(&tenant, Some(&key)).await?,
+                services.officials(&tenant).await?,
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
     let duplicates = if moderator && handled && r.status.is_open() {
         services
             .similar_requests(
@@ -928,6 +964,7 @@ async fn render_request(
                 r.object_id,
                 &format!("{} {} {}", r.title, r.shown_title(), r.shown_description()),
                 Some(r.id),
+                true,
             )
             .await?
     } else {
@@ -1016,6 +1053,7 @@ async fn render_request(
             printable => kind.is_some_and(|k| k.printable) && !hidden,
             set_apart => set_apart,
             hidden => hidden,
+            pending_notice => pending.then(|| pending_text(lang, r)),
             open => r.status.is_open() && !merged,
             solved => r.status == RequestStatus::Solved && !merged,
         },
@@ -1034,24 +1072,28 @@ async fn render_request(
                 kind => lang.t(&format!("doc_{}", d.kind)),
                 by => &d.uploaded_by,
                 is_image => d.content_type.starts_with("image/"),
-                url => format!("/api/v1/tenants/{}/documents/{}/file", tenant.slug, d.id),
+                url => match token.filter(|_| r.status == RequestStatus::New) {
+                    Some(t) => format!("/api/v1/tenants/{}/documents/{}/file?token={t}", tenant.slug, d.id),
+                    None => format!("/api/v1/tenants/{}/documents/{}/file", tenant.slug, d.id),
+                },
             }).collect::<Vec<_>>()
         },
         journal => journal_rows(lang, slug, m, &details.journal, &details.journal_names, hidden),
         verify_url => format!("/api/v1/tenants/{}/journal/verify", tenant.slug),
         journal_url => format!("/api/v1/tenants/{}/requests/{}/journal", tenant.slug, id),
         token => token,
+        expired_link => expired_link,
         acting_as => acting_as,
         can => context! {
             moderate => moderator && r.status == RequestStatus::New,
             reexpress => moderator && !hidden,
-            status => editor.is_some() && !merged && !next.is_empty(),
-            answer => !merged && matches!(editor, Some(Editor::Contact(_) | Editor::Assignee(_))),
-            assign => editor.is_some() && handled,
-            notify => editor.is_some() && handled && !contacts.is_empty(),
+            status => may(RequestAction::ChangeStatus) && !next.is_empty(),
+            answer => may(RequestAction::Answer) && matches!(editor, Some(Editor::Contact(_) | Editor::Assignee(_))),
+            assign => may(RequestAction::Assign) && handled,
+            notify => may(RequestAction::Notify) && handled && !contacts.is_empty(),
             merge => moderator && handled && r.status.is_open(),
-            attach => editor.is_some() && !hidden,
-            support => r.status.is_open() && !merged,
+            attach => may(RequestAction::Attach) && !hidden,
+            support => r.status.is_open() && !merged && r.status != RequestStatus::New,
         },
         next_statuses => next,
         contacts => contacts.iter().map(|c| context! { id => c.id, name => &c.name, role => &c.role_title }).collect::<Vec<_>>(),
@@ -1606,6 +1648,52 @@ pub async fn merge(
 pub struct TokenForm {
     #[serde(default)]
     token: String,
+}
+
+/// `POST /t/:slug/r/:id/new-link`: sends the requester a fresh personal link, at their
+/// account's or confirmed address (asked with an old link, even expired).
+#[handler]
+pub async fn new_link(
+    req: &Request,
+    state: Data<&WebState>,
+    caller: Caller,
+    Path((slug, id)): Path<(String, i64)>,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    let page = Page::new(&state, req, caller);
+    let result = async {
+        let services = page.services();
+        let tenant = services.tenant(&slug).await?;
+        services
+            .send_new_requester_link(&page.caller.principal(), clean_token(&f.token), &tenant, id)
+            .await
+    }
+    .await;
+    match result {
+        // The old link stays behind: the new one is in the mailbox.
+        Ok(sent) => redirect(&request_url(
+            &slug,
+            id,
+            None,
+            if sent {
+                "done=new_link"
+            } else {
+                "done=no_address"
+            },
+        )),
+        Err(e) => {
+            finish(
+                &page,
+                &slug,
+                id,
+                &f.token,
+                Err(e),
+                "new_link",
+                ("new_link", Vec::new()),
+            )
+            .await
+        }
+    }
 }
 
 /// `POST /t/:slug/r/:id/support`: « Moi aussi » (anyone who may file a request there).

@@ -76,6 +76,12 @@ impl App {
                         .accounts
                         .mail_requests_per_client_per_hour,
                 },
+                requests: vigie_services::RequestLimits {
+                    link_days: settings.requests.link_days,
+                    notifications_per_request_day: settings.requests.notifications_per_request_day,
+                    mails_per_address_hour: settings.requests.mails_per_address_hour,
+                    journal_check_cache_seconds: settings.requests.journal_check_cache_seconds,
+                },
             },
             Arc::new(plugins),
             media(settings)?,
