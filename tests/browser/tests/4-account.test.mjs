@@ -23,7 +23,7 @@ test('register, verify by e-mail, sign in, see the name, sign out', async (t) =>
   await page.getByLabel('Nom affiché (public)').fill(name);
   await page.getByLabel('Mot de passe').fill(password);
   await page.locator('main').getByRole('button', { name: 'Créer un compte' }).click();
-  assert.match(await text(page.getByRole('status')), /^Compte créé\. Un lien de confirmation vient d'être envoyé/);
+  assert.match(await text(page.getByRole('status')), /^C'est noté\. Un e-mail vient d'être envoyé à cette adresse/);
 
   // Signing in before confirming the address is refused, with a way to get the link again.
   await page.goto('/login');

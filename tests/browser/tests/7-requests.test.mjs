@@ -106,6 +106,27 @@ async function account(page, name) {
   return email;
 }
 
+/** Publishes request `id` as `moderator` (a signed-in Garant's page). */
+async function publishAs(moderator, id) {
+  await moderator.goto(`/t/${TENANT}/r/${id}`);
+  const moderation = moderator.locator('#agir form', { has: moderator.getByRole('button', { name: 'Enregistrer la décision' }) });
+  await moderation.getByRole('radio', { name: 'Publier' }).check();
+  await submit(moderator, moderation, 'Enregistrer la décision');
+  assert.equal(await text(moderator.getByRole('status')), 'Décision enregistrée.');
+}
+
+/**
+ * Publishes request `id` as a new Garant of the schools: only published requests are proposed
+ * as similar ones (a pending one is its author's and its moderators' only).
+ */
+async function publish(t, id) {
+  const garant = await openPage(t, browser);
+  const email = await account(garant, `Garante Publication ${stamp().slice(-5)}`);
+  vigie('role', 'grant', '--role', 'garant', '--user', email, '--tenant', TENANT, '--type', 'schools');
+  await signIn(garant, email);
+  await publishAs(garant, id);
+}
+
 async function signIn(page, email) {
   await page.goto('/login');
   await page.getByLabel('Adresse e-mail').fill(email);
@@ -143,7 +164,8 @@ test('a visitor files a request without an account and lands on its page, pendin
   // The photo, stored without its metadata, is linked.
   const photo = page.locator('main a', { hasText: `Photo — ${title}` });
   const href = await photo.getAttribute('href');
-  assert.match(href, new RegExp(`^/api/v1/tenants/${TENANT}/documents/\\d+/file$`));
+  // Pending: the photo is its author's, through the personal link.
+  assert.match(href, new RegExp(`^/api/v1/tenants/${TENANT}/documents/\\d+/file\\?token=${token}$`));
   const file = await page.request.get(href);
   assert.equal(file.status(), 200);
   assert.equal(file.headers()['content-type'], 'image/png');
@@ -167,22 +189,28 @@ test('a visitor files a request without an account and lands on its page, pendin
   // Comments are for signed-in readers.
   await page.getByText('Connectez-vous pour lire les commentaires.').waitFor();
 
-  // The e-mail to the requester carries the same personal link.
+  // The e-mail to the typed address carries a link of its own: opening it confirms that the
+  // address is the requester's (the link on the page does not), before anything else is sent.
   const mail = await newestMailTo(email);
-  assert.ok(mail.body.includes(`${BASE}/t/${TENANT}/r/${id}?token=${token}`), mail.body);
+  const mailed = mail.body.match(new RegExp(`${BASE}/t/${TENANT}/r/${id}\\?token=([0-9a-f]+)`));
+  assert.ok(mailed, mail.body);
+  assert.notEqual(mailed[1], token, 'the mailed link is not the one shown to the filer');
 
-  // Reloading does not file it twice; the sheet lists it, pending moderation.
+  // Reloading does not file it twice; the sheet lists it, pending moderation, its words kept
+  // for those who may read it.
   await page.reload();
   await page.goto(sheet);
-  const item = page.locator('#demandes li', { hasText: title });
+  const item = page.locator('#demandes li', { has: page.locator(`a[href="/t/${TENANT}/r/${id}"]`) });
   assert.equal(await item.count(), 1);
-  assert.equal(await text(item.locator('.status')), 'en attente de modération');
-  assert.equal(await item.getByRole('link', { name: title }).getAttribute('href'), `/t/${TENANT}/r/${id}`);
+  assert.match(await text(item), /attend la modération depuis le/);
+  assert.doesNotMatch(await text(item), new RegExp(title));
 
-  // Without the link, the request is public but the visitor may not change it.
+  // Without the link, the visitor sees that a request awaits moderation, not what it says,
+  // and may not change it.
   await page.goto(`/t/${TENANT}/r/${id}`);
   assert.equal(await page.getByRole('heading', { name: 'Agir sur cette demande' }).count(), 0);
   assert.equal(await page.getByLabel('Votre lien personnel').count(), 0);
+  assert.doesNotMatch(await text(page.locator('main')), new RegExp(title));
   assert.deepEqual(page.problems, []);
 });
 
@@ -195,6 +223,7 @@ test('filing a request like an open one shows it first: « Moi aussi » supports
     description: 'La grille du jardin potager est arrachée, les enfants passent dessous.',
     categories: ['Espaces extérieurs et cour'],
   });
+  await publish(t, first.id);
 
   // The same problem, in other words, with a photo.
   await page.goto(sheet);
@@ -211,7 +240,7 @@ test('filing a request like an open one shows it first: « Moi aussi » supports
   await similar.getByRole('heading', { name: 'Demandes semblables déjà ouvertes' }).waitFor();
   const candidate = similar.locator('li', { has: page.locator(`a[href="/t/${TENANT}/r/${first.id}"]`) });
   assert.equal(await candidate.count(), 1, await text(similar));
-  assert.match(await text(candidate), /en attente de modération/);
+  assert.match(await text(candidate), /publiée/);
   // Everything typed and chosen is still there, the photo too.
   const form = page.locator('#deposer form.stack');
   assert.equal(await form.getByLabel('Titre').inputValue(), again.title);
@@ -245,6 +274,7 @@ test('without JavaScript, the server shows the similar requests after the first 
   const s = stamp();
   const request = { title: `Robinet de la cantine qui fuit ${s}`, description: 'Le robinet de la cantine fuit sans arrêt depuis la rentrée.' };
   const first = await fileNew(page, request);
+  await publish(t, first.id);
   await page.goto(sheet);
   const shown = await fileRequest(page, { ...request, photo: PNG });
   assert.equal(shown.status(), 200, 'nothing filed yet');
@@ -414,6 +444,7 @@ test('a Garant merges a duplicate into the request that stays and notifies a con
   const sheet = await openSchool(garant, 5);
   const s = stamp();
   const stays = await fileNew(garant, { title: `Radiateur froid en CP ${s}`, description: 'Le radiateur de la classe de CP reste froid le matin.' });
+  await publishAs(garant, stays.id);
   await garant.goto(sheet);
   assert.equal(await fileRequest(garant, { title: `CP : radiateur froid ${s}`, description: 'Radiateur froid le matin dans la classe de CP.' }), null);
   await submit(garant, garant.locator('#deposer form.stack'), 'Déposer quand même');
@@ -475,9 +506,10 @@ test('on a phone, the filing form, the similar requests and the request page fit
   await assertFits(page, 'sheet with the filing form');
   const s = stamp();
   const request = { title: `Banc de la cour descellé ${s}`, description: 'Le banc de la cour est descellé et bascule quand on s’y assoit.' };
-  await fileNew(page, request);
+  const { id } = await fileNew(page, request);
   await page.screenshot({ path: join(SCREENSHOTS, 'mobile-request.png'), fullPage: true });
   await assertFits(page, 'request page with the personal link and its forms');
+  await publish(t, id);
   await page.goto(sheet);
   await fileRequest(page, request);
   await page.getByRole('heading', { name: 'Demandes semblables déjà ouvertes' }).waitFor();
