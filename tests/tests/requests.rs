@@ -1249,6 +1249,7 @@ async fn an_attachment_and_its_journal_entry_commit_together(backend: Backend) {
         sha256: "0".repeat(64),
         uploaded_by: None,
         request_id: Some(id),
+        filed_state: vigie_domain::FactState::Accepted,
     };
     let note = |_| vigie_storage::JournalNote::new("attachment_added", &json!({}));
     let failed = store

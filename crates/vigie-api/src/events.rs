@@ -10,7 +10,7 @@ use poem_openapi::{
 };
 use time::OffsetDateTime;
 use vigie_domain::{Decision, Operation};
-use vigie_services::{DocumentInput, LifeEventInput, ServiceError, Services};
+use vigie_services::{DocumentEntry, DocumentInput, LifeEventInput, ServiceError, Services};
 use vigie_storage::{Document, LifeEvent};
 
 use crate::roles::permit;
@@ -105,7 +105,19 @@ pub(crate) struct DocumentView {
     /// Kind: `school_council_minutes`, `asbestos_survey`, `fire_safety_report`,
     /// `council_deliberation`, `cada_document`, `photo`, `letter` or `other`.
     kind: String,
-    /// Title.
+    /// `pending` (a citizen's document awaiting moderation), `accepted` or `refused`.
+    state: String,
+    /// `true` when the document awaits moderation and the caller is neither its uploader nor
+    /// one of the object's moderators: only that it awaits moderation, and since `at`, is
+    /// shown (title, file and uploader are empty).
+    awaiting_moderation: bool,
+    /// Public reason of a refusal.
+    refusal_reason: Option<String>,
+    /// Who decided.
+    decided_by: Option<String>,
+    /// When it was decided.
+    decided_at: Option<OffsetDateTime>,
+    /// Title (empty when `awaiting_moderation`).
     title: String,
     /// Date of the document itself.
     document_date: Option<String>,
@@ -123,17 +135,38 @@ pub(crate) struct DocumentView {
     uploaded_by: Option<String>,
     /// Uploaded at.
     at: OffsetDateTime,
-    /// Where to download it.
-    pub(crate) download: String,
+    /// Where to download it; absent when the caller may not (a document awaiting moderation
+    /// for others than its uploader and moderators, a refused one for all but moderators).
+    pub(crate) download: Option<String>,
 }
 
 impl DocumentView {
     pub(crate) fn new(slug: &str, d: Document) -> Self {
+        Self::entry(
+            slug,
+            DocumentEntry {
+                document: d,
+                concealed: false,
+                downloadable: true,
+            },
+        )
+    }
+
+    /// A document of an object's list, as the caller may see it.
+    pub(crate) fn entry(slug: &str, e: DocumentEntry) -> Self {
+        let d = e.document;
         Self {
-            download: format!("/api/v1/tenants/{slug}/documents/{}/file", d.id),
+            download: e
+                .downloadable
+                .then(|| format!("/api/v1/tenants/{slug}/documents/{}/file", d.id)),
             id: d.id,
             object_id: d.object_id,
             kind: d.kind,
+            state: d.state.as_str().to_owned(),
+            awaiting_moderation: e.concealed,
+            refusal_reason: d.decision.as_ref().and_then(|x| x.reason.clone()),
+            decided_by: d.decision.as_ref().and_then(|x| x.decided_by.clone()),
+            decided_at: d.decision.as_ref().map(|x| x.at),
             title: d.title,
             document_date: d.document_date,
             source: d.source,
@@ -378,25 +411,35 @@ impl EventsApi {
         method = "get",
         operation_id = "list_documents"
     )]
+    ///
+    /// A document a citizen attached awaits moderation: until a moderator accepts it, only its
+    /// uploader and the object's moderators see it; others see that a document awaits
+    /// moderation, and since when.
     async fn documents(
         &self,
         state: Data<&ApiState>,
+        caller: Caller,
         slug: Path<String>,
         id: Path<i64>,
     ) -> Result<Json<Vec<DocumentView>>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
-        let docs = state.services.documents(&tenant, *id).await?;
+        let docs = state
+            .services
+            .documents(&caller.principal(), &tenant, *id)
+            .await?;
         Ok(Json(
             docs.into_iter()
-                .map(|d| DocumentView::new(&slug, d))
+                .map(|d| DocumentView::entry(&slug, d))
                 .collect(),
         ))
     }
 
-    /// Attach a document or photo (signed-in users)
+    /// Attach a document or photo (signed-in users; moderated unless a moderator attaches it)
     ///
     /// Size-limited and type-checked from the content (JPEG, PNG, WebP, PDF); images are
-    /// re-encoded so that their EXIF and GPS metadata are gone before storage.
+    /// re-encoded so that their EXIF and GPS metadata are gone before storage. Attached by
+    /// someone who may not moderate the object (its Certified citizens, the type's Garants,
+    /// Gurus), it awaits moderation (`state` `pending`).
     #[oai(
         path = "/tenants/:slug/objects/:id/documents",
         method = "post",
@@ -417,15 +460,27 @@ impl EventsApi {
             &state,
             &caller,
             Some(&tenant),
-            scope,
+            scope.clone(),
             Operation::AttachDocument,
         )
         .await?;
+        let moderator = state
+            .services
+            .authz()
+            .authorize(
+                &caller.principal(),
+                Some(&tenant),
+                scope,
+                Operation::ModerateContribution,
+            )
+            .await
+            .ok();
         let (file_name, content_type, bytes) = read_upload(upload.file).await?;
         let doc = state
             .services
             .upload_document(
                 &p,
+                moderator.as_ref(),
                 &tenant,
                 *id,
                 DocumentInput {
@@ -444,6 +499,43 @@ impl EventsApi {
         ))))
     }
 
+    /// Accept or refuse a document a citizen attached (Garant, Certified citizen of the object)
+    #[oai(
+        path = "/tenants/:slug/documents/:id/decision",
+        method = "post",
+        operation_id = "decide_document"
+    )]
+    async fn decide_document(
+        &self,
+        state: Data<&ApiState>,
+        caller: Caller,
+        slug: Path<String>,
+        id: Path<i64>,
+        body: Json<EventDecision>,
+    ) -> Result<Json<DocumentView>, ApiError> {
+        let tenant = state.services.tenant(&slug).await?;
+        let doc = state.services.document(&tenant, *id).await?;
+        let object = state.services.object(&tenant, doc.object_id).await?;
+        let scope = Services::object_scope(&tenant, &object)?;
+        let p = permit(
+            &state,
+            &caller,
+            Some(&tenant),
+            scope,
+            Operation::ModerateContribution,
+        )
+        .await?;
+        let decision =
+            Decision::new(body.accept, body.reason.as_deref()).map_err(ServiceError::from)?;
+        Ok(Json(DocumentView::new(
+            &slug,
+            state
+                .services
+                .decide_document(&p, &tenant, *id, decision)
+                .await?,
+        )))
+    }
+
     /// Download a document
     #[oai(
         path = "/tenants/:slug/documents/:id/file",
@@ -453,7 +545,9 @@ impl EventsApi {
     ///
     /// A photo or document of a request awaiting moderation downloads only for those who may
     /// read the request (its author, with their session or `token`, and its moderators);
-    /// for anyone else it is not there (404).
+    /// for anyone else it is not there (404). A document attached to an object and awaiting
+    /// moderation downloads only for its uploader and the object's moderators; a refused one
+    /// only for the moderators.
     async fn download(
         &self,
         state: Data<&ApiState>,

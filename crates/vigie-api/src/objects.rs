@@ -348,13 +348,17 @@ impl ObjectsApi {
     async fn get(
         &self,
         state: Data<&ApiState>,
+        caller: Caller,
         slug: Path<String>,
         id: Path<i64>,
     ) -> Result<Json<Value>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
         let sheet = state.services.object_sheet(&tenant, *id).await?;
         let events = state.services.life_events(&tenant, *id).await?;
-        let documents = state.services.documents(&tenant, *id).await?;
+        let documents = state
+            .services
+            .documents(&caller.principal(), &tenant, *id)
+            .await?;
         let o = &sheet.object;
         let current: serde_json::Map<String, Value> = sheet
             .current
@@ -410,12 +414,14 @@ impl ObjectsApi {
                 "author": e.author_name,
                 "refusal_reason": e.decision.as_ref().and_then(|d| d.reason.clone()),
             })).collect::<Vec<_>>(),
-            "documents": documents.iter().map(|d| json!({
+            "documents": documents.iter().map(|e| { let d = &e.document; json!({
                 "id": d.id, "kind": d.kind, "title": d.title, "document_date": d.document_date,
                 "content_type": d.content_type, "size": d.size, "uploaded_by": d.uploaded_by,
-                "at": vigie_storage::timestamp(d.at),
-                "download": format!("/api/v1/tenants/{}/documents/{}/file", tenant.slug, d.id),
-            })).collect::<Vec<_>>(),
+                "at": vigie_storage::timestamp(d.at), "state": d.state.as_str(),
+                "awaiting_moderation": e.concealed,
+                "refusal_reason": d.decision.as_ref().and_then(|x| x.reason.clone()),
+                "download": e.downloadable.then(|| format!("/api/v1/tenants/{}/documents/{}/file", tenant.slug, d.id)),
+            })}).collect::<Vec<_>>(),
         })))
     }
 

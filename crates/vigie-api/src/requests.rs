@@ -297,8 +297,11 @@ impl RequestDetailsView {
                     .map(|doc| {
                         let mut v = DocumentView::new(slug, doc);
                         // A file of a request awaiting moderation downloads with the link.
-                        if let Some(t) = token.filter(|_| d.request.status == RequestStatus::New) {
-                            v.download = format!("{}?token={t}", v.download);
+                        if let (Some(t), Some(url)) = (
+                            token.filter(|_| d.request.status == RequestStatus::New),
+                            v.download.as_mut(),
+                        ) {
+                            *url = format!("{url}?token={t}");
                         }
                         v
                     })

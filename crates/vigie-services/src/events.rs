@@ -4,7 +4,7 @@ use vigie_authz::Permit;
 use vigie_domain::objects::{
     DOCUMENT_KINDS, LIFE_EVENT_KINDS, check_date, check_kind, check_title,
 };
-use vigie_domain::{Decision, DomainError, Email, Operation, Provenance};
+use vigie_domain::{Decision, DomainError, Email, FactState, Operation, Principal, Provenance};
 use vigie_media::{BlobKey, BlobStore, MediaPolicy};
 use vigie_storage::{Document, LifeEvent, NewDocument, NewLifeEvent, Tenant};
 
@@ -51,6 +51,18 @@ pub struct DocumentInput {
     pub file_name: Option<String>,
     /// Declared content type.
     pub content_type: Option<String>,
+}
+
+/// A document as the caller may see it in a list.
+#[derive(Debug, Clone)]
+pub struct DocumentEntry {
+    /// The document; when `concealed`, its title, source, file and uploader are blanked.
+    pub document: Document,
+    /// Awaiting moderation and neither the caller's nor theirs to moderate: only the fact that
+    /// a document awaits moderation, and since when, is shown.
+    pub concealed: bool,
+    /// Whether the caller may download its file.
+    pub downloadable: bool,
 }
 
 fn media_error(e: vigie_media::MediaError) -> ServiceError {
@@ -185,18 +197,29 @@ impl Services {
             .await?)
     }
 
-    /// Stores a document: checked for size and type, images re-encoded without EXIF/GPS.
+    /// Stores a document: checked for size and type, images re-encoded without EXIF/GPS. With
+    /// `moderator` (a permit to moderate this object) it is published at once; otherwise it
+    /// waits for moderation, seen only by its uploader and the object's moderators.
     pub async fn upload_document(
         &self,
         permit: &Permit,
+        moderator: Option<&Permit>,
         tenant: &Tenant,
         object_id: i64,
         input: DocumentInput,
         bytes: Vec<u8>,
     ) -> Result<Document, ServiceError> {
         permit.require(Operation::AttachDocument)?;
+        if let Some(m) = moderator {
+            m.require(Operation::ModerateContribution)?;
+        }
         self.permitted_object(permit, tenant, object_id).await?;
-        self.store_document(tenant, object_id, permit.actor(), input, bytes)
+        let state = if moderator.is_some() {
+            FactState::Accepted
+        } else {
+            FactState::Pending
+        };
+        self.store_document(tenant, object_id, permit.actor(), state, input, bytes)
             .await
     }
 
@@ -206,12 +229,14 @@ impl Services {
         tenant: &Tenant,
         object_id: i64,
         uploader: Option<vigie_domain::UserId>,
+        filed_state: FactState,
         input: DocumentInput,
         bytes: Vec<u8>,
     ) -> Result<Document, ServiceError> {
-        let new = self
+        let mut new = self
             .store_file(tenant, object_id, None, uploader, input, bytes)
             .await?;
+        new.filed_state = filed_state;
         Ok(self.store.insert_document(tenant.id, &new).await?)
     }
 
@@ -270,21 +295,108 @@ impl Services {
             sha256: stored.sha256,
             uploaded_by: uploader,
             request_id,
+            // A request's file follows the request's own moderation.
+            filed_state: FactState::Accepted,
         })
     }
 
-    /// The documents of an object.
-    pub async fn documents(
+    /// Whether `principal` may moderate what is proposed on the object (its Certified citizens,
+    /// the type's Garants, Gurus).
+    pub async fn may_moderate_object(
         &self,
+        principal: &Principal,
         tenant: &Tenant,
         object_id: i64,
-    ) -> Result<Vec<Document>, ServiceError> {
+    ) -> Result<bool, ServiceError> {
+        if principal.user_id().is_none() {
+            return Ok(false);
+        }
+        let object = self.object(tenant, object_id).await?;
+        Ok(self
+            .authz
+            .authorize(
+                principal,
+                Some(tenant),
+                Self::object_scope(tenant, &object)?,
+                Operation::ModerateContribution,
+            )
+            .await
+            .is_ok())
+    }
+
+    /// A document of the collective (metadata, whatever its state: for moderation).
+    pub async fn document(&self, tenant: &Tenant, id: i64) -> Result<Document, ServiceError> {
+        self.store
+            .document(tenant.id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("document"))
+    }
+
+    /// The documents of an object as `principal` may see them: a pending one in full only for
+    /// its uploader and the object's moderators, otherwise concealed (a document awaits
+    /// moderation since its date); a refused one's file only for moderators.
+    pub async fn documents(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        object_id: i64,
+    ) -> Result<Vec<DocumentEntry>, ServiceError> {
         self.object(tenant, object_id).await?;
-        Ok(self.store.documents(tenant.id, object_id).await?)
+        let docs = self.store.documents(tenant.id, object_id).await?;
+        let moderator = if docs.iter().any(|d| d.state != FactState::Accepted) {
+            self.may_moderate_object(principal, tenant, object_id)
+                .await?
+        } else {
+            false
+        };
+        let user = principal.user_id();
+        Ok(docs
+            .into_iter()
+            .map(|d| {
+                let own = user.is_some() && d.uploader_id == user;
+                let (concealed, downloadable) = match d.state {
+                    FactState::Accepted => (false, true),
+                    FactState::Pending => {
+                        let sees = moderator || own;
+                        (!sees, sees)
+                    }
+                    _ => (false, moderator),
+                };
+                let document = if concealed { conceal(d) } else { d };
+                DocumentEntry {
+                    document,
+                    concealed,
+                    downloadable,
+                }
+            })
+            .collect())
+    }
+
+    /// Accepts or refuses a document a citizen attached to an object.
+    pub async fn decide_document(
+        &self,
+        permit: &Permit,
+        tenant: &Tenant,
+        id: i64,
+        decision: Decision,
+    ) -> Result<Document, ServiceError> {
+        permit.require(Operation::ModerateContribution)?;
+        let doc = self.document(tenant, id).await?;
+        if doc.request_id.is_some() {
+            // A request's files follow the request's moderation.
+            return Err(ServiceError::NotFound("document"));
+        }
+        self.permitted_object(permit, tenant, doc.object_id).await?;
+        Ok(self
+            .store
+            .decide_document(tenant.id, id, &decision, permit.actor())
+            .await?)
     }
 
     /// A document and its bytes. A file of a request awaiting moderation is there only for
-    /// those who may read that request ([`Services::may_read_request`]).
+    /// those who may read that request ([`Services::may_read_request`]); an object's document
+    /// awaiting moderation only for its uploader and the object's moderators, a refused one
+    /// only for the moderators.
     pub async fn document_file(
         &self,
         principal: &vigie_domain::Principal,
@@ -305,9 +417,38 @@ impl Services {
             {
                 return Err(ServiceError::NotFound("document"));
             }
+        } else if doc.state != FactState::Accepted {
+            let own = doc.state == FactState::Pending
+                && principal.user_id().is_some()
+                && doc.uploader_id == principal.user_id();
+            if !own
+                && !self
+                    .may_moderate_object(principal, tenant, doc.object_id)
+                    .await?
+            {
+                return Err(ServiceError::NotFound("document"));
+            }
         }
         let key = BlobKey::new(doc.blob_key.clone()).map_err(media_error)?;
         let blob = self.media.store.get(&key).await.map_err(media_error)?;
         Ok((doc, blob.bytes.to_vec()))
+    }
+}
+
+/// A pending document as those who may not see it are told of it: only its id, object, kind
+/// and date remain.
+fn conceal(d: Document) -> Document {
+    Document {
+        title: String::new(),
+        document_date: None,
+        source: None,
+        blob_key: String::new(),
+        content_type: String::new(),
+        file_name: String::new(),
+        size: 0,
+        sha256: String::new(),
+        uploaded_by: None,
+        uploader_id: None,
+        ..d
     }
 }

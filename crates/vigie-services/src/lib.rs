@@ -26,7 +26,7 @@ use vigie_storage::Store;
 pub use accounts::{SessionToken, SignedIn};
 pub use actor::Actor;
 pub use error::{FieldProblem, ServiceError};
-pub use events::{DocumentInput, LifeEventInput, Media};
+pub use events::{DocumentEntry, DocumentInput, LifeEventInput, Media};
 pub use objects::{
     Contribution, IdentityPatch, ImportReport, ObjectSheet, ProposedValue, RejectedRow,
     decode_value, encode_value,

@@ -88,6 +88,8 @@ pub struct NewDocument {
     pub uploaded_by: Option<UserId>,
     /// The request it illustrates, if any.
     pub request_id: Option<i64>,
+    /// `Accepted` (a moderator's, an import's, a request's) or `Pending` (a citizen's).
+    pub filed_state: FactState,
 }
 
 /// A stored document's metadata.
@@ -119,6 +121,12 @@ pub struct Document {
     pub uploaded_by: Option<String>,
     /// The request it illustrates, if any.
     pub request_id: Option<i64>,
+    /// Uploader's account (private: to tell them their own pending document).
+    pub uploader_id: Option<UserId>,
+    /// Moderation state (an object's document uploaded by a non-moderator starts pending).
+    pub state: FactState,
+    /// The moderator's decision, if any.
+    pub decision: Option<DecisionRecord>,
     /// Uploaded at.
     pub at: OffsetDateTime,
 }
@@ -152,11 +160,15 @@ fn event_from_row(r: &AnyRow) -> Result<LifeEvent, StoreError> {
 }
 
 const DOC_SELECT: &str = "SELECT d.id, d.object_id, d.kind, d.title, d.document_date, d.source, d.blob_key, \
-     d.content_type, d.file_name, d.size, d.sha256, u.display_name AS uploaded_by, d.request_id, d.at FROM documents d \
-     LEFT JOIN users u ON u.id = d.uploaded_by";
+     d.content_type, d.file_name, d.size, d.sha256, u.display_name AS uploaded_by, d.uploaded_by AS uploader_id, d.request_id, d.at, d.filed_state, \
+     x.decision, x.reason, m.display_name AS decided_by, x.at AS decided_at FROM documents d \
+     LEFT JOIN users u ON u.id = d.uploaded_by LEFT JOIN document_decisions x ON x.document_id = d.id \
+     LEFT JOIN users m ON m.id = x.decided_by";
 
 fn doc_from_row(r: &AnyRow) -> Result<Document, StoreError> {
     let at: String = r.try_get("at")?;
+    let (state, decision) = crate::moderation::decision_from_row(r)?;
+    let uploader_id: Option<i64> = r.try_get("uploader_id")?;
     Ok(Document {
         id: r.try_get("id")?,
         object_id: r.try_get("object_id")?,
@@ -171,6 +183,9 @@ fn doc_from_row(r: &AnyRow) -> Result<Document, StoreError> {
         sha256: r.try_get("sha256")?,
         uploaded_by: r.try_get("uploaded_by")?,
         request_id: r.try_get("request_id")?,
+        uploader_id: uploader_id.map(UserId),
+        state,
+        decision,
         at: parse_timestamp(&at)?,
     })
 }
@@ -269,6 +284,31 @@ impl Store {
             .ok_or(StoreError::NotFound("life event"))
     }
 
+    /// Decides a pending document, once.
+    pub async fn decide_document(
+        &self,
+        tenant: TenantId,
+        id: i64,
+        decision: &Decision,
+        actor: Option<UserId>,
+    ) -> Result<Document, StoreError> {
+        let doc = self
+            .document(tenant, id)
+            .await?
+            .ok_or(StoreError::NotFound("document"))?;
+        self.record_decision(
+            crate::moderation::Moderated::Document,
+            id,
+            doc.state,
+            decision,
+            actor,
+        )
+        .await?;
+        self.document(tenant, id)
+            .await?
+            .ok_or(StoreError::NotFound("document"))
+    }
+
     /// Records a document's metadata.
     pub async fn insert_document(
         &self,
@@ -344,8 +384,8 @@ pub(crate) async fn insert_document_row(
 ) -> Result<i64, StoreError> {
     Ok(sqlx::query(
         "INSERT INTO documents (tenant_id, object_id, kind, title, document_date, source, blob_key, \
-         content_type, file_name, size, sha256, uploaded_by, at, request_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+         content_type, file_name, size, sha256, uploaded_by, at, request_id, filed_state) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
     )
     .bind(tenant.0)
     .bind(d.object_id)
@@ -361,6 +401,7 @@ pub(crate) async fn insert_document_row(
     .bind(d.uploaded_by.map(|u| u.0))
     .bind(now())
     .bind(d.request_id)
+    .bind(d.filed_state.as_str())
     .fetch_one(&mut *conn)
     .await?
     .try_get(0)?)

@@ -15,6 +15,8 @@ pub(crate) enum Moderated {
     Fact,
     /// A proposed life event (`life_event_decisions`).
     LifeEvent,
+    /// A document a citizen attached to an object (`document_decisions`).
+    Document,
 }
 
 impl Moderated {
@@ -27,6 +29,10 @@ impl Moderated {
                 "INSERT INTO life_event_decisions (event_id, decision, reason, decided_by, at) \
                  VALUES ($1, $2, $3, $4, $5)"
             }
+            Moderated::Document => {
+                "INSERT INTO document_decisions (document_id, decision, reason, decided_by, at) \
+                 VALUES ($1, $2, $3, $4, $5)"
+            }
         }
     }
 
@@ -34,6 +40,7 @@ impl Moderated {
         match self {
             Moderated::Fact => "contribution",
             Moderated::LifeEvent => "event",
+            Moderated::Document => "document",
         }
     }
 }

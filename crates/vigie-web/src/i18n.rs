@@ -284,6 +284,17 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("state_pending", "en attente", "pending"),
     ("state_accepted", "validée", "accepted"),
     ("state_refused", "refusée", "refused"),
+    (
+        "doc_awaiting",
+        "Un document attend la modération depuis le",
+        "A document awaits moderation since",
+    ),
+    (
+        "doc_pending",
+        "en attente de modération",
+        "awaiting moderation",
+    ),
+    ("doc_refused", "refusé", "refused"),
     ("yes", "oui", "yes"),
     ("life", "Vie du lieu", "Life of the facility"),
     (

@@ -266,14 +266,26 @@ async fn render_object_with(
             }
         })
         .collect();
+    // A citizen's document awaiting moderation: in full for its uploader and the moderators,
+    // a placeholder for others; a refused one keeps its title and reason, its file only for
+    // the moderators.
     let documents: Vec<Value> = services
-        .documents(&tenant, id)
+        .documents(&page.caller.principal(), &tenant, id)
         .await?
         .iter()
-        .map(|d| {
+        .map(|e| {
+            let d = &e.document;
             context! {
+                awaiting => e.concealed, since => d.at.date().to_string(),
                 title => &d.title, kind => lang.t(&format!("doc_{}", d.kind)), date => &d.document_date,
-                by => &d.uploaded_by, url => format!("/api/v1/tenants/{}/documents/{}/file", tenant.slug, d.id),
+                by => &d.uploaded_by,
+                url => e.downloadable.then(|| format!("/api/v1/tenants/{}/documents/{}/file", tenant.slug, d.id)),
+                state => match d.state {
+                    FactState::Pending => Some(lang.t("doc_pending")),
+                    FactState::Refused => Some(lang.t("doc_refused")),
+                    _ => None,
+                },
+                reason => d.decision.as_ref().and_then(|x| x.reason.clone()),
             }
         })
         .collect();
