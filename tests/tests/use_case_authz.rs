@@ -94,6 +94,35 @@ async fn use_cases_compute_their_own_scope(backend: Backend) {
     let fact = r.body[0]["id"].as_i64().expect("the contribution's id");
     let r = services.contributor_contact(me, &cem, fact).await;
     assert!(matches!(r, Err(ServiceError::Forbidden(_))), "{r:?}");
+    // A request on the school: moderating, re-expressing and merging it are the schools'
+    // moderators' business, whatever this Garant's rights elsewhere.
+    let r = citizen
+        .post(
+            &format!("/api/v1/tenants/cem/objects/{school}/requests"),
+            json!({"kind": "intervention", "categories": ["cem/toilets"],
+                   "title": "Toilettes bouchées", "fields": {"location": "Rez-de-chaussée"},
+                   "description": "Les toilettes du rez-de-chaussée sont bouchées."}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let request = r.body["request"]["id"].as_i64().expect("the request's id");
+    let decision = vigie_domain::requests::RequestModeration::new("publish", None).unwrap();
+    let r = services
+        .moderate_request(me, &cem, request, decision.clone())
+        .await;
+    assert!(matches!(r, Err(ServiceError::Forbidden(_))), "{r:?}");
+    let r = services
+        .reexpress_request(me, &cem, request, "Toilettes", "Toilettes bouchées")
+        .await;
+    assert!(matches!(r, Err(ServiceError::Forbidden(_))), "{r:?}");
+    let r = services.merge_request(me, &cem, request, request).await;
+    assert!(matches!(r, Err(ServiceError::Forbidden(_))), "{r:?}");
+    let r = services
+        .moderate_request(Actor::Operator, &cem, request, decision)
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_str(), "published");
+
     // The operator may.
     let c = services
         .contributor_contact(Actor::Operator, &cem, fact)

@@ -20,8 +20,8 @@ use vigie_domain::{ObjectTypeKey, Operation, Scope};
 use vigie_http::ClientAddress;
 use vigie_plugins::to_api_json;
 use vigie_services::{
-    AssignTarget, DocumentInput, Editor, ProposedValue, RequestDetails, RequestInput, ServiceError,
-    Services, SimilarRequest, decode_value, pending_placeholder,
+    Actor, AssignTarget, DocumentInput, Editor, ProposedValue, RequestDetails, RequestInput,
+    ServiceError, Services, SimilarRequest, decode_value, pending_placeholder,
 };
 use vigie_storage::{Assignment, Comment, Contact, RequestRecord, Tenant};
 
@@ -881,13 +881,16 @@ impl RequestsApi {
         body: Json<ModerationDto>,
     ) -> Result<Json<RequestView>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
-        let r = state.services.request(&tenant, *id).await?;
-        let p = request_permit(&state, &caller, &tenant, &r, Operation::ModerateRequest).await?;
         let decision = RequestModeration::new(&body.decision, body.reason.as_deref())
             .map_err(ServiceError::from)?;
         let r = state
             .services
-            .moderate_request(&p, &tenant, *id, decision)
+            .moderate_request(
+                Actor::Principal(&caller.principal()),
+                &tenant,
+                *id,
+                decision,
+            )
             .await?;
         Ok(Json(RequestView::new(r, true, true)))
     }
@@ -907,11 +910,15 @@ impl RequestsApi {
         body: Json<WordingDto>,
     ) -> Result<Json<RequestView>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
-        let r = state.services.request(&tenant, *id).await?;
-        let p = request_permit(&state, &caller, &tenant, &r, Operation::ModerateRequest).await?;
         let r = state
             .services
-            .reexpress_request(&p, &tenant, *id, &body.title, &body.description)
+            .reexpress_request(
+                Actor::Principal(&caller.principal()),
+                &tenant,
+                *id,
+                &body.title,
+                &body.description,
+            )
             .await?;
         Ok(Json(RequestView::new(r, true, true)))
     }
@@ -1178,11 +1185,14 @@ impl RequestsApi {
         body: Json<MergeDto>,
     ) -> Result<Json<RequestView>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
-        let r = state.services.request(&tenant, *id).await?;
-        let p = request_permit(&state, &caller, &tenant, &r, Operation::ModerateRequest).await?;
         let r = state
             .services
-            .merge_request(&p, &tenant, *id, body.into)
+            .merge_request(
+                Actor::Principal(&caller.principal()),
+                &tenant,
+                *id,
+                body.into,
+            )
             .await?;
         Ok(Json(RequestView::new(r, false, true)))
     }

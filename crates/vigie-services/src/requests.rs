@@ -25,6 +25,7 @@ use vigie_storage::{
 };
 
 use crate::accounts::{random_token, token_hash};
+use crate::actor::Actor;
 use crate::events::DocumentInput;
 use crate::objects::ProposedValue;
 use crate::{ServiceError, Services, encode_value};
@@ -1227,29 +1228,31 @@ impl Services {
         }
     }
 
+    /// The moderation permit for a request: its object's scope computed here, from the
+    /// request loaded by the use case, and asked of the authorizer.
     async fn moderator_permit(
         &self,
-        permit: &Permit,
+        actor: Actor<'_>,
         tenant: &Tenant,
         request: &RequestRecord,
-    ) -> Result<(), ServiceError> {
-        permit.require(Operation::ModerateRequest)?;
-        self.permitted_object(permit, tenant, request.object_id)
-            .await?;
-        Ok(())
+    ) -> Result<Permit, ServiceError> {
+        let object = self.object(tenant, request.object_id).await?;
+        let scope = Self::object_scope(tenant, &object)?;
+        self.permit_for(actor, tenant, scope, Operation::ModerateRequest)
+            .await
     }
 
     /// Publishes, refuses or sets apart a new request (its object's Certified citizens, its
     /// type's Garant). Refusals and settings apart keep a public reason.
     pub async fn moderate_request(
         &self,
-        permit: &Permit,
+        actor: Actor<'_>,
         tenant: &Tenant,
         id: i64,
         decision: RequestModeration,
     ) -> Result<RequestRecord, ServiceError> {
         let request = self.request(tenant, id).await?;
-        self.moderator_permit(permit, tenant, &request).await?;
+        let permit = &self.moderator_permit(actor, tenant, &request).await?;
         if request.status != RequestStatus::New {
             return Err(ServiceError::Conflict(
                 Bilingual::new(format!(
@@ -1303,14 +1306,14 @@ impl Services {
     /// and remain visible.
     pub async fn reexpress_request(
         &self,
-        permit: &Permit,
+        actor: Actor<'_>,
         tenant: &Tenant,
         id: i64,
         title: &str,
         description: &str,
     ) -> Result<RequestRecord, ServiceError> {
         let request = self.request(tenant, id).await?;
-        self.moderator_permit(permit, tenant, &request).await?;
+        let permit = &self.moderator_permit(actor, tenant, &request).await?;
         let title = check_text("title", title, 3, 200)?;
         let description = check_text("description", description, 3, 4000)?;
         let by = self.public_name(permit.actor()).await?;
@@ -1862,13 +1865,13 @@ impl Services {
     /// Merges a duplicate into the request that stays (moderators of the duplicate's object).
     pub async fn merge_request(
         &self,
-        permit: &Permit,
+        actor: Actor<'_>,
         tenant: &Tenant,
         id: i64,
         into: i64,
     ) -> Result<RequestRecord, ServiceError> {
         let source = self.request(tenant, id).await?;
-        self.moderator_permit(permit, tenant, &source).await?;
+        let permit = &self.moderator_permit(actor, tenant, &source).await?;
         if id == into {
             return Err(invalid(
                 "into",
