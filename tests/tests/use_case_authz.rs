@@ -94,6 +94,10 @@ async fn use_cases_compute_their_own_scope(backend: Backend) {
     let fact = r.body[0]["id"].as_i64().expect("the contribution's id");
     let r = services.contributor_contact(me, &cem, fact).await;
     assert!(matches!(r, Err(ServiceError::Forbidden(_))), "{r:?}");
+    let r = services
+        .decide_contribution(me, &cem, fact, true, None)
+        .await;
+    assert!(matches!(r, Err(ServiceError::Forbidden(_))), "{r:?}");
     // A request on the school: moderating, re-expressing and merging it are the schools'
     // moderators' business, whatever this Garant's rights elsewhere.
     let r = citizen

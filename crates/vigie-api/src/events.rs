@@ -9,8 +9,8 @@ use poem_openapi::{
     types::multipart::Upload,
 };
 use time::OffsetDateTime;
-use vigie_domain::{Decision, Operation};
-use vigie_services::{DocumentEntry, DocumentInput, LifeEventInput, ServiceError, Services};
+use vigie_domain::Operation;
+use vigie_services::{Actor, DocumentEntry, DocumentInput, LifeEventInput, Services};
 use vigie_storage::{Document, LifeEvent};
 
 use crate::roles::permit;
@@ -383,23 +383,16 @@ impl EventsApi {
         body: Json<EventDecision>,
     ) -> Result<Json<LifeEventView>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
-        let event = state.services.life_event(&tenant, *id).await?;
-        let object = state.services.object(&tenant, event.object_id).await?;
-        let scope = Services::object_scope(&tenant, &object)?;
-        let p = permit(
-            &state,
-            &caller,
-            Some(&tenant),
-            scope,
-            Operation::ModerateContribution,
-        )
-        .await?;
-        let decision =
-            Decision::new(body.accept, body.reason.as_deref()).map_err(ServiceError::from)?;
         Ok(Json(
             state
                 .services
-                .decide_life_event(&p, &tenant, *id, decision)
+                .decide_life_event(
+                    Actor::Principal(&caller.principal()),
+                    &tenant,
+                    *id,
+                    body.accept,
+                    body.reason.as_deref(),
+                )
                 .await?
                 .into(),
         ))
@@ -514,24 +507,17 @@ impl EventsApi {
         body: Json<EventDecision>,
     ) -> Result<Json<DocumentView>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
-        let doc = state.services.document(&tenant, *id).await?;
-        let object = state.services.object(&tenant, doc.object_id).await?;
-        let scope = Services::object_scope(&tenant, &object)?;
-        let p = permit(
-            &state,
-            &caller,
-            Some(&tenant),
-            scope,
-            Operation::ModerateContribution,
-        )
-        .await?;
-        let decision =
-            Decision::new(body.accept, body.reason.as_deref()).map_err(ServiceError::from)?;
         Ok(Json(DocumentView::new(
             &slug,
             state
                 .services
-                .decide_document(&p, &tenant, *id, decision)
+                .decide_document(
+                    Actor::Principal(&caller.principal()),
+                    &tenant,
+                    *id,
+                    body.accept,
+                    body.reason.as_deref(),
+                )
                 .await?,
         )))
     }

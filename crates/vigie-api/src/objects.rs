@@ -10,7 +10,7 @@ use poem_openapi::{
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use vigie_domain::{Decision, ObjectTypeKey, Operation};
+use vigie_domain::{ObjectTypeKey, Operation};
 use vigie_plugins::{to_api_json, wit};
 use vigie_services::{Actor, Contribution, ProposedValue, ServiceError, decode_value};
 use vigie_storage::{FactRecord, ObservedObject, Tenant};
@@ -663,21 +663,15 @@ impl ObjectsApi {
         body: Json<DecisionInput>,
     ) -> Result<Json<FactView>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
-        let fact = state.services.fact(&tenant, *id).await?;
-        let object = state.services.object(&tenant, fact.object_id).await?;
-        let permit = object_permit(
-            &state,
-            &caller,
-            &tenant,
-            &object,
-            Operation::ModerateContribution,
-        )
-        .await?;
-        let decision =
-            Decision::new(body.accept, body.reason.as_deref()).map_err(ServiceError::from)?;
         let decided = state
             .services
-            .decide_contribution(&permit, &tenant, *id, decision)
+            .decide_contribution(
+                Actor::Principal(&caller.principal()),
+                &tenant,
+                *id,
+                body.accept,
+                body.reason.as_deref(),
+            )
             .await?;
         Ok(Json((&decided).into()))
     }

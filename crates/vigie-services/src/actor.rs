@@ -6,7 +6,7 @@
 
 use vigie_authz::Permit;
 use vigie_domain::{Operation, Principal, Scope};
-use vigie_storage::Tenant;
+use vigie_storage::{ObservedObject, Tenant};
 
 use crate::{ServiceError, Services};
 
@@ -37,5 +37,20 @@ impl Services {
                 .authorize(principal, Some(tenant), scope, operation)
                 .await?),
         }
+    }
+
+    /// The permit for `operation` on an object of `tenant`, the scope computed from the object
+    /// loaded here (so that a right on another object cannot be spent on this one).
+    pub(crate) async fn object_permit_for(
+        &self,
+        actor: Actor<'_>,
+        tenant: &Tenant,
+        object_id: i64,
+        operation: Operation,
+    ) -> Result<(Permit, ObservedObject), ServiceError> {
+        let object = self.object(tenant, object_id).await?;
+        let scope = Self::object_scope(tenant, &object)?;
+        let permit = self.permit_for(actor, tenant, scope, operation).await?;
+        Ok((permit, object))
     }
 }

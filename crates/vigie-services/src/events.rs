@@ -8,6 +8,7 @@ use vigie_domain::{Decision, DomainError, Email, FactState, Operation, Principal
 use vigie_media::{BlobKey, BlobStore, MediaPolicy};
 use vigie_storage::{Document, LifeEvent, NewDocument, NewLifeEvent, Tenant};
 
+use crate::actor::Actor;
 use crate::{ServiceError, Services};
 
 /// Where uploads go and what they may be.
@@ -182,15 +183,22 @@ impl Services {
     /// Accepts or refuses a proposed life event.
     pub async fn decide_life_event(
         &self,
-        permit: &Permit,
+        actor: Actor<'_>,
         tenant: &Tenant,
         id: i64,
-        decision: Decision,
+        accept: bool,
+        reason: Option<&str>,
     ) -> Result<LifeEvent, ServiceError> {
-        permit.require(Operation::ModerateContribution)?;
         let event = self.life_event(tenant, id).await?;
-        self.permitted_object(permit, tenant, event.object_id)
+        let (permit, _) = &self
+            .object_permit_for(
+                actor,
+                tenant,
+                event.object_id,
+                Operation::ModerateContribution,
+            )
             .await?;
+        let decision = Decision::new(accept, reason)?;
         Ok(self
             .store
             .decide_life_event(tenant.id, id, &decision, permit.actor())
@@ -375,18 +383,26 @@ impl Services {
     /// Accepts or refuses a document a citizen attached to an object.
     pub async fn decide_document(
         &self,
-        permit: &Permit,
+        actor: Actor<'_>,
         tenant: &Tenant,
         id: i64,
-        decision: Decision,
+        accept: bool,
+        reason: Option<&str>,
     ) -> Result<Document, ServiceError> {
-        permit.require(Operation::ModerateContribution)?;
         let doc = self.document(tenant, id).await?;
         if doc.request_id.is_some() {
             // A request's files follow the request's moderation.
             return Err(ServiceError::NotFound("document"));
         }
-        self.permitted_object(permit, tenant, doc.object_id).await?;
+        let (permit, _) = &self
+            .object_permit_for(
+                actor,
+                tenant,
+                doc.object_id,
+                Operation::ModerateContribution,
+            )
+            .await?;
+        let decision = Decision::new(accept, reason)?;
         Ok(self
             .store
             .decide_document(tenant.id, id, &decision, permit.actor())

@@ -727,15 +727,22 @@ impl Services {
     /// Accepts or refuses a contribution (Garant of the type or Certified of the object).
     pub async fn decide_contribution(
         &self,
-        permit: &Permit,
+        actor: Actor<'_>,
         tenant: &Tenant,
         fact_id: i64,
-        decision: Decision,
+        accept: bool,
+        reason: Option<&str>,
     ) -> Result<FactRecord, ServiceError> {
-        permit.require(Operation::ModerateContribution)?;
         let fact = self.fact(tenant, fact_id).await?;
-        self.permitted_object(permit, tenant, fact.object_id)
+        let (permit, _) = &self
+            .object_permit_for(
+                actor,
+                tenant,
+                fact.object_id,
+                Operation::ModerateContribution,
+            )
             .await?;
+        let decision = Decision::new(accept, reason)?;
         Ok(self
             .store
             .decide_fact(tenant.id, fact_id, &decision, permit.actor())
