@@ -127,7 +127,7 @@ fn service() -> OpenApiService<Apis, ()> {
 /// The OpenAPI document, as committed in `docs/openapi.json`: poem-openapi's, plus the
 /// answers the HTTP edge gives before a handler runs (see [`edge_statuses`]).
 pub fn openapi_json() -> String {
-    edge_statuses(&service().spec())
+    documents().0.clone()
 }
 
 /// The statuses the HTTP edge answers before an operation's handler runs, added to every
@@ -232,16 +232,26 @@ pub fn docs_policy() -> String {
 /// The Swagger UI page of `/api/docs`, embedding the completed document (the one
 /// [`openapi_json`] gives, not poem-openapi's alone).
 fn docs_page() -> String {
-    let api = service();
-    let raw = api.spec();
-    api.swagger_ui_html().replace(&raw, &edge_statuses(&raw))
+    documents().1.clone()
+}
+
+/// The completed OpenAPI document and the Swagger UI page embedding it, built once: the
+/// routes, the docs page's policy and `vigie openapi` all use these.
+fn documents() -> &'static (String, String) {
+    static DOCUMENTS: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    DOCUMENTS.get_or_init(|| {
+        let api = service();
+        let raw = api.spec();
+        let spec = edge_statuses(&raw);
+        let page = api.swagger_ui_html().replace(&raw, &spec);
+        (spec, page)
+    })
 }
 
 /// The `/api` routes: `/api/v1/…`, `/api/openapi.json` and `/api/docs`.
 pub fn routes(state: ApiState) -> impl Endpoint {
     let api = service();
-    let spec = edge_statuses(&api.spec());
-    let docs_page = docs_page();
+    let (spec, docs_page) = documents().clone();
     Route::new()
         .nest("/v1", api.data(state))
         .at(
