@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 use vigie_domain::{Decision, FactState, Provenance, TenantId, UserId};
 
-use crate::{DecisionRecord, Store, StoreError, now, parse_timestamp};
+use crate::{Change, DecisionRecord, Store, StoreError, now, parse_timestamp};
 
 /// A life event to record.
 #[derive(Debug, Clone)]
@@ -220,6 +220,11 @@ impl Store {
         .fetch_one(&self.pool)
         .await?
         .try_get(0)?;
+        self.changed(Change::Object {
+            tenant,
+            object: e.object_id,
+        })
+        .await;
         self.life_event(tenant, id)
             .await?
             .ok_or(StoreError::NotFound("life event"))
@@ -279,6 +284,11 @@ impl Store {
             actor,
         )
         .await?;
+        self.changed(Change::Object {
+            tenant,
+            object: event.object_id,
+        })
+        .await;
         self.life_event(tenant, id)
             .await?
             .ok_or(StoreError::NotFound("life event"))
@@ -304,6 +314,11 @@ impl Store {
             actor,
         )
         .await?;
+        self.changed(Change::Object {
+            tenant,
+            object: doc.object_id,
+        })
+        .await;
         self.document(tenant, id)
             .await?
             .ok_or(StoreError::NotFound("document"))
@@ -319,6 +334,11 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound("object"))?;
         let id = insert_document_row(&mut *self.pool.acquire().await?, tenant, d).await?;
+        self.changed(Change::Object {
+            tenant,
+            object: d.object_id,
+        })
+        .await;
         self.document(tenant, id)
             .await?
             .ok_or(StoreError::NotFound("document"))

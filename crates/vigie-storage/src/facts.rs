@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 use vigie_domain::{Decision, FactState, Provenance, TenantId, UserId};
 
-use crate::{Store, StoreError, now, parse_timestamp};
+use crate::{Change, Store, StoreError, now, parse_timestamp};
 
 /// A fact to file.
 #[derive(Debug, Clone)]
@@ -157,6 +157,11 @@ impl Store {
         .fetch_one(&self.pool)
         .await?
         .try_get(0)?;
+        self.changed(Change::Object {
+            tenant,
+            object: f.object_id,
+        })
+        .await;
         self.fact(tenant, id)
             .await?
             .ok_or(StoreError::NotFound("fact"))
@@ -223,6 +228,11 @@ impl Store {
             actor,
         )
         .await?;
+        self.changed(Change::Object {
+            tenant,
+            object: fact.object_id,
+        })
+        .await;
         self.fact(tenant, id)
             .await?
             .ok_or(StoreError::NotFound("contribution"))

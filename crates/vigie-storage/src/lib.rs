@@ -6,6 +6,7 @@
 //! `migrations/sqlite` and `migrations/postgres` at the top of the repository, embedded in the
 //! binary; the store refuses a database whose schema is newer than the binary.
 
+mod changes;
 mod error;
 mod events;
 mod facts;
@@ -19,6 +20,7 @@ mod tenants;
 mod time_text;
 mod users;
 
+pub use changes::{CHANGES_CHANNEL, Change, Changes, ReadScope};
 pub use error::StoreError;
 pub use events::{Document, LifeEvent, NewDocument, NewLifeEvent};
 pub use facts::{ContributorContact, DecisionRecord, FactRecord, NewFact};

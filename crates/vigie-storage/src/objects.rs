@@ -7,7 +7,7 @@ use vigie_domain::Bilingual;
 use vigie_domain::{ObjectStatus, ObjectTypeKey, TenantId, UserId};
 
 use crate::error::conflict_on_unique;
-use crate::{Store, StoreError, now, parse_timestamp};
+use crate::{Change, Store, StoreError, now, parse_timestamp};
 
 /// The official identity of an object: what only imports and Garants change.
 #[derive(Debug, Clone, PartialEq)]
@@ -247,6 +247,11 @@ impl Store {
             }
         }
         tx.commit().await?;
+        self.changed_all(&[
+            Change::Listing(tenant),
+            Change::Object { tenant, object: id },
+        ])
+        .await;
         self.object(tenant, id)
             .await?
             .ok_or(StoreError::NotFound("object"))
@@ -367,6 +372,11 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
+        self.changed_all(&[
+            Change::Listing(tenant),
+            Change::Object { tenant, object: id },
+        ])
+        .await;
         Ok(changed.len())
     }
 
@@ -400,6 +410,7 @@ impl Store {
                 }
             }
         }
+        self.changed(Change::Tenant(tenant)).await;
         Ok(marked)
     }
 
@@ -412,6 +423,11 @@ impl Store {
         .bind(id)
         .execute(&self.pool)
         .await?;
+        self.changed_all(&[
+            Change::Listing(tenant),
+            Change::Object { tenant, object: id },
+        ])
+        .await;
         Ok(())
     }
 

@@ -10,7 +10,7 @@ use vigie_domain::Bilingual;
 use vigie_domain::{ObjectTypeKey, Role, TenantId, UserId, authz::user_subject};
 
 use crate::error::conflict_on_unique;
-use crate::{Store, StoreError, now, parse_timestamp};
+use crate::{Change, Store, StoreError, now, parse_timestamp};
 
 /// One Casbin rule.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -325,6 +325,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.changed(change.tenant.map_or(Change::Everything, Change::Tenant))
+            .await;
         self.role_event(id).await
     }
 

@@ -324,6 +324,8 @@ pub(crate) struct Journaled {
     tx: Transaction<'static, Any>,
     tenant: TenantId,
     written: Vec<JournalEntry>,
+    /// The store, told what changed once the transaction is committed.
+    store: Store,
 }
 
 impl Journaled {
@@ -372,6 +374,9 @@ impl Journaled {
 
     async fn commit(self) -> Result<Vec<JournalEntry>, StoreError> {
         self.tx.commit().await?;
+        self.store
+            .requests_changed(self.tenant, &self.written)
+            .await;
         Ok(self.written)
     }
 }
@@ -398,6 +403,7 @@ impl Store {
             tx,
             tenant,
             written: Vec::new(),
+            store: self.clone(),
         })
     }
 

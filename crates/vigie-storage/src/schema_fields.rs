@@ -7,7 +7,7 @@ use vigie_domain::Bilingual;
 use vigie_domain::{ObjectTypeKey, TenantId, UserId};
 
 use crate::error::conflict_on_unique;
-use crate::{Store, StoreError, now, parse_timestamp};
+use crate::{Change, Store, StoreError, now, parse_timestamp};
 
 /// One added field, active or retired.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +82,7 @@ impl Store {
             })
         })?
         .try_get(0)?;
+        self.changed(Change::Tenant(tenant)).await;
         self.schema_field(id).await
     }
 
@@ -113,6 +114,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound("added field"))?;
+        self.changed(Change::Tenant(tenant)).await;
         self.schema_field(row.try_get(0)?).await
     }
 

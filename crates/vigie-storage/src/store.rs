@@ -1,10 +1,13 @@
 //! Opening the store: backend choice, pool, migrations.
 
+use std::sync::Arc;
+
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
 use crate::StoreError;
+use crate::changes::{CHANGES_CHANNEL, Change, Changes};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -51,6 +54,8 @@ impl Backend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
+    /// Revisions of the public data, moved by every write (see [`crate::changes`]).
+    pub(crate) changes: Arc<Changes>,
 }
 
 impl Store {
@@ -94,7 +99,11 @@ impl Store {
                 .execute(&pool)
                 .await?;
         }
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            changes: Arc::default(),
+        })
     }
 
     /// Opens the store and brings its schema up to date.
@@ -156,6 +165,50 @@ impl Store {
     /// Closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// On PostgreSQL, follows the changes the other server processes publish (see
+    /// [`crate::changes`]) until the store is closed. After a lost connection every cached
+    /// read is treated as changed, since notifications may have been missed meanwhile.
+    pub fn listen_for_changes(&self, url: &str) -> Option<tokio::task::JoinHandle<()>> {
+        if self.backend != Backend::Postgres {
+            return None;
+        }
+        let url = url.to_owned();
+        let changes = self.changes.clone();
+        let pool = self.pool.clone();
+        Some(tokio::spawn(async move {
+            let mut listener = loop {
+                if pool.is_closed() {
+                    return;
+                }
+                match sqlx::postgres::PgListener::connect(&url).await {
+                    Ok(mut l) => match l.listen(CHANGES_CHANNEL).await {
+                        Ok(()) => break l,
+                        Err(e) => tracing::warn!(error = %e, "cannot listen for changes"),
+                    },
+                    Err(e) => tracing::warn!(error = %e, "cannot listen for changes"),
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            };
+            // Whatever happened before the listener was up counts as changed.
+            changes.bump(Change::Everything);
+            while !pool.is_closed() {
+                match listener.try_recv().await {
+                    Ok(Some(n)) => match Change::from_wire(n.payload()) {
+                        Some(c) => changes.bump(c),
+                        None => changes.bump(Change::Everything),
+                    },
+                    // The connection was lost (and is reopened on the next call).
+                    Ok(None) => changes.bump(Change::Everything),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "lost the change notifications");
+                        changes.bump(Change::Everything);
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        }))
     }
 
     /// The raw pool, for tests that must reach past the store (e.g. tampering with a row).

@@ -7,7 +7,7 @@ use vigie_domain::Bilingual;
 use vigie_domain::{EmailDomain, MapView, NewTenant, ObjectTypeKey, TenantId, TenantSlug};
 
 use crate::error::conflict_on_unique;
-use crate::{Store, StoreError, now, parse_timestamp};
+use crate::{Change, Store, StoreError, now, parse_timestamp};
 
 /// A stored collective.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,6 +89,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        self.changed(Change::Tenant(TenantId(id))).await;
         self.tenant_by_id(TenantId(id))
             .await?
             .ok_or(StoreError::NotFound("collective"))

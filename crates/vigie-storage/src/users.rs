@@ -9,7 +9,7 @@ use vigie_domain::Bilingual;
 use vigie_domain::{DisplayName, Email, Pseudonym, UserId};
 
 use crate::error::conflict_on_unique;
-use crate::{Store, StoreError, now, parse_timestamp, timestamp};
+use crate::{Change, Store, StoreError, now, parse_timestamp, timestamp};
 
 /// A stored account. The password hash never leaves storage except through
 /// [`Store::user_credentials`].
@@ -196,6 +196,8 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("user"));
         }
+        // Public names appear on every page.
+        self.changed(Change::Everything).await;
         Ok(())
     }
 
@@ -430,6 +432,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        self.changed(Change::Everything).await;
         Ok(())
     }
 

@@ -1,0 +1,259 @@
+//! What changed, for the caches of public reads.
+//!
+//! Every write of the store says, once it is committed, which part of the public data it
+//! changed ([`Change`]). The [`Changes`] hub keeps a revision number per part: a cached page
+//! remembers the revision it was rendered at and is rendered again as soon as that revision
+//! moved. A write made by this process is seen by the very next read (the revision moves
+//! before the write returns); on PostgreSQL the change is also published with `NOTIFY` on
+//! the channel [`CHANGES_CHANNEL`], so that the other server processes sharing the database
+//! move their revisions too ([`Store::listen_for_changes`]).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use vigie_domain::TenantId;
+
+use crate::{Backend, Store};
+
+/// The PostgreSQL channel on which changes are published between server processes.
+pub const CHANGES_CHANNEL: &str = "vigie_changes";
+
+/// A part of the public data that a write changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// What an object's sheet shows: its facts, requests, events, documents.
+    Object {
+        /// The collective.
+        tenant: TenantId,
+        /// The object.
+        object: i64,
+    },
+    /// The collective's lists of objects (identities, places, statuses) and its page.
+    Listing(TenantId),
+    /// Everything a collective shows (its types, fields, roles, settings).
+    Tenant(TenantId),
+    /// Everything everywhere (a public name changed, an account was deleted).
+    Everything,
+}
+
+impl Change {
+    /// The text sent over `NOTIFY`: `o:<tenant>:<object>`, `l:<tenant>`, `t:<tenant>`, `*`.
+    pub fn to_wire(self) -> String {
+        match self {
+            Change::Object { tenant, object } => format!("o:{}:{object}", tenant.0),
+            Change::Listing(t) => format!("l:{}", t.0),
+            Change::Tenant(t) => format!("t:{}", t.0),
+            Change::Everything => "*".to_owned(),
+        }
+    }
+
+    /// Reads [`Change::to_wire`]'s text; `None` for anything else.
+    pub fn from_wire(s: &str) -> Option<Self> {
+        let mut parts = s.split(':');
+        let kind = parts.next()?;
+        let mut num = || parts.next()?.parse::<i64>().ok();
+        let change = match kind {
+            "o" => Change::Object {
+                tenant: TenantId(num()?),
+                object: num()?,
+            },
+            "l" => Change::Listing(TenantId(num()?)),
+            "t" => Change::Tenant(TenantId(num()?)),
+            "*" => Change::Everything,
+            _ => return None,
+        };
+        Some(change)
+    }
+}
+
+/// What the cache of a read depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadScope {
+    /// A collective's lists and page.
+    Listing(TenantId),
+    /// An object's sheet.
+    Object(TenantId, i64),
+}
+
+#[derive(Default)]
+struct TenantRevisions {
+    all: u64,
+    listing: u64,
+    objects: HashMap<i64, u64>,
+}
+
+/// Revision numbers of the parts of the public data, in memory, shared by every clone of a
+/// [`Store`]. Revisions only grow; a read is cached with [`Changes::revision`] and served
+/// while it is unchanged.
+#[derive(Default)]
+pub struct Changes {
+    /// The last revision handed out (every change takes the next one).
+    counter: AtomicU64,
+    everything: AtomicU64,
+    tenants: RwLock<HashMap<i64, TenantRevisions>>,
+}
+
+impl std::fmt::Debug for Changes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Changes")
+            .field("counter", &self.counter.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl Changes {
+    /// Moves the revision of what `change` touches.
+    pub fn bump(&self, change: Change) {
+        let next = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
+        if change == Change::Everything {
+            self.everything.store(next, Ordering::SeqCst);
+            return;
+        }
+        let mut tenants = self.tenants.write().unwrap_or_else(|e| e.into_inner());
+        match change {
+            Change::Object { tenant, object } => {
+                tenants
+                    .entry(tenant.0)
+                    .or_default()
+                    .objects
+                    .insert(object, next);
+            }
+            Change::Listing(tenant) => tenants.entry(tenant.0).or_default().listing = next,
+            Change::Tenant(tenant) => {
+                let t = tenants.entry(tenant.0).or_default();
+                t.all = next;
+                // Every object's revision is now below `all`: forget them.
+                t.objects.clear();
+            }
+            Change::Everything => unreachable!("handled above"),
+        }
+    }
+
+    /// The revision a cached read of `scope` is valid for: it moves whenever a change
+    /// touching that scope is made.
+    pub fn revision(&self, scope: ReadScope) -> u64 {
+        let everything = self.everything.load(Ordering::SeqCst);
+        let tenants = self.tenants.read().unwrap_or_else(|e| e.into_inner());
+        let (tenant, part) = match scope {
+            ReadScope::Listing(t) => (t, None),
+            ReadScope::Object(t, id) => (t, Some(id)),
+        };
+        let own = tenants.get(&tenant.0).map_or(0, |t| match part {
+            None => t.all.max(t.listing),
+            Some(id) => t.all.max(t.objects.get(&id).copied().unwrap_or(0)),
+        });
+        everything.max(own)
+    }
+}
+
+impl Store {
+    /// The revisions of the public data (shared by every clone of this store).
+    pub fn changes(&self) -> &Arc<Changes> {
+        &self.changes
+    }
+
+    /// Records that a committed write changed `change`: moves this process's revision at
+    /// once and, on PostgreSQL, tells the other processes. A failed notification is logged,
+    /// never returned: the write itself is done.
+    pub(crate) async fn changed(&self, change: Change) {
+        self.changes.bump(change);
+        if self.backend() == Backend::Postgres {
+            let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANGES_CHANNEL)
+                .bind(change.to_wire())
+                .execute(&self.pool)
+                .await;
+            if let Err(e) = sent {
+                tracing::warn!(error = %e, "could not publish a change to the other processes");
+            }
+        }
+    }
+
+    /// Records that requests changed (their journal entries were just committed): the
+    /// sheets of their objects show them.
+    pub(crate) async fn requests_changed(
+        &self,
+        tenant: TenantId,
+        written: &[vigie_domain::requests::JournalEntry],
+    ) {
+        let mut ids: Vec<i64> = written.iter().map(|e| e.request_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            let object =
+                sqlx::query("SELECT object_id FROM requests WHERE tenant_id = $1 AND id = $2")
+                    .bind(tenant.0)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await;
+            match object {
+                Ok(Some(row)) => match sqlx::Row::try_get::<i64, _>(&row, 0) {
+                    Ok(object) => self.changed(Change::Object { tenant, object }).await,
+                    Err(_) => self.changed(Change::Tenant(tenant)).await,
+                },
+                // Unknown now (cannot happen: requests are never deleted) or unreadable: be
+                // safe, the whole collective counts as changed.
+                _ => self.changed(Change::Tenant(tenant)).await,
+            }
+        }
+    }
+
+    /// Records several changes (see [`Store::changed`]).
+    pub(crate) async fn changed_all(&self, changes: &[Change]) {
+        for c in changes {
+            self.changed(*c).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revisions_move_with_what_they_cover() {
+        let c = Changes::default();
+        let (t1, t2) = (TenantId(1), TenantId(2));
+        let list1 = c.revision(ReadScope::Listing(t1));
+        let obj7 = c.revision(ReadScope::Object(t1, 7));
+        c.bump(Change::Object {
+            tenant: t1,
+            object: 7,
+        });
+        assert!(c.revision(ReadScope::Object(t1, 7)) > obj7);
+        assert_eq!(c.revision(ReadScope::Object(t1, 8)), 0, "another object");
+        assert_eq!(c.revision(ReadScope::Listing(t1)), list1, "lists unchanged");
+        let obj7 = c.revision(ReadScope::Object(t1, 7));
+        c.bump(Change::Listing(t1));
+        assert!(c.revision(ReadScope::Listing(t1)) > list1);
+        assert_eq!(
+            c.revision(ReadScope::Object(t1, 7)),
+            obj7,
+            "sheets unchanged"
+        );
+        assert_eq!(c.revision(ReadScope::Listing(t2)), 0, "another collective");
+        c.bump(Change::Tenant(t1));
+        let all = c.revision(ReadScope::Object(t1, 8));
+        assert!(all > obj7 && c.revision(ReadScope::Object(t1, 7)) == all);
+        c.bump(Change::Everything);
+        assert!(c.revision(ReadScope::Listing(t2)) > all);
+    }
+
+    #[test]
+    fn wire_text_round_trips() {
+        for change in [
+            Change::Object {
+                tenant: TenantId(3),
+                object: 42,
+            },
+            Change::Listing(TenantId(3)),
+            Change::Tenant(TenantId(9)),
+            Change::Everything,
+        ] {
+            assert_eq!(Change::from_wire(&change.to_wire()), Some(change));
+        }
+        assert_eq!(Change::from_wire("o:1"), None);
+        assert_eq!(Change::from_wire("x:1"), None);
+    }
+}
