@@ -183,6 +183,33 @@ impl TestServer {
         }
     }
 
+    /// A second server process on the same database (as a second replica would be), on
+    /// its own port and with its own caches.
+    pub async fn another_process(&self) -> anyhow::Result<Peer> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        drop(listener);
+        let mut settings = self.settings.clone();
+        settings.server.bind = addr.to_string();
+        let app = App::build(&settings).await?;
+        let endpoint = app.endpoint()?;
+        let bind = addr.to_string();
+        let task = tokio::spawn(async move {
+            let _ = poem::Server::new(poem::listener::TcpListener::bind(bind))
+                .run(endpoint)
+                .await;
+        });
+        let base = format!("http://{addr}");
+        let probe = reqwest::Client::new();
+        for _ in 0..100 {
+            if probe.get(format!("{base}/healthz")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Ok(Peer { base, app, task })
+    }
+
     /// The outbox folder.
     pub fn outbox(&self) -> PathBuf {
         self.settings.outbox_dir()
@@ -311,6 +338,23 @@ pub fn last_link_in(outbox: &Path, to: &str, path: &str) -> anyhow::Result<Strin
     )
 }
 
+/// A second server process on a test's database (see [`TestServer::another_process`]).
+pub struct Peer {
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    /// Its composed application.
+    pub app: App,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Peer {
+    /// Stops it (the database stays, it is the first server's).
+    pub async fn stop(self) {
+        self.task.abort();
+        self.app.store.close().await;
+    }
+}
+
 /// An HTTP client with a cookie jar, speaking JSON to the API.
 pub struct Client {
     /// The underlying client.
@@ -339,6 +383,18 @@ impl Reply {
 }
 
 impl Client {
+    /// A client of the server at `base` (`http://127.0.0.1:PORT`), with its own cookies.
+    pub fn for_base(base: &str) -> Self {
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
+            base: base.to_owned(),
+        }
+    }
+
     /// Sends a request to `path` (relative to the server) with an optional JSON body.
     pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);

@@ -6,6 +6,7 @@
 //! by [`session::SessionMiddleware`] and shared with the web pages.
 
 mod accounts;
+mod cached;
 pub mod error;
 mod events;
 mod object_types;
@@ -35,15 +36,22 @@ pub struct ApiState {
     pub services: Services,
     /// Anonymous submissions per client (shared with the pages).
     pub(crate) anonymous: Arc<AnonymousLimiter>,
+    /// Public reads rendered once per change (shared with the pages).
+    pub(crate) cache: Arc<vigie_http::ReadCache>,
 }
 
 impl ApiState {
     /// The state; `anonymous` is shared with the pages, so that a client has one allowance
     /// whichever door it uses.
-    pub fn new(services: Services, anonymous: Arc<AnonymousLimiter>) -> Self {
+    pub fn new(
+        services: Services,
+        anonymous: Arc<AnonymousLimiter>,
+        cache: Arc<vigie_http::ReadCache>,
+    ) -> Self {
         Self {
             services,
             anonymous,
+            cache,
         }
     }
 

@@ -15,9 +15,34 @@ use vigie_plugins::{to_api_json, wit};
 use vigie_services::{Actor, Contribution, ProposedValue, ServiceError, decode_value};
 use vigie_storage::{FactRecord, ObservedObject, Tenant};
 
+use crate::cached::Cached;
 use crate::roles::permit;
 use crate::session::Caller;
 use crate::{ApiError, ApiState, ApiTags, ErrorEnvelope};
+use poem::IntoResponse;
+use vigie_http::{PUBLIC_REVALIDATE, Rendered, VARY_ENCODING};
+
+/// The fields of each row of the places layer.
+const PLACE_COLUMNS: [&str; 8] = [
+    "id",
+    "type",
+    "identifier",
+    "name",
+    "city",
+    "latitude",
+    "longitude",
+    "possibly_closed",
+];
+
+/// Every place of a collective in one compact document.
+#[derive(Debug, Object)]
+struct PlacesLayer {
+    /// The names of the fields of each row: id, type, identifier, name, city, latitude,
+    /// longitude, possibly_closed.
+    columns: Vec<String>,
+    /// One array per place, its fields in the order of `columns`.
+    rows: Vec<Value>,
+}
 
 /// An object in a list.
 #[derive(Debug, Object)]
@@ -319,24 +344,135 @@ pub struct ObjectsApi;
 
 #[OpenApi(tag = "ApiTags::Objects")]
 impl ObjectsApi {
-    /// Objects of a collective
+    /// Objects of a collective, a page at a time
+    ///
+    /// In the order of their ids, `limit` a page (1000 unless given, at most 5000); when
+    /// there are more, the `Link` header gives the next page (`rel="next"`). Objects added
+    /// while a client pages come at the end: none is missed or seen twice. Answered from the
+    /// read cache, with an `ETag` (`If-None-Match` → 304) and gzip or brotli on request.
     #[oai(
         path = "/tenants/:slug/objects",
         method = "get",
         operation_id = "list_objects"
     )]
+    #[allow(clippy::too_many_arguments)]
     async fn list(
         &self,
+        req: &poem::Request,
         state: Data<&ApiState>,
         slug: Path<String>,
         /// Only this object type.
         #[oai(name = "type")]
         object_type: Query<Option<String>>,
-    ) -> Result<Json<Vec<ObjectSummary>>, ApiError> {
-        let tenant = state.services.tenant(&slug).await?;
+        /// Only objects inside `west,south,east,north` (degrees, WGS 84).
+        bbox: Query<Option<String>>,
+        /// Objects after this id (the cursor of the `Link` header).
+        after: Query<Option<i64>>,
+        /// Objects a page (1 to 5000; 1000 unless given).
+        limit: Query<Option<i64>>,
+    ) -> Result<Cached<Json<Vec<ObjectSummary>>>, ApiError> {
+        let tenant_id = state.services.tenant_id(&slug).await?;
         let key = object_type.0.as_deref().map(type_key).transpose()?;
-        let objects = state.services.objects(&tenant, key.as_ref()).await?;
-        Ok(Json(objects.iter().map(Into::into).collect()))
+        let bbox = bbox
+            .0
+            .as_deref()
+            .map(vigie_services::parse_bbox)
+            .transpose()?;
+        let (after, limit) = (after.0.unwrap_or(0), limit.0.unwrap_or(1000));
+        let mut query = format!("limit={limit}");
+        if let Some(k) = &key {
+            query.push_str(&format!("&type={k}"));
+        }
+        if let Some(b) = bbox {
+            query.push_str(&format!(
+                "&bbox={},{},{},{}",
+                b.west, b.south, b.east, b.north
+            ));
+        }
+        let cache_key = format!("api/objects/{}?{query}&after={after}", slug.0);
+        let revision = state
+            .services
+            .read_revision(vigie_services::ReadScope::Listing(tenant_id));
+        let read = state
+            .cache
+            .get_or_render(cache_key, revision, || async {
+                let tenant = state.services.tenant(&slug).await?;
+                let (objects, more) = state
+                    .services
+                    .objects_after(&tenant, key.as_ref(), bbox, after, limit)
+                    .await?;
+                let next = objects.last().filter(|_| more).map(|o| o.id);
+                let list: Vec<ObjectSummary> = objects.iter().map(Into::into).collect();
+                let mut rendered =
+                    Rendered::json(poem_openapi::types::ToJSON::to_json_string(&list).into_bytes());
+                if let Some(last) = next {
+                    rendered.headers.push((
+                        poem::http::header::LINK,
+                        format!(
+                            "</api/v1/tenants/{}/objects?{query}&after={last}>; rel=\"next\"",
+                            tenant.slug
+                        ),
+                    ));
+                }
+                Ok::<_, ApiError>(rendered)
+            })
+            .await?;
+        Ok(Cached::new(read.respond(
+            req,
+            PUBLIC_REVALIDATE,
+            VARY_ENCODING,
+        )))
+    }
+
+    /// Every place of a collective, compactly (for maps and « near me »)
+    ///
+    /// `columns` names the fields of each row of `rows`: id, type, identifier, name, city,
+    /// latitude, longitude, possibly closed (0/1). One cached document per change of the
+    /// collective's places, with an `ETag`, gzip or brotli.
+    #[oai(
+        path = "/tenants/:slug/places",
+        method = "get",
+        operation_id = "list_places"
+    )]
+    async fn places(
+        &self,
+        req: &poem::Request,
+        state: Data<&ApiState>,
+        slug: Path<String>,
+    ) -> Result<Cached<Json<PlacesLayer>>, ApiError> {
+        let tenant_id = state.services.tenant_id(&slug).await?;
+        let revision = state
+            .services
+            .read_revision(vigie_services::ReadScope::Listing(tenant_id));
+        let read = state
+            .cache
+            .get_or_render(format!("api/places/{}", slug.0), revision, || async {
+                let tenant = state.services.tenant(&slug).await?;
+                let places = state.services.places(&tenant).await?;
+                let rows: Vec<Value> = places
+                    .iter()
+                    .map(|p| {
+                        json!([
+                            p.id,
+                            p.object_type,
+                            p.identifier,
+                            p.name,
+                            p.city,
+                            p.latitude,
+                            p.longitude,
+                            u8::from(p.possibly_closed)
+                        ])
+                    })
+                    .collect();
+                let body = json!({ "columns": PLACE_COLUMNS, "rows": rows });
+                Ok::<_, ApiError>(Rendered::json(body.to_string().into_bytes()))
+            })
+            .await?;
+        Ok(Cached::new(read.respond(
+            req,
+            PUBLIC_REVALIDATE,
+            VARY_ENCODING,
+        )))
     }
 
     /// An object: identity, current values per vintage, indicators, full history
@@ -347,82 +483,39 @@ impl ObjectsApi {
     )]
     async fn get(
         &self,
+        req: &poem::Request,
         state: Data<&ApiState>,
         caller: Caller,
         slug: Path<String>,
         id: Path<i64>,
-    ) -> Result<Json<Value>, ApiError> {
-        let tenant = state.services.tenant(&slug).await?;
-        let sheet = state.services.object_sheet(&tenant, *id).await?;
-        let events = state.services.life_events(&tenant, *id).await?;
-        let documents = state
+    ) -> Result<Cached<Json<Value>>, ApiError> {
+        if caller.user.is_some() {
+            // What a signed-in caller sees may differ (documents awaiting their moderation).
+            let value = object_json(&state, &caller, &slug, *id).await?;
+            let mut response = Json(value).into_response();
+            response.headers_mut().insert(
+                poem::http::header::CACHE_CONTROL,
+                poem::http::HeaderValue::from_static("private, no-cache"),
+            );
+            return Ok(Cached::new(response));
+        }
+        let tenant_id = state.services.tenant_id(&slug).await?;
+        let revision = state
             .services
-            .documents(&caller.principal(), &tenant, *id)
+            .read_revision(vigie_services::ReadScope::Object(tenant_id, *id));
+        let key = format!("api/object/{}/{}", slug.0, *id);
+        let read = state
+            .cache
+            .get_or_render(key, revision, || async {
+                let value = object_json(&state, &caller, &slug, *id).await?;
+                Ok::<_, ApiError>(Rendered::json(value.to_string().into_bytes()))
+            })
             .await?;
-        let o = &sheet.object;
-        let current: serde_json::Map<String, Value> = sheet
-            .current
-            .iter()
-            .map(|(vintage, fields)| {
-                let fields: serde_json::Map<String, Value> = fields
-                    .iter()
-                    .map(|(k, f)| (k.clone(), json!(FactView::from(f).to_json())))
-                    .collect();
-                (vintage.clone(), Value::Object(fields))
-            })
-            .collect();
-        let indicators: serde_json::Map<String, Value> = sheet
-            .indicators
-            .iter()
-            .map(|(v, list)| {
-                let m: serde_json::Map<String, Value> = list
-                    .iter()
-                    .map(|i| (i.key.clone(), json!(i.value)))
-                    .collect();
-                (v.clone(), Value::Object(m))
-            })
-            .collect();
-        Ok(Json(json!({
-            "id": o.id,
-            "object_type": o.object_type,
-            "identifier": o.identity.identifier,
-            "name": o.identity.official_name,
-            "address": {
-                "street": o.identity.street, "postcode": o.identity.postcode,
-                "city": o.identity.city, "insee_code": o.identity.insee_code,
-            },
-            "location": match (o.identity.latitude, o.identity.longitude) {
-                (Some(lat), Some(lon)) => json!({"latitude": lat, "longitude": lon}),
-                _ => Value::Null,
-            },
-            "status": o.identity.status.as_str(),
-            "opened_on": o.identity.opened_on,
-            "closed_on": o.identity.closed_on,
-            "possibly_closed_since": o.possibly_closed_since,
-            "vintages": sheet.current.keys().collect::<Vec<_>>(),
-            "current": current,
-            "indicators": indicators,
-            "certified": sheet.certified.iter().map(|h| json!({"user": {"id": h.user_id.0, "display_name": h.user_name}})).collect::<Vec<_>>(),
-            "identity_history": sheet.identity_changes.iter().map(|c| json!({
-                "field": c.field, "old_value": c.old_value, "new_value": c.new_value,
-                "import_id": c.import_id, "changed_by": c.actor_name, "at": vigie_storage::timestamp(c.at),
-            })).collect::<Vec<_>>(),
-            "facts": sheet.facts.iter().map(|f| FactView::from(f).to_json()).collect::<Vec<_>>(),
-            "life_events": events.iter().map(|e| json!({
-                "id": e.id, "kind": e.kind, "title": e.title, "description": e.description,
-                "starts_on": e.starts_on, "ends_on": e.ends_on, "state": e.state.as_str(),
-                "author": e.author_name,
-                "refusal_reason": e.decision.as_ref().and_then(|d| d.reason.clone()),
-            })).collect::<Vec<_>>(),
-            "documents": documents.iter().map(|e| { let d = &e.document; json!({
-                "id": d.id, "kind": d.kind, "title": d.title, "document_date": d.document_date,
-                "content_type": d.content_type, "size": d.size, "uploaded_by": d.uploaded_by,
-                "at": vigie_storage::timestamp(d.at), "state": d.state.as_str(),
-                "awaiting_moderation": e.concealed,
-                "refusal_reason": d.decision.as_ref().and_then(|x| x.reason.clone()),
-                "download": e.downloadable.then(|| format!("/api/v1/tenants/{}/documents/{}/file", tenant.slug, d.id)),
-            })}).collect::<Vec<_>>(),
-        })))
+        Ok(Cached::new(read.respond(
+            req,
+            PUBLIC_REVALIDATE,
+            vigie_http::VARY_ENCODING_COOKIE,
+        )))
     }
 
     /// Change an object's official identity (Garant of the type)
@@ -717,4 +810,84 @@ impl FactView {
             "at": vigie_storage::timestamp(self.at),
         })
     }
+}
+
+/// An object's sheet as the API shows it to `caller`.
+async fn object_json(
+    state: &ApiState,
+    caller: &Caller,
+    slug: &str,
+    id: i64,
+) -> Result<Value, ApiError> {
+    let tenant = state.services.tenant(&slug).await?;
+    let sheet = state.services.object_sheet(&tenant, id).await?;
+    let events = state.services.life_events(&tenant, id).await?;
+    let documents = state
+        .services
+        .documents(&caller.principal(), &tenant, id)
+        .await?;
+    let o = &sheet.object;
+    let current: serde_json::Map<String, Value> = sheet
+        .current
+        .iter()
+        .map(|(vintage, fields)| {
+            let fields: serde_json::Map<String, Value> = fields
+                .iter()
+                .map(|(k, f)| (k.clone(), json!(FactView::from(f).to_json())))
+                .collect();
+            (vintage.clone(), Value::Object(fields))
+        })
+        .collect();
+    let indicators: serde_json::Map<String, Value> = sheet
+        .indicators
+        .iter()
+        .map(|(v, list)| {
+            let m: serde_json::Map<String, Value> = list
+                .iter()
+                .map(|i| (i.key.clone(), json!(i.value)))
+                .collect();
+            (v.clone(), Value::Object(m))
+        })
+        .collect();
+    Ok(json!({
+        "id": o.id,
+        "object_type": o.object_type,
+        "identifier": o.identity.identifier,
+        "name": o.identity.official_name,
+        "address": {
+            "street": o.identity.street, "postcode": o.identity.postcode,
+            "city": o.identity.city, "insee_code": o.identity.insee_code,
+        },
+        "location": match (o.identity.latitude, o.identity.longitude) {
+            (Some(lat), Some(lon)) => json!({"latitude": lat, "longitude": lon}),
+            _ => Value::Null,
+        },
+        "status": o.identity.status.as_str(),
+        "opened_on": o.identity.opened_on,
+        "closed_on": o.identity.closed_on,
+        "possibly_closed_since": o.possibly_closed_since,
+        "vintages": sheet.current.keys().collect::<Vec<_>>(),
+        "current": current,
+        "indicators": indicators,
+        "certified": sheet.certified.iter().map(|h| json!({"user": {"id": h.user_id.0, "display_name": h.user_name}})).collect::<Vec<_>>(),
+        "identity_history": sheet.identity_changes.iter().map(|c| json!({
+            "field": c.field, "old_value": c.old_value, "new_value": c.new_value,
+            "import_id": c.import_id, "changed_by": c.actor_name, "at": vigie_storage::timestamp(c.at),
+        })).collect::<Vec<_>>(),
+        "facts": sheet.facts.iter().map(|f| FactView::from(f).to_json()).collect::<Vec<_>>(),
+        "life_events": events.iter().map(|e| json!({
+            "id": e.id, "kind": e.kind, "title": e.title, "description": e.description,
+            "starts_on": e.starts_on, "ends_on": e.ends_on, "state": e.state.as_str(),
+            "author": e.author_name,
+            "refusal_reason": e.decision.as_ref().and_then(|d| d.reason.clone()),
+        })).collect::<Vec<_>>(),
+        "documents": documents.iter().map(|e| { let d = &e.document; json!({
+            "id": d.id, "kind": d.kind, "title": d.title, "document_date": d.document_date,
+            "content_type": d.content_type, "size": d.size, "uploaded_by": d.uploaded_by,
+            "at": vigie_storage::timestamp(d.at), "state": d.state.as_str(),
+            "awaiting_moderation": e.concealed,
+            "refusal_reason": d.decision.as_ref().and_then(|x| x.reason.clone()),
+            "download": e.downloadable.then(|| format!("/api/v1/tenants/{}/documents/{}/file", tenant.slug, d.id)),
+        })}).collect::<Vec<_>>(),
+    }))
 }

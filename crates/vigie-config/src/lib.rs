@@ -80,6 +80,9 @@ pub struct ServerSettings {
     /// The header the trusted proxies write the client's address in: `x-forwarded-for`
     /// (default; nginx, ingress-nginx, Traefik, HAProxy) or `forwarded` (RFC 7239).
     pub forwarded_header: ForwardedHeader,
+    /// Memory for the public reads kept rendered and compressed (a collective's objects and
+    /// places, its page, object sheets), in MiB. Default 32; 0 renders every read anew.
+    pub read_cache_mib: u64,
 }
 
 impl Default for ServerSettings {
@@ -91,6 +94,7 @@ impl Default for ServerSettings {
             log_filter: "info".into(),
             trusted_proxies: Vec::new(),
             forwarded_header: ForwardedHeader::XForwardedFor,
+            read_cache_mib: 32,
         }
     }
 }

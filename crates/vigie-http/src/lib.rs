@@ -9,8 +9,10 @@
 //!   pages.
 //! - [`csrf`]: state-changing requests from another site refused.
 //! - [`headers`]: Content-Security-Policy and the other security headers.
+//! - [`cache`]: public reads rendered once per change, compressed, answered with `ETag`s.
 
 pub mod body_limit;
+pub mod cache;
 pub mod client;
 pub mod csrf;
 pub mod headers;
@@ -18,6 +20,9 @@ pub mod limits;
 pub mod session;
 
 pub use body_limit::{BodyClass, BodyLimit, BodyLimits, Refusal, TooLarge};
+pub use cache::{
+    CachedRead, PUBLIC_REVALIDATE, ReadCache, Rendered, VARY_ENCODING, VARY_ENCODING_COOKIE,
+};
 pub use client::{ClientAddress, ClientAddressMiddleware, ForwardedHeader, TrustedProxies};
 pub use limits::AnonymousLimiter;
 pub use session::{Caller, NotSignedIn, SESSION_COOKIE, SessionMiddleware};

@@ -10,6 +10,7 @@ mod error;
 mod events;
 mod guard;
 mod objects;
+mod reads;
 mod requests;
 mod roles;
 mod schema;
@@ -31,6 +32,7 @@ pub use objects::{
     Contribution, IdentityPatch, ImportReport, ObjectSheet, ProposedValue, RejectedRow,
     decode_value, encode_value,
 };
+pub use reads::{MAX_PAGE, ObjectsPage, parse_bbox};
 pub use requests::{
     AssignTarget, Editor, FiledRequest, JournalReport, RequestDetails, RequestInput,
     SimilarRequest, pending_placeholder,
@@ -38,6 +40,7 @@ pub use requests::{
 pub use roles::RoleTarget;
 pub use schema::ObjectSchema;
 pub use vigie_authz::Permit;
+pub use vigie_storage::{BoundingBox, Place, ReadScope};
 
 /// Settings the use cases need.
 #[derive(Debug, Clone)]
@@ -162,6 +165,7 @@ pub struct Services {
     known_types: Arc<Vec<ObjectTypeKey>>,
     guards: Arc<AccountGuards>,
     journal_checks: requests::JournalChecks,
+    tenant_ids: reads::TenantIds,
 }
 
 impl Services {
@@ -191,6 +195,7 @@ impl Services {
             media,
             known_types: Arc::new(known_types),
             journal_checks: requests::JournalChecks::default(),
+            tenant_ids: reads::TenantIds::default(),
         }
     }
 

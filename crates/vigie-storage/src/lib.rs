@@ -10,6 +10,7 @@ mod changes;
 mod error;
 mod events;
 mod facts;
+mod listing;
 mod moderation;
 mod objects;
 mod policies;
@@ -24,6 +25,7 @@ pub use changes::{CHANGES_CHANNEL, Change, Changes, ReadScope};
 pub use error::StoreError;
 pub use events::{Document, LifeEvent, NewDocument, NewLifeEvent};
 pub use facts::{ContributorContact, DecisionRecord, FactRecord, NewFact};
+pub use listing::{BoundingBox, Place};
 pub use objects::{IdentityChange, ImportCounts, NewImport, ObjectIdentity, ObservedObject};
 pub use policies::{CasbinRule, GrantChange, PolicyScope, RoleEvent, RoleEventAction, RoleHolder};
 pub use requests::{

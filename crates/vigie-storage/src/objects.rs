@@ -128,10 +128,10 @@ pub struct NewImport<'a> {
     pub actor: Option<UserId>,
 }
 
-const OBJECT_COLUMNS: &str = "id, tenant_id, type_key, identifier, official_name, street, postcode, city, \
+pub(crate) const OBJECT_COLUMNS: &str = "id, tenant_id, type_key, identifier, official_name, street, postcode, city, \
      insee_code, latitude, longitude, status, opened_on, closed_on, possibly_closed_since, created_at";
 
-fn object_from_row(r: &AnyRow) -> Result<ObservedObject, StoreError> {
+pub(crate) fn object_from_row(r: &AnyRow) -> Result<ObservedObject, StoreError> {
     let status: String = r.try_get("status")?;
     let created: String = r.try_get("created_at")?;
     Ok(ObservedObject {

@@ -215,6 +215,18 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("objects", "Lieux suivis", "Facilities"),
     ("near_me", "Lieux près de moi", "Places near me"),
     (
+        "page_of",
+        "Page {page} sur {pages}",
+        "Page {page} of {pages}",
+    ),
+    ("previous_page", "← Lieux précédents", "← Previous places"),
+    ("next_page", "Lieux suivants →", "Next places →"),
+    (
+        "near_me_all",
+        "La recherche porte sur tous les lieux du collectif, depuis votre appareil.",
+        "The search covers every place of the collective, on your device.",
+    ),
+    (
         "near_me_hint",
         "Votre position reste sur votre appareil : elle sert à trier la liste, elle n'est envoyée nulle part.",
         "Your position stays on your device: it sorts the list and is sent nowhere.",

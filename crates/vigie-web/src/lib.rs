@@ -4,6 +4,7 @@
 //! [`vigie_http::Caller`] resolved by the session middleware).
 
 mod assets;
+mod cached;
 mod i18n;
 mod objects;
 mod pages;
@@ -32,6 +33,8 @@ pub struct WebState {
     anonymous: Arc<AnonymousLimiter>,
     /// The static files (stylesheet, scripts) with their hashed names.
     assets: Arc<assets::Assets>,
+    /// Public reads rendered once per change (shared with the API).
+    cache: Arc<vigie_http::ReadCache>,
 }
 
 impl WebState {
@@ -46,6 +49,7 @@ impl WebState {
     pub fn new(
         services: Services,
         anonymous: Arc<AnonymousLimiter>,
+        cache: Arc<vigie_http::ReadCache>,
     ) -> Result<Self, minijinja::Error> {
         let mut env = Environment::new();
         for (name, source) in TEMPLATES {
@@ -70,6 +74,7 @@ impl WebState {
             templates: Arc::new(env),
             anonymous,
             assets,
+            cache,
         })
     }
 }

@@ -116,16 +116,27 @@ pub async fn object_page(
     caller: Caller,
     Path((slug, id)): Path<(String, i64)>,
 ) -> Response {
-    let page = Page::new(&state, req, caller);
     let proposed = req
         .uri()
         .query()
         .is_some_and(|q| q.split('&').any(|p| p == "proposed=1"));
-    let flash = proposed.then(|| page.lang.t("proposed").to_owned());
-    match render_object(&page, &slug, id, flash).await {
-        Ok(r) => r,
-        Err(e) => page.error_page(&e),
-    }
+    let scope = state
+        .services
+        .tenant_id(&slug)
+        .await
+        .ok()
+        .map(|t| vigie_services::ReadScope::Object(t, id));
+    let key = format!("o/{slug}/{id}?proposed={}", u8::from(proposed));
+    let shown = caller.clone();
+    crate::cached::page(&state, req, &caller, &key, scope, || async {
+        let page = Page::new(&state, req, shown);
+        let flash = proposed.then(|| page.lang.t("proposed").to_owned());
+        match render_object(&page, &slug, id, flash).await {
+            Ok(r) => r,
+            Err(e) => page.error_page(&e),
+        }
+    })
+    .await
 }
 
 /// What the contributor typed, shown again with the error when a proposal is refused.

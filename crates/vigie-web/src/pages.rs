@@ -333,6 +333,23 @@ pub async fn home_page(req: &Request, state: Data<&WebState>, caller: Caller) ->
     }
 }
 
+/// Places listed a page on the collective page.
+const PLACES_PER_PAGE: i64 = 100;
+
+/// The number in `?page=N` (1 when absent or not a number).
+fn page_number(req: &Request) -> i64 {
+    req.uri()
+        .query()
+        .and_then(|q| {
+            q.split('&')
+                .filter_map(|p| p.split_once('='))
+                .find(|(k, _)| *k == "page")
+                .and_then(|(_, v)| v.parse::<i64>().ok())
+        })
+        .unwrap_or(1)
+        .clamp(1, 1_000_000)
+}
+
 #[handler]
 pub async fn tenant_page(
     req: &Request,
@@ -340,16 +357,41 @@ pub async fn tenant_page(
     caller: Caller,
     Path(slug): Path<String>,
 ) -> Response {
-    let page = Page::new(&state, req, caller);
+    let number = page_number(req);
+    let scope = state
+        .services
+        .tenant_id(&slug)
+        .await
+        .ok()
+        .map(vigie_services::ReadScope::Listing);
+    let key = format!("t/{slug}?page={number}");
+    let shown = caller.clone();
+    crate::cached::page(&state, req, &caller, &key, scope, || {
+        render_tenant(&state, req, shown, slug.clone(), number)
+    })
+    .await
+}
+
+async fn render_tenant(
+    state: &WebState,
+    req: &Request,
+    caller: Caller,
+    slug: String,
+    number: i64,
+) -> Response {
+    let page = Page::new(state, req, caller);
     let result = async {
         let tenant = state.services.tenant(&slug).await?;
         let holders = state.services.role_holders(Some(&tenant)).await?;
-        let objects = state.services.objects(&tenant, None).await?;
-        Ok::<_, ServiceError>((tenant, holders, objects))
+        let listed = state
+            .services
+            .objects_by_name(&tenant, number, PLACES_PER_PAGE)
+            .await?;
+        Ok::<_, ServiceError>((tenant, holders, listed))
     }
     .await;
     match result {
-        Ok((tenant, holders, objects)) => {
+        Ok((tenant, holders, listed)) => {
             let lang = page.lang;
             let principal = page.caller.principal();
             let mut my_roles: Vec<&str> = Vec::new();
@@ -379,13 +421,25 @@ pub async fn tenant_page(
                     }
                 })
                 .collect();
+            let pages = ((listed.total + PLACES_PER_PAGE - 1) / PLACES_PER_PAGE).max(1);
+            let pager = context! {
+                total => listed.total,
+                page => number,
+                pages => pages,
+                label => lang.t("page_of")
+                    .replace("{page}", &number.to_string())
+                    .replace("{pages}", &pages.to_string()),
+                previous => (number > 1).then(|| format!("/t/{}?page={}", tenant.slug, number.min(pages + 1) - 1)),
+                next => (number < pages).then(|| format!("/t/{}?page={}", tenant.slug, number + 1)),
+            };
             page.render(
                 StatusCode::OK,
                 "tenant.html",
                 context! {
                     tenant => page.tenant_ctx(&tenant), holders => holders, my_roles => my_roles,
-                    objects => crate::objects::object_rows(&objects),
-                    map => crate::objects::map(&page, &tenant, &objects),
+                    objects => crate::objects::object_rows(&listed.objects),
+                    pager => pager,
+                    map => crate::objects::map(&page, &tenant, &listed.objects),
                 },
             )
         }

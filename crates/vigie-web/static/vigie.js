@@ -23,37 +23,90 @@
     return m < 1000 ? Math.round(m / 10) * 10 + ' m'
       : (m / 1000).toLocaleString(lang, { maximumFractionDigits: 1 }) + ' km';
   }
+  // Rows of the places of this page of the list, with their distance.
+  function pageRows(lat, lon) {
+    var rows = Array.prototype.slice.call(table.querySelectorAll('tr[data-id]'));
+    rows.forEach(function (r) {
+      r.dataset.distance = r.dataset.lat ? metres(lat, lon, +r.dataset.lat, +r.dataset.lon) : Infinity;
+    });
+    return rows;
+  }
+  // When the list has several pages: the nearest of every place of the collective, from the
+  // compact layer (the same download for everyone: the position is not in it), as rows.
+  function nearestRows(lat, lon, done, failed) {
+    fetch(table.dataset.places, { credentials: 'same-origin' })
+      .then(function (r) { if (r.status !== 200) throw new Error(r.status); return r.json(); })
+      .then(function (layer) {
+        var c = {};
+        layer.columns.forEach(function (name, i) { c[name] = i; });
+        var near = [];
+        layer.rows.forEach(function (p) {
+          if (p[c.latitude] == null || p[c.longitude] == null) return;
+          near.push({ p: p, d: metres(lat, lon, p[c.latitude], p[c.longitude]) });
+        });
+        near.sort(function (a, b) { return a.d - b.d; });
+        table.querySelectorAll('tr[data-id]').forEach(function (r) { r.remove(); });
+        var parent = table.tBodies[0] || table;
+        var rows = near.slice(0, 50).map(function (n) {
+          var tr = document.createElement('tr');
+          tr.dataset.id = n.p[c.id];
+          tr.dataset.distance = n.d;
+          var name = document.createElement('td');
+          var a = document.createElement('a');
+          a.href = '/t/' + table.dataset.slug + '/o/' + n.p[c.id];
+          a.textContent = n.p[c.name];
+          name.appendChild(a);
+          var ident = document.createElement('td');
+          ident.className = 'identifier';
+          ident.textContent = n.p[c.identifier];
+          var city = document.createElement('td');
+          city.textContent = n.p[c.city] || '';
+          var dist = document.createElement('td');
+          dist.className = 'distance';
+          [name, ident, city, dist].forEach(function (td) { tr.appendChild(td); });
+          parent.appendChild(tr);
+          return tr;
+        });
+        var pager = document.getElementById('pager');
+        if (pager) pager.hidden = true;
+        done(rows);
+      })
+      .catch(failed);
+  }
+  function show(rows) {
+    rows.sort(function (a, b) { return a.dataset.distance - b.dataset.distance; });
+    rows.forEach(function (r) {
+      r.parentNode.appendChild(r);
+      var d = +r.dataset.distance;
+      r.querySelector('td.distance').textContent = isFinite(d) ? shown(d) : '';
+    });
+    table.querySelectorAll('.distance').forEach(function (c) { c.hidden = false; });
+    table.classList.add('by-distance');
+    var first = rows[0];
+    if (!first || !isFinite(+first.dataset.distance)) { status.textContent = table.dataset.unavailable; return; }
+    var name = first.querySelector('a');
+    status.textContent = table.dataset.nearest + ' ';
+    var link = document.createElement('a');
+    link.href = name.getAttribute('href');
+    link.textContent = name.textContent + ' (' + shown(+first.dataset.distance) + ')';
+    var file = document.createElement('a');
+    file.href = name.getAttribute('href') + '#deposer';
+    file.className = 'button';
+    file.textContent = table.dataset.fileHere;
+    status.appendChild(link);
+    status.appendChild(document.createTextNode(' — '));
+    status.appendChild(file);
+  }
   button.addEventListener('click', function () {
     status.hidden = false;
     status.textContent = table.dataset.locating;
     navigator.geolocation.getCurrentPosition(function (pos) {
       var lat = pos.coords.latitude, lon = pos.coords.longitude;
-      var rows = Array.prototype.slice.call(table.querySelectorAll('tr[data-id]'));
-      rows.forEach(function (r) {
-        r.dataset.distance = r.dataset.lat ? metres(lat, lon, +r.dataset.lat, +r.dataset.lon) : Infinity;
-      });
-      rows.sort(function (a, b) { return a.dataset.distance - b.dataset.distance; });
-      rows.forEach(function (r) {
-        r.parentNode.appendChild(r);
-        var d = +r.dataset.distance;
-        r.querySelector('td.distance').textContent = isFinite(d) ? shown(d) : '';
-      });
-      table.querySelectorAll('.distance').forEach(function (c) { c.hidden = false; });
-      table.classList.add('by-distance');
-      var first = rows[0];
-      if (!first || !isFinite(+first.dataset.distance)) { status.textContent = table.dataset.unavailable; return; }
-      var name = first.querySelector('a');
-      status.textContent = table.dataset.nearest + ' ';
-      var link = document.createElement('a');
-      link.href = name.getAttribute('href');
-      link.textContent = name.textContent + ' (' + shown(+first.dataset.distance) + ')';
-      var file = document.createElement('a');
-      file.href = name.getAttribute('href') + '#deposer';
-      file.className = 'button';
-      file.textContent = table.dataset.fileHere;
-      status.appendChild(link);
-      status.appendChild(document.createTextNode(' — '));
-      status.appendChild(file);
+      if (+table.dataset.pages > 1 && window.fetch) {
+        nearestRows(lat, lon, show, function () { show(pageRows(lat, lon)); });
+      } else {
+        show(pageRows(lat, lon));
+      }
     }, function () {
       status.textContent = table.dataset.unavailable;
     }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });

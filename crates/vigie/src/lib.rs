@@ -198,8 +198,16 @@ impl App {
             settings.limits.anonymous_submissions as usize,
             std::time::Duration::from_secs(settings.limits.anonymous_window_secs),
         ));
-        let api_state = vigie_api::ApiState::new(self.services.clone(), anonymous.clone());
-        let web = vigie_web::WebState::new(self.services.clone(), anonymous)
+        // Public reads kept rendered; on PostgreSQL, the other server processes' writes are
+        // followed so that none of them is ever served stale.
+        let cache = Arc::new(vigie_http::ReadCache::new(
+            usize::try_from(settings.server.read_cache_mib.saturating_mul(1 << 20))
+                .unwrap_or(usize::MAX),
+        ));
+        self.store.listen_for_changes(&settings.database_url());
+        let api_state =
+            vigie_api::ApiState::new(self.services.clone(), anonymous.clone(), cache.clone());
+        let web = vigie_web::WebState::new(self.services.clone(), anonymous, cache)
             .map_err(|e| anyhow::anyhow!("templates: {e}"))?;
         let api = vigie_api::routes(api_state);
         let pages = web.clone();
