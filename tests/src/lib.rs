@@ -228,13 +228,15 @@ impl TestServer {
             .create_user_as_operator(email, PASSWORD, Some(name))
             .await?;
         if guru {
-            let permit = vigie_services::Permit::operator(
-                vigie_domain::Operation::GrantGuru,
-                vigie_domain::Scope::Platform,
-            );
             self.app
                 .services
-                .change_role(&permit, None, &vigie_services::RoleTarget::Id(user.id))
+                .change_role(
+                    vigie_services::Actor::Operator,
+                    None,
+                    &vigie_services::RoleIn::Guru,
+                    true,
+                    &vigie_services::RoleTarget::Id(user.id),
+                )
                 .await?;
         }
         Ok(user.id.0)

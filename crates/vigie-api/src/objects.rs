@@ -10,13 +10,12 @@ use poem_openapi::{
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use vigie_domain::{ObjectTypeKey, Operation};
+use vigie_domain::ObjectTypeKey;
 use vigie_plugins::{to_api_json, wit};
 use vigie_services::{Actor, Contribution, ProposedValue, ServiceError, decode_value};
-use vigie_storage::{FactRecord, ObservedObject, Tenant};
+use vigie_storage::{FactRecord, ObservedObject};
 
 use crate::cached::Cached;
-use crate::roles::permit;
 use crate::session::Caller;
 use crate::{ApiError, ApiState, ApiTags, ErrorEnvelope};
 use poem::IntoResponse;
@@ -329,17 +328,6 @@ fn kind_name(k: &wit::FieldKind) -> &'static str {
     }
 }
 
-async fn object_permit(
-    state: &ApiState,
-    caller: &Caller,
-    tenant: &Tenant,
-    object: &ObservedObject,
-    op: Operation,
-) -> Result<vigie_services::Permit, ApiError> {
-    let scope = vigie_services::Services::object_scope(tenant, object)?;
-    permit(state, caller, Some(tenant), scope, op).await
-}
-
 pub struct ObjectsApi;
 
 #[OpenApi(tag = "ApiTags::Objects")]
@@ -536,37 +524,11 @@ impl ObjectsApi {
         body: Json<IdentityPatchInput>,
     ) -> Result<Json<IdentityChanged>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
-        let object = state.services.object(&tenant, *id).await?;
-        let p = object_permit(
-            &state,
-            &caller,
-            &tenant,
-            &object,
-            Operation::UpdateOfficialData,
-        )
-        .await?;
         let b = body.0;
-        let location = match (b.latitude, b.longitude) {
-            (Some(lat), Some(lon)) => Some((lat, lon)),
-            (None, None) => None,
-            _ => {
-                return Err(
-                    ApiError::invalid("latitude", "give both latitude and longitude")
-                        .fr("Donnez la latitude et la longitude ensemble."),
-                );
-            }
-        };
-        let status = match b.status.as_deref() {
-            None => None,
-            Some(s) => Some(vigie_domain::ObjectStatus::parse(s).ok_or_else(|| {
-                ApiError::invalid("status", "use open or closed")
-                    .fr("Écrivez open (ouvert) ou closed (fermé).")
-            })?),
-        };
         let (object, changed) = state
             .services
             .update_identity(
-                &p,
+                Actor::Principal(&caller.principal()),
                 &tenant,
                 *id,
                 vigie_services::IdentityPatch {
@@ -574,8 +536,9 @@ impl ObjectsApi {
                     street: b.street,
                     postcode: b.postcode,
                     city: b.city,
-                    location,
-                    status,
+                    latitude: b.latitude,
+                    longitude: b.longitude,
+                    status: b.status,
                     closed_on: b.closed_on,
                 },
             )
@@ -665,14 +628,6 @@ impl ObjectsApi {
     ) -> Result<Contributed, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
         let object = state.services.object(&tenant, *id).await?;
-        let permit = object_permit(
-            &state,
-            &caller,
-            &tenant,
-            &object,
-            Operation::ProposeContribution,
-        )
-        .await?;
         if !state.anonymous_allowed(&caller, &client) {
             return Ok(Contributed::TooMany(Json(ErrorEnvelope::rate_limited())));
         }
@@ -706,7 +661,7 @@ impl ObjectsApi {
         let facts = state
             .services
             .contribute(
-                &permit,
+                Actor::Principal(&caller.principal()),
                 &tenant,
                 object.id,
                 Contribution {

@@ -2,10 +2,10 @@
 
 use poem::web::Data;
 use poem_openapi::{OpenApi, param::Path, payload::Json};
-use vigie_domain::{Operation, Scope, UserId};
-use vigie_services::RoleTarget;
+use vigie_domain::UserId;
+use vigie_services::{Actor, RoleIn, RoleTarget};
 
-use crate::roles::{Granted, RolesView, UserRef, permit};
+use crate::roles::{Granted, RolesView, UserRef};
 use crate::session::Caller;
 use crate::views::RoleEventView;
 use crate::{ApiError, ApiState, ApiTags};
@@ -36,8 +36,16 @@ impl PlatformApi {
         body: Json<UserRef>,
     ) -> Result<Granted, ApiError> {
         let target = body.target()?;
-        let permit = permit(&state, &caller, None, Scope::Platform, Operation::GrantGuru).await?;
-        let event = state.services.change_role(&permit, None, &target).await?;
+        let event = state
+            .services
+            .change_role(
+                Actor::Principal(&caller.principal()),
+                None,
+                &RoleIn::Guru,
+                true,
+                &target,
+            )
+            .await?;
         Ok(Granted::Created(Json(event.into())))
     }
 
@@ -53,17 +61,15 @@ impl PlatformApi {
         caller: Caller,
         user_id: Path<i64>,
     ) -> Result<Json<RoleEventView>, ApiError> {
-        let permit = permit(
-            &state,
-            &caller,
-            None,
-            Scope::Platform,
-            Operation::RevokeGuru,
-        )
-        .await?;
         let event = state
             .services
-            .change_role(&permit, None, &RoleTarget::Id(UserId(*user_id)))
+            .change_role(
+                Actor::Principal(&caller.principal()),
+                None,
+                &RoleIn::Guru,
+                false,
+                &RoleTarget::Id(UserId(*user_id)),
+            )
             .await?;
         Ok(Json(event.into()))
     }

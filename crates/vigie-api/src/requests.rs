@@ -16,18 +16,17 @@ use poem_openapi::{
 use serde_json::Value;
 use time::OffsetDateTime;
 use vigie_domain::requests::{JournalEntry, RequestModeration, RequestStatus};
-use vigie_domain::{ObjectTypeKey, Operation, Scope};
+use vigie_domain::{ObjectTypeKey, Operation};
 use vigie_http::ClientAddress;
 use vigie_plugins::to_api_json;
 use vigie_services::{
     Actor, AssignTarget, DocumentInput, Editor, ProposedValue, RequestDetails, RequestInput,
-    ServiceError, Services, SimilarRequest, decode_value, pending_placeholder,
+    ServiceError, SimilarRequest, decode_value, pending_placeholder,
 };
 use vigie_storage::{Assignment, Comment, Contact, RequestRecord, Tenant};
 
 use crate::events::{DocumentView, read_upload};
 use crate::objects::to_value;
-use crate::roles::permit;
 use crate::session::Caller;
 use crate::{ApiError, ApiState, ApiTags, ErrorEnvelope};
 
@@ -588,26 +587,6 @@ fn too_many() -> Json<ErrorEnvelope> {
     Json(ErrorEnvelope::rate_limited())
 }
 
-async fn object_scope(
-    state: &ApiState,
-    tenant: &Tenant,
-    object_id: i64,
-) -> Result<Scope, ApiError> {
-    let object = state.services.object(tenant, object_id).await?;
-    Ok(Services::object_scope(tenant, &object)?)
-}
-
-async fn request_permit(
-    state: &ApiState,
-    caller: &Caller,
-    tenant: &Tenant,
-    request: &RequestRecord,
-    op: Operation,
-) -> Result<vigie_services::Permit, ApiError> {
-    let scope = object_scope(state, tenant, request.object_id).await?;
-    permit(state, caller, Some(tenant), scope, op).await
-}
-
 async fn editor(
     state: &ApiState,
     caller: &Caller,
@@ -716,19 +695,10 @@ impl RequestsApi {
         body: Json<RequestInputDto>,
     ) -> Result<Filed, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
-        let scope = object_scope(&state, &tenant, *id).await?;
-        let p = permit(
-            &state,
-            &caller,
-            Some(&tenant),
-            scope,
-            Operation::FileRequest,
-        )
-        .await?;
+        let object = state.services.object(&tenant, *id).await?;
         if !state.anonymous_allowed(&caller, &client) {
             return Ok(Filed::TooMany(too_many()));
         }
-        let object = state.services.object(&tenant, *id).await?;
         let key = ObjectTypeKey::parse(&object.object_type).map_err(ServiceError::from)?;
         let schema = state.services.object_schema(&tenant, &key).await?;
         let b = body.0;
@@ -755,7 +725,7 @@ impl RequestsApi {
         let filed = state
             .services
             .file_request(
-                &p,
+                Actor::Principal(&caller.principal()),
                 &tenant,
                 *id,
                 RequestInput {
@@ -847,9 +817,15 @@ impl RequestsApi {
         let r = state.services.request(&tenant, *id).await?;
         // The object's moderators see the requests awaiting them too; others may not read
         // them, nor this one's text if it awaits moderation.
-        let moderator = request_permit(&state, &caller, &tenant, &r, Operation::ModerateRequest)
-            .await
-            .is_ok();
+        let moderator = state
+            .services
+            .may_on_object(
+                Actor::Principal(&caller.principal()),
+                &tenant,
+                r.object_id,
+                Operation::ModerateRequest,
+            )
+            .await?;
         if !moderator && !readable(&state, &caller, &tenant, &r, None).await? {
             return Ok(Json(Vec::new()));
         }
@@ -1159,12 +1135,15 @@ impl RequestsApi {
         id: Path<i64>,
     ) -> Result<RateLimited, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
-        let r = state.services.request(&tenant, *id).await?;
-        let p = request_permit(&state, &caller, &tenant, &r, Operation::FileRequest).await?;
+        // An unknown request is "not found" before the allowance is spent.
+        state.services.request(&tenant, *id).await?;
         if !state.anonymous_allowed(&caller, &client) {
             return Ok(RateLimited::TooMany(too_many()));
         }
-        let r = state.services.support_request(&p, &tenant, *id).await?;
+        let r = state
+            .services
+            .support_request(Actor::Principal(&caller.principal()), &tenant, *id)
+            .await?;
         Ok(RateLimited::Ok(Json(Box::new(RequestView::new(
             r, false, true,
         )))))
@@ -1233,11 +1212,14 @@ impl RequestsApi {
         body: Json<CommentDto>,
     ) -> Result<Created<CommentView>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
-        let r = state.services.request(&tenant, *id).await?;
-        let p = request_permit(&state, &caller, &tenant, &r, Operation::Comment).await?;
         let c = state
             .services
-            .add_comment(&p, &tenant, *id, &body.body)
+            .add_comment(
+                Actor::Principal(&caller.principal()),
+                &tenant,
+                *id,
+                &body.body,
+            )
             .await?;
         Ok(Created::Created(Json(c.into())))
     }
@@ -1452,17 +1434,16 @@ impl RequestsApi {
     ) -> Result<Created<RequestContactView>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
         let key = ObjectTypeKey::parse(&key).map_err(ServiceError::from)?;
-        let p = permit(
-            &state,
-            &caller,
-            Some(&tenant),
-            Scope::ObjectType(tenant.slug.clone(), key.clone()),
-            Operation::ManageContacts,
-        )
-        .await?;
         let c = state
             .services
-            .add_contact(&p, &tenant, &key, &body.name, &body.role_title, &body.email)
+            .add_contact(
+                Actor::Principal(&caller.principal()),
+                &tenant,
+                &key,
+                &body.name,
+                &body.role_title,
+                &body.email,
+            )
             .await?;
         Ok(Created::Created(Json(c.into())))
     }

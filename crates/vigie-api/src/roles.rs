@@ -2,9 +2,8 @@
 
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
-use vigie_domain::{ObjectTypeKey, Operation, Scope, UserId};
-use vigie_services::{Permit, RoleTarget, ServiceError};
-use vigie_storage::Tenant;
+use vigie_domain::{ObjectTypeKey, UserId};
+use vigie_services::{Actor, RoleIn, RoleTarget, ServiceError};
 
 use crate::session::Caller;
 use crate::views::{RoleEventView, RoleHolderView};
@@ -73,21 +72,6 @@ pub enum Granted {
     Created(Json<RoleEventView>),
 }
 
-pub(crate) async fn permit(
-    state: &ApiState,
-    caller: &Caller,
-    tenant: Option<&Tenant>,
-    scope: Scope,
-    op: Operation,
-) -> Result<Permit, ApiError> {
-    Ok(state
-        .services
-        .authz()
-        .authorize(&caller.principal(), tenant, scope, op)
-        .await
-        .map_err(ServiceError::from)?)
-}
-
 fn type_key(raw: &str) -> Result<ObjectTypeKey, ApiError> {
     Ok(ObjectTypeKey::parse(raw).map_err(ServiceError::from)?)
 }
@@ -150,18 +134,15 @@ impl RolesApi {
             email: body.email.clone(),
         }
         .target()?;
-        let scope = Scope::ObjectType(tenant.slug.clone(), ty);
-        let permit = permit(
-            &state,
-            &caller,
-            Some(&tenant),
-            scope,
-            Operation::GrantGarant,
-        )
-        .await?;
         let event = state
             .services
-            .change_role(&permit, Some(&tenant), &target)
+            .change_role(
+                Actor::Principal(&caller.principal()),
+                Some(&tenant),
+                &RoleIn::Garant(ty),
+                true,
+                &target,
+            )
             .await?;
         Ok(Granted::Created(Json(event.into())))
     }
@@ -181,18 +162,16 @@ impl RolesApi {
         user_id: Path<i64>,
     ) -> Result<Json<RoleEventView>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
-        let scope = Scope::ObjectType(tenant.slug.clone(), type_key(&object_type)?);
-        let permit = permit(
-            &state,
-            &caller,
-            Some(&tenant),
-            scope,
-            Operation::RevokeGarant,
-        )
-        .await?;
+        let role = RoleIn::Garant(type_key(&object_type)?);
         let event = state
             .services
-            .change_role(&permit, Some(&tenant), &RoleTarget::Id(UserId(*user_id)))
+            .change_role(
+                Actor::Principal(&caller.principal()),
+                Some(&tenant),
+                &role,
+                false,
+                &RoleTarget::Id(UserId(*user_id)),
+            )
             .await?;
         Ok(Json(event.into()))
     }
@@ -211,27 +190,21 @@ impl RolesApi {
         body: Json<CertificationRequest>,
     ) -> Result<Granted, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
-        let scope = Scope::Object(
-            tenant.slug.clone(),
-            type_key(&body.object_type)?,
-            object_id(body.object_id)?,
-        );
+        let role = RoleIn::Certified(type_key(&body.object_type)?, object_id(body.object_id)?);
         let target = UserRef {
             user_id: body.user_id,
             email: body.email.clone(),
         }
         .target()?;
-        let permit = permit(
-            &state,
-            &caller,
-            Some(&tenant),
-            scope,
-            Operation::GrantCertified,
-        )
-        .await?;
         let event = state
             .services
-            .change_role(&permit, Some(&tenant), &target)
+            .change_role(
+                Actor::Principal(&caller.principal()),
+                Some(&tenant),
+                &role,
+                true,
+                &target,
+            )
             .await?;
         Ok(Granted::Created(Json(event.into())))
     }
@@ -252,22 +225,16 @@ impl RolesApi {
         user_id: Path<i64>,
     ) -> Result<Json<RoleEventView>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
-        let scope = Scope::Object(
-            tenant.slug.clone(),
-            type_key(&object_type)?,
-            self::object_id(*object_id)?,
-        );
-        let permit = permit(
-            &state,
-            &caller,
-            Some(&tenant),
-            scope,
-            Operation::RevokeCertified,
-        )
-        .await?;
+        let role = RoleIn::Certified(type_key(&object_type)?, self::object_id(*object_id)?);
         let event = state
             .services
-            .change_role(&permit, Some(&tenant), &RoleTarget::Id(UserId(*user_id)))
+            .change_role(
+                Actor::Principal(&caller.principal()),
+                Some(&tenant),
+                &role,
+                false,
+                &RoleTarget::Id(UserId(*user_id)),
+            )
             .await?;
         Ok(Json(event.into()))
     }

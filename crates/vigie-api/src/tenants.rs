@@ -3,7 +3,7 @@
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 use vigie_authz::Authorizer;
-use vigie_domain::{EmailDomain, MapView, NewTenant, ObjectTypeKey, Operation, Scope, TenantSlug};
+use vigie_services::{Actor, TenantInput};
 
 use crate::session::Caller;
 use crate::views::{MapViewDto, RoleHolderView, RoleName, TenantView};
@@ -62,19 +62,19 @@ impl TenantsApi {
         caller: Caller,
         body: Json<CreateTenantRequest>,
     ) -> Result<CreatedTenant, ApiError> {
-        let permit = state
+        let b = body.0;
+        let input = TenantInput {
+            slug: b.slug,
+            name: b.name,
+            description: b.description.unwrap_or_default(),
+            map: b.map.map(|m| (m.latitude, m.longitude, m.zoom)),
+            object_types: b.object_types,
+            official_domains: b.official_domains,
+        };
+        let tenant = state
             .services
-            .authz()
-            .authorize(
-                &caller.principal(),
-                None,
-                Scope::Platform,
-                Operation::CreateTenant,
-            )
-            .await
-            .map_err(vigie_services::ServiceError::from)?;
-        let new = parse_new_tenant(&state, body.0)?;
-        let tenant = state.services.create_tenant(&permit, &new).await?;
+            .create_tenant(Actor::Principal(&caller.principal()), input)
+            .await?;
         Ok(CreatedTenant::Created(Json((&tenant).into())))
     }
 
@@ -119,34 +119,4 @@ impl TenantsApi {
         }
         Ok(Json(MyRolesView { implicit, granted }))
     }
-}
-
-fn parse_new_tenant(state: &ApiState, body: CreateTenantRequest) -> Result<NewTenant, ApiError> {
-    let slug = TenantSlug::parse(&body.slug).map_err(vigie_services::ServiceError::from)?;
-    let map = match body.map {
-        Some(m) => MapView::new(m.latitude, m.longitude, m.zoom)
-            .map_err(vigie_services::ServiceError::from)?,
-        None => MapView::MARSEILLE,
-    };
-    let mut types = Vec::with_capacity(body.object_types.len());
-    for raw in &body.object_types {
-        let key = ObjectTypeKey::parse(raw).map_err(vigie_services::ServiceError::from)?;
-        state.services.require_known_type(&key)?;
-        types.push(key);
-    }
-    let domains = body
-        .official_domains
-        .iter()
-        .map(|d| EmailDomain::parse(d))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(vigie_services::ServiceError::from)?;
-    Ok(NewTenant::new(
-        slug,
-        &body.name,
-        body.description.as_deref().unwrap_or_default(),
-        map,
-        types,
-        domains,
-    )
-    .map_err(vigie_services::ServiceError::from)?)
 }

@@ -30,11 +30,22 @@ impl Services {
         scope: Scope,
         operation: Operation,
     ) -> Result<Permit, ServiceError> {
+        self.permit_in(actor, Some(tenant), scope, operation).await
+    }
+
+    /// [`Services::permit_for`] where the scope may be the platform (`tenant` `None`).
+    pub(crate) async fn permit_in(
+        &self,
+        actor: Actor<'_>,
+        tenant: Option<&Tenant>,
+        scope: Scope,
+        operation: Operation,
+    ) -> Result<Permit, ServiceError> {
         match actor {
             Actor::Operator => Ok(Permit::operator(operation, scope)),
             Actor::Principal(principal) => Ok(self
                 .authz
-                .authorize(principal, Some(tenant), scope, operation)
+                .authorize(principal, tenant, scope, operation)
                 .await?),
         }
     }
@@ -52,5 +63,45 @@ impl Services {
         let scope = Self::object_scope(tenant, &object)?;
         let permit = self.permit_for(actor, tenant, scope, operation).await?;
         Ok((permit, object))
+    }
+
+    /// Whether `actor` may moderate `object` too (its Certified citizens, its type's Garants,
+    /// a Guru, the operator): what they add is then published at once.
+    pub(crate) async fn moderator_of(
+        &self,
+        actor: Actor<'_>,
+        tenant: &Tenant,
+        object: &ObservedObject,
+    ) -> Result<bool, ServiceError> {
+        let scope = Self::object_scope(tenant, object)?;
+        match self
+            .permit_for(actor, tenant, scope, Operation::ModerateContribution)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(ServiceError::Forbidden(_) | ServiceError::Unauthenticated(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether `actor` may do `operation` on an object of `tenant`, for a page or an answer
+    /// that only shows or hides something (a control, the requests awaiting moderation). The
+    /// use case that acts decides again. An unknown object is "not found".
+    pub async fn may_on_object(
+        &self,
+        actor: Actor<'_>,
+        tenant: &Tenant,
+        object_id: i64,
+        operation: Operation,
+    ) -> Result<bool, ServiceError> {
+        let object = self.object(tenant, object_id).await?;
+        let scope = Self::object_scope(tenant, &object)?;
+        match actor {
+            Actor::Operator => Ok(true),
+            Actor::Principal(principal) => Ok(self
+                .authz
+                .is_allowed(principal, Some(tenant), &scope, operation)
+                .await?),
+        }
     }
 }

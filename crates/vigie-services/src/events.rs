@@ -1,6 +1,5 @@
 //! Life events and documents of objects.
 
-use vigie_authz::Permit;
 use vigie_domain::objects::{
     DOCUMENT_KINDS, LIFE_EVENT_KINDS, check_date, check_kind, check_title,
 };
@@ -92,21 +91,20 @@ fn media_error(e: vigie_media::MediaError) -> ServiceError {
 }
 
 impl Services {
-    /// Records a life event. With `moderator` (a permit to moderate this object: its Garant or
-    /// a Certified citizen) it is published at once; otherwise it waits for moderation.
+    /// Records a life event (anyone). Added by someone who may moderate this object (its
+    /// Certified citizens, its type's Garants, a Guru) it is published at once; otherwise it
+    /// waits for moderation.
     pub async fn add_life_event(
         &self,
-        permit: &Permit,
-        moderator: Option<&Permit>,
+        actor: Actor<'_>,
         tenant: &Tenant,
         object_id: i64,
         input: LifeEventInput,
     ) -> Result<LifeEvent, ServiceError> {
-        permit.require(Operation::ProposeContribution)?;
-        if let Some(m) = moderator {
-            m.require(Operation::ModerateContribution)?;
-        }
-        self.permitted_object(permit, tenant, object_id).await?;
+        let (permit, object) = &self
+            .object_permit_for(actor, tenant, object_id, Operation::ProposeContribution)
+            .await?;
+        let moderator = self.moderator_of(actor, tenant, object).await?;
         check_kind("kind", &input.kind, &LIFE_EVENT_KINDS)?;
         let title = check_title("title", &input.title)?;
         check_date("starts_on", &input.starts_on)?;
@@ -139,9 +137,9 @@ impl Services {
             None => None,
         };
         let provenance = match (moderator, permit.actor()) {
-            (Some(_), _) => Provenance::Garant,
-            (None, Some(_)) => Provenance::Citizen,
-            (None, None) => Provenance::Anonymous,
+            (true, _) => Provenance::Garant,
+            (false, Some(_)) => Provenance::Citizen,
+            (false, None) => Provenance::Anonymous,
         };
         Ok(self
             .store
@@ -205,24 +203,22 @@ impl Services {
             .await?)
     }
 
-    /// Stores a document: checked for size and type, images re-encoded without EXIF/GPS. With
-    /// `moderator` (a permit to moderate this object) it is published at once; otherwise it
-    /// waits for moderation, seen only by its uploader and the object's moderators.
+    /// Stores a document (signed-in users): checked for size and type, images re-encoded
+    /// without EXIF/GPS. Attached by someone who may moderate this object it is published at
+    /// once; otherwise it waits for moderation, seen only by its uploader and the object's
+    /// moderators.
     pub async fn upload_document(
         &self,
-        permit: &Permit,
-        moderator: Option<&Permit>,
+        actor: Actor<'_>,
         tenant: &Tenant,
         object_id: i64,
         input: DocumentInput,
         bytes: Vec<u8>,
     ) -> Result<Document, ServiceError> {
-        permit.require(Operation::AttachDocument)?;
-        if let Some(m) = moderator {
-            m.require(Operation::ModerateContribution)?;
-        }
-        self.permitted_object(permit, tenant, object_id).await?;
-        let state = if moderator.is_some() {
+        let (permit, object) = &self
+            .object_permit_for(actor, tenant, object_id, Operation::AttachDocument)
+            .await?;
+        let state = if self.moderator_of(actor, tenant, object).await? {
             FactState::Accepted
         } else {
             FactState::Pending

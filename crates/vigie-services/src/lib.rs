@@ -1,7 +1,9 @@
 //! Vigie's use cases: what the API and the web pages both call.
 //!
 //! [`Services`] composes the store, the authorizer and the mailer. Reading public data needs
-//! nothing; changing anything privileged needs a [`Permit`] from the authorizer.
+//! nothing; a use case that changes anything privileged takes the caller ([`Actor`]) and the
+//! target, computes the scope from what it loads and gets a [`Permit`] from the authorizer
+//! itself.
 
 mod accounts;
 mod actor;
@@ -37,8 +39,9 @@ pub use requests::{
     AssignTarget, Editor, FiledRequest, JournalReport, RequestDetails, RequestInput,
     SimilarRequest, pending_placeholder,
 };
-pub use roles::RoleTarget;
+pub use roles::{RoleIn, RoleTarget};
 pub use schema::ObjectSchema;
+pub use tenants::TenantInput;
 pub use vigie_authz::Permit;
 pub use vigie_storage::{BoundingBox, Place, ReadScope};
 

@@ -461,21 +461,6 @@ impl Services {
         Ok(Scope::Object(tenant.slug.clone(), ty, object.id))
     }
 
-    /// The object a permit was given for: it must exist in the collective and the permit's
-    /// scope must be that very object (a mismatch is a programming error, not a user's).
-    pub(crate) async fn permitted_object(
-        &self,
-        permit: &Permit,
-        tenant: &Tenant,
-        id: i64,
-    ) -> Result<ObservedObject, ServiceError> {
-        let object = self.object(tenant, id).await?;
-        if permit.scope() != &Self::object_scope(tenant, &object)? {
-            return Err(ServiceError::Internal("permit for another object".into()));
-        }
-        Ok(object)
-    }
-
     /// An object with its current values, indicators and history.
     pub async fn object_sheet(
         &self,
@@ -521,13 +506,14 @@ impl Services {
     /// wait, publicly, for a Garant or a Certified citizen of the object.
     pub async fn contribute(
         &self,
-        permit: &Permit,
+        actor: Actor<'_>,
         tenant: &Tenant,
         object_id: i64,
         c: Contribution,
     ) -> Result<Vec<FactRecord>, ServiceError> {
-        permit.require(Operation::ProposeContribution)?;
-        let object = self.permitted_object(permit, tenant, object_id).await?;
+        let (permit, object) = &self
+            .object_permit_for(actor, tenant, object_id, Operation::ProposeContribution)
+            .await?;
         let key = ObjectTypeKey::parse(&object.object_type)?;
         let schema = self.object_schema(tenant, &key).await?;
         let plugin = schema.plugin.clone();
@@ -798,10 +784,12 @@ pub struct IdentityPatch {
     pub postcode: Option<String>,
     /// City.
     pub city: Option<String>,
-    /// WGS84 latitude and longitude.
-    pub location: Option<(f64, f64)>,
-    /// Open or closed (confirming or clearing a "possibly closed" mark).
-    pub status: Option<ObjectStatus>,
+    /// WGS84 latitude, given with the longitude.
+    pub latitude: Option<f64>,
+    /// WGS84 longitude, given with the latitude.
+    pub longitude: Option<f64>,
+    /// `open` or `closed` (confirming or clearing a "possibly closed" mark).
+    pub status: Option<String>,
     /// Closing date, `YYYY-MM-DD`.
     pub closed_on: Option<String>,
 }
@@ -811,13 +799,35 @@ impl Services {
     /// in its history. Setting the status settles a "possibly closed" mark.
     pub async fn update_identity(
         &self,
-        permit: &Permit,
+        actor: Actor<'_>,
         tenant: &Tenant,
         id: i64,
         patch: IdentityPatch,
     ) -> Result<(ObservedObject, usize), ServiceError> {
-        permit.require(Operation::UpdateOfficialData)?;
-        let object = self.permitted_object(permit, tenant, id).await?;
+        let (permit, object) = &self
+            .object_permit_for(actor, tenant, id, Operation::UpdateOfficialData)
+            .await?;
+        let location = match (patch.latitude, patch.longitude) {
+            (Some(lat), Some(lon)) => Some((lat, lon)),
+            (None, None) => None,
+            _ => {
+                return Err(invalid(
+                    "latitude",
+                    "give both latitude and longitude",
+                    "Donnez la latitude et la longitude ensemble.",
+                ));
+            }
+        };
+        let status = match patch.status.as_deref() {
+            None => None,
+            Some(s) => Some(ObjectStatus::parse(s).ok_or_else(|| {
+                invalid(
+                    "status",
+                    "use open or closed",
+                    "Écrivez open (ouvert) ou closed (fermé).",
+                )
+            })?),
+        };
         let mut identity = object.identity.clone();
         if let Some(name) = patch.official_name {
             identity.official_name = vigie_domain::objects::check_title("official_name", &name)?;
@@ -830,7 +840,7 @@ impl Services {
         identity.street = text(patch.street, identity.street);
         identity.postcode = text(patch.postcode, identity.postcode);
         identity.city = text(patch.city, identity.city);
-        if let Some((lat, lon)) = patch.location {
+        if let Some((lat, lon)) = location {
             vigie_domain::MapView::new(lat, lon, 0)?;
             identity.latitude = Some(lat);
             identity.longitude = Some(lon);
@@ -839,7 +849,7 @@ impl Services {
             vigie_domain::objects::check_date("closed_on", d)?;
             identity.closed_on = Some(d.clone());
         }
-        if let Some(status) = patch.status {
+        if let Some(status) = status {
             identity.status = status;
             if status == ObjectStatus::Open {
                 identity.closed_on = None;

@@ -628,13 +628,14 @@ impl Services {
     /// Files a request (anyone, anonymous included). It waits, publicly, for a moderator.
     pub async fn file_request(
         &self,
-        permit: &Permit,
+        actor: Actor<'_>,
         tenant: &Tenant,
         object_id: i64,
         input: RequestInput,
     ) -> Result<FiledRequest, ServiceError> {
-        permit.require(Operation::FileRequest)?;
-        let object = self.permitted_object(permit, tenant, object_id).await?;
+        let (permit, object) = &self
+            .object_permit_for(actor, tenant, object_id, Operation::FileRequest)
+            .await?;
         let key = ObjectTypeKey::parse(&object.object_type)?;
         let schema = self.object_schema(tenant, &key).await?;
         let manifest = schema.plugin.manifest();
@@ -1803,13 +1804,13 @@ impl Services {
     /// "Me too": supports an open request instead of filing the same one again.
     pub async fn support_request(
         &self,
-        permit: &Permit,
+        actor: Actor<'_>,
         tenant: &Tenant,
         id: i64,
     ) -> Result<RequestRecord, ServiceError> {
-        permit.require(Operation::FileRequest)?;
         let request = self.request(tenant, id).await?;
-        self.permitted_object(permit, tenant, request.object_id)
+        let (permit, _) = &self
+            .object_permit_for(actor, tenant, request.object_id, Operation::FileRequest)
             .await?;
         if let Some(into) = request.merged_into {
             return Err(ServiceError::Conflict(
@@ -1963,14 +1964,14 @@ impl Services {
     /// Adds a comment (signed-in users); the journal records that it exists.
     pub async fn add_comment(
         &self,
-        permit: &Permit,
+        actor: Actor<'_>,
         tenant: &Tenant,
         id: i64,
         body: &str,
     ) -> Result<Comment, ServiceError> {
-        permit.require(Operation::Comment)?;
         let request = self.request(tenant, id).await?;
-        self.permitted_object(permit, tenant, request.object_id)
+        let (permit, _) = &self
+            .object_permit_for(actor, tenant, request.object_id, Operation::Comment)
             .await?;
         if request.status == RequestStatus::New {
             let reader = match permit.actor() {
@@ -2088,17 +2089,17 @@ impl Services {
     /// Adds a contact requests of a type can be assigned to (the type's Garant, a Guru).
     pub async fn add_contact(
         &self,
-        permit: &Permit,
+        actor: Actor<'_>,
         tenant: &Tenant,
         key: &ObjectTypeKey,
         name: &str,
         role_title: &str,
         email: &str,
     ) -> Result<Contact, ServiceError> {
-        permit.require(Operation::ManageContacts)?;
-        if permit.scope() != &vigie_domain::Scope::ObjectType(tenant.slug.clone(), key.clone()) {
-            return Err(ServiceError::Internal("permit for another type".into()));
-        }
+        let scope = vigie_domain::Scope::ObjectType(tenant.slug.clone(), key.clone());
+        let permit = &self
+            .permit_for(actor, tenant, scope, Operation::ManageContacts)
+            .await?;
         crate::tenants::require_type(tenant, key)?;
         let name = check_text("name", name, 2, 120)?;
         let role_title = check_text("role_title", role_title, 2, 200)?;

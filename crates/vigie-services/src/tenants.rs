@@ -1,22 +1,69 @@
 //! Collectives.
 
-use vigie_authz::Permit;
-use vigie_domain::{NewTenant, ObjectTypeKey, Operation, TenantSlug};
+use vigie_domain::{EmailDomain, MapView, NewTenant, ObjectTypeKey, Operation, Scope, TenantSlug};
 use vigie_storage::Tenant;
 
+use crate::actor::Actor;
 use crate::{ServiceError, Services};
 
+/// A collective as asked for, before any check.
+#[derive(Debug, Clone, Default)]
+pub struct TenantInput {
+    /// URL name: 2 to 40 lowercase letters, digits and inner hyphens.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Description shown on the collective's home page.
+    pub description: String,
+    /// Default map view (latitude, longitude, zoom); Marseille if absent.
+    pub map: Option<(f64, f64, i64)>,
+    /// Object types to enable.
+    pub object_types: Vec<String>,
+    /// E-mail domains whose verified users become Officials.
+    pub official_domains: Vec<String>,
+}
+
 impl Services {
-    /// Opens a collective (Guru only).
+    /// Opens a collective (Guru only). The right is checked before the input is.
     pub async fn create_tenant(
         &self,
-        permit: &Permit,
-        new: &NewTenant,
+        actor: Actor<'_>,
+        input: TenantInput,
     ) -> Result<Tenant, ServiceError> {
-        permit.require(Operation::CreateTenant)?;
-        let tenant = self.store.create_tenant(new, false).await?;
+        let permit = self
+            .permit_in(actor, None, Scope::Platform, Operation::CreateTenant)
+            .await?;
+        let new = self.new_tenant(input)?;
+        let tenant = self.store.create_tenant(&new, false).await?;
         tracing::info!(slug = %tenant.slug, actor = ?permit.actor(), "collective created");
         Ok(tenant)
+    }
+
+    fn new_tenant(&self, input: TenantInput) -> Result<NewTenant, ServiceError> {
+        let slug = TenantSlug::parse(&input.slug)?;
+        let map = match input.map {
+            Some((latitude, longitude, zoom)) => MapView::new(latitude, longitude, zoom)?,
+            None => MapView::MARSEILLE,
+        };
+        let mut types = Vec::with_capacity(input.object_types.len());
+        for raw in &input.object_types {
+            let key = ObjectTypeKey::parse(raw)?;
+            self.require_known_type(&key)?;
+            types.push(key);
+        }
+        let domains = input
+            .official_domains
+            .iter()
+            .map(|d| EmailDomain::parse(d))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(NewTenant::new(
+            slug,
+            &input.name,
+            &input.description,
+            map,
+            types,
+            domains,
+        )?)
     }
 
     /// A collective by slug; a malformed or unknown slug is "not found".

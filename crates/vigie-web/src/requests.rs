@@ -476,12 +476,7 @@ async fn file(
     let services: &Services = page.services();
     let tenant = services.tenant(slug).await?;
     let object = services.object(&tenant, id).await?;
-    let scope = Services::object_scope(&tenant, &object)?;
     let principal = page.caller.principal();
-    let permit = services
-        .authz()
-        .authorize(&principal, Some(&tenant), scope, Operation::FileRequest)
-        .await?;
     let key = ObjectTypeKey::parse(&object.object_type)?;
     let schema = services.object_schema(&tenant, &key).await?;
     let m = schema.plugin.manifest();
@@ -529,7 +524,7 @@ async fn file(
     }
     let filed = services
         .file_request(
-            &permit,
+            Actor::Principal(&principal),
             &tenant,
             id,
             RequestInput {
@@ -933,12 +928,14 @@ async fn render_request(
     let revealed = !q.reveal.is_empty() && q.reveal != "0";
     let hidden = (set_apart && !revealed) || pending;
     let may = |action: RequestAction| editor.as_ref().is_some_and(|e| e.may(action, r));
-    let scope = Services::object_scope(&tenant, &object)?;
     let moderator = services
-        .authz()
-        .authorize(&principal, Some(&tenant), scope, Operation::ModerateRequest)
-        .await
-        .is_ok();
+        .may_on_object(
+            Actor::Principal(&principal),
+            &tenant,
+            object.id,
+            Operation::ModerateRequest,
+        )
+        .await?;
     let acting_as = editor.as_ref().map(|e| match e {
         Editor::Moderator(_) => lang.t("as_moderator").to_owned(),
         Editor::Requester(_) => lang.t("as_requester").to_owned(),
@@ -1195,21 +1192,6 @@ async fn too_many(page: &Page<'_>, slug: &str, id: i64, token: &str) -> Response
         Ok(r) => r,
         Err(e) => page.error_page(&e),
     }
-}
-
-async fn permit_on(
-    page: &Page<'_>,
-    tenant: &Tenant,
-    request: &RequestRecord,
-    op: Operation,
-) -> Result<vigie_services::Permit, ServiceError> {
-    let services = page.services();
-    let object = services.object(tenant, request.object_id).await?;
-    let scope = Services::object_scope(tenant, &object)?;
-    Ok(services
-        .authz()
-        .authorize(&page.caller.principal(), Some(tenant), scope, op)
-        .await?)
 }
 
 async fn editor_of(
@@ -1712,9 +1694,10 @@ pub async fn support(
     let result = async {
         let services = page.services();
         let tenant = services.tenant(&slug).await?;
-        let r = services.request(&tenant, id).await?;
-        let permit = permit_on(&page, &tenant, &r, Operation::FileRequest).await?;
-        services.support_request(&permit, &tenant, id).await?;
+        let me = page.caller.principal();
+        services
+            .support_request(Actor::Principal(&me), &tenant, id)
+            .await?;
         Ok(())
     }
     .await;
@@ -1751,9 +1734,10 @@ pub async fn comment(
     let result = async {
         let services = page.services();
         let tenant = services.tenant(&slug).await?;
-        let r = services.request(&tenant, id).await?;
-        let permit = permit_on(&page, &tenant, &r, Operation::Comment).await?;
-        services.add_comment(&permit, &tenant, id, &f.body).await?;
+        let me = page.caller.principal();
+        services
+            .add_comment(Actor::Principal(&me), &tenant, id, &f.body)
+            .await?;
         Ok(())
     }
     .await;

@@ -2,8 +2,9 @@
 //! moderation outcome and most statuses, so that a newcomer sees the whole life cycle at once.
 //!
 //! Everything goes through the use cases — filing, moderation, contacts, assignments,
-//! notifications, answers, comments, supporters, merges — with the permits the demo users' roles
-//! give, so each request's public journal is the one real use would write. The demo users and
+//! notifications, answers, comments, supporters, merges — as the demo users themselves, so the
+//! use cases decide with the rights their roles give, and each request's public journal is the
+//! one real use would write. The demo users and
 //! contacts have made-up addresses on `example.org`, every name ends with « (démo) », and their
 //! passwords are random (a reset link through the outbox lets a newcomer sign in as them).
 
@@ -11,10 +12,11 @@ use std::hash::{BuildHasher as _, Hasher as _};
 
 use anyhow::Context as _;
 use vigie_domain::requests::{RequestModeration, RequestStatus};
-use vigie_domain::{Email, ObjectTypeKey, Operation, Principal, Scope};
+use vigie_domain::{Email, ObjectTypeKey, Principal};
 use vigie_plugins::wit;
 use vigie_services::{
-    AssignTarget, Editor, Permit, ProposedValue, RequestInput, RoleTarget, ServiceError, Services,
+    Actor, AssignTarget, Editor, ProposedValue, RequestInput, RoleIn, RoleTarget, ServiceError,
+    Services,
 };
 use vigie_storage::{Contact, Store, Tenant, User};
 
@@ -111,7 +113,6 @@ impl Default for Filing<'_> {
 struct Demo<'a> {
     services: &'a Services,
     tenant: &'a Tenant,
-    key: ObjectTypeKey,
     schools: Vec<i64>,
     real_schools: bool,
     garant: Person,
@@ -141,16 +142,7 @@ impl<'a> Demo<'a> {
             "Gaëlle, garante des écoles (démo)",
         )
         .await?;
-        grant(
-            services,
-            tenant,
-            &garant,
-            Permit::operator(
-                Operation::GrantGarant,
-                Scope::ObjectType(tenant.slug.clone(), key.clone()),
-            ),
-        )
-        .await?;
+        grant(services, tenant, &garant, RoleIn::Garant(key.clone())).await?;
         let certified = user(
             services,
             store,
@@ -162,10 +154,7 @@ impl<'a> Demo<'a> {
             services,
             tenant,
             &certified,
-            Permit::operator(
-                Operation::GrantCertified,
-                Scope::Object(tenant.slug.clone(), key.clone(), schools[0]),
-            ),
+            RoleIn::Certified(key.clone(), schools[0]),
         )
         .await?;
         let sophie = user(
@@ -197,17 +186,8 @@ impl<'a> Demo<'a> {
         )
         .await?;
         let garant = Person::of(&garant);
-        let contacts_permit = services
-            .authz()
-            .authorize(
-                &garant.principal,
-                Some(tenant),
-                Scope::ObjectType(tenant.slug.clone(), key.clone()),
-                Operation::ManageContacts,
-            )
-            .await?;
         let contact = |name: &'static str, role: &'static str, email: &'static str| {
-            let (permit, key) = (&contacts_permit, &key);
+            let (principal, key) = (&garant.principal, &key);
             async move {
                 if let Some(c) = services
                     .contacts(tenant, Some(key))
@@ -218,7 +198,7 @@ impl<'a> Demo<'a> {
                     return Ok::<_, anyhow::Error>(c);
                 }
                 Ok(services
-                    .add_contact(permit, tenant, key, name, role, email)
+                    .add_contact(Actor::Principal(principal), tenant, key, name, role, email)
                     .await?)
             }
         };
@@ -243,7 +223,6 @@ impl<'a> Demo<'a> {
         Ok(Self {
             services,
             tenant,
-            key,
             schools,
             real_schools,
             garant,
@@ -418,7 +397,7 @@ impl<'a> Demo<'a> {
             .await?;
         self.services
             .merge_request(
-                vigie_services::Actor::Principal(&g.principal),
+                Actor::Principal(&g.principal),
                 self.tenant,
                 duplicate,
                 toilets,
@@ -569,29 +548,6 @@ impl<'a> Demo<'a> {
         self.schools[index % self.schools.len()]
     }
 
-    fn scope(&self, object_id: i64) -> Scope {
-        Scope::Object(self.tenant.slug.clone(), self.key.clone(), object_id)
-    }
-
-    /// What `who` may do on a request's object.
-    async fn permit(&self, who: &Person, request: i64, op: Operation) -> anyhow::Result<Permit> {
-        let object_id = self.services.request(self.tenant, request).await?.object_id;
-        self.object_permit(who, object_id, op).await
-    }
-
-    async fn object_permit(
-        &self,
-        who: &Person,
-        object_id: i64,
-        op: Operation,
-    ) -> anyhow::Result<Permit> {
-        Ok(self
-            .services
-            .authz()
-            .authorize(&who.principal, Some(self.tenant), self.scope(object_id), op)
-            .await?)
-    }
-
     async fn editor(&self, who: &Person, request: i64) -> anyhow::Result<Editor> {
         let r = self.services.request(self.tenant, request).await?;
         Ok(self
@@ -602,9 +558,6 @@ impl<'a> Demo<'a> {
 
     async fn file(&self, who: &Person, f: Filing<'_>) -> anyhow::Result<i64> {
         let object_id = self.school(f.school);
-        let permit = self
-            .object_permit(who, object_id, Operation::FileRequest)
-            .await?;
         let mut description = f.description.to_owned();
         if self.real_schools {
             description.push_str("\n\n(Demande fictive, pour la démonstration.)");
@@ -616,7 +569,7 @@ impl<'a> Demo<'a> {
         let filed = self
             .services
             .file_request(
-                &permit,
+                Actor::Principal(&who.principal),
                 self.tenant,
                 object_id,
                 RequestInput {
@@ -650,7 +603,7 @@ impl<'a> Demo<'a> {
     ) -> anyhow::Result<()> {
         self.services
             .moderate_request(
-                vigie_services::Actor::Principal(&who.principal),
+                Actor::Principal(&who.principal),
                 self.tenant,
                 request,
                 decision,
@@ -707,17 +660,15 @@ impl<'a> Demo<'a> {
     }
 
     async fn comment(&self, who: &Person, request: i64, body: &str) -> anyhow::Result<()> {
-        let permit = self.permit(who, request, Operation::Comment).await?;
         self.services
-            .add_comment(&permit, self.tenant, request, body)
+            .add_comment(Actor::Principal(&who.principal), self.tenant, request, body)
             .await?;
         Ok(())
     }
 
     async fn support(&self, who: &Person, request: i64) -> anyhow::Result<()> {
-        let permit = self.permit(who, request, Operation::FileRequest).await?;
         self.services
-            .support_request(&permit, self.tenant, request)
+            .support_request(Actor::Principal(&who.principal), self.tenant, request)
             .await?;
         Ok(())
     }
@@ -738,10 +689,16 @@ async fn grant(
     services: &Services,
     tenant: &Tenant,
     user: &User,
-    permit: Permit,
+    role: RoleIn,
 ) -> anyhow::Result<()> {
     match services
-        .change_role(&permit, Some(tenant), &RoleTarget::Id(user.id))
+        .change_role(
+            Actor::Operator,
+            Some(tenant),
+            &role,
+            true,
+            &RoleTarget::Id(user.id),
+        )
         .await
     {
         Ok(_) | Err(ServiceError::Conflict(_)) => Ok(()),

@@ -6,8 +6,8 @@ use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use vigie::App;
 use vigie_config::Settings;
-use vigie_domain::{EmailDomain, MapView, NewTenant, ObjectTypeKey, Operation, Scope, TenantSlug};
-use vigie_services::{Permit, RoleTarget};
+use vigie_domain::{MapView, ObjectTypeKey};
+use vigie_services::{Actor, RoleIn, RoleTarget, TenantInput};
 
 /// Vigie — public facts about public services, kept by citizens.
 ///
@@ -320,26 +320,15 @@ async fn tenant(settings: &Settings, cmd: TenantCommand) -> anyhow::Result<()> {
             longitude,
             zoom,
         } => {
-            let mut keys = Vec::new();
-            for t in &types {
-                let key = ObjectTypeKey::parse(t)?;
-                app.services.require_known_type(&key)?;
-                keys.push(key);
-            }
-            let domains = official_domains
-                .iter()
-                .map(|d| EmailDomain::parse(d))
-                .collect::<Result<Vec<_>, _>>()?;
-            let new = NewTenant::new(
-                TenantSlug::parse(&slug)?,
-                &name,
-                &description,
-                MapView::new(latitude, longitude, zoom)?,
-                keys,
-                domains,
-            )?;
-            let permit = Permit::operator(Operation::CreateTenant, Scope::Platform);
-            let t = app.services.create_tenant(&permit, &new).await?;
+            let input = TenantInput {
+                slug,
+                name,
+                description,
+                map: Some((latitude, longitude, zoom)),
+                object_types: types,
+                official_domains,
+            };
+            let t = app.services.create_tenant(Actor::Operator, input).await?;
             println!(
                 "collective '{}' created: {}/t/{}",
                 t.name,
@@ -549,9 +538,14 @@ async fn user(settings: &Settings, cmd: UserCommand) -> anyhow::Result<()> {
         user.id
     );
     if guru {
-        let permit = Permit::operator(Operation::GrantGuru, Scope::Platform);
         app.services
-            .change_role(&permit, None, &RoleTarget::Id(user.id))
+            .change_role(
+                Actor::Operator,
+                None,
+                &RoleIn::Guru,
+                true,
+                &RoleTarget::Id(user.id),
+            )
             .await?;
         println!("user {} is a Guru", user.display_name.as_str());
     }
@@ -568,12 +562,6 @@ async fn role(settings: &Settings, cmd: RoleCommand) -> anyhow::Result<()> {
         Some(slug) => Some(app.services.tenant(slug).await?),
         None => None,
     };
-    let slug = || {
-        tenant
-            .as_ref()
-            .map(|t| t.slug.clone())
-            .context("--tenant is required for this role")
-    };
     let ty = || -> anyhow::Result<ObjectTypeKey> {
         Ok(ObjectTypeKey::parse(
             args.object_type
@@ -581,47 +569,37 @@ async fn role(settings: &Settings, cmd: RoleCommand) -> anyhow::Result<()> {
                 .context("--type is required for this role")?,
         )?)
     };
-    let (scope, op) = match args.role {
+    let with_tenant = || {
+        tenant
+            .as_ref()
+            .context("--tenant is required for this role")
+    };
+    let role = match args.role {
         GrantableRole::Guru => {
             if tenant.is_some() {
                 bail!("a Guru is platform-wide: drop --tenant");
             }
-            (
-                Scope::Platform,
-                if grant {
-                    Operation::GrantGuru
-                } else {
-                    Operation::RevokeGuru
-                },
-            )
+            RoleIn::Guru
         }
-        GrantableRole::Garant => (
-            Scope::ObjectType(slug()?, ty()?),
-            if grant {
-                Operation::GrantGarant
-            } else {
-                Operation::RevokeGarant
-            },
-        ),
-        GrantableRole::Certified => (
-            Scope::Object(
-                slug()?,
+        GrantableRole::Garant => {
+            with_tenant()?;
+            RoleIn::Garant(ty()?)
+        }
+        GrantableRole::Certified => {
+            with_tenant()?;
+            RoleIn::Certified(
                 ty()?,
                 args.object.context("--object is required for Certified")?,
-            ),
-            if grant {
-                Operation::GrantCertified
-            } else {
-                Operation::RevokeCertified
-            },
-        ),
+            )
+        }
     };
-    let permit = Permit::operator(op, scope);
     let event = app
         .services
         .change_role(
-            &permit,
+            Actor::Operator,
             tenant.as_ref(),
+            &role,
+            grant,
             &RoleTarget::Email(args.user.clone()),
         )
         .await?;
