@@ -774,7 +774,7 @@ async fn object_json(
     slug: &str,
     id: i64,
 ) -> Result<Value, ApiError> {
-    let tenant = state.services.tenant(&slug).await?;
+    let tenant = state.services.tenant(slug).await?;
     let sheet = state.services.object_sheet(&tenant, id).await?;
     let events = state.services.life_events(&tenant, id).await?;
     let documents = state

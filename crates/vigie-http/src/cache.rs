@@ -57,22 +57,31 @@ impl CachedRead {
     pub fn compress(rendered: Rendered) -> Self {
         let body = &rendered.body;
         let tag = hex::encode(&Sha256::digest(body)[..12]);
-        let mut gz = flate2::write::GzEncoder::new(
-            Vec::with_capacity(body.len() / 4 + 64),
-            flate2::Compression::new(6),
-        );
-        // Writing into a Vec cannot fail.
-        gz.write_all(body).expect("gzip into memory");
-        let gzip = gz.finish().expect("gzip into memory");
-        let mut br = Vec::with_capacity(body.len() / 5 + 64);
-        {
-            let mut w = brotli::CompressorWriter::new(&mut br, 64 * 1024, 5, 22);
-            w.write_all(body).expect("brotli into memory");
-        }
+        // Writing into memory does not fail; if it ever did, that encoding is left empty and
+        // the plain body is served instead.
+        let gzip = (|| {
+            let mut gz = flate2::write::GzEncoder::new(
+                Vec::with_capacity(body.len() / 4 + 64),
+                flate2::Compression::new(6),
+            );
+            gz.write_all(body)?;
+            gz.finish()
+        })()
+        .unwrap_or_default();
+        let brotli = (|| {
+            let mut br = Vec::with_capacity(body.len() / 5 + 64);
+            {
+                let mut w = brotli::CompressorWriter::new(&mut br, 64 * 1024, 5, 22);
+                w.write_all(body)?;
+                w.flush()?;
+            }
+            Ok::<_, std::io::Error>(br)
+        })()
+        .unwrap_or_default();
         Self {
             rendered,
             gzip: Bytes::from(gzip),
-            brotli: Bytes::from(br),
+            brotli: Bytes::from(brotli),
             tag,
         }
     }
@@ -95,7 +104,7 @@ impl CachedRead {
         cache_control: &'static str,
         vary: &'static str,
     ) -> Response {
-        let encoding = Encoding::chosen(req);
+        let encoding = Encoding::chosen(req, self);
         let etag = match encoding {
             Encoding::Identity => format!("\"{}\"", self.tag),
             Encoding::Gzip => format!("\"{}-gz\"", self.tag),
@@ -158,7 +167,7 @@ enum Encoding {
 
 impl Encoding {
     /// The best encoding `Accept-Encoding` allows (a `q=0` refuses one).
-    fn chosen(req: &Request) -> Self {
+    fn chosen(req: &Request, read: &CachedRead) -> Self {
         let Some(accept) = req
             .headers()
             .get(header::ACCEPT_ENCODING)
@@ -179,9 +188,9 @@ impl Encoding {
                 coding.eq_ignore_ascii_case(name) && !refused
             })
         };
-        if accepts("br") {
+        if accepts("br") && !read.brotli.is_empty() {
             Encoding::Brotli
-        } else if accepts("gzip") {
+        } else if accepts("gzip") && !read.gzip.is_empty() {
             Encoding::Gzip
         } else {
             Encoding::Identity
@@ -280,9 +289,13 @@ impl ReadCache {
             .get_or_try_init(|| async {
                 fresh = true;
                 let rendered = render().await?;
-                let read = tokio::task::spawn_blocking(move || CachedRead::compress(rendered))
-                    .await
-                    .expect("compression does not panic");
+                let copy = rendered.clone();
+                let read =
+                    match tokio::task::spawn_blocking(move || CachedRead::compress(copy)).await {
+                        Ok(read) => read,
+                        // Cannot happen (compression does not panic): compress here then.
+                        Err(_) => CachedRead::compress(rendered),
+                    };
                 Ok(Arc::new(read))
             })
             .await?
