@@ -234,7 +234,7 @@ async fn serve_starts_with_the_demo_collective() {
     let client = reqwest::Client::new();
     let base = format!("http://{bind}");
     let mut page = None;
-    for _ in 0..200 {
+    for _ in 0..600 {
         if let Ok(r) = client
             .get(format!("{base}/t/ecoles-marseille"))
             .send()
