@@ -14,6 +14,7 @@ mod objects;
 mod policies;
 mod requests;
 mod schema_fields;
+mod stems;
 mod store;
 mod tenants;
 mod time_text;
@@ -29,6 +30,7 @@ pub use requests::{
     RequestRecord, RequestToken, StatusChange,
 };
 pub use schema_fields::SchemaField;
+pub use stems::StemMatch;
 pub use store::{Backend, Store};
 pub use tenants::Tenant;
 pub use time_text::{now, parse_timestamp, timestamp};
