@@ -25,3 +25,6 @@ CREATE INDEX objects_by_position ON objects (tenant_id, type_key, latitude, long
 
 -- The supporters counted with a request look up the requests merged into it.
 CREATE INDEX requests_by_merged_into ON requests (merged_into);
+
+-- …and the supporters of it and of those (the unique index is partial: accounts only).
+CREATE INDEX request_supporters_by_request ON request_supporters (request_id);

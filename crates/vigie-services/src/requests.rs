@@ -841,9 +841,18 @@ impl Services {
                 "object": object.identity.official_name,
             }),
         );
+        // The requester's links are stored with the request: the one answered, to follow it,
+        // and for a typed address another one, mailed there, whose opening confirms it (whoever
+        // filed cannot confirm someone else's mailbox).
+        let follow_token = random_token();
+        let mut links = vec![(token_hash(&follow_token), false)];
+        let confirm_token = contact_email.as_ref().map(|_| random_token());
+        if let Some(t) = &confirm_token {
+            links.push((token_hash(t), true));
+        }
         let (request, _) = self
             .store
-            .insert_request(
+            .insert_request_with_links(
                 tenant.id,
                 &NewRequest {
                     object_id,
@@ -863,30 +872,20 @@ impl Services {
                     contact_email,
                 },
                 &note,
+                &links,
             )
             .await?;
-        let follow_token = random_token();
-        self.store
-            .insert_request_token(request.id, None, &token_hash(&follow_token), false)
-            .await?;
         let subject = format!("Vigie : votre demande n° {} / your request", request.id);
-        // The link mailed is another one than the link answered: opening it is what confirms
-        // the address (whoever filed cannot confirm someone else's mailbox).
-        let (mailed, note_fr, note_en) = if request.contact_email.is_some() {
-            let t = random_token();
-            self.store
-                .insert_request_token(request.id, None, &token_hash(&t), true)
-                .await?;
-            (
+        let (mailed, note_fr, note_en) = match confirm_token {
+            Some(t) => (
                 t,
                 "Ouvrez ce lien pour confirmer votre adresse : sans cela, vous ne recevrez plus \
                  d'autre message à propos de cette demande. Si vous n'avez rien demandé, \
                  ignorez ce message.\n",
                 "Open this link to confirm your address: otherwise you will get no other message \
                  about this request. If you asked for nothing, ignore this message.\n",
-            )
-        } else {
-            (follow_token.clone(), "", "")
+            ),
+            None => (follow_token.clone(), "", ""),
         };
         let link = self.request_link(tenant, request.id, Some(&mailed));
         self.mail_requester(

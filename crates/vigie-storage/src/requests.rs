@@ -493,6 +493,18 @@ impl Store {
         r: &NewRequest,
         note: &JournalNote,
     ) -> Result<(RequestRecord, Vec<JournalEntry>), StoreError> {
+        self.insert_request_with_links(tenant, r, note, &[]).await
+    }
+
+    /// Files a request like [`Store::insert_request`], with the requester's personal links
+    /// (`(secret's hash, confirms_contact)`) in the same transaction.
+    pub async fn insert_request_with_links(
+        &self,
+        tenant: TenantId,
+        r: &NewRequest,
+        note: &JournalNote,
+        links: &[(String, bool)],
+    ) -> Result<(RequestRecord, Vec<JournalEntry>), StoreError> {
         self.object(tenant, r.object_id)
             .await?
             .ok_or(StoreError::NotFound("object"))?;
@@ -525,6 +537,18 @@ impl Store {
         .await?
         .try_get(0)?;
         crate::stems::index_request(&mut tx, id).await?;
+        for (hash, confirms_contact) in links {
+            sqlx::query(
+                "INSERT INTO request_tokens (request_id, contact_id, token_hash, at, confirms_contact) \
+                 VALUES ($1, NULL, $2, $3, $4)",
+            )
+            .bind(id)
+            .bind(hash)
+            .bind(&at)
+            .bind(i64::from(*confirms_contact))
+            .execute(&mut *tx)
+            .await?;
+        }
         let mut j = Journaled::hold(tx, tenant).await?;
         j.append(id, note).await?;
         let entries = j.commit().await?;
