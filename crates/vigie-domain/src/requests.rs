@@ -637,9 +637,44 @@ pub fn similarity(a: &str, b: &str) -> f64 {
     2.0 * common as f64 / (a.len() + b.len()) as f64
 }
 
+/// The version of [`stems`]: bump it whenever stemming changes, and the stems the store keeps
+/// for each request are computed again at start-up.
+pub const STEMS_VERSION: i64 = 1;
+
+/// The text a request is compared by: its requester's title, and the title and description
+/// shown (the moderator's re-expression, when there is one).
+pub fn request_text(title: &str, shown_title: &str, shown_description: &str) -> String {
+    format!("{title} {shown_title} {shown_description}")
+}
+
+/// [`similarity`] from counts: the Dice coefficient of two stem sets of sizes `a` and `b`
+/// with `common` stems in common. Equal, bit for bit, to what [`similarity`] computes.
+pub fn dice(common: usize, a: usize, b: usize) -> f64 {
+    if a == 0 || b == 0 {
+        return 0.0;
+    }
+    2.0 * common as f64 / (a + b) as f64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dice_is_similarity_from_counts() {
+        for (a, b) in [
+            (
+                "Toilettes bouchées",
+                "Les toilettes des garçons sont bouchées",
+            ),
+            ("Fuite au plafond", "Toilettes bouchées"),
+            ("", "Toilettes"),
+        ] {
+            let (sa, sb) = (stems(a), stems(b));
+            let common = sa.iter().filter(|s| sb.contains(s)).count();
+            assert_eq!(dice(common, sa.len(), sb.len()), similarity(a, b));
+        }
+    }
 
     #[test]
     fn life_cycle() {

@@ -375,6 +375,35 @@ fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
 /// Objects this close count as "nearby" when looking for duplicates.
 const NEARBY_M: f64 = 1000.0;
 
+/// A box of latitudes and of longitudes holding every point within `radius` metres of `here`
+/// by [`distance_m`], and a little more; any longitude near a pole or across the antimeridian.
+fn nearby_box(here: (f64, f64), radius: f64) -> ((f64, f64), (f64, f64)) {
+    // Haversine: d >= r·|Δlatitude|, and sin²(d/2r) >= cos(lat1)·cos(lat2)·sin²(Δlongitude/2).
+    let angle = radius / 6_371_000.0 * 1.01;
+    let dlat = angle.to_degrees();
+    let latitudes = (here.0 - dlat, here.0 + dlat);
+    let farthest = latitudes
+        .0
+        .abs()
+        .max(latitudes.1.abs())
+        .min(90.0)
+        .to_radians();
+    let cosines = here.0.to_radians().cos() * farthest.cos();
+    let any = (f64::MIN, f64::MAX);
+    if cosines <= 1e-9 {
+        return (latitudes, any);
+    }
+    let sine = (angle / 2.0).sin() / cosines.sqrt();
+    if sine >= 1.0 {
+        return (latitudes, any);
+    }
+    let dlon = (2.0 * sine.asin()).to_degrees() * 1.01;
+    if here.1 - dlon < -180.0 || here.1 + dlon > 180.0 {
+        return (latitudes, any);
+    }
+    (latitudes, (here.1 - dlon, here.1 + dlon))
+}
+
 fn urgency_name(u: wit::Urgency) -> Urgency {
     match u {
         wit::Urgency::Low => Urgency::Low,
@@ -578,47 +607,88 @@ impl Services {
         exclude: Option<i64>,
         include_pending: bool,
     ) -> Result<Vec<SimilarRequest>, ServiceError> {
+        use vigie_domain::requests::{dice, request_text, stems};
         let object = self.object(tenant, object_id).await?;
-        let here = object.identity.latitude.zip(object.identity.longitude);
-        let objects = self
-            .store
-            .list_objects(tenant.id, Some(&ObjectTypeKey::parse(&object.object_type)?))
-            .await?;
-        let mut out = Vec::new();
-        for r in self.store.requests(tenant.id, None).await? {
-            if Some(r.id) == exclude
-                || !r.status.is_open()
-                || r.merged_into.is_some()
-                || (r.status == RequestStatus::New && !include_pending)
+        let mine = stems(text);
+        if mine.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The objects looked at, and how far each is: this one, and those of its type within
+        // NEARBY_M (a box by the position index, then the exact distance).
+        let mut distances: HashMap<i64, f64> = HashMap::new();
+        if let Some(here) = object.identity.latitude.zip(object.identity.longitude) {
+            let (latitudes, longitudes) = nearby_box(here, NEARBY_M);
+            for (id, lat, lon) in self
+                .store
+                .objects_in_box(tenant.id, &object.object_type, latitudes, longitudes)
+                .await?
             {
-                continue;
-            }
-            let distance = if r.object_id == object_id {
-                Some(0.0)
-            } else {
-                let Some(other) = objects.iter().find(|o| o.id == r.object_id) else {
-                    continue;
-                };
-                match (here, other.identity.latitude.zip(other.identity.longitude)) {
-                    (Some(a), Some(b)) if distance_m(a, b) <= NEARBY_M => Some(distance_m(a, b)),
-                    _ => continue,
+                let d = distance_m(here, (lat, lon));
+                if d <= NEARBY_M {
+                    distances.insert(id, d);
                 }
-            };
-            let theirs = format!("{} {} {}", r.title, r.shown_title(), r.shown_description());
-            let s = similarity(text, &theirs);
-            if s >= DUPLICATE_THRESHOLD {
-                out.push(SimilarRequest {
-                    request: r,
-                    similarity: s,
-                    distance_m: distance,
-                });
+            }
+        }
+        distances.insert(object_id, 0.0);
+        let objects: Vec<i64> = distances.keys().copied().collect();
+        // Only a request sharing a stem with the text can resemble it: the index gives those,
+        // with the counts that make their score.
+        let mut found: Vec<(i64, f64, f64)> = self
+            .store
+            .stem_matches(tenant.id, &objects, &mine, include_pending)
+            .await?
+            .into_iter()
+            .filter(|m| Some(m.request_id) != exclude)
+            .filter_map(|m| {
+                let score = dice(m.common, mine.len(), m.stem_count);
+                let distance = *distances.get(&m.object_id)?;
+                (score >= DUPLICATE_THRESHOLD).then_some((m.request_id, score, distance))
+            })
+            .collect();
+        let order = |a: (i64, f64, f64), b: (i64, f64, f64)| {
+            // Most alike, then nearest, then newest.
+            b.1.total_cmp(&a.1)
+                .then(a.2.total_cmp(&b.2))
+                .then(b.0.cmp(&a.0))
+        };
+        found.sort_by(|a, b| order(*a, *b));
+        // The best ones, read and checked as they are now (status, text), ten at most.
+        let mut out: Vec<SimilarRequest> = Vec::new();
+        for page in found.chunks(16) {
+            let ids: Vec<i64> = page.iter().map(|f| f.0).collect();
+            let loaded: HashMap<i64, RequestRecord> = self
+                .store
+                .requests_by_ids(tenant.id, &ids)
+                .await?
+                .into_iter()
+                .map(|r| (r.id, r))
+                .collect();
+            for (id, _, distance) in page {
+                let Some(r) = loaded.get(id) else { continue };
+                if !r.status.is_open()
+                    || r.merged_into.is_some()
+                    || (r.status == RequestStatus::New && !include_pending)
+                {
+                    continue;
+                }
+                let theirs = request_text(&r.title, r.shown_title(), r.shown_description());
+                let s = similarity(text, &theirs);
+                if s >= DUPLICATE_THRESHOLD {
+                    out.push(SimilarRequest {
+                        request: r.clone(),
+                        similarity: s,
+                        distance_m: Some(*distance),
+                    });
+                }
+            }
+            if out.len() >= 10 {
+                break;
             }
         }
         out.sort_by(|a, b| {
-            b.similarity.total_cmp(&a.similarity).then(
-                a.distance_m
-                    .unwrap_or(0.0)
-                    .total_cmp(&b.distance_m.unwrap_or(0.0)),
+            order(
+                (a.request.id, a.similarity, a.distance_m.unwrap_or(0.0)),
+                (b.request.id, b.similarity, b.distance_m.unwrap_or(0.0)),
             )
         });
         out.truncate(10);
@@ -772,9 +842,18 @@ impl Services {
                 "object": object.identity.official_name,
             }),
         );
+        // The requester's links are stored with the request: the one answered, to follow it,
+        // and for a typed address another one, mailed there, whose opening confirms it (whoever
+        // filed cannot confirm someone else's mailbox).
+        let follow_token = random_token();
+        let mut links = vec![(token_hash(&follow_token), false)];
+        let confirm_token = contact_email.as_ref().map(|_| random_token());
+        if let Some(t) = &confirm_token {
+            links.push((token_hash(t), true));
+        }
         let (request, _) = self
             .store
-            .insert_request(
+            .insert_request_with_links(
                 tenant.id,
                 &NewRequest {
                     object_id,
@@ -794,30 +873,20 @@ impl Services {
                     contact_email,
                 },
                 &note,
+                &links,
             )
             .await?;
-        let follow_token = random_token();
-        self.store
-            .insert_request_token(request.id, None, &token_hash(&follow_token), false)
-            .await?;
         let subject = format!("Vigie : votre demande n° {} / your request", request.id);
-        // The link mailed is another one than the link answered: opening it is what confirms
-        // the address (whoever filed cannot confirm someone else's mailbox).
-        let (mailed, note_fr, note_en) = if request.contact_email.is_some() {
-            let t = random_token();
-            self.store
-                .insert_request_token(request.id, None, &token_hash(&t), true)
-                .await?;
-            (
+        let (mailed, note_fr, note_en) = match confirm_token {
+            Some(t) => (
                 t,
                 "Ouvrez ce lien pour confirmer votre adresse : sans cela, vous ne recevrez plus \
                  d'autre message à propos de cette demande. Si vous n'avez rien demandé, \
                  ignorez ce message.\n",
                 "Open this link to confirm your address: otherwise you will get no other message \
                  about this request. If you asked for nothing, ignore this message.\n",
-            )
-        } else {
-            (follow_token.clone(), "", "")
+            ),
+            None => (follow_token.clone(), "", ""),
         };
         let link = self.request_link(tenant, request.id, Some(&mailed));
         self.mail_requester(

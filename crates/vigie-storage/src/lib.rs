@@ -16,6 +16,7 @@ mod objects;
 mod policies;
 mod requests;
 mod schema_fields;
+mod stems;
 mod store;
 mod tenants;
 mod time_text;
@@ -33,6 +34,7 @@ pub use requests::{
     RequestRecord, RequestToken, StatusChange,
 };
 pub use schema_fields::SchemaField;
+pub use stems::StemMatch;
 pub use store::{Backend, Store};
 pub use tenants::Tenant;
 pub use time_text::{now, parse_timestamp, timestamp};

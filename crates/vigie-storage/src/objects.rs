@@ -461,6 +461,33 @@ impl Store {
             })
             .collect()
     }
+
+    /// The objects of a type whose position lies in a box (bounds included), as
+    /// `(id, latitude, longitude)`, by the position index: the candidates of a "nearby" search,
+    /// which checks the exact distance itself.
+    pub async fn objects_in_box(
+        &self,
+        tenant: TenantId,
+        object_type: &str,
+        latitudes: (f64, f64),
+        longitudes: (f64, f64),
+    ) -> Result<Vec<(i64, f64, f64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, latitude, longitude FROM objects WHERE tenant_id = $1 AND type_key = $2 \
+             AND latitude >= $3 AND latitude <= $4 AND longitude >= $5 AND longitude <= $6",
+        )
+        .bind(tenant.0)
+        .bind(object_type)
+        .bind(latitudes.0)
+        .bind(latitudes.1)
+        .bind(longitudes.0)
+        .bind(longitudes.1)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect()
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

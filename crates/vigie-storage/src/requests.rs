@@ -230,8 +230,9 @@ const REQUEST_SELECT: &str = "SELECT r.id, r.object_id, o.type_key, o.official_n
      r.description, r.public_title, r.public_description, r.extra_fields, r.urgency, r.reminder_on, \
      r.reminder_sent_at, r.provenance, r.author_id, a.display_name AS author_name, r.contact_email, r.contact_confirmed_at, r.status, \
      r.moderation_reason, r.merged_into, r.filed_at, r.updated_at, \
-     (SELECT COUNT(*) FROM request_supporters s WHERE s.request_id = r.id \
-        OR s.request_id IN (SELECT m.id FROM requests m WHERE m.merged_into = r.id)) \
+     (SELECT COUNT(*) FROM request_supporters s WHERE s.request_id = r.id) \
+     + (SELECT COUNT(*) FROM requests m JOIN request_supporters s ON s.request_id = m.id \
+        WHERE m.merged_into = r.id) \
      + (SELECT COUNT(*) FROM requests m WHERE m.merged_into = r.id) AS supporters \
      FROM requests r JOIN objects o ON o.id = r.object_id LEFT JOIN users a ON a.id = r.author_id";
 
@@ -323,22 +324,56 @@ fn contact_from_row(r: &AnyRow) -> Result<Contact, StoreError> {
 pub(crate) struct Journaled {
     tx: Transaction<'static, Any>,
     tenant: TenantId,
+    /// The head as taken, then as the entries appended so far leave it.
+    head: (i64, String),
     written: Vec<JournalEntry>,
     /// The store, told what changed once the transaction is committed.
     store: Store,
 }
 
 impl Journaled {
+    /// Takes the collective's journal head (created on first use) in `tx`: on SQLite the
+    /// write lock, on PostgreSQL the head row's lock, held until the transaction ends.
+    async fn hold(
+        store: Store,
+        mut tx: Transaction<'static, Any>,
+        tenant: TenantId,
+    ) -> Result<Self, StoreError> {
+        let take = "UPDATE journal_heads SET seq = seq WHERE tenant_id = $1 RETURNING seq, hash";
+        let mut head = sqlx::query(take)
+            .bind(tenant.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if head.is_none() {
+            // The collective's first entry. On PostgreSQL a concurrent first writer's row
+            // makes this wait for it, then do nothing; the head is then taken as usual.
+            sqlx::query(
+                "INSERT INTO journal_heads (tenant_id, seq, hash) VALUES ($1, 0, $2) \
+                 ON CONFLICT (tenant_id) DO NOTHING",
+            )
+            .bind(tenant.0)
+            .bind(GENESIS_HASH)
+            .execute(&mut *tx)
+            .await?;
+            head = sqlx::query(take)
+                .bind(tenant.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+        }
+        let head = head.ok_or(StoreError::NotFound("journal head"))?;
+        Ok(Self {
+            head: (head.try_get("seq")?, head.try_get("hash")?),
+            tx,
+            tenant,
+            written: Vec::new(),
+            store,
+        })
+    }
+
     /// Appends an entry for `request_id`.
     async fn append(&mut self, request_id: i64, note: &JournalNote) -> Result<(), StoreError> {
-        let head = sqlx::query(
-            "UPDATE journal_heads SET seq = seq + 1 WHERE tenant_id = $1 RETURNING seq, hash",
-        )
-        .bind(self.tenant.0)
-        .fetch_one(&mut *self.tx)
-        .await?;
-        let seq: i64 = head.try_get("seq")?;
-        let prev_hash: String = head.try_get("hash")?;
+        let seq = self.head.0 + 1;
+        let prev_hash = self.head.1.clone();
         let at = now();
         let hash = journal_hash(&prev_hash, seq, request_id, note.action, &note.details, &at);
         sqlx::query(
@@ -355,11 +390,7 @@ impl Journaled {
         .bind(&hash)
         .execute(&mut *self.tx)
         .await?;
-        sqlx::query("UPDATE journal_heads SET hash = $1 WHERE tenant_id = $2")
-            .bind(&hash)
-            .bind(self.tenant.0)
-            .execute(&mut *self.tx)
-            .await?;
+        self.head = (seq, hash.clone());
         self.written.push(JournalEntry {
             seq,
             request_id,
@@ -372,7 +403,16 @@ impl Journaled {
         Ok(())
     }
 
-    async fn commit(self) -> Result<Vec<JournalEntry>, StoreError> {
+    /// Moves the head past the entries appended and commits.
+    async fn commit(mut self) -> Result<Vec<JournalEntry>, StoreError> {
+        if !self.written.is_empty() {
+            sqlx::query("UPDATE journal_heads SET seq = $1, hash = $2 WHERE tenant_id = $3")
+                .bind(self.head.0)
+                .bind(&self.head.1)
+                .bind(self.tenant.0)
+                .execute(&mut *self.tx)
+                .await?;
+        }
         self.tx.commit().await?;
         self.store
             .requests_changed(self.tenant, &self.written)
@@ -384,27 +424,9 @@ impl Journaled {
 impl Store {
     /// Opens a transaction that holds the collective's journal head (created on first use).
     pub(crate) async fn journaled(&self, tenant: TenantId) -> Result<Journaled, StoreError> {
-        sqlx::query(
-            "INSERT INTO journal_heads (tenant_id, seq, hash) VALUES ($1, 0, $2) \
-             ON CONFLICT (tenant_id) DO NOTHING",
-        )
-        .bind(tenant.0)
-        .bind(GENESIS_HASH)
-        .execute(&self.pool)
-        .await?;
-        let mut tx = self.pool.begin().await?;
         // Take the head first: on SQLite the write lock, on PostgreSQL the row lock, so that
         // concurrent writers queue here instead of failing later.
-        sqlx::query("UPDATE journal_heads SET seq = seq WHERE tenant_id = $1")
-            .bind(tenant.0)
-            .execute(&mut *tx)
-            .await?;
-        Ok(Journaled {
-            tx,
-            tenant,
-            written: Vec::new(),
-            store: self.clone(),
-        })
+        Journaled::hold(self.clone(), self.pool.begin().await?, tenant).await
     }
 
     /// Adds a contact for a type in a collective.
@@ -473,20 +495,35 @@ impl Store {
         rows.iter().map(contact_from_row).collect()
     }
 
-    /// Files a request, with its first journal entry.
+    /// Files a request, with its stems (for the similar-requests search) and its first
+    /// journal entry.
     pub async fn insert_request(
         &self,
         tenant: TenantId,
         r: &NewRequest,
         note: &JournalNote,
     ) -> Result<(RequestRecord, Vec<JournalEntry>), StoreError> {
+        self.insert_request_with_links(tenant, r, note, &[]).await
+    }
+
+    /// Files a request like [`Store::insert_request`], with the requester's personal links
+    /// (`(secret's hash, confirms_contact)`) in the same transaction.
+    pub async fn insert_request_with_links(
+        &self,
+        tenant: TenantId,
+        r: &NewRequest,
+        note: &JournalNote,
+        links: &[(String, bool)],
+    ) -> Result<(RequestRecord, Vec<JournalEntry>), StoreError> {
         self.object(tenant, r.object_id)
             .await?
             .ok_or(StoreError::NotFound("object"))?;
         let categories =
             serde_json::to_string(&r.categories).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut j = self.journaled(tenant).await?;
+        let mut tx = self.pool.begin().await?;
         let at = now();
+        // The request row first (on SQLite this write takes the write lock); the journal head,
+        // which every writer of the collective waits for on PostgreSQL, only for the entry.
         let id: i64 = sqlx::query(
             "INSERT INTO requests (tenant_id, object_id, kind, categories, title, description, extra_fields, \
              urgency, reminder_on, provenance, author_id, contact_email, status, filed_at, updated_at) \
@@ -506,9 +543,23 @@ impl Store {
         .bind(&r.contact_email)
         .bind(RequestStatus::New.as_str())
         .bind(&at)
-        .fetch_one(&mut *j.tx)
+        .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
+        crate::stems::index_request(&mut tx, id).await?;
+        for (hash, confirms_contact) in links {
+            sqlx::query(
+                "INSERT INTO request_tokens (request_id, contact_id, token_hash, at, confirms_contact) \
+                 VALUES ($1, NULL, $2, $3, $4)",
+            )
+            .bind(id)
+            .bind(hash)
+            .bind(&at)
+            .bind(i64::from(*confirms_contact))
+            .execute(&mut *tx)
+            .await?;
+        }
+        let mut j = Journaled::hold(self.clone(), tx, tenant).await?;
         j.append(id, note).await?;
         let entries = j.commit().await?;
         let rec = self
@@ -534,6 +585,30 @@ impl Store {
         .as_ref()
         .map(request_from_row)
         .transpose()
+    }
+
+    /// Requests of the collective by id, in no particular order (unknown ids left out).
+    pub async fn requests_by_ids(
+        &self,
+        tenant: TenantId,
+        ids: &[i64],
+    ) -> Result<Vec<RequestRecord>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for ids in ids.chunks(500) {
+            let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "{REQUEST_SELECT} WHERE r.tenant_id = $1 AND r.id IN ({})",
+                list.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.0);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                out.push(request_from_row(&row)?);
+            }
+        }
+        Ok(out)
     }
 
     /// The requests of the collective (of one object, or all), newest first.
@@ -577,6 +652,7 @@ impl Store {
         if done == 0 {
             return Err(StoreError::Conflict(changed_meanwhile()));
         }
+        crate::stems::restate_request(&mut j.tx, id).await?;
         j.append(id, note).await?;
         j.commit().await
     }
@@ -602,6 +678,8 @@ impl Store {
         .bind(id)
         .execute(&mut *j.tx)
         .await?;
+        // What it is compared by changed with it.
+        crate::stems::index_request(&mut j.tx, id).await?;
         j.append(id, note).await?;
         j.commit().await
     }
@@ -815,6 +893,7 @@ impl Store {
         .bind(source)
         .execute(&mut *j.tx)
         .await?;
+        crate::stems::restate_request(&mut j.tx, source).await?;
         j.append(source, on_source).await?;
         j.append(target, on_target).await?;
         j.commit().await

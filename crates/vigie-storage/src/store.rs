@@ -87,6 +87,11 @@ impl Store {
                         sqlx::query("PRAGMA busy_timeout = 10000")
                             .execute(&mut *conn)
                             .await?;
+                        // In WAL mode a commit is durable once the WAL is synced at a
+                        // checkpoint: a power cut may lose the last commits, never corrupt.
+                        sqlx::query("PRAGMA synchronous = NORMAL")
+                            .execute(&mut *conn)
+                            .await?;
                     }
                     Ok(())
                 })
@@ -106,10 +111,12 @@ impl Store {
         })
     }
 
-    /// Opens the store and brings its schema up to date.
+    /// Opens the store and brings its schema up to date (the stems of requests included,
+    /// which are computed in Rust: [`Store::index_request_stems`]).
     pub async fn open(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         let store = Self::connect(url, max_connections).await?;
         store.migrate().await?;
+        store.index_request_stems(500).await?;
         Ok(store)
     }
 
