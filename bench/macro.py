@@ -443,6 +443,21 @@ def object_ids(base: str) -> list[int]:
     return [int(o["id"]) for o in items if isinstance(o, dict) and "id" in o]
 
 
+def settle(base: str, limit: float = 60) -> None:
+    """Waits until the server has finished what wrk left in flight (a cheap read answers
+    within 50 ms), at most `limit` seconds, so one measure does not slow down the next."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        t = time.monotonic()
+        try:
+            http("GET", base + "/api/v1/object-types", timeout=limit)
+        except (OSError, urllib.error.URLError):
+            pass
+        if time.monotonic() - t < 0.05:
+            return
+        time.sleep(0.2)
+
+
 # --------------------------------------------------------------------------- wrk
 
 
@@ -565,7 +580,7 @@ def measure_reads(report: Report, backend: str, n: int, srv: Vigie, nginx: Nginx
                 with peak:
                     v_runs.append(wrk(base + path, READ_CONNECTIONS, DURATION, hdr,
                                       BENCH / "report.lua"))
-                time.sleep(0.5)  # let the server finish what wrk left in flight
+                settle(base)
                 n_runs.append(wrk(static, READ_CONNECTIONS, DURATION, hdr, BENCH / "report.lua"))
             v, s = median_runs(v_runs), median_runs(n_runs)
             ratio = v.rps / s.rps if s.rps else 0.0
@@ -577,6 +592,8 @@ def measure_reads(report: Report, backend: str, n: int, srv: Vigie, nginx: Nginx
                      f"ratio {ratio:.1%}")
             if v.errors:
                 value += f"; {v.errors} errors"
+            if not v.ok:
+                value += f" (no answer within the {DURATION} s windows)"
             measure = f"{what} [{accept}; {info}]"
             answered = v.ok > 0 and not v.errors
             if label == "objects":
@@ -614,8 +631,11 @@ class Writer:
         args = [mode, SLUG, str(self.ids_file), str(per_thread), f"b{self.tag}"]
         if peak:
             with peak:
-                return wrk(self.srv.base, connections, seconds, hdr, BENCH / "post.lua", args)
-        return wrk(self.srv.base, connections, seconds, hdr, BENCH / "post.lua", args)
+                result = wrk(self.srv.base, connections, seconds, hdr, BENCH / "post.lua", args)
+        else:
+            result = wrk(self.srv.base, connections, seconds, hdr, BENCH / "post.lua", args)
+        settle(self.srv.base)
+        return result
 
 
 def measure_writes(report: Report, backend: str, n: int, srv: Vigie, writer: Writer,
