@@ -102,6 +102,8 @@ def check_uai_algorithm(vectors: Path) -> int:
 def fresh_uais(count: int, taken: set[str]) -> list[str]:
     """Fresh, valid UAIs: département prefixes 001–095, then four digits."""
     out: list[str] = []
+    if count == 0:
+        return out
     for dept in range(1, 96):
         for number in range(9999, 0, -1):
             first7 = f"0{dept:02d}{number:04d}"
