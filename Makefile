@@ -5,14 +5,16 @@
 #                 the Helm chart checks, the plugin tutorial and the browser tests (Chromium)
 #   make lint     rustfmt and clippy (server and plugins), warnings as errors
 #   make plugins  build the WebAssembly plugins into plugins/dist (cargo does it when needed)
-#   make bench    plugin call latency, instantiation and start-up (release build)
+#   make bench    plugin call latency, instantiation and start-up (release build), then
+#                 bench-macro: the release server under wrk next to nginx, writes, import,
+#                 memory (quick: make bench-macro BENCH_SIZES=500 BENCH_RUNS=1)
 #   make openapi  regenerate docs/openapi.json after an API change
 
 CARGO ?= cargo
 # PostgreSQL server the tests create their throwaway databases on.
 export VIGIE_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-tools lint fmt openapi build plugins bench postgres clean
+.PHONY: run test test-tools lint fmt openapi build plugins bench bench-macro postgres clean
 
 run:
 	$(CARGO) run -p vigie -- serve
@@ -43,6 +45,16 @@ plugins:
 
 bench:
 	$(CARGO) bench -p vigie-plugins --bench plugins
+	$(MAKE) bench-macro
+
+# The macro benchmark (bench/macro.py, docs/benchmarks.md): every size on every backend.
+BENCH_SIZES ?= 500 5000 65000
+BENCH_BACKENDS ?= sqlite postgres
+BENCH_RUNS ?= 3
+bench-macro: postgres
+	$(CARGO) build --release -p vigie
+	BENCH_SIZES="$(BENCH_SIZES)" BENCH_BACKENDS="$(BENCH_BACKENDS)" BENCH_RUNS="$(BENCH_RUNS)" \
+	  python3 bench/macro.py
 
 openapi:
 	$(CARGO) run -q -p vigie -- openapi --output docs/openapi.json
