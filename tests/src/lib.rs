@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use serde_json::Value;
+use serde_json::{Value, json};
 use sqlx::Connection as _;
 use vigie::App;
 use vigie_config::Settings;
@@ -183,6 +183,37 @@ impl TestServer {
         }
     }
 
+    /// The usual start of a test: a Guru (`guru@vigie.test`) creates the collective `slug`
+    /// hosting `types`, and names `garant@vigie.test` (« Gaëlle Garant ») Garant of the
+    /// first type. Both signed in.
+    pub async fn collective(&self, slug: &str, types: &[&str]) -> Collective {
+        self.operator_user("guru@vigie.test", "Guru", true)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        self.operator_user("garant@vigie.test", "Gaëlle Garant", false)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let guru = self.client();
+        guru.sign_in("guru@vigie.test", PASSWORD).await;
+        let r = guru
+            .post(
+                "/api/v1/tenants",
+                json!({"slug": slug, "name": slug, "object_types": types}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let r = guru
+            .post(
+                &format!("/api/v1/tenants/{slug}/garants"),
+                json!({"object_type": types[0], "email": "garant@vigie.test"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let garant = self.client();
+        garant.sign_in("garant@vigie.test", PASSWORD).await;
+        Collective { guru, garant }
+    }
+
     /// A second server process on the same database (as a second replica would be), on
     /// its own port and with its own caches.
     pub async fn another_process(&self) -> anyhow::Result<Peer> {
@@ -338,6 +369,14 @@ pub fn last_link_in(outbox: &Path, to: &str, path: &str) -> anyhow::Result<Strin
         "no e-mail to {to} with a {path} link in {}",
         outbox.display()
     )
+}
+
+/// A collective's Guru and Garant, signed in (see [`TestServer::collective`]).
+pub struct Collective {
+    /// `guru@vigie.test`, Guru of the platform.
+    pub guru: Client,
+    /// `garant@vigie.test`, Garant of the collective's first type.
+    pub garant: Client,
 }
 
 /// A second server process on a test's database (see [`TestServer::another_process`]).

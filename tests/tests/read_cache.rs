@@ -8,34 +8,11 @@
 use std::collections::HashSet;
 
 use serde_json::{Value, json};
-use vigie_tests::{Backend, Client, PASSWORD, TestServer, both_backends};
+use vigie_tests::{Backend, Client, TestServer, both_backends};
 
 async fn collective(srv: &TestServer) -> (Client, Client) {
-    srv.operator_user("guru@vigie.test", "Guru", true)
-        .await
-        .unwrap();
-    srv.operator_user("garant@vigie.test", "Gaëlle", false)
-        .await
-        .unwrap();
-    let guru = srv.client();
-    guru.sign_in("guru@vigie.test", PASSWORD).await;
-    let r = guru
-        .post(
-            "/api/v1/tenants",
-            json!({"slug": "cem", "name": "CeM", "object_types": ["schools"]}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let r = guru
-        .post(
-            "/api/v1/tenants/cem/garants",
-            json!({"object_type": "schools", "email": "garant@vigie.test"}),
-        )
-        .await;
-    assert!(r.status < 300, "{}", r.text);
-    let garant = srv.client();
-    garant.sign_in("garant@vigie.test", PASSWORD).await;
-    (guru, garant)
+    let c = srv.collective("cem", &["schools"]).await;
+    (c.guru, c.garant)
 }
 
 /// A raw GET: status, headers and body bytes (no decompression).

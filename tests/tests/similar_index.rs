@@ -97,31 +97,10 @@ struct World {
 impl World {
     async fn new(backend: Backend) -> Self {
         let srv = TestServer::start(backend).await.unwrap();
-        srv.operator_user("guru@vigie.test", "Guru", true)
-            .await
-            .unwrap();
-        srv.operator_user("garant@vigie.test", "Gaëlle Garant", false)
-            .await
-            .unwrap();
+        let garant = srv.collective("cem", &["schools", "parks"]).await.garant;
         srv.operator_user("parent@vigie.test", "Paul Parent", false)
             .await
             .unwrap();
-        let guru = srv.client();
-        guru.sign_in("guru@vigie.test", PASSWORD).await;
-        let r = guru
-            .post(
-                "/api/v1/tenants",
-                json!({"slug": "cem", "name": "cem", "object_types": ["schools", "parks"]}),
-            )
-            .await;
-        assert_eq!(r.status, 201, "{}", r.text);
-        let r = guru
-            .post(
-                "/api/v1/tenants/cem/garants",
-                json!({"object_type": "schools", "email": "garant@vigie.test"}),
-            )
-            .await;
-        assert_eq!(r.status, 201, "{}", r.text);
         let tenant = srv
             .app
             .store
@@ -130,8 +109,6 @@ impl World {
             .unwrap()
             .unwrap()
             .id;
-        let garant = srv.client();
-        garant.sign_in("garant@vigie.test", PASSWORD).await;
         let requester = srv.client();
         requester.sign_in("parent@vigie.test", PASSWORD).await;
         let mut w = World {
