@@ -12,6 +12,14 @@ pub struct Table<'a> {
     rows: Rows<'a>,
 }
 
+impl std::fmt::Debug for Table<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Table")
+            .field("header", &self.header)
+            .finish_non_exhaustive()
+    }
+}
+
 enum Rows<'a> {
     Csv(Box<csv::Reader<&'a [u8]>>, usize),
     Json(
