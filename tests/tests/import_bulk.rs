@@ -38,7 +38,11 @@ fn name(n: usize) -> String {
 }
 
 fn sector(n: usize) -> &'static str {
-    if n % 3 == 0 { "Privé" } else { "Public" }
+    if n.is_multiple_of(3) {
+        "Privé"
+    } else {
+        "Public"
+    }
 }
 
 /// Schools `schools`, plus (at their place in the file) two rows the plugin refuses in the
