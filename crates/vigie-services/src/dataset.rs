@@ -3,13 +3,56 @@
 
 use crate::ServiceError;
 
-/// A file as a table.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Table {
+/// A file as a table, read row by row: the rows are produced as they are iterated, never
+/// all held at once (the file's bytes are the caller's).
+pub struct Table<'a> {
     /// Column names.
     pub header: Vec<String>,
-    /// Rows, with the line (CSV) or record number (JSON) each came from.
-    pub rows: Vec<(usize, Vec<String>)>,
+    /// The rows still to read.
+    rows: Rows<'a>,
+}
+
+impl std::fmt::Debug for Table<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Table")
+            .field("header", &self.header)
+            .finish_non_exhaustive()
+    }
+}
+
+enum Rows<'a> {
+    Csv(Box<csv::Reader<&'a [u8]>>, usize),
+    Json(
+        std::vec::IntoIter<serde_json::Map<String, serde_json::Value>>,
+        usize,
+    ),
+}
+
+impl Iterator for Table<'_> {
+    /// A row, with the line (CSV) or record number (JSON) it came from.
+    type Item = (usize, Vec<String>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.rows {
+            Rows::Csv(reader, i) => {
+                // The whole file was checked when it was opened: a record here is readable.
+                let record = reader.records().next()?.ok()?;
+                *i += 1;
+                let line = record.position().map_or(*i + 1, |p| p.line() as usize);
+                Some((line, record.iter().map(str::to_owned).collect()))
+            }
+            Rows::Json(records, i) => {
+                let rec = records.next()?;
+                *i += 1;
+                let row = self
+                    .header
+                    .iter()
+                    .map(|h| rec.get(h).map(scalar).unwrap_or_default())
+                    .collect();
+                Some((*i, row))
+            }
+        }
+    }
 }
 
 /// An unreadable file, said in English and in French.
@@ -17,8 +60,10 @@ fn invalid(en: String, fr: String) -> ServiceError {
     ServiceError::Invalid(vigie_domain::DomainError::invalid("file", en).fr(fr))
 }
 
-/// Reads a table from bytes, guessing the format from the content.
-pub fn read_table(bytes: &[u8]) -> Result<Table, ServiceError> {
+/// Opens a table on bytes, guessing the format from the content. A CSV file is checked
+/// whole first (without keeping its rows), so that an unreadable line refuses the file before
+/// any row is used.
+pub fn read_table(bytes: &[u8]) -> Result<Table<'_>, ServiceError> {
     let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).map_err(
         |_| {
             invalid(
@@ -38,7 +83,7 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, ServiceError> {
     }
 }
 
-fn read_csv(text: &str) -> Result<Table, ServiceError> {
+fn read_csv(text: &str) -> Result<Table<'_>, ServiceError> {
     let first = text.lines().next().unwrap_or_default();
     let delimiter = if first.matches(';').count() >= first.matches(',').count() {
         b';'
@@ -60,18 +105,35 @@ fn read_csv(text: &str) -> Result<Table, ServiceError> {
         .iter()
         .map(str::to_owned)
         .collect();
-    let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| {
-            invalid(
-                format!("CSV line {}: {e}", i + 2),
-                format!("CSV, ligne {} : {e}", i + 2),
-            )
-        })?;
-        let line = record.position().map_or(i + 2, |p| p.line() as usize);
-        rows.push((line, record.iter().map(str::to_owned).collect()));
+    let mut record = csv::ByteRecord::new();
+    let mut i = 0;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => i += 1,
+            Ok(false) => break,
+            Err(e) => {
+                return Err(invalid(
+                    format!("CSV line {}: {e}", i + 2),
+                    format!("CSV, ligne {} : {e}", i + 2),
+                ));
+            }
+        }
     }
-    Ok(Table { header, rows })
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    // Past the header, already read.
+    reader.byte_headers().map_err(|e| {
+        invalid(
+            format!("cannot read the CSV header: {e}"),
+            format!("Impossible de lire l'en-tête du CSV : {e}"),
+        )
+    })?;
+    Ok(Table {
+        header,
+        rows: Rows::Csv(Box::new(reader), 0),
+    })
 }
 
 fn scalar(v: &serde_json::Value) -> String {
@@ -82,7 +144,7 @@ fn scalar(v: &serde_json::Value) -> String {
     }
 }
 
-fn read_json(text: &str) -> Result<Table, ServiceError> {
+fn read_json(text: &str) -> Result<Table<'static>, ServiceError> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         invalid(
             format!("the JSON is not valid: {e}"),
@@ -145,20 +207,10 @@ fn read_json(text: &str) -> Result<Table, ServiceError> {
             }
         }
     }
-    let rows = records
-        .iter()
-        .enumerate()
-        .map(|(i, rec)| {
-            (
-                i + 1,
-                header
-                    .iter()
-                    .map(|h| rec.get(h).map(scalar).unwrap_or_default())
-                    .collect(),
-            )
-        })
-        .collect();
-    Ok(Table { header, rows })
+    Ok(Table {
+        header,
+        rows: Rows::Json(records.into_iter(), 0),
+    })
 }
 
 #[cfg(test)]
@@ -169,7 +221,10 @@ mod tests {
     fn csv_with_either_delimiter_and_quotes() {
         let t = read_table("a;b\n1;\"x;y\"\n".as_bytes()).unwrap();
         assert_eq!(t.header, ["a", "b"]);
-        assert_eq!(t.rows, [(2, vec!["1".to_owned(), "x;y".to_owned()])]);
+        assert_eq!(
+            t.collect::<Vec<_>>(),
+            [(2, vec!["1".to_owned(), "x;y".to_owned()])]
+        );
         let t = read_table("\u{feff}a,b\n1,2\n".as_bytes()).unwrap();
         assert_eq!(t.header, ["a", "b"]);
     }
@@ -181,7 +236,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.header, ["latitude", "longitude", "n", "uai"]);
-        assert_eq!(t.rows[0].1, ["43.3", "5.4", "3", "0131703F"]);
+        assert_eq!(
+            t.collect::<Vec<_>>(),
+            [(
+                1,
+                vec!["43.3".into(), "5.4".into(), "3".into(), "0131703F".into()]
+            )]
+        );
     }
 
     #[test]

@@ -1,19 +1,19 @@
 //! Observed objects: official imports, citizen contributions, moderation, and the object as
 //! the public sees it (current values per vintage, indicators, full history).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
-use vigie_authz::Permit;
 use vigie_domain::{
     Decision, DomainError, Email, FactState, ObjectStatus, ObjectTypeKey, Operation, Provenance,
     Scope,
 };
 use vigie_plugins::{LoadedPlugin, wit};
 use vigie_storage::{
-    ContributorContact, FactRecord, IdentityChange, ImportCounts, NewFact, NewImport,
-    ObjectIdentity, ObservedObject, RoleHolder, Tenant,
+    ChunkFact, ChunkObject, ContributorContact, CurrentValues, FactRecord, IdentityChange,
+    IdentityUpdate, ImportChunk, ImportCounts, ImportSource, NewFact, NewImport, ObjectIdentity,
+    ObservedObject, RoleHolder, Tenant,
 };
 
 use crate::actor::Actor;
@@ -207,85 +207,82 @@ impl Services {
             })
             .await?;
         let snapshot_vintage = current_vintage(&plugin)?;
-        let mut counts = ImportCounts::default();
-        let mut rejected = Vec::new();
-        let mut listed = Vec::new();
+        let source = plugin
+            .manifest()
+            .importers
+            .iter()
+            .find_map(|i| i.source_url.clone());
+        let mut run = ImportRun {
+            tenant,
+            key,
+            plugin: &plugin,
+            source: ImportSource {
+                import_id,
+                actor: permit.actor(),
+                source: source.as_deref(),
+            },
+            snapshot_vintage: &snapshot_vintage,
+            vintages: HashMap::new(),
+            pending: Vec::new(),
+            pending_identifiers: HashSet::new(),
+            counts: ImportCounts::default(),
+            rejected: Vec::new(),
+            listed: HashSet::new(),
+        };
         let mut referential = true;
-        for (line, row) in &table.rows {
-            let cells: Vec<wit::Cell> = table
-                .header
+        let header = table.header.clone();
+        // Rows are read, checked by the plugin and written a chunk at a time: the file's rows
+        // are never all held at once, and each chunk is one transaction.
+        for (line, row) in table {
+            let cells: Vec<wit::Cell> = header
                 .iter()
                 .zip(row)
-                .map(|(c, t)| wit::Cell {
+                .map(|(c, text)| wit::Cell {
                     column: c.clone(),
-                    text: t.clone(),
+                    text,
                 })
                 .collect();
             let imported = match plugin.import_row(&importer.key, &cells) {
                 Ok(Ok(o)) => o,
                 Ok(Err(d)) => {
-                    counts.rejected += 1;
-                    rejected.push(RejectedRow {
-                        line: *line,
-                        column: d.field,
-                        reason: d.message,
-                    });
+                    run.reject(line, d.field, d.message);
                     continue;
                 }
                 Err(e) => {
-                    counts.rejected += 1;
                     let msg = e.to_string();
-                    rejected.push(RejectedRow {
-                        line: *line,
-                        column: None,
-                        reason: wit::Localized {
+                    run.reject(
+                        line,
+                        None,
+                        wit::Localized {
                             fr: msg.clone(),
                             en: msg,
                         },
-                    });
+                    );
                     continue;
                 }
             };
             referential &= imported.vintage.is_none();
-            match self
-                .apply_imported_row(
-                    tenant,
-                    key,
-                    &plugin,
-                    import_id,
-                    permit,
-                    &imported,
-                    &snapshot_vintage,
-                )
-                .await
+            // A row sees what the rows before it wrote: a second row for the same object
+            // waits for the chunk holding the first one to be written.
+            if run.pending.len() >= IMPORT_CHUNK_ROWS
+                || run.pending_identifiers.contains(&imported.identifier)
             {
-                Ok(outcome) => {
-                    listed.push(imported.identifier.clone());
-                    counts.facts_added += outcome.facts_added;
-                    match (outcome.created, outcome.changed) {
-                        (true, _) => counts.created += 1,
-                        (false, true) => counts.updated += 1,
-                        (false, false) => counts.unchanged += 1,
-                    }
-                }
-                Err(ServiceError::Invalid(d)) => {
-                    counts.rejected += 1;
-                    let msg = d.to_string();
-                    rejected.push(RejectedRow {
-                        line: *line,
-                        column: None,
-                        reason: wit::Localized {
-                            fr: msg.clone(),
-                            en: msg,
-                        },
-                    });
-                }
-                Err(e) => return Err(e),
+                self.write_import_chunk(&mut run).await?;
             }
+            run.pending_identifiers.insert(imported.identifier.clone());
+            run.pending.push((line, imported));
         }
+        self.write_import_chunk(&mut run).await?;
+        let ImportRun {
+            mut counts,
+            mut rejected,
+            listed,
+            ..
+        } = run;
         if referential && !listed.is_empty() {
             counts.possibly_closed = self.store.mark_unlisted(tenant.id, key, &listed).await?;
         }
+        rejected.sort_by_key(|r| r.line);
         self.store.finish_import(import_id, &counts).await?;
         tracing::info!(
             tenant = %tenant.slug, object_type = %key, importer = %importer.key,
@@ -300,21 +297,80 @@ impl Services {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn apply_imported_row(
-        &self,
-        tenant: &Tenant,
-        key: &ObjectTypeKey,
-        plugin: &Arc<LoadedPlugin>,
-        import_id: i64,
-        permit: &Permit,
-        row: &wit::ImportedObject,
-        snapshot_vintage: &str,
-    ) -> Result<RowOutcome, ServiceError> {
+    /// Writes the pending rows of an import: reads their stored objects and the current
+    /// values of those once, decides each row in memory, writes the chunk in one transaction.
+    async fn write_import_chunk(&self, run: &mut ImportRun<'_>) -> Result<(), ServiceError> {
+        if run.pending.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(&mut run.pending);
+        run.pending_identifiers.clear();
+        let identifiers: Vec<String> = rows.iter().map(|(_, r)| r.identifier.clone()).collect();
         let existing = self
             .store
-            .object_by_identifier(tenant.id, key, &row.identifier)
+            .objects_by_identifiers(run.tenant.id, run.key, &identifiers)
             .await?;
+        let ids: Vec<i64> = existing.values().map(|o| o.id).collect();
+        let current = self.store.current_values(run.tenant.id, &ids).await?;
+        let mut chunk = ImportChunk::default();
+        for (line, row) in &rows {
+            let vintage = match &row.vintage {
+                None => Ok(run.snapshot_vintage.to_owned()),
+                Some(v) => match run.vintages.get(v) {
+                    Some(n) => Ok(n.clone()),
+                    None => normalized(run.plugin.normalize_vintage(v)?, "vintage").inspect(|n| {
+                        run.vintages.insert(v.clone(), n.clone());
+                    }),
+                },
+            };
+            let outcome = vintage.and_then(|vintage| {
+                Self::apply_imported_row(
+                    row,
+                    existing.get(&row.identifier),
+                    &current,
+                    vintage,
+                    &mut chunk,
+                )
+            });
+            match outcome {
+                Ok(outcome) => {
+                    run.listed.insert(row.identifier.clone());
+                    run.counts.facts_added += outcome.facts_added;
+                    match (outcome.created, outcome.changed) {
+                        (true, _) => run.counts.created += 1,
+                        (false, true) => run.counts.updated += 1,
+                        (false, false) => run.counts.unchanged += 1,
+                    }
+                }
+                Err(ServiceError::Invalid(d)) => {
+                    let msg = d.to_string();
+                    run.reject(
+                        *line,
+                        None,
+                        wit::Localized {
+                            fr: msg.clone(),
+                            en: msg,
+                        },
+                    );
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        self.store
+            .import_chunk(run.tenant.id, run.key, run.source, &chunk)
+            .await?;
+        Ok(())
+    }
+
+    /// Decides what one imported row writes, given its stored object (if any) and the
+    /// current values of that object: adds it to the chunk. Writes nothing itself.
+    fn apply_imported_row(
+        row: &wit::ImportedObject,
+        existing: Option<&ObservedObject>,
+        current: &CurrentValues,
+        vintage: String,
+        chunk: &mut ImportChunk,
+    ) -> Result<RowOutcome, ServiceError> {
         let status = |s: Option<wit::ObjectStatus>, current: ObjectStatus| match s {
             Some(wit::ObjectStatus::Open) => ObjectStatus::Open,
             Some(wit::ObjectStatus::Closed) => ObjectStatus::Closed,
@@ -346,18 +402,15 @@ impl Services {
                     opened_on: row.opened_on.clone().or_else(|| c.opened_on.clone()),
                     closed_on: c.closed_on.clone(),
                 };
-                outcome.changed = self
-                    .store
-                    .update_identity(
-                        tenant.id,
-                        current.id,
-                        &identity,
-                        Some(import_id),
-                        permit.actor(),
-                    )
-                    .await?
-                    > 0;
-                current
+                if !c.changes_to(&identity).is_empty() {
+                    outcome.changed = true;
+                    chunk.updated.push(IdentityUpdate {
+                        id: current.id,
+                        before: c.clone(),
+                        after: identity,
+                    });
+                }
+                ChunkObject::Existing(current.id)
             }
             None => {
                 let Some(name) = row.official_name.clone() else {
@@ -390,48 +443,29 @@ impl Services {
                     closed_on: None,
                 };
                 outcome.created = true;
-                self.store
-                    .create_object(tenant.id, key, &identity, Some(import_id), permit.actor())
-                    .await?
+                chunk.created.push(identity);
+                ChunkObject::Created(chunk.created.len() - 1)
             }
         };
-        let vintage = match &row.vintage {
-            Some(v) => normalized(plugin.normalize_vintage(v)?, "vintage")?,
-            None => snapshot_vintage.to_owned(),
+        let object_id = match object {
+            ChunkObject::Existing(id) => Some(id),
+            ChunkObject::Created(_) => None,
         };
-        let facts = self.store.object_facts(tenant.id, object.id).await?;
-        let current = current_values(&facts);
         for fv in &row.facts {
             let value = encode_value(&fv.value);
-            let same = current
-                .get(&vintage)
-                .and_then(|m| m.get(&fv.key))
-                .is_some_and(|f| f.value == value);
+            // Only what differs from the current value of that vintage (a new object has none).
+            let same = object_id.is_some_and(|id| {
+                current.get(&(id, vintage.clone(), fv.key.clone())) == Some(&value)
+            });
             if same {
                 continue;
             }
-            self.store
-                .insert_fact(
-                    tenant.id,
-                    &NewFact {
-                        object_id: object.id,
-                        field_key: fv.key.clone(),
-                        vintage: vintage.clone(),
-                        value,
-                        provenance: Provenance::OfficialImport,
-                        source: plugin
-                            .manifest()
-                            .importers
-                            .iter()
-                            .find_map(|i| i.source_url.clone()),
-                        import_id: Some(import_id),
-                        author: permit.actor(),
-                        contact_email: None,
-                        contact_phone: None,
-                        batch: None,
-                    },
-                )
-                .await?;
+            chunk.facts.push(ChunkFact {
+                object,
+                field_key: fv.key.clone(),
+                vintage: vintage.clone(),
+                value,
+            });
             outcome.facts_added += 1;
             outcome.changed = true;
         }
@@ -757,6 +791,38 @@ struct RowOutcome {
     created: bool,
     changed: bool,
     facts_added: i64,
+}
+
+/// How many rows an import decides and writes at a time (one transaction each).
+const IMPORT_CHUNK_ROWS: usize = 1_000;
+
+/// An import under way: what it writes with, the rows waiting to be written, what it did.
+struct ImportRun<'a> {
+    tenant: &'a Tenant,
+    key: &'a ObjectTypeKey,
+    plugin: &'a Arc<LoadedPlugin>,
+    source: ImportSource<'a>,
+    snapshot_vintage: &'a str,
+    /// Vintages as written in the file, normalised by the plugin.
+    vintages: HashMap<String, String>,
+    /// Rows accepted by the plugin, not yet written (distinct identifiers).
+    pending: Vec<(usize, wit::ImportedObject)>,
+    pending_identifiers: HashSet<String>,
+    counts: ImportCounts,
+    rejected: Vec<RejectedRow>,
+    /// Identifiers of the rows written (for a referential's possibly-closed marks).
+    listed: HashSet<String>,
+}
+
+impl ImportRun<'_> {
+    fn reject(&mut self, line: usize, column: Option<String>, reason: wit::Localized) {
+        self.counts.rejected += 1;
+        self.rejected.push(RejectedRow {
+            line,
+            column,
+            reason,
+        });
+    }
 }
 
 /// The plugin fields of a vintage's current values, as the interface's record.

@@ -1,12 +1,61 @@
 //! Vintaged facts and their moderation. Facts are only ever inserted; a decision is a row of
 //! its own; the current value of a field is derived from the accepted facts.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 use vigie_domain::{Decision, FactState, Provenance, TenantId, UserId};
 
+use crate::objects::{ChunkFact, ChunkObject, ImportSource, MAX_PARAMS, placeholders};
 use crate::{Change, Store, StoreError, now, parse_timestamp};
+
+/// The current accepted value of each (object, vintage, field), as JSON.
+pub type CurrentValues = HashMap<(i64, String, String), String>;
+
+/// Adds the official facts of an import chunk, many per statement. `created` holds the ids of
+/// the objects the chunk created, in order.
+pub(crate) async fn insert_official_facts(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: TenantId,
+    source: ImportSource<'_>,
+    created: &[i64],
+    facts: &[ChunkFact],
+    at: &str,
+) -> Result<(), StoreError> {
+    const FACT_PARAMS: usize = 11;
+    let provenance = Provenance::OfficialImport;
+    for batch in facts.chunks(MAX_PARAMS / FACT_PARAMS) {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO facts (tenant_id, object_id, field_key, vintage, value, provenance, source, \
+             import_id, author_id, filed_state, at) VALUES {}",
+            placeholders(batch.len(), FACT_PARAMS, 1)
+        )));
+        for f in batch {
+            let object_id = match f.object {
+                ChunkObject::Existing(id) => id,
+                ChunkObject::Created(i) => *created
+                    .get(i)
+                    .ok_or_else(|| StoreError::Corrupt(format!("created object {i}")))?,
+            };
+            q = q
+                .bind(tenant.0)
+                .bind(object_id)
+                .bind(&f.field_key)
+                .bind(&f.vintage)
+                .bind(&f.value)
+                .bind(provenance.as_str())
+                .bind(source.source)
+                .bind(source.import_id)
+                .bind(source.actor.map(|a| a.0))
+                .bind(provenance.filed_state().as_str())
+                .bind(at);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
 
 /// A fact to file.
 #[derive(Debug, Clone)]
@@ -195,6 +244,34 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(fact_from_row).collect()
+    }
+
+    /// The current accepted value of every (vintage, field) of these objects of the
+    /// collective, by (object, vintage, field): what an import compares its values with.
+    pub async fn current_values(
+        &self,
+        tenant: TenantId,
+        objects: &[i64],
+    ) -> Result<CurrentValues, StoreError> {
+        let mut out = CurrentValues::new();
+        for batch in objects.chunks(MAX_PARAMS - 1) {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT f.object_id, f.vintage, f.field_key, f.value FROM facts f \
+                 LEFT JOIN fact_decisions d ON d.fact_id = f.id \
+                 WHERE f.tenant_id = $1 AND f.object_id IN ({}) \
+                 AND COALESCE(d.decision, f.filed_state) = 'accepted' ORDER BY f.id",
+                placeholders(batch.len(), 1, 2)
+            )))
+            .bind(tenant.0);
+            for id in batch {
+                q = q.bind(*id);
+            }
+            // Oldest first: a later accepted fact replaces an earlier one.
+            for r in q.fetch_all(&self.pool).await? {
+                out.insert((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?), r.try_get(3)?);
+            }
+        }
+        Ok(out)
     }
 
     /// The contributions of a collective waiting for moderation, oldest first.

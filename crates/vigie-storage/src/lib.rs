@@ -25,9 +25,12 @@ mod users;
 pub use changes::{CHANGES_CHANNEL, Change, Changes, ReadScope};
 pub use error::StoreError;
 pub use events::{Document, LifeEvent, NewDocument, NewLifeEvent};
-pub use facts::{ContributorContact, DecisionRecord, FactRecord, NewFact};
+pub use facts::{ContributorContact, CurrentValues, DecisionRecord, FactRecord, NewFact};
 pub use listing::{BoundingBox, Place};
-pub use objects::{IdentityChange, ImportCounts, NewImport, ObjectIdentity, ObservedObject};
+pub use objects::{
+    ChunkFact, ChunkObject, IdentityChange, IdentityUpdate, ImportChunk, ImportCounts,
+    ImportSource, NewImport, ObjectIdentity, ObservedObject,
+};
 pub use policies::{CasbinRule, GrantChange, PolicyScope, RoleEvent, RoleEventAction, RoleHolder};
 pub use requests::{
     Assignment, Comment, Contact, JournalNote, MailLimits, MailReservation, NewRequest,

@@ -1,5 +1,7 @@
 //! Observed objects, their official identity and its history, and imports.
 
+use std::collections::{HashMap, HashSet};
+
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
@@ -7,6 +9,7 @@ use vigie_domain::Bilingual;
 use vigie_domain::{ObjectStatus, ObjectTypeKey, TenantId, UserId};
 
 use crate::error::conflict_on_unique;
+use crate::facts::insert_official_facts;
 use crate::{Change, Store, StoreError, now, parse_timestamp};
 
 /// The official identity of an object: what only imports and Garants change.
@@ -52,6 +55,110 @@ impl ObjectIdentity {
             ("closed_on", self.closed_on.clone()),
         ]
     }
+
+    /// The fields that differ from `self` to `new`, as (field, before, after).
+    pub fn changes_to(
+        &self,
+        new: &ObjectIdentity,
+    ) -> Vec<(&'static str, Option<String>, Option<String>)> {
+        self.fields()
+            .into_iter()
+            .zip(new.fields())
+            .filter(|(b, a)| b.1 != a.1)
+            .map(|(b, a)| (a.0, b.1, a.1))
+            .collect()
+    }
+}
+
+/// Most bound parameters one statement of a bulk write uses (SQLite allows 32 766,
+/// PostgreSQL 65 535).
+pub(crate) const MAX_PARAMS: usize = 30_000;
+
+/// `($1, $2, $3), ($4, $5, $6)`: the placeholders of a multi-row `VALUES` (or of an `IN`
+/// list, with one column), numbered from `$first`.
+pub(crate) fn placeholders(rows: usize, columns: usize, first: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 6);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        if columns > 1 {
+            out.push('(');
+        }
+        for c in 0..columns {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(first + r * columns + c).to_string());
+        }
+        if columns > 1 {
+            out.push(')');
+        }
+    }
+    out
+}
+
+/// The object a fact of a bulk import is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkObject {
+    /// An object already stored.
+    Existing(i64),
+    /// The object created by this chunk at this index of [`ImportChunk::created`].
+    Created(usize),
+}
+
+/// An official fact written by a bulk import.
+#[derive(Debug, Clone)]
+pub struct ChunkFact {
+    /// Its object.
+    pub object: ChunkObject,
+    /// The field.
+    pub field_key: String,
+    /// The normalised vintage.
+    pub vintage: String,
+    /// The value, as JSON of the plugin interface's `value`.
+    pub value: String,
+}
+
+/// The new identity of a stored object, with the one it replaces.
+#[derive(Debug, Clone)]
+pub struct IdentityUpdate {
+    /// The object.
+    pub id: i64,
+    /// Its identity as stored.
+    pub before: ObjectIdentity,
+    /// Its identity after the import.
+    pub after: ObjectIdentity,
+}
+
+/// What a bulk import writes for a chunk of rows, in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct ImportChunk {
+    /// Objects to create (distinct identifiers, none already stored).
+    pub created: Vec<ObjectIdentity>,
+    /// Stored objects whose identity changes.
+    pub updated: Vec<IdentityUpdate>,
+    /// Official facts to add.
+    pub facts: Vec<ChunkFact>,
+}
+
+impl ImportChunk {
+    /// Nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.created.is_empty() && self.updated.is_empty() && self.facts.is_empty()
+    }
+}
+
+/// Who and what a bulk import writes with.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportSource<'a> {
+    /// The import.
+    pub import_id: i64,
+    /// Who ran it (`None`: the operator).
+    pub actor: Option<UserId>,
+    /// The source of its facts (the dataset's address).
+    pub source: Option<&'a str>,
 }
 
 /// A stored object.
@@ -386,32 +493,206 @@ impl Store {
         &self,
         tenant: TenantId,
         object_type: &ObjectTypeKey,
-        listed: &[String],
+        listed: &HashSet<String>,
     ) -> Result<i64, StoreError> {
         let today = now()[..10].to_owned();
-        let mut marked = 0;
-        for o in self.list_objects(tenant, Some(object_type)).await? {
-            let is_listed = listed.contains(&o.identity.identifier);
-            let open = o.identity.status == ObjectStatus::Open;
-            let (set, value) = match (is_listed, o.possibly_closed_since.is_some()) {
-                (false, false) if open => (true, Some(today.clone())),
-                (true, true) => (true, None),
-                _ => (false, None),
-            };
-            if set {
-                sqlx::query("UPDATE objects SET possibly_closed_since = $1 WHERE tenant_id = $2 AND id = $3")
-                    .bind(&value)
+        let rows = sqlx::query(
+            "SELECT id, identifier, status, possibly_closed_since FROM objects \
+             WHERE tenant_id = $1 AND type_key = $2",
+        )
+        .bind(tenant.0)
+        .bind(object_type.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        let (mut mark, mut clear) = (Vec::new(), Vec::new());
+        for r in &rows {
+            let id: i64 = r.try_get("id")?;
+            let identifier: String = r.try_get("identifier")?;
+            let status: String = r.try_get("status")?;
+            let since: Option<String> = r.try_get("possibly_closed_since")?;
+            let open = status == ObjectStatus::Open.as_str();
+            match (listed.contains(&identifier), since.is_some()) {
+                (false, false) if open => mark.push(id),
+                (true, true) => clear.push(id),
+                _ => {}
+            }
+        }
+        drop(rows);
+        let mut tx = self.pool.begin().await?;
+        for (ids, value) in [(&mark, Some(today.as_str())), (&clear, None)] {
+            for batch in ids.chunks(MAX_PARAMS - 2) {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE objects SET possibly_closed_since = $1 WHERE tenant_id = $2 AND id IN ({})",
+                    placeholders(batch.len(), 1, 3)
+                )))
+                .bind(value)
+                .bind(tenant.0);
+                for id in batch {
+                    q = q.bind(*id);
+                }
+                q.execute(&mut *tx).await?;
+            }
+        }
+        tx.commit().await?;
+        self.changed(Change::Tenant(tenant)).await;
+        Ok(mark.len() as i64)
+    }
+
+    /// The stored objects of a type among `identifiers`, by identifier.
+    pub async fn objects_by_identifiers(
+        &self,
+        tenant: TenantId,
+        object_type: &ObjectTypeKey,
+        identifiers: &[String],
+    ) -> Result<HashMap<String, ObservedObject>, StoreError> {
+        let mut out = HashMap::with_capacity(identifiers.len());
+        for batch in identifiers.chunks(MAX_PARAMS - 2) {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {OBJECT_COLUMNS} FROM objects WHERE tenant_id = $1 AND type_key = $2 \
+                 AND identifier IN ({})",
+                placeholders(batch.len(), 1, 3)
+            )))
+            .bind(tenant.0)
+            .bind(object_type.as_str());
+            for identifier in batch {
+                q = q.bind(identifier);
+            }
+            let rows = q.fetch_all(&self.pool).await?;
+            for r in &rows {
+                let o = object_from_row(r)?;
+                out.insert(o.identity.identifier.clone(), o);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes a chunk of an import in one transaction: creates its objects (their identity is
+    /// the first entry of their history), replaces the identities that changed (recording
+    /// each changed field) and adds its official facts. Says once, after the commit, that the
+    /// collective changed.
+    pub async fn import_chunk(
+        &self,
+        tenant: TenantId,
+        object_type: &ObjectTypeKey,
+        source: ImportSource<'_>,
+        chunk: &ImportChunk,
+    ) -> Result<(), StoreError> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        // Objects, many per statement; their ids come back with their identifiers.
+        let mut created_ids: HashMap<String, i64> = HashMap::with_capacity(chunk.created.len());
+        const OBJECT_PARAMS: usize = 14;
+        for batch in chunk.created.chunks(MAX_PARAMS / OBJECT_PARAMS) {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO objects (tenant_id, type_key, identifier, official_name, street, \
+                 postcode, city, insee_code, latitude, longitude, status, opened_on, closed_on, \
+                 created_at) VALUES {} RETURNING id, identifier",
+                placeholders(batch.len(), OBJECT_PARAMS, 1)
+            )));
+            for identity in batch {
+                q = q
                     .bind(tenant.0)
-                    .bind(o.id)
-                    .execute(&self.pool)
-                    .await?;
+                    .bind(object_type.as_str())
+                    .bind(&identity.identifier)
+                    .bind(&identity.official_name)
+                    .bind(&identity.street)
+                    .bind(&identity.postcode)
+                    .bind(&identity.city)
+                    .bind(&identity.insee_code)
+                    .bind(identity.latitude)
+                    .bind(identity.longitude)
+                    .bind(identity.status.as_str())
+                    .bind(&identity.opened_on)
+                    .bind(&identity.closed_on)
+                    .bind(&at);
+            }
+            let rows = q.fetch_all(&mut *tx).await.map_err(|e| {
+                conflict_on_unique(e, || {
+                    Bilingual::new(format!(
+                        "an object {object_type} of this import already exists in this collective \
+                         (another import running at the same time?)"
+                    ))
+                    .fr(format!(
+                        "Un lieu ({object_type}) de cet import existe déjà dans ce collectif \
+                         (un autre import en même temps ?)."
+                    ))
+                })
+            })?;
+            for r in &rows {
+                created_ids.insert(r.try_get("identifier")?, r.try_get("id")?);
+            }
+        }
+        let created: Vec<i64> = chunk
+            .created
+            .iter()
+            .map(|i| {
+                created_ids.get(&i.identifier).copied().ok_or_else(|| {
+                    StoreError::Corrupt(format!("object {} not created", i.identifier))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        // Changed identities, one statement each (an import changes few).
+        let mut changes: Vec<(i64, &'static str, Option<String>, Option<String>)> = Vec::new();
+        for (identity, id) in chunk.created.iter().zip(&created) {
+            for (field, value) in identity.fields() {
                 if value.is_some() {
-                    marked += 1;
+                    changes.push((*id, field, None, value));
                 }
             }
         }
+        for u in &chunk.updated {
+            let diff = u.before.changes_to(&u.after);
+            if diff.is_empty() {
+                continue;
+            }
+            let new = &u.after;
+            sqlx::query(
+                "UPDATE objects SET official_name = $1, street = $2, postcode = $3, city = $4, \
+                 insee_code = $5, latitude = $6, longitude = $7, status = $8, opened_on = $9, \
+                 closed_on = $10 WHERE tenant_id = $11 AND id = $12",
+            )
+            .bind(&new.official_name)
+            .bind(&new.street)
+            .bind(&new.postcode)
+            .bind(&new.city)
+            .bind(&new.insee_code)
+            .bind(new.latitude)
+            .bind(new.longitude)
+            .bind(new.status.as_str())
+            .bind(&new.opened_on)
+            .bind(&new.closed_on)
+            .bind(tenant.0)
+            .bind(u.id)
+            .execute(&mut *tx)
+            .await?;
+            changes.extend(diff.into_iter().map(|(f, b, a)| (u.id, f, b, a)));
+        }
+        const CHANGE_PARAMS: usize = 7;
+        for batch in changes.chunks(MAX_PARAMS / CHANGE_PARAMS) {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO object_identity_changes (object_id, field, old_value, new_value, \
+                 import_id, actor_id, at) VALUES {}",
+                placeholders(batch.len(), CHANGE_PARAMS, 1)
+            )));
+            for (id, field, old, new) in batch {
+                q = q
+                    .bind(*id)
+                    .bind(*field)
+                    .bind(old)
+                    .bind(new)
+                    .bind(source.import_id)
+                    .bind(source.actor.map(|a| a.0))
+                    .bind(&at);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        insert_official_facts(&mut tx, tenant, source, &created, &chunk.facts, &at).await?;
+        tx.commit().await?;
         self.changed(Change::Tenant(tenant)).await;
-        Ok(marked)
+        Ok(())
     }
 
     /// Clears the possibly-closed mark (after a Garant decided).
