@@ -9,6 +9,7 @@ mod accounts;
 mod cached;
 pub mod error;
 mod events;
+mod map;
 mod object_types;
 mod objects;
 mod platform;
@@ -101,6 +102,7 @@ type Apis = (
     platform::PlatformApi,
     object_types::ObjectTypesApi,
     objects::ObjectsApi,
+    map::MapApi,
     events::EventsApi,
     requests::RequestsApi,
 );
@@ -114,6 +116,7 @@ fn service() -> OpenApiService<Apis, ()> {
             platform::PlatformApi,
             object_types::ObjectTypesApi,
             objects::ObjectsApi,
+            map::MapApi,
             events::EventsApi,
             requests::RequestsApi,
         ),

@@ -58,6 +58,8 @@ pub struct Settings {
     pub limits: LimitSettings,
     /// Demo data.
     pub demo: DemoSettings,
+    /// The background of the collectives' maps.
+    pub map: MapSettings,
 }
 
 /// `[server]`
@@ -420,6 +422,44 @@ impl Default for DemoSettings {
     }
 }
 
+/// `[map]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MapSettings {
+    /// Raster tiles of the map's background, `{z}`, `{x}`, `{y}` replaced (and `{s}` by a
+    /// subdomain letter). Default OpenStreetMap's standard tiles; empty: no background (the
+    /// markers on a plain ground). Mind OpenStreetMap's tile usage policy for a busy
+    /// instance: use your own tile server or a provider.
+    pub tile_url: String,
+    /// Attribution shown on the map (plain text). Default « © les contributeurs
+    /// d'OpenStreetMap ».
+    pub attribution: String,
+}
+
+impl Default for MapSettings {
+    fn default() -> Self {
+        Self {
+            tile_url: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".into(),
+            attribution: "© les contributeurs d'OpenStreetMap".into(),
+        }
+    }
+}
+
+impl MapSettings {
+    /// The origin the tiles come from (`https://tile.openstreetmap.org`), for the pages'
+    /// Content-Security-Policy; `None` without tiles.
+    pub fn tile_origin(&self) -> Option<String> {
+        let (scheme, rest) = self.tile_url.split_once("://")?;
+        let host = rest.split('/').next().filter(|h| !h.is_empty())?;
+        // `{s}.` stands for a subdomain letter: allow every subdomain.
+        let host = match host.strip_prefix("{s}.") {
+            Some(domain) => format!("*.{domain}"),
+            None => host.to_owned(),
+        };
+        Some(format!("{scheme}://{host}"))
+    }
+}
+
 /// The short environment forms and the setting each one sets.
 pub const SHORT_FORMS: [(&str, &str, &str); 4] = [
     ("VIGIE_DATABASE_URL", "database", "url"),
@@ -533,6 +573,20 @@ impl Settings {
                           media.max_upload_mib, anonymous_submissions and \
                           anonymous_window_secs must be at least 1"
                     .into(),
+            });
+        }
+        let tiles = &self.map.tile_url;
+        if !tiles.is_empty()
+            && (!(tiles.starts_with("https://") || tiles.starts_with("http://"))
+                || !["{z}", "{x}", "{y}"].iter().all(|p| tiles.contains(p))
+                || tiles.contains(['"', '\'', ' ', ';']))
+        {
+            return Err(ConfigError::Invalid {
+                origin: "map.tile_url".into(),
+                message: format!(
+                    "'{tiles}' is not a tile URL: write https://HOST/{{z}}/{{x}}/{{y}}.png \
+                     (or leave it empty for no background)"
+                ),
             });
         }
         if self.database.max_connections == 0 {

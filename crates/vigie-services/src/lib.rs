@@ -11,6 +11,7 @@ mod dataset;
 mod error;
 mod events;
 mod guard;
+mod map;
 mod objects;
 mod reads;
 mod requests;
@@ -30,11 +31,15 @@ pub use accounts::{SessionToken, SignedIn};
 pub use actor::Actor;
 pub use error::{FieldProblem, ServiceError};
 pub use events::{DocumentEntry, DocumentInput, LifeEventInput, Media};
+pub use map::{
+    LegendClass, MAX_LIST, MAX_ZOOM, MapFilter, MapIndex, MapLayer, MapList, MapPlace, MapType,
+    MapVariable, Marker, UNCLUSTERED_ZOOM, VariableKind,
+};
 pub use objects::{
     Contribution, IdentityPatch, ImportReport, ObjectSheet, ProposedValue, RejectedRow,
     decode_value, encode_value,
 };
-pub use reads::{MAX_PAGE, ObjectsPage, parse_bbox};
+pub use reads::{MAX_PAGE, parse_bbox};
 pub use requests::{
     AssignTarget, Editor, FiledRequest, JournalReport, RequestDetails, RequestInput,
     SimilarRequest, pending_placeholder,
@@ -60,6 +65,17 @@ pub struct ServiceSettings {
     pub limits: AccountLimits,
     /// Personal links, notification limits, the journal check's cache.
     pub requests: RequestLimits,
+    /// The background of the maps.
+    pub map: MapBackground,
+}
+
+/// The raster tiles under the collectives' maps.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MapBackground {
+    /// Tile URL template (`{z}/{x}/{y}`); empty: no background, the markers on a plain ground.
+    pub tile_url: String,
+    /// Attribution shown on the map.
+    pub attribution: String,
 }
 
 /// Bounds that keep accounts affordable and private under attack.
@@ -169,6 +185,7 @@ pub struct Services {
     guards: Arc<AccountGuards>,
     journal_checks: requests::JournalChecks,
     tenant_ids: reads::TenantIds,
+    maps: map::MapIndexes,
 }
 
 impl Services {
@@ -199,6 +216,7 @@ impl Services {
             known_types: Arc::new(known_types),
             journal_checks: requests::JournalChecks::default(),
             tenant_ids: reads::TenantIds::default(),
+            maps: map::MapIndexes::default(),
         }
     }
 

@@ -17,15 +17,6 @@ pub const MAX_PAGE: i64 = 5_000;
 #[derive(Clone, Default)]
 pub(crate) struct TenantIds(Arc<RwLock<HashMap<String, TenantId>>>);
 
-/// One page of a collective's objects by name.
-#[derive(Debug)]
-pub struct ObjectsPage {
-    /// The objects of the page.
-    pub objects: Vec<ObservedObject>,
-    /// How many objects the collective has in all.
-    pub total: i64,
-}
-
 impl Services {
     /// The revision a cached public read of `scope` is valid for; it moves with every write
     /// that changes what the read shows (see `vigie_storage::Changes`).
@@ -72,22 +63,6 @@ impl Services {
         let more = objects.len() as i64 > limit;
         objects.truncate(limit as usize);
         Ok((objects, more))
-    }
-
-    /// Page `page` (from 1) of a collective's objects by name, `per_page` a page.
-    pub async fn objects_by_name(
-        &self,
-        tenant: &Tenant,
-        page: i64,
-        per_page: i64,
-    ) -> Result<ObjectsPage, ServiceError> {
-        check_limit(per_page)?;
-        let offset = (page.max(1) - 1).saturating_mul(per_page);
-        let (objects, total) = self
-            .store
-            .objects_by_name(tenant.id, offset, per_page)
-            .await?;
-        Ok(ObjectsPage { objects, total })
     }
 
     /// Every place of a collective, compactly (for maps and « near me »).

@@ -74,6 +74,8 @@ pub enum ReadScope {
     Listing(TenantId),
     /// An object's sheet.
     Object(TenantId, i64),
+    /// Anything the collective shows (its map: every place with its values and requests).
+    AnyOf(TenantId),
 }
 
 #[derive(Default)]
@@ -81,6 +83,8 @@ struct TenantRevisions {
     all: u64,
     listing: u64,
     objects: HashMap<i64, u64>,
+    /// The last revision of any change of the collective.
+    latest: u64,
 }
 
 /// Revision numbers of the parts of the public data, in memory, shared by every clone of a
@@ -111,6 +115,11 @@ impl Changes {
             return;
         }
         let mut tenants = self.tenants.write().unwrap_or_else(|e| e.into_inner());
+        if let Change::Object { tenant, .. } | Change::Listing(tenant) | Change::Tenant(tenant) =
+            change
+        {
+            tenants.entry(tenant.0).or_default().latest = next;
+        }
         match change {
             Change::Object { tenant, object } => {
                 tenants
@@ -135,15 +144,39 @@ impl Changes {
     pub fn revision(&self, scope: ReadScope) -> u64 {
         let everything = self.everything.load(Ordering::SeqCst);
         let tenants = self.tenants.read().unwrap_or_else(|e| e.into_inner());
-        let (tenant, part) = match scope {
-            ReadScope::Listing(t) => (t, None),
-            ReadScope::Object(t, id) => (t, Some(id)),
+        let own = match scope {
+            ReadScope::Listing(t) => tenants.get(&t.0).map_or(0, |t| t.all.max(t.listing)),
+            ReadScope::Object(t, id) => tenants
+                .get(&t.0)
+                .map_or(0, |t| t.all.max(t.objects.get(&id).copied().unwrap_or(0))),
+            ReadScope::AnyOf(t) => tenants.get(&t.0).map_or(0, |t| t.latest),
         };
-        let own = tenants.get(&tenant.0).map_or(0, |t| match part {
-            None => t.all.max(t.listing),
-            Some(id) => t.all.max(t.objects.get(&id).copied().unwrap_or(0)),
-        });
         everything.max(own)
+    }
+
+    /// The objects of `tenant` whose sheet changed after revision `since`, when nothing
+    /// else of the collective did (its listing, its settings, everything): what a view of
+    /// the whole collective built at `since` must read again. `None` when it must be
+    /// rebuilt whole.
+    pub fn objects_changed_since(&self, tenant: TenantId, since: u64) -> Option<Vec<i64>> {
+        if self.everything.load(Ordering::SeqCst) > since {
+            return None;
+        }
+        let tenants = self.tenants.read().unwrap_or_else(|e| e.into_inner());
+        let Some(t) = tenants.get(&tenant.0) else {
+            return Some(Vec::new());
+        };
+        if t.all > since || t.listing > since {
+            return None;
+        }
+        let mut ids: Vec<i64> = t
+            .objects
+            .iter()
+            .filter(|(_, r)| **r > since)
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort_unstable();
+        Some(ids)
     }
 }
 

@@ -11,6 +11,7 @@ mod error;
 mod events;
 mod facts;
 mod listing;
+mod map;
 mod moderation;
 mod objects;
 mod policies;
@@ -27,6 +28,7 @@ pub use error::StoreError;
 pub use events::{Document, LifeEvent, NewDocument, NewLifeEvent};
 pub use facts::{ContributorContact, CurrentValues, DecisionRecord, FactRecord, NewFact};
 pub use listing::{BoundingBox, Place};
+pub use map::{MapFact, StatusCount};
 pub use objects::{
     ChunkFact, ChunkObject, IdentityChange, IdentityUpdate, ImportChunk, ImportCounts,
     ImportSource, NewImport, ObjectIdentity, ObservedObject,

@@ -4,7 +4,7 @@
 use sqlx::Row;
 use vigie_domain::{ObjectTypeKey, TenantId};
 
-use crate::objects::{OBJECT_COLUMNS, object_from_row};
+use crate::objects::{MAX_PARAMS, OBJECT_COLUMNS, object_from_row, placeholders};
 use crate::{ObservedObject, Store, StoreError};
 
 /// A rectangle of longitudes and latitudes (WGS 84), west/south/east/north.
@@ -31,6 +31,10 @@ pub struct Place {
     pub identifier: String,
     /// Official name.
     pub name: String,
+    /// Street line, when known.
+    pub street: Option<String>,
+    /// Postcode, when known.
+    pub postcode: Option<String>,
     /// City, when known.
     pub city: Option<String>,
     /// Latitude, when known.
@@ -39,6 +43,24 @@ pub struct Place {
     pub longitude: Option<f64>,
     /// Whether the last referential no longer listed it.
     pub possibly_closed: bool,
+}
+
+const PLACE_COLUMNS: &str = "id, type_key, identifier, official_name, city, latitude, longitude, possibly_closed_since, \
+     street, postcode";
+
+fn place_from_row(r: &sqlx::any::AnyRow) -> Result<Place, StoreError> {
+    Ok(Place {
+        id: r.try_get(0)?,
+        object_type: r.try_get(1)?,
+        identifier: r.try_get(2)?,
+        name: r.try_get(3)?,
+        city: r.try_get(4)?,
+        latitude: r.try_get(5)?,
+        longitude: r.try_get(6)?,
+        possibly_closed: r.try_get::<Option<String>, _>(7)?.is_some(),
+        street: r.try_get(8)?,
+        postcode: r.try_get(9)?,
+    })
 }
 
 impl Store {
@@ -78,55 +100,38 @@ impl Store {
         rows.iter().map(object_from_row).collect()
     }
 
-    /// One page of a collective's objects by name (`offset` objects skipped), and how many
-    /// objects it has in all.
-    pub async fn objects_by_name(
-        &self,
-        tenant: TenantId,
-        offset: i64,
-        limit: i64,
-    ) -> Result<(Vec<ObservedObject>, i64), StoreError> {
-        let total: i64 = sqlx::query("SELECT COUNT(*) FROM objects WHERE tenant_id = $1")
-            .bind(tenant.0)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {OBJECT_COLUMNS} FROM objects WHERE tenant_id = $1 \
-             ORDER BY official_name, id LIMIT $2 OFFSET $3"
-        )))
-        .bind(tenant.0)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.pool)
-        .await?;
-        let objects = rows.iter().map(object_from_row).collect::<Result<_, _>>()?;
-        Ok((objects, total))
-    }
-
     /// Every place of a collective, in the order of their ids: the few columns a map or a
     /// « near me » list needs.
     pub async fn places(&self, tenant: TenantId) -> Result<Vec<Place>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, type_key, identifier, official_name, city, latitude, longitude, \
-             possibly_closed_since FROM objects WHERE tenant_id = $1 ORDER BY id",
-        )
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {PLACE_COLUMNS} FROM objects WHERE tenant_id = $1 ORDER BY id"
+        )))
         .bind(tenant.0)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Place {
-                    id: r.try_get(0)?,
-                    object_type: r.try_get(1)?,
-                    identifier: r.try_get(2)?,
-                    name: r.try_get(3)?,
-                    city: r.try_get(4)?,
-                    latitude: r.try_get(5)?,
-                    longitude: r.try_get(6)?,
-                    possibly_closed: r.try_get::<Option<String>, _>(7)?.is_some(),
-                })
-            })
-            .collect()
+        rows.iter().map(place_from_row).collect()
+    }
+
+    /// The places of these objects of the collective (those that exist), by id.
+    pub async fn places_among(
+        &self,
+        tenant: TenantId,
+        ids: &[i64],
+    ) -> Result<Vec<Place>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for batch in ids.chunks(MAX_PARAMS - 1) {
+            let sql = format!(
+                "SELECT {PLACE_COLUMNS} FROM objects WHERE tenant_id = $1 AND id IN ({}) ORDER BY id",
+                placeholders(batch.len(), 1, 2)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.0);
+            for id in batch {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                out.push(place_from_row(&r)?);
+            }
+        }
+        Ok(out)
     }
 }

@@ -4,18 +4,21 @@
 //! and since no page has an inline script or style, the Content-Security-Policy needs no
 //! `unsafe-inline`. Templates get the URL with `{{ asset('vigie.css') }}`.
 
-use poem::http::{StatusCode, header};
+use bytes::Bytes;
+use poem::http::StatusCode;
 use poem::web::{Data, Path};
-use poem::{IntoResponse, Response, handler};
+use poem::{IntoResponse, Request, Response, handler};
 use sha2::{Digest as _, Sha256};
+use vigie_http::{CachedRead, Rendered};
 
 use crate::WebState;
 
 /// Where the files are served.
 pub const PREFIX: &str = "/static/";
 
-/// The files, by their plain name.
-const FILES: [(&str, &str, &[u8]); 2] = [
+/// The files, by their plain name. `vendor/` holds third-party libraries pinned by
+/// `vendor/package-lock.json` (see `vendor/update.sh`).
+const FILES: [(&str, &str, &[u8]); 5] = [
     (
         "vigie.css",
         "text/css; charset=utf-8",
@@ -26,6 +29,21 @@ const FILES: [(&str, &str, &[u8]); 2] = [
         "text/javascript; charset=utf-8",
         include_bytes!("../static/vigie.js"),
     ),
+    (
+        "vigie-map.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/vigie-map.js"),
+    ),
+    (
+        "leaflet.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/vendor/leaflet.js"),
+    ),
+    (
+        "leaflet.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../static/vendor/leaflet.css"),
+    ),
 ];
 
 /// One static file.
@@ -35,8 +53,8 @@ struct Asset {
     name: &'static str,
     /// Served name: `vigie.3fa2c1d0e5b6.css`.
     hashed: String,
-    content_type: &'static str,
-    bytes: &'static [u8],
+    /// The content, compressed once (gzip, brotli) at start.
+    read: CachedRead,
 }
 
 /// The static files with their hashed names (computed once, at start).
@@ -59,8 +77,11 @@ impl Assets {
                 Asset {
                     name,
                     hashed,
-                    content_type,
-                    bytes,
+                    read: CachedRead::compress(Rendered {
+                        content_type,
+                        body: Bytes::from_static(bytes),
+                        headers: Vec::new(),
+                    }),
                 }
             })
             .collect();
@@ -83,12 +104,13 @@ impl Assets {
 /// `GET /static/:file`: a file by its hashed name, cached for a year; any other name is a 404
 /// (an old hash is not served with a new content under a year-long cache).
 #[handler]
-pub(crate) async fn serve(state: Data<&WebState>, file: Path<String>) -> Response {
+pub(crate) async fn serve(req: &Request, state: Data<&WebState>, file: Path<String>) -> Response {
     match state.assets.by_hashed_name(&file) {
-        Some(asset) => Response::builder()
-            .content_type(asset.content_type)
-            .header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
-            .body(asset.bytes),
+        Some(asset) => asset.read.respond(
+            req,
+            "public, max-age=31536000, immutable",
+            vigie_http::VARY_ENCODING,
+        ),
         None => "Fichier introuvable — file not found"
             .with_status(StatusCode::NOT_FOUND)
             .into_response(),

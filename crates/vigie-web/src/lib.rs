@@ -6,6 +6,7 @@
 mod assets;
 mod cached;
 mod i18n;
+mod map;
 mod objects;
 mod pages;
 mod requests;

@@ -1,5 +1,5 @@
-//! Pages of observed objects: the collective's map and list, an object's sheet with its
-//! values side by side per vintage, and the contribution form.
+//! Pages of observed objects: an object's sheet with its values side by side per vintage,
+//! and the contribution form (the collective's map and list: `map`).
 
 use minijinja::{Value, context};
 use poem::http::StatusCode;
@@ -10,74 +10,9 @@ use vigie_domain::{FactState, ObjectTypeKey, Provenance};
 use vigie_http::Caller;
 use vigie_plugins::wit;
 use vigie_services::{Actor, Contribution, ProposedValue, ServiceError, Services, decode_value};
-use vigie_storage::{ObservedObject, Tenant};
 
 use crate::pages::Page;
 use crate::{Lang, WebState};
-
-const WIDTH: f64 = 800.0;
-const HEIGHT: f64 = 480.0;
-
-fn mercator_y(lat: f64) -> f64 {
-    let r = lat.to_radians();
-    (r.tan() + 1.0 / r.cos()).ln()
-}
-
-/// The map of a collective's objects, drawn as SVG markers projected in Web Mercator so it
-/// shows without any tile server.
-pub(crate) fn map(page: &Page<'_>, tenant: &Tenant, objects: &[ObservedObject]) -> Value {
-    let located: Vec<(&ObservedObject, f64, f64)> = objects
-        .iter()
-        .filter_map(|o| Some((o, o.identity.longitude?, o.identity.latitude?)))
-        .collect();
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for (_, lon, lat) in &located {
-        x0 = x0.min(*lon);
-        x1 = x1.max(*lon);
-        y0 = y0.min(mercator_y(*lat));
-        y1 = y1.max(mercator_y(*lat));
-    }
-    if located.is_empty() {
-        let (lon, lat) = (tenant.map.longitude, tenant.map.latitude);
-        (x0, x1, y0, y1) = (lon, lon, mercator_y(lat), mercator_y(lat));
-    }
-    // Keep the aspect ratio, with a margin, and a minimum extent (~1 km).
-    let span = ((x1 - x0).to_radians())
-        .max((y1 - y0) * WIDTH / HEIGHT)
-        .max(0.0002)
-        * 1.15;
-    let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-    let scale = WIDTH / span;
-    let markers: Vec<Value> = located
-        .iter()
-        .map(|(o, lon, lat)| {
-            let x = WIDTH / 2.0 + (lon - cx).to_radians() * scale;
-            let y = HEIGHT / 2.0 - (mercator_y(*lat) - cy) * scale;
-            let color = page
-                .services()
-                .plugins()
-                .get(&o.object_type)
-                .map(|p| p.manifest().identity.color.clone())
-                .unwrap_or_else(|| "#0b6e4f".into());
-            context! { id => o.id, x => format!("{x:.1}"), y => format!("{y:.1}"), name => &o.identity.official_name, color => color }
-        })
-        .collect();
-    context! { width => WIDTH, height => HEIGHT, markers => markers }
-}
-
-pub(crate) fn object_rows(objects: &[ObservedObject]) -> Vec<Value> {
-    objects
-        .iter()
-        .map(|o| {
-            context! {
-                id => o.id, name => &o.identity.official_name, identifier => &o.identity.identifier,
-                city => o.identity.city.clone().unwrap_or_default(),
-                possibly_closed => o.possibly_closed_since.is_some(),
-                lat => o.identity.latitude, lon => o.identity.longitude,
-            }
-        })
-        .collect()
-}
 
 pub(crate) fn value_text(lang: Lang, field: Option<&wit::Field>, v: &wit::Value) -> String {
     match v {

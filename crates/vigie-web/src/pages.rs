@@ -334,17 +334,17 @@ pub async fn home_page(req: &Request, state: Data<&WebState>, caller: Caller) ->
 }
 
 /// Places listed a page on the collective page.
-const PLACES_PER_PAGE: i64 = 100;
+const PLACES_PER_PAGE: usize = 100;
 
 /// The number in `?page=N` (1 when absent or not a number).
-fn page_number(req: &Request) -> i64 {
+fn page_number(req: &Request) -> usize {
     req.uri()
         .query()
         .and_then(|q| {
             q.split('&')
                 .filter_map(|p| p.split_once('='))
                 .find(|(k, _)| *k == "page")
-                .and_then(|(_, v)| v.parse::<i64>().ok())
+                .and_then(|(_, v)| v.parse::<usize>().ok())
         })
         .unwrap_or(1)
         .clamp(1, 1_000_000)
@@ -357,41 +357,34 @@ pub async fn tenant_page(
     caller: Caller,
     Path(slug): Path<String>,
 ) -> Response {
-    let number = page_number(req);
+    // The list shows the places' open requests: any change of the collective shows.
     let scope = state
         .services
         .tenant_id(&slug)
         .await
         .ok()
-        .map(vigie_services::ReadScope::Listing);
-    let key = format!("t/{slug}?page={number}");
+        .map(vigie_services::ReadScope::AnyOf);
+    let key = format!("t/{slug}?{}", req.uri().query().unwrap_or_default());
     let shown = caller.clone();
     crate::cached::page(&state, req, &caller, &key, scope, || {
-        render_tenant(&state, req, shown, slug.clone(), number)
+        render_tenant(&state, req, shown, slug.clone())
     })
     .await
 }
 
-async fn render_tenant(
-    state: &WebState,
-    req: &Request,
-    caller: Caller,
-    slug: String,
-    number: i64,
-) -> Response {
+async fn render_tenant(state: &WebState, req: &Request, caller: Caller, slug: String) -> Response {
     let page = Page::new(state, req, caller);
+    let number = page_number(req);
+    let pairs = crate::map::params(req);
     let result = async {
         let tenant = state.services.tenant(&slug).await?;
         let holders = state.services.role_holders(Some(&tenant)).await?;
-        let listed = state
-            .services
-            .objects_by_name(&tenant, number, PLACES_PER_PAGE)
-            .await?;
-        Ok::<_, ServiceError>((tenant, holders, listed))
+        let index = state.services.map_index(&tenant).await?;
+        Ok::<_, ServiceError>((tenant, holders, index))
     }
     .await;
     match result {
-        Ok((tenant, holders, listed)) => {
+        Ok((tenant, holders, index)) => {
             let lang = page.lang;
             let principal = page.caller.principal();
             let mut my_roles: Vec<&str> = Vec::new();
@@ -421,25 +414,70 @@ async fn render_tenant(
                     }
                 })
                 .collect();
-            let pages = ((listed.total + PLACES_PER_PAGE - 1) / PLACES_PER_PAGE).max(1);
+            // A filter that does not read is shown above the form, with every place listed.
+            let (filter, filter_error) = match crate::map::filter(&index, &pairs) {
+                Ok(f) => (f, None),
+                Err(e) => (vigie_services::MapFilter::default(), Some(page.error(&e).1)),
+            };
+            let listed = index.list(
+                &filter,
+                (number - 1).saturating_mul(PLACES_PER_PAGE),
+                PLACES_PER_PAGE,
+            );
+            let pages = listed.total.div_ceil(PLACES_PER_PAGE).max(1);
+            let query = crate::map::query_without_page(&pairs);
+            let link = |n: usize| {
+                let mut q = query.clone();
+                if n > 1 {
+                    if !q.is_empty() {
+                        q.push('&');
+                    }
+                    q.push_str(&format!("page={n}"));
+                }
+                if q.is_empty() {
+                    format!("/t/{}", tenant.slug)
+                } else {
+                    format!("/t/{}?{q}", tenant.slug)
+                }
+            };
             let pager = context! {
                 total => listed.total,
+                all => index.len(),
+                filtered => !filter.is_empty(),
                 page => number,
                 pages => pages,
                 label => lang.t("page_of")
                     .replace("{page}", &number.to_string())
                     .replace("{pages}", &pages.to_string()),
-                previous => (number > 1).then(|| format!("/t/{}?page={}", tenant.slug, number.min(pages + 1) - 1)),
-                next => (number < pages).then(|| format!("/t/{}?page={}", tenant.slug, number + 1)),
+                previous => (number > 1).then(|| link(number.min(pages + 1) - 1)),
+                next => (number < pages).then(|| link(number + 1)),
             };
+            let objects: Vec<Value> = listed
+                .places
+                .iter()
+                .map(|p| {
+                    context! {
+                        id => p.id, name => &p.name, identifier => &p.identifier,
+                        city => p.city.clone().unwrap_or_default(),
+                        possibly_closed => p.possibly_closed,
+                        lat => p.position.map(|p| p.0), lon => p.position.map(|p| p.1),
+                        open_requests => p.open_requests(),
+                    }
+                })
+                .collect();
             page.render(
-                StatusCode::OK,
+                if filter_error.is_some() {
+                    StatusCode::BAD_REQUEST
+                } else {
+                    StatusCode::OK
+                },
                 "tenant.html",
                 context! {
                     tenant => page.tenant_ctx(&tenant), holders => holders, my_roles => my_roles,
-                    objects => crate::objects::object_rows(&listed.objects),
+                    objects => objects,
                     pager => pager,
-                    map => crate::objects::map(&page, &tenant, &listed.objects),
+                    map => crate::map::context(lang, &index, &pairs),
+                    filter_error => filter_error,
                 },
             )
         }

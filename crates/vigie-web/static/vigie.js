@@ -61,9 +61,11 @@
           ident.textContent = n.p[c.identifier];
           var city = document.createElement('td');
           city.textContent = n.p[c.city] || '';
+          var open = document.createElement('td');
+          open.className = 'open-requests';
           var dist = document.createElement('td');
           dist.className = 'distance';
-          [name, ident, city, dist].forEach(function (td) { tr.appendChild(td); });
+          [name, ident, city, open, dist].forEach(function (td) { tr.appendChild(td); });
           parent.appendChild(tr);
           return tr;
         });

@@ -82,6 +82,10 @@ impl App {
                     mails_per_address_hour: settings.requests.mails_per_address_hour,
                     journal_check_cache_seconds: settings.requests.journal_check_cache_seconds,
                 },
+                map: vigie_services::MapBackground {
+                    tile_url: settings.map.tile_url.clone(),
+                    attribution: settings.map.attribution.clone(),
+                },
             },
             Arc::new(plugins),
             media(settings)?,
@@ -241,10 +245,14 @@ impl App {
             .with(vigie_http::csrf::CrossSiteGuard::new(
                 &self.services.settings().public_url,
             ))
-            .with(
-                vigie_http::headers::SecurityHeaders::new()
-                    .with_policy_for("/api/docs", &vigie_api::docs_policy()),
-            )
+            .with({
+                let headers = vigie_http::headers::SecurityHeaders::new();
+                let headers = match settings.map.tile_origin() {
+                    Some(origin) => headers.with_image_origin(&origin),
+                    None => headers,
+                };
+                headers.with_policy_for("/api/docs", &vigie_api::docs_policy())
+            })
             .around(log_request))
     }
 }
