@@ -25,6 +25,7 @@ build:
 test: postgres test-tools
 	$(CARGO) test --workspace --no-fail-fast
 	cd plugins && $(CARGO) test --workspace
+	bash crates/vigie-web/vendor/update.sh --check
 	bash helm/test.sh
 	bash .ci/tutorial.sh
 	bash tests/browser/run.sh

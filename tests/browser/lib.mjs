@@ -103,6 +103,16 @@ export function knownBug(name, bug, fn) {
   });
 }
 
+/** The places the map shows: lone markers plus the counts of the clusters. */
+export async function placesOnMap(map) {
+  return map.evaluate((el) => {
+    const singles = el.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive').length;
+    const clustered = [...el.querySelectorAll('.leaflet-marker-pane .cluster span')]
+      .reduce((n, s) => n + Number.parseInt(s.textContent.replace(/\D/g, ''), 10), 0);
+    return singles + clustered;
+  });
+}
+
 /** Visible text of a locator, with runs of white space made one space. */
 export async function text(locator) {
   return (await locator.innerText()).replace(/\s+/g, ' ').trim();

@@ -1,9 +1,9 @@
-// 2. The collective's map shows the 8 demo schools; a click on a marker opens that school's
-// sheet, which shows the school years side by side and the derived indicators.
+// 2. The collective's map shows the 8 demo schools (close ones clustered); a click on a marker
+// opens that school's sheet, which shows the school years side by side and the derived indicators.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { TENANT, launch, openPage, tableRows, text } from '../lib.mjs';
+import { TENANT, launch, openPage, placesOnMap, tableRows, text } from '../lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -12,51 +12,45 @@ after(async () => { await browser?.close(); });
 /** The number in a cell such as "184 ◆" or "23.0". */
 const num = (cell) => Number.parseFloat(cell.replace(',', '.'));
 
-test('the map has one marker per school and each marker opens its sheet', async (t) => {
+test('the map shows the 8 schools, clustered where close, and a marker opens its sheet', async (t) => {
   const page = await openPage(t, browser);
   await page.goto(`/t/${TENANT}`);
 
-  const map = page.getByRole('img', { name: 'Carte' });
-  await map.waitFor();
+  const map = page.getByRole('region', { name: 'Carte' });
+  await map.locator('path.leaflet-interactive, .cluster').first().waitFor();
   const box = await map.boundingBox();
-  assert.ok(box.width > 300 && box.height > 150, `the map is drawn large enough (${box.width}×${box.height})`);
-  const markers = map.locator('a:has(circle)');
-  assert.equal(await markers.count(), 8);
-  assert.equal(await map.locator('circle').count(), 8);
+  assert.ok(box.width > 300 && box.height > 250, `the map is drawn large enough (${box.width}×${box.height})`);
+  await page.waitForFunction(() => document.querySelectorAll('#map .leaflet-interactive, #map .cluster').length > 0);
+  assert.equal(await placesOnMap(map), 8);
 
-  // The list below the map names the same 8 schools, each linking to the same sheet.
+  // The list below the map names the same 8 schools, each linking to its sheet.
   await page.getByRole('heading', { name: 'Lieux suivis (8)' }).waitFor();
   const listLinks = await page.locator('main table a').evaluateAll((as) =>
     as.map((a) => [a.getAttribute('href'), a.textContent.trim()]));
   assert.equal(listLinks.length, 8);
-  const markerLinks = await markers.evaluateAll((as) =>
-    as.map((a) => [a.getAttribute('href'), a.querySelector('title').textContent.trim()]));
-  assert.deepEqual(new Map(markerLinks), new Map(listLinks));
   for (const [, name] of listLinks) assert.match(name, /\(démo\)$/);
 
-  // Every marker is visible inside the map and is the element a click at its place reaches
-  // (Playwright refuses to click one hidden under another marker).
-  for (let i = 0; i < 8; i++) {
-    const [href, name] = markerLinks[i];
-    const circle = markers.nth(i).locator('circle');
-    const m = await map.boundingBox();
-    const c = await circle.boundingBox();
-    assert.ok(c.x >= m.x - 1 && c.x + c.width <= m.x + m.width + 1
-      && c.y >= m.y - 1 && c.y + c.height <= m.y + m.height + 1, `${name} is inside the map`);
-    await Promise.all([page.waitForURL(`**${href}`), circle.click()]);
-    assert.equal(await text(page.locator('main h1')), name, `marker ${i} opens ${name}`);
-    await page.goBack();
-    await map.waitFor();
+  // A cluster opens on a click (the map zooms in); a lone marker opens its school's sheet.
+  const cluster = map.locator('.cluster').first();
+  if (await cluster.count()) {
+    const before = await map.evaluate((el) => el.dataset.zoom);
+    await cluster.click();
+    await page.waitForFunction((z) => document.getElementById('map').dataset.zoom !== z, before);
   }
+  const marker = map.locator('.leaflet-overlay-pane path.leaflet-interactive').first();
+  await marker.waitFor();
+  await Promise.all([page.waitForURL(/\/o\/\d+$/), marker.click()]);
+  const name = await text(page.locator('main h1'));
+  assert.ok(listLinks.some(([, n]) => n === name), `${name} is one of the listed schools`);
   assert.deepEqual(page.problems, []);
 });
 
 test("a school's sheet shows both school years side by side with an indicator row", async (t) => {
   const page = await openPage(t, browser);
   await page.goto(`/t/${TENANT}`);
-  const marker = page.getByRole('img', { name: 'Carte' }).locator('a:has(circle)').first();
-  const name = await marker.locator('title').textContent();
-  await Promise.all([page.waitForURL(/\/o\/\d+$/), marker.locator('circle').click()]);
+  const link = page.locator('main table#objects-list a').first();
+  const name = await link.textContent();
+  await Promise.all([page.waitForURL(/\/o\/\d+$/), link.click()]);
 
   assert.equal(await text(page.locator('main h1')), name.trim());
   assert.match(await text(page.locator('main p').nth(1)), /Code UAI \(ex-RNE\) \d{7}[A-Z] · .*MARSEILLE/);
