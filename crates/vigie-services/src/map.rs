@@ -171,7 +171,8 @@ pub struct MapIndex {
     /// The collective's types.
     pub types: Vec<MapType>,
     rules: HashMap<String, LayerRule>,
-    places: Vec<MapPlace>,
+    /// Shared with the index's next versions: an update copies pointers, not places.
+    places: Vec<Arc<MapPlace>>,
     /// Position in `places` by object id.
     at: HashMap<i64, usize>,
     /// Indexes of `places` in the order of their names.
@@ -840,7 +841,7 @@ impl MapIndex {
                 continue;
             }
             if total >= offset && places.len() < limit {
-                places.push(p);
+                places.push(p.as_ref());
             }
             total += 1;
         }
@@ -988,7 +989,48 @@ impl MapIndexes {
 }
 
 /// Facts of one object as they are read: field → (vintage, value), newest vintage winning.
-type Newest = HashMap<String, (String, String)>;
+/// The newest accepted values of a set of objects, compactly (65 000 places have some
+/// 250 000 facts): field keys and vintages interned, values decoded as they stream in.
+#[derive(Default)]
+struct Newest {
+    fields: Vec<String>,
+    field_ids: HashMap<String, u16>,
+    vintages: Vec<String>,
+    vintage_ids: HashMap<String, u16>,
+    /// Per object: (field, vintage, value), one per field.
+    objects: HashMap<i64, Vec<(u16, u16, wit::Value)>>,
+}
+
+impl Newest {
+    fn intern(ids: &mut HashMap<String, u16>, list: &mut Vec<String>, s: String) -> u16 {
+        if let Some(id) = ids.get(&s) {
+            return *id;
+        }
+        let id = u16::try_from(list.len()).unwrap_or(u16::MAX);
+        list.push(s.clone());
+        ids.insert(s, id);
+        id
+    }
+
+    fn add(&mut self, f: vigie_storage::MapFact) {
+        let Some(value) = decode_value(&f.value) else {
+            return;
+        };
+        let field = Self::intern(&mut self.field_ids, &mut self.fields, f.field_key);
+        let vintage = Self::intern(&mut self.vintage_ids, &mut self.vintages, f.vintage);
+        let kept = self.objects.entry(f.object_id).or_default();
+        // Facts come in the order they were filed: a later one of the same or a newer
+        // vintage replaces the value kept.
+        match kept.iter_mut().find(|(k, _, _)| *k == field) {
+            Some(e) => {
+                if self.vintages[usize::from(e.1)] <= self.vintages[usize::from(vintage)] {
+                    *e = (field, vintage, value);
+                }
+            }
+            None => kept.push((field, vintage, value)),
+        }
+    }
+}
 
 impl Services {
     /// The map index of a collective, current with its data: built on first use, then
@@ -1058,7 +1100,12 @@ impl Services {
         let places = self.store.places(tenant.id).await?;
         let facts = self.newest_facts(tenant.id, None).await?;
         let statuses = self.status_counts(tenant.id, None).await?;
-        index.places = self.map_places(&index, places, facts, statuses).await?;
+        index.places = self
+            .map_places(&index, places, facts, statuses)
+            .await?
+            .into_iter()
+            .map(Arc::new)
+            .collect();
         index.rebuild_name_order();
         Ok(index)
     }
@@ -1084,10 +1131,10 @@ impl Services {
             match index.at.get(&p.id) {
                 Some(i) => {
                     renamed |= index.places[*i].name != p.name;
-                    index.places[*i] = p;
+                    index.places[*i] = Arc::new(p);
                 }
                 None => {
-                    index.places.push(p);
+                    index.places.push(Arc::new(p));
                     renamed = true;
                 }
             }
@@ -1102,24 +1149,10 @@ impl Services {
         &self,
         tenant: TenantId,
         ids: Option<&[i64]>,
-    ) -> Result<HashMap<i64, Newest>, ServiceError> {
-        let mut out: HashMap<i64, Newest> = HashMap::new();
+    ) -> Result<Newest, ServiceError> {
+        let mut out = Newest::default();
         self.store
-            .for_each_accepted_fact(tenant, ids, |f| {
-                let fields = out.entry(f.object_id).or_default();
-                // Facts come in the order they were filed: a later one of the same or a
-                // newer vintage replaces the value kept.
-                match fields.get_mut(&f.field_key) {
-                    Some((vintage, value)) if *vintage <= f.vintage => {
-                        *vintage = f.vintage;
-                        *value = f.value;
-                    }
-                    Some(_) => {}
-                    None => {
-                        fields.insert(f.field_key, (f.vintage, f.value));
-                    }
-                }
-            })
+            .for_each_accepted_fact(tenant, ids, |f| out.add(f))
             .await?;
         Ok(out)
     }
@@ -1147,7 +1180,7 @@ impl Services {
         &self,
         index: &MapIndex,
         places: Vec<vigie_storage::Place>,
-        mut facts: HashMap<i64, Newest>,
+        mut facts: Newest,
         mut statuses: HashMap<i64, [u32; 10]>,
     ) -> Result<Vec<MapPlace>, ServiceError> {
         let types: Vec<(String, Vec<MapVariable>, Option<Arc<LoadedPlugin>>)> = index
@@ -1161,21 +1194,15 @@ impl Services {
                 )
             })
             .collect();
-        let inputs: Vec<_> = places
-            .into_iter()
-            .map(|p| {
-                let f = facts.remove(&p.id).unwrap_or_default();
-                let s = statuses.remove(&p.id).unwrap_or_default();
-                (p, f, s)
-            })
-            .collect();
         let built = tokio::task::spawn_blocking(move || {
-            inputs
+            places
                 .into_iter()
-                .filter_map(|(p, facts, statuses)| {
+                .filter_map(|p| {
                     let ty = types.iter().position(|(k, _, _)| *k == p.object_type)?;
                     let (_, vars, plugin) = &types[ty];
-                    Some(place_of(ty, vars, plugin.as_deref(), p, &facts, statuses))
+                    let values = facts.objects.remove(&p.id).unwrap_or_default();
+                    let s = statuses.remove(&p.id).unwrap_or_default();
+                    Some(place_of(ty, vars, plugin.as_deref(), p, &facts, values, s))
                 })
                 .collect::<Vec<_>>()
         })
@@ -1190,26 +1217,29 @@ fn place_of(
     vars: &[MapVariable],
     plugin: Option<&LoadedPlugin>,
     p: vigie_storage::Place,
-    facts: &Newest,
+    names: &Newest,
+    facts: Vec<(u16, u16, wit::Value)>,
     statuses: [u32; 10],
 ) -> MapPlace {
     let mut values = vec![f64::NAN; vars.len()].into_boxed_slice();
     let mut record = Vec::new();
     let mut vintage: Option<&str> = None;
-    for (key, (v, raw)) in facts {
-        let Some(value) = decode_value(raw) else {
-            continue;
-        };
-        if vintage.is_none_or(|n| n < v.as_str()) {
+    for (field, v, value) in facts {
+        let key = &names.fields[usize::from(field)];
+        let v = names.vintages[usize::from(v)].as_str();
+        if vintage.is_none_or(|n| n < v) {
             vintage = Some(v);
         }
         if let Some(i) = vars.iter().position(|x| !x.indicator && &x.key == key) {
             values[i] = encode(&vars[i].kind, &value).unwrap_or(f64::NAN);
         }
-        record.push(wit::FieldValue {
-            key: key.clone(),
-            value,
-        });
+        // The plugin computes its indicators from its own fields only.
+        if plugin.is_some_and(|pl| pl.manifest().fields.iter().any(|f| &f.key == key)) {
+            record.push(wit::FieldValue {
+                key: key.clone(),
+                value,
+            });
+        }
     }
     if let (Some(plugin), Some(v)) = (plugin, vintage) {
         match plugin.compute_indicators(v, &record) {
