@@ -33,8 +33,8 @@ pub use objects::{
 };
 pub use policies::{CasbinRule, GrantChange, PolicyScope, RoleEvent, RoleEventAction, RoleHolder};
 pub use requests::{
-    Assignment, Comment, Contact, JournalNote, MailLimits, MailReservation, NewRequest,
-    RequestRecord, RequestToken, StatusChange,
+    Assignment, Comment, Contact, FiledRecord, JournalNote, MailLimits, MailReservation,
+    NewRequest, RequestMail, RequestRecord, RequestToken, StatusChange,
 };
 pub use schema_fields::SchemaField;
 pub use stems::StemMatch;

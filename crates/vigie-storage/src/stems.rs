@@ -81,7 +81,6 @@ pub(crate) async fn index_request(
     let status: String = row.try_get("status")?;
     let merged_into: Option<i64> = row.try_get("merged_into")?;
     let status = RequestStatus::parse(&status).ok_or_else(|| corrupt_status(&status))?;
-    let state = stem_state(status, merged_into);
     let stems = stems(&request_text(
         &title,
         public_title.as_deref().unwrap_or(&title),
@@ -91,6 +90,38 @@ pub(crate) async fn index_request(
         .bind(request_id)
         .execute(&mut **tx)
         .await?;
+    insert_stems(
+        tx,
+        request_id,
+        TenantId(tenant),
+        object,
+        stem_state(status, merged_into),
+        &stems,
+    )
+    .await?;
+    sqlx::query("UPDATE requests SET stem_count = $1 WHERE id = $2")
+        .bind(i64::try_from(stems.len()).unwrap_or(i64::MAX))
+        .bind(request_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The state of the stems of a request just filed (awaiting moderation).
+pub(crate) fn state_of_new() -> i64 {
+    stem_state(RequestStatus::New, None)
+}
+
+/// Writes the rows of a request's `stems` (none there yet), inside `tx`; its `stem_count` is
+/// the caller's.
+pub(crate) async fn insert_stems(
+    tx: &mut Transaction<'static, Any>,
+    request_id: i64,
+    tenant: TenantId,
+    object: i64,
+    state: i64,
+    stems: &[String],
+) -> Result<(), StoreError> {
     for chunk in stems.chunks(ROWS_PER_INSERT) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
@@ -114,18 +145,13 @@ pub(crate) async fn index_request(
         for stem in chunk {
             q = q
                 .bind(request_id)
-                .bind(tenant)
+                .bind(tenant.0)
                 .bind(object)
                 .bind(stem.as_str())
                 .bind(state);
         }
         q.execute(&mut **tx).await?;
     }
-    sqlx::query("UPDATE requests SET stem_count = $1 WHERE id = $2")
-        .bind(i64::try_from(stems.len()).unwrap_or(i64::MAX))
-        .bind(request_id)
-        .execute(&mut **tx)
-        .await?;
     Ok(())
 }
 
@@ -238,7 +264,7 @@ impl Store {
             if ids.is_empty() {
                 return Ok(done);
             }
-            let mut tx = self.pool.begin().await?;
+            let (_turn, mut tx) = self.begin_write().await?;
             for id in &ids {
                 index_request(&mut tx, *id).await?;
             }
