@@ -247,3 +247,33 @@ impl Store {
         &self.pool
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// On SQLite a writer waits, in line, for the turn of the one before it, which it keeps
+    /// until its transaction ended; readers do not wait.
+    #[tokio::test]
+    async fn sqlite_writers_take_turns() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("turns.db").display());
+        let store = Store::connect(&url, 4).await.unwrap();
+        let (turn, tx) = store.begin_write().await.unwrap();
+        assert!(turn.is_some(), "SQLite writers take a turn");
+        let other = store.clone();
+        let mut second = tokio::spawn(async move {
+            let (_turn, tx) = other.begin_write().await.unwrap();
+            tx.commit().await.unwrap();
+        });
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(200), &mut second).await;
+        assert!(waited.is_err(), "the second writer waits for the first");
+        store.ping().await.unwrap();
+        tx.commit().await.unwrap();
+        drop(turn);
+        tokio::time::timeout(std::time::Duration::from_secs(5), second)
+            .await
+            .expect("the second writer goes once the first is done")
+            .unwrap();
+    }
+}
