@@ -251,7 +251,54 @@ async fn concurrent_filings_all_succeed(backend: Backend) {
     w.srv.stop().await;
 }
 
+/// The similar-requests lookup reads a bounded number of index rows: with more requests than
+/// `STEM_PROBE` sharing the common words of a text, those words find none of them by
+/// themselves, while a request sharing a rarer word is found with every stem it shares
+/// counted.
+async fn common_words_do_not_make_the_lookup_grow(backend: Backend) {
+    use vigie_domain::requests::{request_text, stems};
+    let w = world(backend).await;
+    let store = w.srv.app.store.clone();
+    let common = "Signalé pendant le banc d'essai, depuis lundi";
+    for n in 0..vigie_storage::STEM_PROBE + 4 {
+        let mut r = new_request(w.school, &format!("Fuite numéro {n}"));
+        r.description = format!("{common} : fuite à la cantine.");
+        let note = JournalNote::new("filed", &json!({}));
+        store
+            .file_request(w.tenant, &r, &note, &[], None)
+            .await
+            .unwrap();
+    }
+    let mut r = new_request(w.school, "Radiateur glacé");
+    r.description = format!("{common} : radiateur glacé au gymnase.");
+    let note = JournalNote::new("filed", &json!({}));
+    let radiator = store
+        .file_request(w.tenant, &r, &note, &[], None)
+        .await
+        .unwrap()
+        .request;
+    let text = format!("Radiateur du gymnase {common}");
+    let mine = stems(&text);
+    let found = store
+        .stem_matches(w.tenant, &[w.school], &mine, true)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let theirs = stems(&request_text(&r.title, &r.title, &r.description));
+    let shared = mine.iter().filter(|s| theirs.contains(s)).count();
+    assert_eq!(found[0].request_id, radiator.id);
+    assert_eq!(found[0].common, shared, "every shared stem counted");
+    assert_eq!(found[0].stem_count, theirs.len());
+    // Published requests only: those awaiting moderation are not offered.
+    let offered = store
+        .stem_matches(w.tenant, &[w.school], &mine, false)
+        .await;
+    assert!(offered.unwrap().is_empty());
+    w.srv.stop().await;
+}
+
 both_backends!(
+    common_words_do_not_make_the_lookup_grow,
     a_filing_journals_its_mail_with_it,
     the_mail_limits_hold_inside_the_filing,
     a_filing_on_another_collectives_object_is_refused,

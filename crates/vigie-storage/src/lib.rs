@@ -37,7 +37,7 @@ pub use requests::{
     NewRequest, RequestMail, RequestRecord, RequestToken, StatusChange,
 };
 pub use schema_fields::SchemaField;
-pub use stems::StemMatch;
+pub use stems::{STEM_PROBE, StemMatch};
 pub use store::{Backend, Store};
 pub use tenants::Tenant;
 pub use time_text::{now, parse_timestamp, timestamp};
