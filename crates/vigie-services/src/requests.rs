@@ -21,7 +21,7 @@ use vigie_mail::Message;
 use vigie_plugins::wit;
 use vigie_storage::{
     Assignment, Comment, Contact, Document, JournalNote, MailLimits, MailReservation, NewRequest,
-    RequestRecord, StatusChange, Tenant,
+    RequestMail, RequestRecord, StatusChange, Tenant,
 };
 
 use crate::accounts::{random_token, token_hash};
@@ -828,7 +828,12 @@ impl Services {
             return Err(ServiceError::Rejected(errors));
         }
         let author = permit.actor();
-        let by = self.public_name(author).await?;
+        // The author's account, read once: their name in the journal, their address.
+        let account = match author {
+            Some(id) => self.store.user_by_id(id).await?,
+            None => None,
+        };
+        let by = account.as_ref().map(|u| u.pseudonym.journal_ref());
         let note = JournalNote::new(
             "filed",
             &json!({
@@ -851,9 +856,29 @@ impl Services {
         if let Some(t) = &confirm_token {
             links.push((token_hash(t), true));
         }
-        let (request, _) = self
+        // The requester hears of it at the address they typed (which gets this one message
+        // until they confirm it), or else at their account's: the e-mail is counted and
+        // journaled with the request, and sent once it is committed.
+        let to = match (&contact_email, &account) {
+            (Some(email), _) => Some((email.clone(), MailKind::TypedAddress)),
+            (None, Some(u)) => Some((u.email.as_str().to_owned(), MailKind::Account)),
+            (None, None) => None,
+        };
+        let subject_of = |id: i64| format!("Vigie : votre demande n° {id} / your request");
+        let entry = |id: i64| {
+            JournalNote::new(
+                "notification_sent",
+                &json!({ "to": "requester", "subject": subject_of(id) }),
+            )
+        };
+        let mail = to.as_ref().map(|(to, kind)| RequestMail {
+            address_hash: address_hash(to),
+            limits: self.mail_limits(*kind),
+            entry: &entry,
+        });
+        let filed = self
             .store
-            .insert_request_with_links(
+            .file_request(
                 tenant.id,
                 &NewRequest {
                     object_id,
@@ -874,9 +899,10 @@ impl Services {
                 },
                 &note,
                 &links,
+                mail.as_ref(),
             )
             .await?;
-        let subject = format!("Vigie : votre demande n° {} / your request", request.id);
+        let request = filed.request;
         let (mailed, note_fr, note_en) = match confirm_token {
             Some(t) => (
                 t,
@@ -888,20 +914,23 @@ impl Services {
             ),
             None => (follow_token.clone(), "", ""),
         };
-        let link = self.request_link(tenant, request.id, Some(&mailed));
-        self.mail_requester(
-            tenant,
-            &request,
-            true,
-            &subject,
-            &format!(
-                "Votre demande « {title} » est enregistrée. Elle sera publiée après modération.\n\
-                 {note_fr}Suivez-la et mettez-la à jour avec ce lien personnel (ne le partagez pas) :\n{link}\n\n\
-                 ---\n\nYour request \"{title}\" is recorded. It will be public once moderated.\n\
-                 {note_en}Follow and update it with this personal link (do not share it):\n{link}\n",
-            ),
-        )
-        .await?;
+        if let (Some((to, _)), Some(reserved)) = (to, filed.mail)
+            && self.mail_allowed(request.id, reserved)?
+        {
+            let link = self.request_link(tenant, request.id, Some(&mailed));
+            self.mailer
+                .send(&Message {
+                    to,
+                    subject: subject_of(request.id),
+                    body: format!(
+                        "Votre demande « {title} » est enregistrée. Elle sera publiée après modération.\n\
+                         {note_fr}Suivez-la et mettez-la à jour avec ce lien personnel (ne le partagez pas) :\n{link}\n\n\
+                         ---\n\nYour request \"{title}\" is recorded. It will be public once moderated.\n\
+                         {note_en}Follow and update it with this personal link (do not share it):\n{link}\n",
+                    ),
+                })
+                .await?;
+        }
         if kind.notify_immediately {
             // Serious and imminent danger: the contacts hear of it before moderation.
             for contact in self.store.contacts(tenant.id, Some(key.as_str())).await? {
@@ -930,7 +959,7 @@ impl Services {
             )
             .await?;
         Ok(FiledRequest {
-            request: self.request(tenant, request.id).await?,
+            request,
             follow_token,
             similar,
         })
@@ -945,24 +974,23 @@ impl Services {
         subject: &str,
         body: &str,
     ) -> Result<(), ServiceError> {
-        self.mail_requester(tenant, request, false, subject, body)
-            .await
+        self.mail_requester(tenant, request, subject, body).await
     }
 
-    /// Mails the requester: at their account's address, or at the contact address they gave.
-    /// A contact address gets one message (`first`, when filed) until its owner confirms it by
-    /// opening the link in it; and no address gets more than `mails_per_address_hour` messages
-    /// about requests in an hour.
+    /// Mails the requester: at their account's address, or at the contact address they gave
+    /// once its owner confirmed it by opening the link mailed when the request was filed (the
+    /// one message it gets until then, see [`Services::file_request`]); and no address gets
+    /// more than `mails_per_address_hour` messages about requests in an hour. The e-mail is
+    /// counted and journaled in one transaction, then sent.
     async fn mail_requester(
         &self,
         tenant: &Tenant,
         request: &RequestRecord,
-        first: bool,
         subject: &str,
         body: &str,
     ) -> Result<(), ServiceError> {
         let to = match (request.author_id, &request.contact_email) {
-            (_, Some(email)) if first || request.contact_confirmed => Some(email.clone()),
+            (_, Some(email)) if request.contact_confirmed => Some(email.clone()),
             (_, Some(_)) => None,
             (Some(id), None) => self
                 .store
@@ -977,7 +1005,16 @@ impl Services {
         } else {
             MailKind::Account
         };
-        if !self.reserve_mail(tenant, request.id, &to, kind).await? {
+        let entry = |_: i64| {
+            JournalNote::new(
+                "notification_sent",
+                &json!({ "to": "requester", "subject": subject }),
+            )
+        };
+        if !self
+            .reserve_journaled_mail(tenant, request.id, &to, kind, &entry)
+            .await?
+        {
             return Ok(());
         }
         self.mailer
@@ -987,20 +1024,11 @@ impl Services {
                 body: body.to_owned(),
             })
             .await?;
-        self.store
-            .journal(
-                tenant.id,
-                request.id,
-                &JournalNote::new(
-                    "notification_sent",
-                    &json!({ "to": "requester", "subject": subject }),
-                ),
-            )
-            .await?;
         Ok(())
     }
 
-    /// E-mails a contact with a personal link to answer without an account, and journals it.
+    /// E-mails a contact with a personal link to answer without an account, and journals it
+    /// (counted and journaled in one transaction, then sent).
     ///
     /// `false` when the contact's address already had its share of messages this hour.
     #[allow(clippy::too_many_arguments)] // the message and whom it is about
@@ -1014,8 +1042,19 @@ impl Services {
         message: &str,
         kind: MailKind,
     ) -> Result<bool, ServiceError> {
+        let entry = |_: i64| {
+            JournalNote::new(
+                "notification_sent",
+                &json!({
+                    "to": contact.name,
+                    "role": contact.role_title,
+                    "subject": subject,
+                    "by": by,
+                }),
+            )
+        };
         if !self
-            .reserve_mail(tenant, request.id, &contact.email, kind)
+            .reserve_journaled_mail(tenant, request.id, &contact.email, kind, &entry)
             .await?
         {
             return Ok(false);
@@ -1038,60 +1077,35 @@ impl Services {
                 ),
             })
             .await?;
-        self.store
-            .journal(
-                tenant.id,
-                request.id,
-                &JournalNote::new(
-                    "notification_sent",
-                    &json!({
-                        "to": contact.name,
-                        "role": contact.role_title,
-                        "subject": subject,
-                        "by": by,
-                    }),
-                ),
-            )
-            .await?;
         Ok(true)
     }
 
-    /// Counts an e-mail about a request under the limits. An editor's e-mail (to a contact or
-    /// an assignee) over the request's daily bound is refused (`TooMany`); an e-mail to a
+    /// The bounds an e-mail of `kind` is counted under.
+    fn mail_limits(&self, kind: MailKind) -> MailLimits {
+        let limits = &self.settings.requests;
+        MailLimits {
+            by_editor: kind == MailKind::Editor,
+            per_request_day: i64::from(limits.notifications_per_request_day),
+            // The addresses of contacts and assignees are the collective's own; those of
+            // requesters are whatever a filer typed.
+            per_address_hour: if matches!(kind, MailKind::TypedAddress | MailKind::Automatic) {
+                i64::from(limits.mails_per_address_hour)
+            } else {
+                i64::MAX
+            },
+        }
+    }
+
+    /// Whether an e-mail counted as `reserved` goes: an editor's e-mail (to a contact or an
+    /// assignee) over the request's daily bound is refused (`TooMany`); an e-mail to a
     /// requester's address (any address a filer typed) that had its share this hour is skipped
     /// (`false`), and the log says so without the address.
-    async fn reserve_mail(
+    fn mail_allowed(
         &self,
-        tenant: &Tenant,
         request_id: i64,
-        to: &str,
-        kind: MailKind,
+        reserved: MailReservation,
     ) -> Result<bool, ServiceError> {
-        let by_editor = kind == MailKind::Editor;
-        let limits = &self.settings.requests;
-        match self
-            .store
-            .reserve_request_mail(
-                tenant.id,
-                request_id,
-                &address_hash(to),
-                MailLimits {
-                    by_editor,
-                    per_request_day: i64::from(limits.notifications_per_request_day),
-                    // The addresses of contacts and assignees are the collective's own; those
-                    // of requesters are whatever a filer typed.
-                    per_address_hour: if matches!(
-                        kind,
-                        MailKind::TypedAddress | MailKind::Automatic
-                    ) {
-                        i64::from(limits.mails_per_address_hour)
-                    } else {
-                        i64::MAX
-                    },
-                },
-            )
-            .await?
-        {
+        match reserved {
             MailReservation::Reserved => Ok(true),
             MailReservation::AddressLimit => {
                 tracing::info!(
@@ -1100,10 +1114,55 @@ impl Services {
                 );
                 Ok(false)
             }
-            MailReservation::RequestLimit => {
-                Err(too_many_mails(limits.notifications_per_request_day))
-            }
+            MailReservation::RequestLimit => Err(too_many_mails(
+                self.settings.requests.notifications_per_request_day,
+            )),
         }
+    }
+
+    /// Counts an e-mail about a request under the limits (see [`Services::mail_allowed`]).
+    async fn reserve_mail(
+        &self,
+        tenant: &Tenant,
+        request_id: i64,
+        to: &str,
+        kind: MailKind,
+    ) -> Result<bool, ServiceError> {
+        let reserved = self
+            .store
+            .reserve_request_mail(
+                tenant.id,
+                request_id,
+                &address_hash(to),
+                self.mail_limits(kind),
+            )
+            .await?;
+        self.mail_allowed(request_id, reserved)
+    }
+
+    /// Counts an e-mail about a request under the limits and, if it goes, journals `entry`
+    /// in the same transaction (see [`Services::mail_allowed`]).
+    async fn reserve_journaled_mail(
+        &self,
+        tenant: &Tenant,
+        request_id: i64,
+        to: &str,
+        kind: MailKind,
+        entry: &(dyn Fn(i64) -> JournalNote + Send + Sync),
+    ) -> Result<bool, ServiceError> {
+        let reserved = self
+            .store
+            .reserve_and_journal_mail(
+                tenant.id,
+                request_id,
+                &RequestMail {
+                    address_hash: address_hash(to),
+                    limits: self.mail_limits(kind),
+                    entry,
+                },
+            )
+            .await?;
+        self.mail_allowed(request_id, reserved)
     }
 
     /// Decides who may change a request: the object's moderators, the requester, the current

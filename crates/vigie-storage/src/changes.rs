@@ -203,17 +203,50 @@ impl Store {
         }
     }
 
+    /// Publishes `change` to the other processes from inside the transaction that makes it
+    /// (PostgreSQL delivers it on commit, and never if the transaction is rolled back): no
+    /// round trip after the commit. This process's revision is moved after the commit.
+    pub(crate) async fn announce(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        change: Change,
+    ) -> Result<(), crate::StoreError> {
+        if self.backend() == Backend::Postgres {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANGES_CHANNEL)
+                .bind(change.to_wire())
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Records that requests changed (their journal entries were just committed): the
-    /// sheets of their objects show them.
+    /// sheets of their objects show them. `known` gives the objects of some of them
+    /// (`(request, object, published already)`, see [`Store::announce`]); the others are
+    /// looked up.
     pub(crate) async fn requests_changed(
         &self,
         tenant: TenantId,
         written: &[vigie_domain::requests::JournalEntry],
+        known: &[(i64, i64, bool)],
     ) {
         let mut ids: Vec<i64> = written.iter().map(|e| e.request_id).collect();
         ids.sort_unstable();
         ids.dedup();
         for id in ids {
+            if let Some((_, object, published)) = known.iter().find(|k| k.0 == id) {
+                let change = Change::Object {
+                    tenant,
+                    object: *object,
+                };
+                if *published {
+                    self.changes.bump(change);
+                } else {
+                    self.changed(change).await;
+                }
+                continue;
+            }
             let object =
                 sqlx::query("SELECT object_id FROM requests WHERE tenant_id = $1 AND id = $2")
                     .bind(tenant.0)

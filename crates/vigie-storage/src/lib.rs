@@ -35,11 +35,11 @@ pub use objects::{
 };
 pub use policies::{CasbinRule, GrantChange, PolicyScope, RoleEvent, RoleEventAction, RoleHolder};
 pub use requests::{
-    Assignment, Comment, Contact, JournalNote, MailLimits, MailReservation, NewRequest,
-    RequestRecord, RequestToken, StatusChange,
+    Assignment, Comment, Contact, FiledRecord, JournalNote, MailLimits, MailReservation,
+    NewRequest, RequestMail, RequestRecord, RequestToken, StatusChange,
 };
 pub use schema_fields::SchemaField;
-pub use stems::StemMatch;
+pub use stems::{STEM_PROBE, StemMatch};
 pub use store::{Backend, Store};
 pub use tenants::Tenant;
 pub use time_text::{now, parse_timestamp, timestamp};

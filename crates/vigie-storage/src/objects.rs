@@ -315,7 +315,7 @@ impl Store {
         actor: Option<UserId>,
     ) -> Result<ObservedObject, StoreError> {
         let at = now();
-        let mut tx = self.pool.begin().await?;
+        let (_turn, mut tx) = self.begin_write().await?;
         let id: i64 = sqlx::query(
             "INSERT INTO objects (tenant_id, type_key, identifier, official_name, street, postcode, \
              city, insee_code, latitude, longitude, status, opened_on, closed_on, created_at) \
@@ -447,7 +447,7 @@ impl Store {
             return Ok(0);
         }
         let at = now();
-        let mut tx = self.pool.begin().await?;
+        let (_turn, mut tx) = self.begin_write().await?;
         sqlx::query(
             "UPDATE objects SET official_name = $1, street = $2, postcode = $3, city = $4, \
              insee_code = $5, latitude = $6, longitude = $7, status = $8, opened_on = $9, \
@@ -520,7 +520,7 @@ impl Store {
             }
         }
         drop(rows);
-        let mut tx = self.pool.begin().await?;
+        let (_turn, mut tx) = self.begin_write().await?;
         for (ids, value) in [(&mark, Some(today.as_str())), (&clear, None)] {
             for batch in ids.chunks(MAX_PARAMS - 2) {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -583,7 +583,7 @@ impl Store {
             return Ok(());
         }
         let at = now();
-        let mut tx = self.pool.begin().await?;
+        let (_turn, mut tx) = self.begin_write().await?;
         // Objects, many per statement; their ids come back with their identifiers.
         let mut created_ids: HashMap<String, i64> = HashMap::with_capacity(chunk.created.len());
         const OBJECT_PARAMS: usize = 14;

@@ -265,7 +265,7 @@ impl Store {
         action: RoleEventAction,
     ) -> Result<RoleEvent, StoreError> {
         let subject = user_subject(change.user);
-        let mut tx = self.pool.begin().await?;
+        let (_turn, mut tx) = self.begin_write().await?;
         match action {
             RoleEventAction::Grant => {
                 sqlx::query(

@@ -9,10 +9,14 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use time::OffsetDateTime;
 use vigie_domain::Bilingual;
-use vigie_domain::requests::{GENESIS_HASH, JournalEntry, RequestStatus, Urgency, journal_hash};
+use vigie_domain::requests::{
+    GENESIS_HASH, JournalEntry, RequestStatus, STEMS_VERSION, Urgency, journal_hash, request_text,
+    stems,
+};
 use vigie_domain::{Provenance, TenantId, UserId};
 
-use crate::{Store, StoreError, now, parse_timestamp};
+use crate::store::WriteTurn;
+use crate::{Change, Store, StoreError, now, parse_timestamp};
 
 /// A named contact of a collective for one object type (e.g. the city's head of works).
 #[derive(Debug, Clone, PartialEq)]
@@ -323,10 +327,15 @@ fn contact_from_row(r: &AnyRow) -> Result<Contact, StoreError> {
 /// entries appended to it commit together.
 pub(crate) struct Journaled {
     tx: Transaction<'static, Any>,
+    /// This process's turn to write (SQLite), kept until the transaction ends.
+    _turn: WriteTurn,
     tenant: TenantId,
     /// The head as taken, then as the entries appended so far leave it.
     head: (i64, String),
     written: Vec<JournalEntry>,
+    /// Requests whose object is known (`(request, object)`), and whether the change of that
+    /// object was already published in the transaction: no need to look them up after commit.
+    objects: Vec<(i64, i64, bool)>,
     /// The store, told what changed once the transaction is committed.
     store: Store,
 }
@@ -336,7 +345,7 @@ impl Journaled {
     /// write lock, on PostgreSQL the head row's lock, held until the transaction ends.
     async fn hold(
         store: Store,
-        mut tx: Transaction<'static, Any>,
+        (turn, mut tx): (WriteTurn, Transaction<'static, Any>),
         tenant: TenantId,
     ) -> Result<Self, StoreError> {
         let take = "UPDATE journal_heads SET seq = seq WHERE tenant_id = $1 RETURNING seq, hash";
@@ -364,8 +373,10 @@ impl Journaled {
         Ok(Self {
             head: (head.try_get("seq")?, head.try_get("hash")?),
             tx,
+            _turn: turn,
             tenant,
             written: Vec::new(),
+            objects: Vec::new(),
             store,
         })
     }
@@ -403,6 +414,75 @@ impl Journaled {
         Ok(())
     }
 
+    /// Counts an e-mail about `request_id` to the address of hash `address_hash` if the
+    /// limits allow it. The head held, concurrent senders are counted one after the other.
+    /// Each count reads no more rows than its limit.
+    async fn reserve_mail(
+        &mut self,
+        request_id: i64,
+        address_hash: &str,
+        limits: MailLimits,
+    ) -> Result<MailReservation, StoreError> {
+        let at = OffsetDateTime::now_utc();
+        let since = |d: time::Duration| crate::timestamp(at - d);
+        if limits.by_editor {
+            let n: i64 = sqlx::query(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM request_mails \
+                 WHERE request_id = $1 AND by_editor = 1 AND at > $2 LIMIT $3) m",
+            )
+            .bind(request_id)
+            .bind(since(time::Duration::days(1)))
+            .bind(limits.per_request_day.max(0))
+            .fetch_one(&mut *self.tx)
+            .await?
+            .try_get(0)?;
+            if n >= limits.per_request_day {
+                return Ok(MailReservation::RequestLimit);
+            }
+        }
+        // No bound (an address of the collective's own, or an account's): nothing to count.
+        if limits.per_address_hour < i64::MAX {
+            let n: i64 = sqlx::query(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM request_mails \
+                 WHERE address_hash = $1 AND at > $2 LIMIT $3) m",
+            )
+            .bind(address_hash)
+            .bind(since(time::Duration::hours(1)))
+            .bind(limits.per_address_hour.max(0))
+            .fetch_one(&mut *self.tx)
+            .await?
+            .try_get(0)?;
+            if n >= limits.per_address_hour {
+                return Ok(MailReservation::AddressLimit);
+            }
+        }
+        sqlx::query(
+            "INSERT INTO request_mails (request_id, address_hash, by_editor, at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(request_id)
+        .bind(address_hash)
+        .bind(i64::from(limits.by_editor))
+        .bind(crate::timestamp(at))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(MailReservation::Reserved)
+    }
+
+    /// Reserves `mail` for `request_id` and, if it may go, appends its journal entry.
+    async fn reserve_and_journal(
+        &mut self,
+        request_id: i64,
+        mail: &RequestMail<'_>,
+    ) -> Result<MailReservation, StoreError> {
+        let reserved = self
+            .reserve_mail(request_id, &mail.address_hash, mail.limits)
+            .await?;
+        if reserved == MailReservation::Reserved {
+            self.append(request_id, &(mail.entry)(request_id)).await?;
+        }
+        Ok(reserved)
+    }
+
     /// Moves the head past the entries appended and commits.
     async fn commit(mut self) -> Result<Vec<JournalEntry>, StoreError> {
         if !self.written.is_empty() {
@@ -414,11 +494,42 @@ impl Journaled {
                 .await?;
         }
         self.tx.commit().await?;
+        drop(self._turn);
         self.store
-            .requests_changed(self.tenant, &self.written)
+            .requests_changed(self.tenant, &self.written, &self.objects)
             .await;
         Ok(self.written)
     }
+}
+
+/// An e-mail about a request, counted under the limits and journaled in the transaction of a
+/// write: reserved and journaled there, or neither. The message itself goes after the commit.
+pub struct RequestMail<'a> {
+    /// SHA-256 of the address it goes to (the address itself is never stored).
+    pub address_hash: String,
+    /// The bounds it is counted under.
+    pub limits: MailLimits,
+    /// Its journal entry, given the request's id (unknown before a request is filed).
+    pub entry: &'a (dyn Fn(i64) -> JournalNote + Send + Sync),
+}
+
+impl std::fmt::Debug for RequestMail<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestMail")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A request just filed ([`Store::file_request`]).
+#[derive(Debug, Clone)]
+pub struct FiledRecord {
+    /// The request, as stored.
+    pub request: RequestRecord,
+    /// The journal entries written with it.
+    pub entries: Vec<JournalEntry>,
+    /// Whether the requester's e-mail may go (none asked: `None`).
+    pub mail: Option<MailReservation>,
 }
 
 impl Store {
@@ -426,7 +537,7 @@ impl Store {
     pub(crate) async fn journaled(&self, tenant: TenantId) -> Result<Journaled, StoreError> {
         // Take the head first: on SQLite the write lock, on PostgreSQL the row lock, so that
         // concurrent writers queue here instead of failing later.
-        Journaled::hold(self.clone(), self.pool.begin().await?, tenant).await
+        Journaled::hold(self.clone(), self.begin_write().await?, tenant).await
     }
 
     /// Adds a contact for a type in a collective.
@@ -503,31 +614,37 @@ impl Store {
         r: &NewRequest,
         note: &JournalNote,
     ) -> Result<(RequestRecord, Vec<JournalEntry>), StoreError> {
-        self.insert_request_with_links(tenant, r, note, &[]).await
+        let filed = self.file_request(tenant, r, note, &[], None).await?;
+        Ok((filed.request, filed.entries))
     }
 
-    /// Files a request like [`Store::insert_request`], with the requester's personal links
-    /// (`(secret's hash, confirms_contact)`) in the same transaction.
-    pub async fn insert_request_with_links(
+    /// Files a request like [`Store::insert_request`], in one transaction with the
+    /// requester's personal links (`(secret's hash, confirms_contact)`) and, if given, the
+    /// e-mail telling them, counted under its limits and journaled after the `note` (see
+    /// [`RequestMail`]): one take of the journal head.
+    pub async fn file_request(
         &self,
         tenant: TenantId,
         r: &NewRequest,
         note: &JournalNote,
         links: &[(String, bool)],
-    ) -> Result<(RequestRecord, Vec<JournalEntry>), StoreError> {
-        self.object(tenant, r.object_id)
-            .await?
-            .ok_or(StoreError::NotFound("object"))?;
+        mail: Option<&RequestMail<'_>>,
+    ) -> Result<FiledRecord, StoreError> {
         let categories =
             serde_json::to_string(&r.categories).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut tx = self.pool.begin().await?;
+        // A new request is offered to its moderators only: its stems say so.
+        let stems = stems(&request_text(&r.title, &r.title, &r.description));
+        let (turn, mut tx) = self.begin_write().await?;
         let at = now();
         // The request row first (on SQLite this write takes the write lock); the journal head,
-        // which every writer of the collective waits for on PostgreSQL, only for the entry.
+        // which every writer of the collective waits for on PostgreSQL, only for the entries.
+        // The object must be the collective's: no row otherwise.
         let id: i64 = sqlx::query(
             "INSERT INTO requests (tenant_id, object_id, kind, categories, title, description, extra_fields, \
-             urgency, reminder_on, provenance, author_id, contact_email, status, filed_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id",
+             urgency, reminder_on, provenance, author_id, contact_email, status, filed_at, updated_at, \
+             stems_version, stem_count) \
+             SELECT $1, o.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16 \
+             FROM objects o WHERE o.id = $2 AND o.tenant_id = $1 RETURNING id",
         )
         .bind(tenant.0)
         .bind(r.object_id)
@@ -543,10 +660,21 @@ impl Store {
         .bind(&r.contact_email)
         .bind(RequestStatus::New.as_str())
         .bind(&at)
-        .fetch_one(&mut *tx)
+        .bind(STEMS_VERSION)
+        .bind(i64::try_from(stems.len()).unwrap_or(i64::MAX))
+        .fetch_optional(&mut *tx)
         .await?
+        .ok_or(StoreError::NotFound("object"))?
         .try_get(0)?;
-        crate::stems::index_request(&mut tx, id).await?;
+        crate::stems::insert_stems(
+            &mut tx,
+            id,
+            tenant,
+            r.object_id,
+            crate::stems::state_of_new(),
+            &stems,
+        )
+        .await?;
         for (hash, confirms_contact) in links {
             sqlx::query(
                 "INSERT INTO request_tokens (request_id, contact_id, token_hash, at, confirms_contact) \
@@ -559,14 +687,29 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let mut j = Journaled::hold(self.clone(), tx, tenant).await?;
+        // Published on commit (PostgreSQL), announced before the head is taken.
+        let change = Change::Object {
+            tenant,
+            object: r.object_id,
+        };
+        self.announce(&mut tx, change).await?;
+        let mut j = Journaled::hold(self.clone(), (turn, tx), tenant).await?;
+        j.objects.push((id, r.object_id, true));
         j.append(id, note).await?;
+        let mail = match mail {
+            Some(m) => Some(j.reserve_and_journal(id, m).await?),
+            None => None,
+        };
         let entries = j.commit().await?;
-        let rec = self
+        let request = self
             .request(tenant, id)
             .await?
             .ok_or(StoreError::NotFound("request"))?;
-        Ok((rec, entries))
+        Ok(FiledRecord {
+            request,
+            entries,
+            mail,
+        })
     }
 
     /// A request of the collective.
@@ -1062,42 +1205,27 @@ impl Store {
         limits: MailLimits,
     ) -> Result<MailReservation, StoreError> {
         let mut j = self.journaled(tenant).await?;
-        let at = OffsetDateTime::now_utc();
-        let since = |d: time::Duration| crate::timestamp(at - d);
-        if limits.by_editor {
-            let n: i64 = sqlx::query(
-                "SELECT COUNT(*) FROM request_mails WHERE request_id = $1 AND by_editor = 1 AND at > $2",
-            )
-            .bind(request_id)
-            .bind(since(time::Duration::days(1)))
-            .fetch_one(&mut *j.tx)
-            .await?
-            .try_get(0)?;
-            if n >= limits.per_request_day {
-                return Ok(MailReservation::RequestLimit);
-            }
+        let reserved = j.reserve_mail(request_id, address_hash, limits).await?;
+        if reserved == MailReservation::Reserved {
+            j.commit().await?;
         }
-        let n: i64 =
-            sqlx::query("SELECT COUNT(*) FROM request_mails WHERE address_hash = $1 AND at > $2")
-                .bind(address_hash)
-                .bind(since(time::Duration::hours(1)))
-                .fetch_one(&mut *j.tx)
-                .await?
-                .try_get(0)?;
-        if n >= limits.per_address_hour {
-            return Ok(MailReservation::AddressLimit);
+        Ok(reserved)
+    }
+
+    /// Counts `mail` about a request under its limits and, if it may go, journals it: one
+    /// transaction, one take of the journal head. The message is sent after, by the caller.
+    pub async fn reserve_and_journal_mail(
+        &self,
+        tenant: TenantId,
+        request_id: i64,
+        mail: &RequestMail<'_>,
+    ) -> Result<MailReservation, StoreError> {
+        let mut j = self.journaled(tenant).await?;
+        let reserved = j.reserve_and_journal(request_id, mail).await?;
+        if reserved == MailReservation::Reserved {
+            j.commit().await?;
         }
-        sqlx::query(
-            "INSERT INTO request_mails (request_id, address_hash, by_editor, at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(request_id)
-        .bind(address_hash)
-        .bind(i64::from(limits.by_editor))
-        .bind(crate::timestamp(at))
-        .execute(&mut *j.tx)
-        .await?;
-        j.commit().await?;
-        Ok(MailReservation::Reserved)
+        Ok(reserved)
     }
 
     /// E-mails about a request its editors caused in the last 24 hours.

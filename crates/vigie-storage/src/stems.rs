@@ -81,7 +81,6 @@ pub(crate) async fn index_request(
     let status: String = row.try_get("status")?;
     let merged_into: Option<i64> = row.try_get("merged_into")?;
     let status = RequestStatus::parse(&status).ok_or_else(|| corrupt_status(&status))?;
-    let state = stem_state(status, merged_into);
     let stems = stems(&request_text(
         &title,
         public_title.as_deref().unwrap_or(&title),
@@ -91,6 +90,38 @@ pub(crate) async fn index_request(
         .bind(request_id)
         .execute(&mut **tx)
         .await?;
+    insert_stems(
+        tx,
+        request_id,
+        TenantId(tenant),
+        object,
+        stem_state(status, merged_into),
+        &stems,
+    )
+    .await?;
+    sqlx::query("UPDATE requests SET stem_count = $1 WHERE id = $2")
+        .bind(i64::try_from(stems.len()).unwrap_or(i64::MAX))
+        .bind(request_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The state of the stems of a request just filed (awaiting moderation).
+pub(crate) fn state_of_new() -> i64 {
+    stem_state(RequestStatus::New, None)
+}
+
+/// Writes the rows of a request's `stems` (none there yet), inside `tx`; its `stem_count` is
+/// the caller's.
+pub(crate) async fn insert_stems(
+    tx: &mut Transaction<'static, Any>,
+    request_id: i64,
+    tenant: TenantId,
+    object: i64,
+    state: i64,
+    stems: &[String],
+) -> Result<(), StoreError> {
     for chunk in stems.chunks(ROWS_PER_INSERT) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
@@ -114,18 +145,13 @@ pub(crate) async fn index_request(
         for stem in chunk {
             q = q
                 .bind(request_id)
-                .bind(tenant)
+                .bind(tenant.0)
                 .bind(object)
                 .bind(stem.as_str())
                 .bind(state);
         }
         q.execute(&mut **tx).await?;
     }
-    sqlx::query("UPDATE requests SET stem_count = $1 WHERE id = $2")
-        .bind(i64::try_from(stems.len()).unwrap_or(i64::MAX))
-        .bind(request_id)
-        .execute(&mut **tx)
-        .await?;
     Ok(())
 }
 
@@ -150,11 +176,31 @@ pub(crate) async fn restate_request(
     Ok(())
 }
 
+/// Index rows read per stem of a text to find the requests sharing it: a stem with more rows
+/// than this on the objects looked at is too common to tell requests apart, and finds no
+/// request by itself (the requests found by the others still count it).
+pub const STEM_PROBE: usize = 256;
+
+/// Stems probed per query (one `UNION ALL` term each).
+const PROBES_PER_QUERY: usize = 64;
+
+/// `$from, …` for `n` placeholders.
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl Store {
     /// The requests on `objects` that have at least one of `stems` and are open and not
     /// merged (awaiting moderation too with `include_pending`), with how many of those stems
-    /// each has and how many it has in all. Reads only the index rows of those stems on those
-    /// objects.
+    /// each has and how many it has in all.
+    ///
+    /// The cost is bounded whatever the number of requests: each stem's index rows on those
+    /// objects are read up to [`STEM_PROBE`]; a stem reaching it finds no request by itself
+    /// (it is too common to tell requests apart), the others find every request they are in,
+    /// and the stems of those are then counted by request.
     pub async fn stem_matches(
         &self,
         tenant: TenantId,
@@ -163,33 +209,74 @@ impl Store {
         include_pending: bool,
     ) -> Result<Vec<StemMatch>, StoreError> {
         let mut out = Vec::new();
-        if stems.is_empty() {
+        if stems.is_empty() || objects.is_empty() {
             return Ok(out);
         }
         let most = if include_pending { PENDING } else { OFFERED };
+        // The requests found by the stems that are not too common, per stem.
+        let mut found: std::collections::HashMap<&str, Vec<i64>> = Default::default();
         for objects in objects.chunks(BOUND_PER_QUERY) {
+            for stems in stems.chunks(PROBES_PER_QUERY) {
+                // $1 tenant, $2 state, $3 the probe's bound, then the objects, then the stems.
+                let list = placeholders(4, objects.len());
+                let probes: Vec<String> = (0..stems.len())
+                    .map(|i| {
+                        let stem = 4 + objects.len() + i;
+                        format!(
+                            "SELECT * FROM (SELECT stem, request_id FROM request_stems \
+                             WHERE object_id IN ({list}) AND stem = ${stem} AND state <= $2 \
+                             AND tenant_id = $1 LIMIT $3) p{i}"
+                        )
+                    })
+                    .collect();
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(probes.join(" UNION ALL ")))
+                    .bind(tenant.0)
+                    .bind(most)
+                    .bind(i64::try_from(STEM_PROBE).unwrap_or(i64::MAX));
+                for o in objects {
+                    q = q.bind(*o);
+                }
+                for s in stems {
+                    q = q.bind(s.as_str());
+                }
+                let mut rows: std::collections::HashMap<String, Vec<i64>> = Default::default();
+                for row in q.fetch_all(&self.pool).await? {
+                    rows.entry(row.try_get::<String, _>("stem")?)
+                        .or_default()
+                        .push(row.try_get("request_id")?);
+                }
+                for s in stems {
+                    let ids = rows.remove(s).unwrap_or_default();
+                    let all = found.entry(s.as_str()).or_default();
+                    all.extend(ids);
+                }
+            }
+        }
+        let mut candidates: Vec<i64> = found
+            .into_values()
+            .filter(|ids| ids.len() < STEM_PROBE)
+            .flatten()
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        // Every one of the text's stems each candidate has, by its own rows.
+        for ids in candidates.chunks(BOUND_PER_QUERY) {
             for stems in stems.chunks(BOUND_PER_QUERY) {
-                // Placeholders: $1 tenant, $2 state, then the objects, then the stems.
-                let list = |from: usize, n: usize| {
-                    (from..from + n)
-                        .map(|i| format!("${i}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
+                // $1 tenant, $2 state, then the requests, then the stems.
                 let sql = format!(
                     "SELECT m.request_id, m.common, r.object_id, r.stem_count FROM \
                      (SELECT request_id, COUNT(*) AS common FROM request_stems \
-                      WHERE object_id IN ({}) AND stem IN ({}) AND state <= $2 AND tenant_id = $1 \
+                      WHERE request_id IN ({}) AND stem IN ({}) AND state <= $2 AND tenant_id = $1 \
                       GROUP BY request_id) m \
                      JOIN requests r ON r.id = m.request_id",
-                    list(3, objects.len()),
-                    list(3 + objects.len(), stems.len()),
+                    placeholders(3, ids.len()),
+                    placeholders(3 + ids.len(), stems.len()),
                 );
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(tenant.0)
                     .bind(most);
-                for o in objects {
-                    q = q.bind(*o);
+                for id in ids {
+                    q = q.bind(*id);
                 }
                 for s in stems {
                     q = q.bind(s.as_str());
@@ -238,7 +325,7 @@ impl Store {
             if ids.is_empty() {
                 return Ok(done);
             }
-            let mut tx = self.pool.begin().await?;
+            let (_turn, mut tx) = self.begin_write().await?;
             for id in &ids {
                 index_request(&mut tx, *id).await?;
             }

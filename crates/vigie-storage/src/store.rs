@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Row};
+use sqlx::{Any, AnyPool, Row, Transaction};
 
 use crate::StoreError;
 use crate::changes::{CHANGES_CHANNEL, Change, Changes};
@@ -56,7 +56,13 @@ pub struct Store {
     backend: Backend,
     /// Revisions of the public data, moved by every write (see [`crate::changes`]).
     pub(crate) changes: Arc<Changes>,
+    /// On SQLite, the turn of this process's write transactions ([`Store::begin_write`]).
+    write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
 }
+
+/// A write transaction's turn to write (SQLite only): held from before `BEGIN` until the
+/// transaction ended.
+pub(crate) type WriteTurn = Option<tokio::sync::OwnedMutexGuard<()>>;
 
 impl Store {
     /// Opens a pool on `url` without touching the schema. For SQLite, the file is created if
@@ -108,6 +114,7 @@ impl Store {
             pool,
             backend,
             changes: Arc::default(),
+            write_gate: (backend == Backend::Sqlite).then(Arc::default),
         })
     }
 
@@ -156,6 +163,22 @@ impl Store {
         rows.iter()
             .map(|r| r.try_get::<i64, _>(0).map_err(StoreError::from))
             .collect()
+    }
+
+    /// Opens a transaction that will write. SQLite has one writer at a time, and a writer
+    /// kept waiting by another sleeps and retries in its busy handler (a few milliseconds at
+    /// first, then more): under load the waits grow long and unfair. So this process's writers
+    /// queue, first come first served, for their turn before `BEGIN`; the turn returned must be
+    /// kept until the transaction is committed or dropped. On PostgreSQL, no turn: row locks.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<(WriteTurn, Transaction<'static, Any>), StoreError> {
+        let turn = match &self.write_gate {
+            Some(gate) => Some(gate.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = self.pool.begin().await?;
+        Ok((turn, tx))
     }
 
     /// Which engine this store runs on.
@@ -222,5 +245,35 @@ impl Store {
     #[doc(hidden)]
     pub fn raw_pool(&self) -> &AnyPool {
         &self.pool
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// On SQLite a writer waits, in line, for the turn of the one before it, which it keeps
+    /// until its transaction ended; readers do not wait.
+    #[tokio::test]
+    async fn sqlite_writers_take_turns() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("turns.db").display());
+        let store = Store::connect(&url, 4).await.unwrap();
+        let (turn, tx) = store.begin_write().await.unwrap();
+        assert!(turn.is_some(), "SQLite writers take a turn");
+        let other = store.clone();
+        let mut second = tokio::spawn(async move {
+            let (_turn, tx) = other.begin_write().await.unwrap();
+            tx.commit().await.unwrap();
+        });
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(200), &mut second).await;
+        assert!(waited.is_err(), "the second writer waits for the first");
+        store.ping().await.unwrap();
+        tx.commit().await.unwrap();
+        drop(turn);
+        tokio::time::timeout(std::time::Duration::from_secs(5), second)
+            .await
+            .expect("the second writer goes once the first is done")
+            .unwrap();
     }
 }

@@ -45,7 +45,7 @@ impl Store {
         new: &NewTenant,
         is_demo: bool,
     ) -> Result<Tenant, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let (_turn, mut tx) = self.begin_write().await?;
         let id: i64 = sqlx::query(
             "INSERT INTO tenants (slug, name, description, map_latitude, map_longitude, map_zoom, \
              is_demo, policy_revision, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8) \

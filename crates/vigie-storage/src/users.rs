@@ -366,7 +366,7 @@ impl Store {
         id: UserId,
         neutral_name: &DisplayName,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let (_turn, mut tx) = self.begin_write().await?;
         let row = sqlx::query("SELECT pseudonym FROM users WHERE id = $1 AND deleted_at IS NULL")
             .bind(id.0)
             .fetch_optional(&mut *tx)
