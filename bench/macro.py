@@ -687,6 +687,33 @@ def measure_writes(report: Report, backend: str, n: int, srv: Vigie, writer: Wri
                "≥ 1 000 req/s", m.rps >= 1000 and ok and not m.errors)
 
 
+def measure_map(report: Report, backend: str, n: int, srv: Vigie, peak: PeakSampler) -> None:
+    """The map's first view in Chromium with the CPU slowed 4× (bench/map-first-view.mjs)."""
+    script = BENCH / "map-first-view.mjs"
+    playwright = ROOT / "tests" / "browser" / "node_modules" / "playwright-core"
+    chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not shutil.which("node") or not playwright.exists() or not Path(chromium).exists():
+        report.note(f"{backend} N={n}: map first view not measured (needs node, Chromium and "
+                    "tests/browser/node_modules: run `bash tests/browser/run.sh` once)")
+        return
+    t0 = time.monotonic()
+    with peak:
+        out = subprocess.run(["node", str(script), srv.base, SLUG, str(RUNS)],
+                             capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        report.note(f"{backend} N={n}: map first view failed: {out.stderr.strip()[-300:]}")
+        return
+    m = json.loads(out.stdout.strip().splitlines()[-1])
+    report.add(backend, n, "map: first markers, Chromium with 4× CPU throttling",
+               f"{m['first_markers_ms']:,} ms ({m['places']} places in view)".replace(",", " "),
+               "< 1.5 s", m["first_markers_ms"] < 1500 and m["places"] == n)
+    report.add(backend, n, "map: bytes transferred for the first view",
+               f"{m['bytes'] / 1024:.0f} KB", "< 1 MB", m["bytes"] < 1024 * 1024)
+    report.add(backend, n, "collective page weight (HTML + CSS + JS, compressed)",
+               f"{m['page_bytes'] / 1024:.0f} KB", "< 150 KB", m["page_bytes"] < 150 * 1024)
+    log(f"map first view measured in {time.monotonic() - t0:.0f} s")
+
+
 def bench_one(report: Report, backend: str, n: int, csv_path: Path, workdir: Path) -> None:
     srv = Vigie(backend, workdir)
     try:
@@ -729,6 +756,7 @@ def bench_one(report: Report, backend: str, n: int, csv_path: Path, workdir: Pat
         peak = PeakSampler(srv.pid)
         nginx = Nginx(workdir)
         measure_reads(report, backend, n, srv, nginx, ids[0], peak)
+        measure_map(report, backend, n, srv, peak)
         citizen = sign_in(srv.base, "citoyen@bench.example")
         writer = Writer(srv, citizen, ids_file)
         measure_writes(report, backend, n, srv, writer, peak)
