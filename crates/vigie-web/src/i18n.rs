@@ -47,6 +47,40 @@ impl Lang {
         }
     }
 
+    /// A number as this language writes it, with `decimals` decimals (`None`: as many as it
+    /// has): « 1 234,5 » in French (a narrow no-break space between thousands), "1,234.5" in
+    /// English.
+    pub fn number(self, x: f64, decimals: Option<usize>) -> String {
+        let plain = match decimals {
+            Some(d) => format!("{x:.d$}"),
+            None => format!("{x}"),
+        };
+        let (sign, digits) = match plain.strip_prefix('-') {
+            Some(rest) => ("-", rest),
+            None => ("", plain.as_str()),
+        };
+        let (whole, fraction) = match digits.split_once('.') {
+            Some((w, f)) => (w, Some(f)),
+            None => (digits, None),
+        };
+        let (group, point) = match self {
+            Lang::Fr => ("\u{202f}", ","),
+            Lang::En => (",", "."),
+        };
+        let mut out = String::from(sign);
+        for (i, c) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i) % 3 == 0 {
+                out.push_str(group);
+            }
+            out.push(c);
+        }
+        if let Some(f) = fraction {
+            out.push_str(point);
+            out.push_str(f);
+        }
+        out
+    }
+
     /// The word for `key` in this language (the key itself if missing, so a gap shows).
     pub fn t(self, key: &str) -> &'static str {
         WORDS
@@ -949,6 +983,15 @@ pub const WORDS: &[(&str, &str, &str)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_written_in_the_page_language() {
+        assert_eq!(Lang::Fr.number(26.0, Some(1)), "26,0");
+        assert_eq!(Lang::En.number(26.0, Some(1)), "26.0");
+        assert_eq!(Lang::Fr.number(1234.5, None), "1\u{202f}234,5");
+        assert_eq!(Lang::En.number(-1234567.0, Some(0)), "-1,234,567");
+        assert_eq!(Lang::Fr.number(0.75, Some(2)), "0,75");
+    }
 
     #[test]
     fn every_word_has_both_languages() {

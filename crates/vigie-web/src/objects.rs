@@ -16,8 +16,9 @@ use crate::{Lang, WebState};
 
 pub(crate) fn value_text(lang: Lang, field: Option<&wit::Field>, v: &wit::Value) -> String {
     match v {
-        wit::Value::Integer(i) => i.to_string(),
-        wit::Value::Decimal(d) => format!("{d}"),
+        #[allow(clippy::cast_precision_loss)]
+        wit::Value::Integer(i) => lang.number(*i as f64, Some(0)),
+        wit::Value::Decimal(d) => lang.number(*d, None),
         wit::Value::Boolean(b) => lang.t(if *b { "yes" } else { "no" }).to_owned(),
         wit::Value::Choice(c) => match field.map(|f| &f.kind) {
             Some(wit::FieldKind::Choice(options)) => options
@@ -172,7 +173,7 @@ async fn render_object_with(
                         .get(*v)
                         .and_then(|l| l.iter().find(|x| x.key == i.key))
                         .map_or(String::new(), |x| {
-                            format!("{:.*}", usize::from(i.decimals), x.value)
+                            lang.number(x.value, Some(usize::from(i.decimals)))
                         })
                 })
                 .collect();

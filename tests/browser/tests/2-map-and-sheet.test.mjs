@@ -88,7 +88,7 @@ test("a school's sheet shows both school years side by side with an indicator ro
   const perClass = row('Élèves par classe');
   assert.equal(await grid.locator('tr', { hasText: 'Élèves par classe' }).locator('td em').first().innerText(), 'Élèves par classe');
   for (const col of [y1, y2]) {
-    assert.match(perClass[col], /^\d+\.\d$/, `pupils per class for ${header[col]}`);
+    assert.match(perClass[col], /^\d+,\d$/, `pupils per class for ${header[col]}, written the French way (« 26,0 »)`);
     assert.equal(num(perClass[col]), Math.round((num(pupils[col]) / num(classes[col])) * 10) / 10,
       `pupils per class for ${header[col]} = ${pupils[col]} / ${classes[col]}`);
   }

@@ -22,7 +22,7 @@ async function openSchool(page, n) {
 /** Fills and sends the « Proposer une donnée » form; returns the response to the POST. */
 async function propose(page, { vintage, field, value, source = '', email = '' }) {
   const form = page.locator('form', { has: page.getByRole('button', { name: 'Proposer' }) });
-  await form.getByLabel('Millésime').fill(vintage);
+  await form.getByLabel('Millésime', { exact: true }).fill(vintage);
   await form.getByLabel('Champ').selectOption({ label: field });
   await form.getByLabel('Valeur').fill(value);
   await form.getByLabel('Source (lien, document)').fill(source);
@@ -46,7 +46,7 @@ test('a visitor proposes a value; it is listed as pending in the history', async
 
   // Not signed in: the form asks for an optional private e-mail.
   await page.getByRole('heading', { name: 'Proposer une donnée' }).waitFor();
-  assert.equal(await page.getByLabel('Millésime').inputValue(), '2024-2025', 'the form suggests a school year');
+  assert.equal(await page.getByLabel('Millésime', { exact: true }).inputValue(), '2024-2025', 'the form suggests a school year');
   const response = await propose(page, {
     vintage: '2024-2025', field: 'Enseignants', value: '12',
     source: 'https://example.org/conseil-ecole-2024.pdf', email: 'parent.e2e@example.org',

@@ -19,7 +19,7 @@ async function openSchool(page, n) {
 }
 
 async function propose(page, field, value, vintage = '2024-2025') {
-  await page.getByLabel('Millésime').fill(vintage);
+  await page.getByLabel('Millésime', { exact: true }).fill(vintage);
   await page.getByLabel('Champ').selectOption({ label: field });
   await page.getByLabel('Valeur').fill(value);
   const [response] = await Promise.all([
