@@ -283,6 +283,9 @@ impl Services {
             counts.possibly_closed = self.store.mark_unlisted(tenant.id, key, &listed).await?;
         }
         rejected.sort_by_key(|r| r.line);
+        if counts.created + counts.updated > 0 {
+            self.store.refresh_statistics().await?;
+        }
         self.store.finish_import(import_id, &counts).await?;
         tracing::info!(
             tenant = %tenant.slug, object_type = %key, importer = %importer.key,
