@@ -206,6 +206,28 @@ async fn bulk_import(backend: Backend) {
         assert!((o.identity.latitude.unwrap() - (43.2 + n as f64 * 0.00003)).abs() < 1e-6);
     }
 
+    // What an import compares its rows with: the current values of the collective's own
+    // objects, never another collective's.
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM objects ORDER BY id LIMIT 50")
+        .fetch_all(srv.app.store.raw_pool())
+        .await
+        .unwrap();
+    let current = srv.app.store.current_values(tenant.id, &ids).await.unwrap();
+    assert!(current.len() >= ids.len(), "{} values", current.len());
+    let elsewhere = vigie_domain::TenantId(tenant.id.0 + 1);
+    let foreign = srv.app.store.current_values(elsewhere, &ids).await.unwrap();
+    assert!(foreign.is_empty(), "{foreign:?}");
+    if backend == Backend::Postgres {
+        // The planner measured the tables the import filled (not waiting for autovacuum).
+        let measured = count(
+            &srv,
+            "SELECT COUNT(*) FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL \
+             AND relname IN ('objects', 'facts', 'object_identity_changes')",
+        )
+        .await;
+        assert_eq!(measured, 3);
+    }
+
     // The same file again: everything unchanged, nothing written.
     let again = import(&guru, bytes).await;
     assert_eq!(

@@ -162,7 +162,7 @@ impl Services {
             .await?;
         require_type(tenant, key)?;
         let plugin = self.plugin(key)?;
-        let table = read_table(bytes)?;
+        let mut table = read_table(bytes)?;
         let importer = plugin.detect_importer(&table.header).cloned().ok_or_else(|| {
             let expected: Vec<String> = plugin
                 .manifest()
@@ -230,47 +230,60 @@ impl Services {
             listed: HashSet::new(),
         };
         let mut referential = true;
-        let header = table.header.clone();
+        let header: Arc<[String]> = table.header.clone().into();
         // Rows are read, checked by the plugin and written a chunk at a time: the file's rows
-        // are never all held at once, and each chunk is one transaction.
-        for (line, row) in table {
-            let cells: Vec<wit::Cell> = header
-                .iter()
-                .zip(row)
-                .map(|(c, text)| wit::Cell {
-                    column: c.clone(),
-                    text,
-                })
-                .collect();
-            let imported = match plugin.import_row(&importer.key, &cells) {
-                Ok(Ok(o)) => o,
-                Ok(Err(d)) => {
-                    run.reject(line, d.field, d.message);
-                    continue;
+        // are never all held at once, and each chunk is one transaction. The plugin checks
+        // the next rows on a thread of its own while the rows before them are written.
+        let mut checking: Option<tokio::task::JoinHandle<Vec<CheckedRow>>> = None;
+        loop {
+            let rows: Vec<(usize, Vec<String>)> = table.by_ref().take(IMPORT_CHUNK_ROWS).collect();
+            let next = (!rows.is_empty()).then(|| {
+                let (plugin, importer, header) = (
+                    Arc::clone(&plugin),
+                    importer.key.clone(),
+                    Arc::clone(&header),
+                );
+                tokio::task::spawn_blocking(move || check_rows(&plugin, &importer, &header, rows))
+            });
+            if let Some(checked) = checking.take() {
+                let checked = checked
+                    .await
+                    .map_err(|e| ServiceError::Internal(format!("import rows: {e}")))?;
+                for (line, answer) in checked {
+                    let imported = match answer {
+                        Ok(Ok(o)) => o,
+                        Ok(Err(d)) => {
+                            run.reject(line, d.field, d.message);
+                            continue;
+                        }
+                        Err(msg) => {
+                            run.reject(
+                                line,
+                                None,
+                                wit::Localized {
+                                    fr: msg.clone(),
+                                    en: msg,
+                                },
+                            );
+                            continue;
+                        }
+                    };
+                    referential &= imported.vintage.is_none();
+                    // A row sees what the rows before it wrote: a second row for the same
+                    // object waits for the chunk holding the first one to be written.
+                    if run.pending.len() >= IMPORT_CHUNK_ROWS
+                        || run.pending_identifiers.contains(&imported.identifier)
+                    {
+                        self.write_import_chunk(&mut run).await?;
+                    }
+                    run.pending_identifiers.insert(imported.identifier.clone());
+                    run.pending.push((line, imported));
                 }
-                Err(e) => {
-                    let msg = e.to_string();
-                    run.reject(
-                        line,
-                        None,
-                        wit::Localized {
-                            fr: msg.clone(),
-                            en: msg,
-                        },
-                    );
-                    continue;
-                }
-            };
-            referential &= imported.vintage.is_none();
-            // A row sees what the rows before it wrote: a second row for the same object
-            // waits for the chunk holding the first one to be written.
-            if run.pending.len() >= IMPORT_CHUNK_ROWS
-                || run.pending_identifiers.contains(&imported.identifier)
-            {
-                self.write_import_chunk(&mut run).await?;
             }
-            run.pending_identifiers.insert(imported.identifier.clone());
-            run.pending.push((line, imported));
+            match next {
+                Some(next) => checking = Some(next),
+                None => break,
+            }
         }
         self.write_import_chunk(&mut run).await?;
         let ImportRun {
@@ -283,6 +296,9 @@ impl Services {
             counts.possibly_closed = self.store.mark_unlisted(tenant.id, key, &listed).await?;
         }
         rejected.sort_by_key(|r| r.line);
+        if counts.created + counts.updated > 0 {
+            self.store.refresh_statistics().await?;
+        }
         self.store.finish_import(import_id, &counts).await?;
         tracing::info!(
             tenant = %tenant.slug, object_type = %key, importer = %importer.key,
@@ -784,6 +800,38 @@ impl Services {
             .await?;
         Ok(self.store.fact_contact(tenant.id, fact_id).await?)
     }
+}
+
+/// A row of an import as the plugin answered it: its line, and the object or why not (the
+/// plugin's diagnostic, or the text of the plugin's failure).
+type CheckedRow = (
+    usize,
+    Result<Result<wit::ImportedObject, wit::Diagnostic>, String>,
+);
+
+/// Has the plugin's importer turn rows of the file into objects (blocking: plugin calls).
+fn check_rows(
+    plugin: &LoadedPlugin,
+    importer: &str,
+    header: &[String],
+    rows: Vec<(usize, Vec<String>)>,
+) -> Vec<CheckedRow> {
+    rows.into_iter()
+        .map(|(line, row)| {
+            let cells: Vec<wit::Cell> = header
+                .iter()
+                .zip(row)
+                .map(|(c, text)| wit::Cell {
+                    column: c.clone(),
+                    text,
+                })
+                .collect();
+            let answer = plugin
+                .import_row(importer, &cells)
+                .map_err(|e| e.to_string());
+            (line, answer)
+        })
+        .collect()
 }
 
 #[derive(Debug, Default)]

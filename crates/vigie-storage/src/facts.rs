@@ -8,8 +8,9 @@ use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 use vigie_domain::{Decision, FactState, Provenance, TenantId, UserId};
 
-use crate::objects::{ChunkFact, ChunkObject, ImportSource, MAX_PARAMS, placeholders};
-use crate::{Change, Store, StoreError, now, parse_timestamp};
+use crate::bulk::{MAX_PARAMS, Placeholders};
+use crate::objects::{ChunkFact, ChunkObject, ImportSource};
+use crate::{Backend, Change, Store, StoreError, now, parse_timestamp};
 
 /// The current accepted value of each (object, vintage, field), as JSON.
 pub type CurrentValues = HashMap<(i64, String, String), String>;
@@ -18,6 +19,7 @@ pub type CurrentValues = HashMap<(i64, String, String), String>;
 /// the objects the chunk created, in order.
 pub(crate) async fn insert_official_facts(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
     tenant: TenantId,
     source: ImportSource<'_>,
     created: &[i64],
@@ -30,7 +32,7 @@ pub(crate) async fn insert_official_facts(
         let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO facts (tenant_id, object_id, field_key, vintage, value, provenance, source, \
              import_id, author_id, filed_state, at) VALUES {}",
-            placeholders(batch.len(), FACT_PARAMS, 1)
+            Placeholders::new(backend).rows(batch.len(), FACT_PARAMS)
         )));
         for f in batch {
             let object_id = match f.object {
@@ -253,25 +255,42 @@ impl Store {
         tenant: TenantId,
         objects: &[i64],
     ) -> Result<CurrentValues, StoreError> {
-        let mut out = CurrentValues::new();
+        // The newest accepted fact of each key wins: kept by id here rather than sorted by
+        // the database, whose cheapest way to give facts by id is to read all the
+        // collective's.
+        let mut newest: HashMap<(i64, String, String), (i64, String)> = HashMap::new();
         for batch in objects.chunks(MAX_PARAMS - 1) {
+            // `+f.tenant_id`: the tenant check is no index choice (SQLite, without statistics,
+            // would walk every fact of the collective by `facts_by_tenant`); the objects'
+            // index finds the facts. Not kept prepared: PostgreSQL plans a reused statement
+            // once for any parameters, and a thousand-item list is planned best knowing them.
+            let mut p = Placeholders::new(self.backend());
             let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT f.object_id, f.vintage, f.field_key, f.value FROM facts f \
+                "SELECT f.id, f.object_id, f.vintage, f.field_key, f.value FROM facts f \
                  LEFT JOIN fact_decisions d ON d.fact_id = f.id \
-                 WHERE f.tenant_id = $1 AND f.object_id IN ({}) \
-                 AND COALESCE(d.decision, f.filed_state) = 'accepted' ORDER BY f.id",
-                placeholders(batch.len(), 1, 2)
+                 WHERE +f.tenant_id = {} AND f.object_id IN ({}) \
+                 AND COALESCE(d.decision, f.filed_state) = 'accepted'",
+                p.next(),
+                p.rows(batch.len(), 1)
             )))
+            .persistent(false)
             .bind(tenant.0);
             for id in batch {
                 q = q.bind(*id);
             }
-            // Oldest first: a later accepted fact replaces an earlier one.
             for r in q.fetch_all(&self.pool).await? {
-                out.insert((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?), r.try_get(3)?);
+                let id: i64 = r.try_get(0)?;
+                let key = (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+                match newest.get_mut(&key) {
+                    Some(kept) if kept.0 > id => {}
+                    Some(kept) => *kept = (id, r.try_get(4)?),
+                    None => {
+                        newest.insert(key, (id, r.try_get(4)?));
+                    }
+                }
             }
         }
-        Ok(out)
+        Ok(newest.into_iter().map(|(k, (_, v))| (k, v)).collect())
     }
 
     /// The contributions of a collective waiting for moderation, oldest first.

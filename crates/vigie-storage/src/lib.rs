@@ -6,6 +6,7 @@
 //! `migrations/sqlite` and `migrations/postgres` at the top of the repository, embedded in the
 //! binary; the store refuses a database whose schema is newer than the binary.
 
+mod bulk;
 mod changes;
 mod error;
 mod events;

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use vigie_domain::Bilingual;
 use vigie_domain::{ObjectStatus, ObjectTypeKey, TenantId, UserId};
 
+use crate::bulk::{MAX_PARAMS, Placeholders};
 use crate::error::conflict_on_unique;
 use crate::facts::insert_official_facts;
 use crate::{Change, Store, StoreError, now, parse_timestamp};
@@ -68,37 +69,6 @@ impl ObjectIdentity {
             .map(|(b, a)| (a.0, b.1, a.1))
             .collect()
     }
-}
-
-/// Bound parameters per multi-row statement. Both engines accept far more (SQLite 32 766,
-/// PostgreSQL 65 535), but binding slows down faster than linearly with their number
-/// (a 30 000-parameter insert took 3 s on SQLite); about a thousand keeps each statement
-/// in the milliseconds.
-pub(crate) const MAX_PARAMS: usize = 1_000;
-
-/// `($1, $2, $3), ($4, $5, $6)`: the placeholders of a multi-row `VALUES` (or of an `IN`
-/// list, with one column), numbered from `$first`.
-pub(crate) fn placeholders(rows: usize, columns: usize, first: usize) -> String {
-    let mut out = String::with_capacity(rows * columns * 6);
-    for r in 0..rows {
-        if r > 0 {
-            out.push_str(", ");
-        }
-        if columns > 1 {
-            out.push('(');
-        }
-        for c in 0..columns {
-            if c > 0 {
-                out.push_str(", ");
-            }
-            out.push('$');
-            out.push_str(&(first + r * columns + c).to_string());
-        }
-        if columns > 1 {
-            out.push(')');
-        }
-    }
-    out
 }
 
 /// The object a fact of a bulk import is about.
@@ -523,9 +493,12 @@ impl Store {
         let (_turn, mut tx) = self.begin_write().await?;
         for (ids, value) in [(&mark, Some(today.as_str())), (&clear, None)] {
             for batch in ids.chunks(MAX_PARAMS - 2) {
+                let mut p = Placeholders::new(self.backend());
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "UPDATE objects SET possibly_closed_since = $1 WHERE tenant_id = $2 AND id IN ({})",
-                    placeholders(batch.len(), 1, 3)
+                    "UPDATE objects SET possibly_closed_since = {} WHERE tenant_id = {} AND id IN ({})",
+                    p.next(),
+                    p.next(),
+                    p.rows(batch.len(), 1)
                 )))
                 .bind(value)
                 .bind(tenant.0);
@@ -549,11 +522,18 @@ impl Store {
     ) -> Result<HashMap<String, ObservedObject>, StoreError> {
         let mut out = HashMap::with_capacity(identifiers.len());
         for batch in identifiers.chunks(MAX_PARAMS - 2) {
+            // Not kept prepared: PostgreSQL would soon plan the reused statement once for any
+            // parameters, and that plan (made while the table was small, before statistics)
+            // walks every object of the type comparing each with the thousand identifiers.
+            let mut p = Placeholders::new(self.backend());
             let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {OBJECT_COLUMNS} FROM objects WHERE tenant_id = $1 AND type_key = $2 \
+                "SELECT {OBJECT_COLUMNS} FROM objects WHERE tenant_id = {} AND type_key = {} \
                  AND identifier IN ({})",
-                placeholders(batch.len(), 1, 3)
+                p.next(),
+                p.next(),
+                p.rows(batch.len(), 1)
             )))
+            .persistent(false)
             .bind(tenant.0)
             .bind(object_type.as_str());
             for identifier in batch {
@@ -592,7 +572,7 @@ impl Store {
                 "INSERT INTO objects (tenant_id, type_key, identifier, official_name, street, \
                  postcode, city, insee_code, latitude, longitude, status, opened_on, closed_on, \
                  created_at) VALUES {} RETURNING id, identifier",
-                placeholders(batch.len(), OBJECT_PARAMS, 1)
+                Placeholders::new(self.backend()).rows(batch.len(), OBJECT_PARAMS)
             )));
             for identity in batch {
                 q = q
@@ -677,7 +657,7 @@ impl Store {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO object_identity_changes (object_id, field, old_value, new_value, \
                  import_id, actor_id, at) VALUES {}",
-                placeholders(batch.len(), CHANGE_PARAMS, 1)
+                Placeholders::new(self.backend()).rows(batch.len(), CHANGE_PARAMS)
             )));
             for (id, field, old, new) in batch {
                 q = q
@@ -691,9 +671,32 @@ impl Store {
             }
             q.execute(&mut *tx).await?;
         }
-        insert_official_facts(&mut tx, tenant, source, &created, &chunk.facts, &at).await?;
+        insert_official_facts(
+            &mut tx,
+            self.backend(),
+            tenant,
+            source,
+            &created,
+            &chunk.facts,
+            &at,
+        )
+        .await?;
         tx.commit().await?;
         self.changed(Change::Tenant(tenant)).await;
+        Ok(())
+    }
+
+    /// Has the database measure again the tables an import writes to. PostgreSQL plans
+    /// queries with what it last measured of a table: right after thousands of objects and
+    /// facts were imported into nearly empty tables, its plans would walk every row where an
+    /// index finds a few (its own measuring comes later, when it gets to it). SQLite plans
+    /// without measures: nothing to do.
+    pub async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        if self.backend() == crate::Backend::Postgres {
+            sqlx::query("ANALYZE objects, object_identity_changes, facts")
+                .execute(&self.pool)
+                .await?;
+        }
         Ok(())
     }
 
