@@ -4,7 +4,8 @@
 use sqlx::Row;
 use vigie_domain::{ObjectTypeKey, TenantId};
 
-use crate::objects::{MAX_PARAMS, OBJECT_COLUMNS, object_from_row, placeholders};
+use crate::bulk::{MAX_PARAMS, Placeholders};
+use crate::objects::{OBJECT_COLUMNS, object_from_row};
 use crate::{ObservedObject, Store, StoreError};
 
 /// A rectangle of longitudes and latitudes (WGS 84), west/south/east/north.
@@ -120,9 +121,11 @@ impl Store {
     ) -> Result<Vec<Place>, StoreError> {
         let mut out = Vec::with_capacity(ids.len());
         for batch in ids.chunks(MAX_PARAMS - 1) {
+            let mut p = Placeholders::new(self.backend());
             let sql = format!(
-                "SELECT {PLACE_COLUMNS} FROM objects WHERE tenant_id = $1 AND id IN ({}) ORDER BY id",
-                placeholders(batch.len(), 1, 2)
+                "SELECT {PLACE_COLUMNS} FROM objects WHERE tenant_id = {} AND id IN ({}) ORDER BY id",
+                p.next(),
+                p.rows(batch.len(), 1)
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.0);
             for id in batch {

@@ -6,7 +6,7 @@ use futures::TryStreamExt;
 use sqlx::Row;
 use vigie_domain::TenantId;
 
-use crate::objects::{MAX_PARAMS, placeholders};
+use crate::bulk::{MAX_PARAMS, Placeholders};
 use crate::{Store, StoreError};
 
 /// An accepted value of a fact, as the map reads it.
@@ -33,9 +33,14 @@ pub struct StatusCount {
     pub count: i64,
 }
 
-const ACCEPTED_FACTS: &str = "SELECT f.object_id, f.vintage, f.field_key, f.value FROM facts f \
-     LEFT JOIN fact_decisions d ON d.fact_id = f.id \
-     WHERE f.tenant_id = $1 AND COALESCE(d.decision, f.filed_state) = 'accepted'";
+/// The accepted facts of the collective bound at `tenant` (a placeholder).
+fn accepted_facts(tenant: String) -> String {
+    format!(
+        "SELECT f.object_id, f.vintage, f.field_key, f.value FROM facts f \
+         LEFT JOIN fact_decisions d ON d.fact_id = f.id \
+         WHERE f.tenant_id = {tenant} AND COALESCE(d.decision, f.filed_state) = 'accepted'"
+    )
+}
 
 fn map_fact(r: &sqlx::any::AnyRow) -> Result<MapFact, StoreError> {
     Ok(MapFact {
@@ -58,7 +63,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         match objects {
             None => {
-                let sql = format!("{ACCEPTED_FACTS} ORDER BY f.id");
+                let sql = format!("{} ORDER BY f.id", accepted_facts("$1".into()));
                 let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(tenant.0)
                     .fetch(&self.pool);
@@ -68,9 +73,11 @@ impl Store {
             }
             Some(ids) => {
                 for batch in ids.chunks(MAX_PARAMS - 1) {
+                    let mut p = Placeholders::new(self.backend());
                     let sql = format!(
-                        "{ACCEPTED_FACTS} AND f.object_id IN ({}) ORDER BY f.id",
-                        placeholders(batch.len(), 1, 2)
+                        "{} AND f.object_id IN ({}) ORDER BY f.id",
+                        accepted_facts(p.next()),
+                        p.rows(batch.len(), 1)
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.0);
                     for id in batch {
@@ -115,9 +122,13 @@ impl Store {
             }
             Some(ids) => {
                 for batch in ids.chunks(MAX_PARAMS - 1) {
+                    let mut p = Placeholders::new(self.backend());
                     let sql = format!(
-                        "{base} AND object_id IN ({}) GROUP BY object_id, status",
-                        placeholders(batch.len(), 1, 2)
+                        "SELECT object_id, status, COUNT(*) FROM requests \
+                         WHERE tenant_id = {} AND merged_into IS NULL AND object_id IN ({}) \
+                         GROUP BY object_id, status",
+                        p.next(),
+                        p.rows(batch.len(), 1)
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.0);
                     for id in batch {
