@@ -73,23 +73,7 @@ impl MapApi {
         let read = state
             .cache
             .get_or_render(key, index.revision(), || async {
-                let background = &state.services.settings().map;
-                let body = json!({
-                    "tiles": {
-                        "url": background.tile_url,
-                        "attribution": background.attribution,
-                    },
-                    "view": {
-                        "latitude": tenant.map.latitude,
-                        "longitude": tenant.map.longitude,
-                        "zoom": tenant.map.zoom,
-                    },
-                    "bounds": index.bounds().map(|b| [b.west, b.south, b.east, b.north]),
-                    "places": index.len(),
-                    "default_layer": index.default_layer().map(|l| l.key.clone()),
-                    "unclustered_zoom": vigie_services::UNCLUSTERED_ZOOM,
-                    "types": index.types,
-                });
+                let body = index.description(&tenant, &state.services.settings().map);
                 Ok::<_, ApiError>(Rendered::json(body.to_string().into_bytes()))
             })
             .await?;

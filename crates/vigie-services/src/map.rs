@@ -493,6 +493,32 @@ impl MapIndex {
         b
     }
 
+    /// What the map shows, as the API and the page give it to the browser: the background
+    /// tiles, the default view, the box around every located place, how many places, the
+    /// default layer and per type its colour, filterable values and layers with legends.
+    pub fn description(
+        &self,
+        tenant: &Tenant,
+        background: &crate::MapBackground,
+    ) -> serde_json::Value {
+        serde_json::json!({
+            "tiles": {
+                "url": background.tile_url,
+                "attribution": background.attribution,
+            },
+            "view": {
+                "latitude": tenant.map.latitude,
+                "longitude": tenant.map.longitude,
+                "zoom": tenant.map.zoom,
+            },
+            "bounds": self.bounds().map(|b| [b.west, b.south, b.east, b.north]),
+            "places": self.len(),
+            "default_layer": self.default_layer().map(|l| l.key.clone()),
+            "unclustered_zoom": UNCLUSTERED_ZOOM,
+            "types": self.types,
+        })
+    }
+
     /// The layer `type.layer`, if the collective has it.
     pub fn layer(&self, key: &str) -> Option<&MapLayer> {
         self.types

@@ -477,6 +477,13 @@ async fn render_tenant(state: &WebState, req: &Request, caller: Caller, slug: St
                     objects => objects,
                     pager => pager,
                     map => crate::map::context(lang, &index, &pairs),
+                    // The map's description in the page (a JSON data block, not a script):
+                    // the browser draws its first tiles without asking for it first.
+                    map_info => index
+                        .description(&tenant, &page.services().settings().map)
+                        .to_string()
+                        // No `<` at all: nothing in it can close or comment the block.
+                        .replace('<', "\\u003c"),
                     filter_error => filter_error,
                 },
             )

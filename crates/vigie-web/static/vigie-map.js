@@ -32,15 +32,24 @@
     return { zoom: +m[1], lat: +m[2], lon: +m[3] };
   }
 
-  fetch(api, { credentials: 'same-origin' })
-    .then(function (r) { if (r.status !== 200) throw new Error(r.status); return r.json(); })
-    .then(start)
-    .catch(function () {
-      var p = document.createElement('p');
-      p.className = 'muted';
-      p.textContent = box.dataset.unavailable;
-      box.replaceWith(p);
-    });
+  function unavailable() {
+    var p = document.createElement('p');
+    p.className = 'muted';
+    p.textContent = box.dataset.unavailable;
+    box.replaceWith(p);
+  }
+  // The page carries the map's description; the API gives it too (GET …/map).
+  var embedded = document.getElementById('map-info');
+  var info = null;
+  try { info = embedded ? JSON.parse(embedded.textContent) : null; } catch (e) { info = null; }
+  if (info) {
+    start(info);
+  } else {
+    fetch(api, { credentials: 'same-origin' })
+      .then(function (r) { if (r.status !== 200) throw new Error(r.status); return r.json(); })
+      .then(start)
+      .catch(unavailable);
+  }
 
   function start(info) {
     var map = L.map(box, { zoomControl: true, worldCopyJump: true, maxZoom: 19 });
