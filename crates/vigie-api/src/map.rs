@@ -96,6 +96,7 @@ impl MapApi {
         method = "get",
         operation_id = "get_map_tile"
     )]
+    #[allow(clippy::too_many_arguments)] // one argument per extractor
     async fn tile(
         &self,
         req: &poem::Request,

@@ -829,10 +829,10 @@ impl MapIndex {
                 return false;
             }
         }
-        if let Some(open) = f.open {
-            if (p.open_requests() > 0) != open {
-                return false;
-            }
+        if let Some(open) = f.open
+            && (p.open_requests() > 0) != open
+        {
+            return false;
         }
         if !f.statuses.is_empty() && !f.statuses.iter().any(|s| p.statuses[*s] > 0) {
             return false;
@@ -840,10 +840,10 @@ impl MapIndex {
         if !f.words.iter().all(|w| p.search.contains(w.as_str())) {
             return false;
         }
-        if let Some(b) = &f.bbox {
-            if !p.position.is_some_and(|pos| inside(b, pos)) {
-                return false;
-            }
+        if let Some(b) = &f.bbox
+            && !p.position.is_some_and(|pos| inside(b, pos))
+        {
+            return false;
         }
         true
     }
@@ -1063,20 +1063,20 @@ impl Services {
     /// updated for the objects that changed since.
     pub async fn map_index(&self, tenant: &Tenant) -> Result<Arc<MapIndex>, ServiceError> {
         let revision = self.read_revision(ReadScope::AnyOf(tenant.id));
-        if let Some(index) = self.maps.get(tenant.id) {
-            if index.revision == revision {
-                return Ok(index);
-            }
+        if let Some(index) = self.maps.get(tenant.id)
+            && index.revision == revision
+        {
+            return Ok(index);
         }
         let gate = self.maps.gate(tenant.id);
         let _building = gate.lock().await;
         // Revisions only grow: what was current when the build started is at least as new.
         let revision = self.read_revision(ReadScope::AnyOf(tenant.id));
         let kept = self.maps.get(tenant.id);
-        if let Some(index) = &kept {
-            if index.revision == revision {
-                return Ok(index.clone());
-            }
+        if let Some(index) = &kept
+            && index.revision == revision
+        {
+            return Ok(index.clone());
         }
         let changed = kept.as_ref().and_then(|k| {
             self.store
