@@ -322,6 +322,19 @@ impl TestServer {
     }
 }
 
+/// A valid UAI made from a number: its 7 digits and the check letter (the number modulo
+/// 23, in the alphabet without I, O and Q).
+pub fn uai(digits: usize) -> String {
+    const LETTERS: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXYZ";
+    format!("{digits:07}{}", LETTERS[digits % 23] as char)
+}
+
+/// The header of the schools geolocation referential, as the tests write it (the columns
+/// the importer reads).
+pub const GEOLOCATION_HEADER: &str = "numero_uai;appellation_officielle;adresse_uai;code_postal_uai;\
+    localite_acheminement_uai;code_commune;latitude;longitude;secteur_public_prive_libe;\
+    nature_uai;nature_uai_libe;etat_etablissement_libe;date_ouverture";
+
 /// A file of the shared open-data extracts (`../shared/data/` beside the repository).
 ///
 /// Looked up in `$VIGIE_SHARED_DATA`, then `../shared/data/` beside the repository, then

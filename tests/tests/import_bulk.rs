@@ -9,17 +9,12 @@ use vigie_tests::{Backend, Client, PASSWORD, TestServer, both_backends};
 /// More rows than one chunk of an import holds (1 000), so that several chunks are written.
 const SCHOOLS: usize = 2_600;
 
-/// A valid UAI: 7 digits and the check letter (the 7 digits modulo 23, in the alphabet
-/// without I, O and Q).
+/// A valid UAI for school `n` of this file.
 fn uai(n: usize) -> String {
-    const LETTERS: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXYZ";
-    let digits = 131_000 + n;
-    format!("{digits:07}{}", LETTERS[digits % 23] as char)
+    vigie_tests::uai(131_000 + n)
 }
 
-const HEADER: &str = "numero_uai;appellation_officielle;adresse_uai;code_postal_uai;\
-    localite_acheminement_uai;code_commune;latitude;longitude;secteur_public_prive_libe;\
-    nature_uai;nature_uai_libe;etat_etablissement_libe;date_ouverture";
+const HEADER: &str = vigie_tests::GEOLOCATION_HEADER;
 
 /// The row of school `n` in the geolocation dataset's CSV format.
 fn row(n: usize, name: &str, sector: &str) -> String {

@@ -8,16 +8,12 @@
 use serde_json::{Value, json};
 use vigie_tests::{Backend, TestServer, both_backends};
 
-/// A valid UAI (7 digits and the check letter).
+/// A valid UAI for school `n` of this file.
 fn uai(n: usize) -> String {
-    const LETTERS: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXYZ";
-    let digits = 132_000 + n;
-    format!("{digits:07}{}", LETTERS[digits % 23] as char)
+    vigie_tests::uai(132_000 + n)
 }
 
-const HEADER: &str = "numero_uai;appellation_officielle;adresse_uai;code_postal_uai;\
-    localite_acheminement_uai;code_commune;latitude;longitude;secteur_public_prive_libe;\
-    nature_uai;nature_uai_libe;etat_etablissement_libe;date_ouverture";
+const HEADER: &str = vigie_tests::GEOLOCATION_HEADER;
 
 /// Twelve schools: four in a cluster in Marseille's north (sector public, nursery), eight
 /// spread in the south (every third private, elementary).
