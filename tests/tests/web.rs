@@ -155,10 +155,12 @@ async fn object_pages_and_contribution_form(backend: Backend) {
         .await;
     let c = srv.client();
     let page = c.get("/t/ecoles-marseille").await;
+    // The map (drawn by the script from the map's tiles) and its twin, the list: one place.
+    assert!(page.text.contains("id=\"map\"") && page.text.contains("id=\"map-info\""));
     assert_eq!(
-        page.text.matches("<circle").count(),
+        page.text.matches("<tr data-id=").count(),
         1,
-        "one marker on the map"
+        "one place in the list"
     );
     assert!(page.text.contains(&format!("/t/ecoles-marseille/o/{id}")));
     let sheet = c.get(&format!("/t/ecoles-marseille/o/{id}")).await;
