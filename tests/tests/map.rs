@@ -390,7 +390,140 @@ async fn signed_in_writes_show_on_the_map(backend: Backend) {
     srv.stop().await;
 }
 
+/// The Content-Security-Policy of an anonymous GET of `path`.
+async fn policy(srv: &TestServer, path: &str) -> String {
+    let r = reqwest::Client::new()
+        .get(format!("{}{path}", srv.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("vigie-image-origin").is_none());
+    r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn a_collective_has_its_own_tiles(backend: Backend) {
+    let srv = TestServer::start(backend).await.unwrap();
+    let c = srv.collective("cem", &["schools"]).await;
+    srv.object("cem", "schools", &uai(1), "Ecole du port").await;
+    let anon = srv.client();
+    let instance = anon.get("/api/v1/tenants/cem/map").await;
+    let default_url = instance.body["tiles"]["url"].as_str().unwrap().to_owned();
+    assert!(
+        policy(&srv, "/t/cem")
+            .await
+            .contains("img-src 'self' data: blob:")
+    );
+    let own = json!({
+        "latitude": 45.76, "longitude": 4.83, "zoom": 11,
+        "tiles": {
+            "url": "https://{s}.tiles.example.org/carto/{z}/{x}/{y}.png",
+            "attribution": "<b>Carto</b> & contributors",
+        },
+    });
+    // A Garant may not; an anonymous visitor even less; another collective's Guru neither.
+    let r = c
+        .garant
+        .call("PUT", "/api/v1/tenants/cem/map", Some(own.clone()))
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let r = anon
+        .call("PUT", "/api/v1/tenants/cem/map", Some(own.clone()))
+        .await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    // Bad input says what to fix, and changes nothing.
+    for (bad, says) in [
+        (
+            json!({"url": "https://x.org/{z}/{x}.png", "attribution": "x"}),
+            "tile URL",
+        ),
+        (
+            json!({"url": "https://x.org/{z}/{x}/{y}.png; script-src *", "attribution": "x"}),
+            "tile URL",
+        ),
+        (
+            json!({"url": "https://x.org/{z}/{x}/{y}.png", "attribution": " "}),
+            "attribution",
+        ),
+    ] {
+        let mut body = own.clone();
+        body["tiles"] = bad;
+        let r = c
+            .guru
+            .call("PUT", "/api/v1/tenants/cem/map", Some(body))
+            .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert!(r.text.contains(says), "{}", r.text);
+    }
+    let r = c
+        .guru
+        .call(
+            "PUT",
+            "/api/v1/tenants/cem/map",
+            Some(json!({
+                "latitude": 95.0, "longitude": 4.83, "zoom": 11,
+            })),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        anon.get("/api/v1/tenants/cem/map").await.body["tiles"]["url"],
+        default_url
+    );
+    // The Guru sets them: the map's description, the collective and the page's policy follow.
+    let r = c
+        .guru
+        .call("PUT", "/api/v1/tenants/cem/map", Some(own.clone()))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["map"]["tiles"]["url"], own["tiles"]["url"]);
+    let info = anon.get("/api/v1/tenants/cem/map").await;
+    assert_eq!(info.body["tiles"], own["tiles"], "{}", info.text);
+    assert_eq!(info.body["view"]["zoom"], 11);
+    let page = anon.get("/t/cem").await;
+    assert!(
+        page.text.contains("tiles.example.org/carto"),
+        "{}",
+        page.text
+    );
+    assert!(
+        !page.text.contains("<b>Carto"),
+        "the attribution is text, never markup"
+    );
+    for _ in 0..2 {
+        // Rendered, then from the cache: the page's own origin both times.
+        let p = policy(&srv, "/t/cem").await;
+        assert!(p.contains("https://*.tiles.example.org;"), "{p}");
+        assert!(p.contains("script-src 'self';"), "{p}");
+    }
+    // Other pages do not widen their policy.
+    assert!(!policy(&srv, "/").await.contains("tiles.example.org"));
+    // Back to the instance's tiles.
+    let r = c
+        .guru
+        .call(
+            "PUT",
+            "/api/v1/tenants/cem/map",
+            Some(json!({
+                "latitude": 45.76, "longitude": 4.83, "zoom": 11,
+            })),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.body["map"]["tiles"].is_null(), "{}", r.text);
+    assert_eq!(
+        anon.get("/api/v1/tenants/cem/map").await.body["tiles"]["url"],
+        default_url
+    );
+    assert!(!policy(&srv, "/t/cem").await.contains("tiles.example.org"));
+    srv.stop().await;
+}
+
 both_backends!(
+    a_collective_has_its_own_tiles,
     layers_filters_and_tiles,
     bad_input_is_explained,
     signed_in_writes_show_on_the_map

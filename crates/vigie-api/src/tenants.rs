@@ -67,7 +67,8 @@ impl TenantsApi {
             slug: b.slug,
             name: b.name,
             description: b.description.unwrap_or_default(),
-            map: b.map.map(|m| (m.latitude, m.longitude, m.zoom)),
+            map: b.map.as_ref().map(|m| (m.latitude, m.longitude, m.zoom)),
+            tiles: b.map.and_then(|m| m.tiles).map(|t| (t.url, t.attribution)),
             object_types: b.object_types,
             official_domains: b.official_domains,
         };
@@ -86,6 +87,35 @@ impl TenantsApi {
         slug: Path<String>,
     ) -> Result<Json<TenantView>, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
+        Ok(Json((&tenant).into()))
+    }
+
+    /// Set a collective's map (Guru)
+    ///
+    /// The default view (centre and zoom) and the collective's own background tiles; without
+    /// `tiles`, the instance's (`[map] tile_url`).
+    #[oai(
+        path = "/tenants/:slug/map",
+        method = "put",
+        operation_id = "set_tenant_map"
+    )]
+    async fn set_map(
+        &self,
+        state: Data<&ApiState>,
+        caller: Caller,
+        slug: Path<String>,
+        body: Json<MapViewDto>,
+    ) -> Result<Json<TenantView>, ApiError> {
+        let m = body.0;
+        let tenant = state
+            .services
+            .set_tenant_map(
+                Actor::Principal(&caller.principal()),
+                &slug,
+                (m.latitude, m.longitude, m.zoom),
+                m.tiles.map(|t| (t.url, t.attribution)),
+            )
+            .await?;
         Ok(Json((&tenant).into()))
     }
 

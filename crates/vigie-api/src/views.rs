@@ -36,6 +36,10 @@ impl From<&Tenant> for TenantView {
                 latitude: t.map.latitude,
                 longitude: t.map.longitude,
                 zoom: i64::from(t.map.zoom),
+                tiles: t.tiles.as_ref().map(|t| TilesDto {
+                    url: t.url().to_owned(),
+                    attribution: t.attribution().to_owned(),
+                }),
             },
             object_types: t.object_types.iter().map(ToString::to_string).collect(),
             official_domains: t
@@ -58,6 +62,18 @@ pub struct MapViewDto {
     pub longitude: f64,
     /// Zoom level (0 to 19).
     pub zoom: i64,
+    /// The collective's own background tiles; absent: the instance's.
+    pub tiles: Option<TilesDto>,
+}
+
+/// Raster tiles under a map.
+#[derive(Debug, Clone, Object)]
+pub struct TilesDto {
+    /// URL template, e.g. `https://tile.example.org/{z}/{x}/{y}.png` (`{s}`: a subdomain
+    /// letter).
+    pub url: String,
+    /// Attribution shown on the map (plain text), as the tiles' licence asks.
+    pub attribution: String,
 }
 
 /// The caller's own account (the only view that includes an e-mail address).

@@ -15,4 +15,6 @@ pub use account::{DisplayName, Email, Password, Pseudonym, UserId};
 pub use authz::{Operation, Principal, Role, Scope};
 pub use error::{Bilingual, DomainError};
 pub use objects::{Decision, FactState, ObjectStatus, Provenance};
-pub use tenant::{EmailDomain, MapView, NewTenant, ObjectTypeKey, TenantId, TenantSlug};
+pub use tenant::{
+    EmailDomain, MapView, NewTenant, ObjectTypeKey, TenantId, TenantSlug, TileSource,
+};

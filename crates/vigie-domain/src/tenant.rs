@@ -234,6 +234,94 @@ impl MapView {
     }
 }
 
+/// The raster tiles under a collective's map when it has its own (a regional style, an
+/// aerial view); without them the instance's `[map]` tiles are used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TileSource {
+    url: String,
+    attribution: String,
+}
+
+impl TileSource {
+    /// Checks a tile URL template (`https://HOST/{z}/{x}/{y}.png`, `{s}` for a subdomain
+    /// letter) and its attribution (plain text, 1 to 300 characters: the tiles' licence asks
+    /// for it).
+    pub fn parse(url: &str, attribution: &str) -> Result<Self, DomainError> {
+        let url = url.trim();
+        let host = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or_default();
+        let host_ok = !host.is_empty()
+            && host
+                .strip_prefix("{s}.")
+                .unwrap_or(host)
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
+        let url_ok = url.len() <= 500
+            && host_ok
+            && ["{z}", "{x}", "{y}"].iter().all(|p| url.contains(p))
+            && !url.contains(|c: char| {
+                c.is_whitespace() || c.is_control() || "\"'<>;,`\\".contains(c)
+            });
+        if !url_ok {
+            return Err(DomainError::invalid(
+                "map.tiles.url",
+                format!(
+                    "'{url}' is not a tile URL: write https://HOST/{{z}}/{{x}}/{{y}}.png (up to \
+                     500 characters, no quotes or spaces)"
+                ),
+            )
+            .fr(format!(
+                "« {url} » n'est pas une adresse de tuiles : écrivez \
+                 https://HÔTE/{{z}}/{{x}}/{{y}}.png (500 caractères au plus, sans guillemets ni \
+                 espaces)."
+            )));
+        }
+        let attribution = attribution.trim();
+        if attribution.is_empty()
+            || attribution.chars().count() > 300
+            || attribution.contains(char::is_control)
+        {
+            return Err(DomainError::invalid(
+                "map.tiles.attribution",
+                "give the tiles' attribution (1 to 300 characters on one line), e.g. \
+                 '© OpenStreetMap contributors'",
+            )
+            .fr(
+                "Indiquez l'attribution des tuiles (1 à 300 caractères sur une ligne), par \
+                 exemple « © les contributeurs d'OpenStreetMap ».",
+            ));
+        }
+        Ok(Self {
+            url: url.to_owned(),
+            attribution: attribution.to_owned(),
+        })
+    }
+
+    /// The URL template.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The attribution, plain text.
+    pub fn attribution(&self) -> &str {
+        &self.attribution
+    }
+
+    /// Where the tiles come from (`https://tiles.example.org`, `https://*.example.org` for
+    /// `{s}.`), for the page's Content-Security-Policy.
+    pub fn origin(&self) -> String {
+        let (scheme, rest) = self.url.split_once("://").unwrap_or(("https", &self.url));
+        let host = rest.split('/').next().unwrap_or_default();
+        match host.strip_prefix("{s}.") {
+            Some(domain) => format!("{scheme}://*.{domain}"),
+            None => format!("{scheme}://{host}"),
+        }
+    }
+}
+
 /// Everything needed to open a new collective, checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewTenant {
@@ -245,6 +333,8 @@ pub struct NewTenant {
     pub description: String,
     /// Default map view.
     pub map: MapView,
+    /// The collective's own map tiles, if any.
+    pub tiles: Option<TileSource>,
     /// Object types the collective enables (at least one).
     pub object_types: Vec<ObjectTypeKey>,
     /// E-mail domains whose verified users become Officials of this collective.
@@ -293,9 +383,16 @@ impl NewTenant {
             name: name.to_owned(),
             description: description.to_owned(),
             map,
+            tiles: None,
             object_types,
             official_domains,
         })
+    }
+
+    /// The collective with its own map tiles.
+    pub fn with_tiles(mut self, tiles: Option<TileSource>) -> Self {
+        self.tiles = tiles;
+        self
     }
 }
 
@@ -322,6 +419,32 @@ mod tests {
         for bad in ["marseille", "a..fr", "-a.fr", "a b.fr", ""] {
             assert!(EmailDomain::parse(bad).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn tile_sources() {
+        let t = TileSource::parse(
+            " https://{s}.tile.example.org/{z}/{x}/{y}.png ",
+            "© contributors",
+        )
+        .unwrap();
+        assert_eq!(t.url(), "https://{s}.tile.example.org/{z}/{x}/{y}.png");
+        assert_eq!(t.origin(), "https://*.tile.example.org");
+        let plain = TileSource::parse("http://localhost:8080/{z}/{x}/{y}.png", "x").unwrap();
+        assert_eq!(plain.origin(), "http://localhost:8080");
+        for bad in [
+            "ftp://x.org/{z}/{x}/{y}.png",
+            "https://x.org/{z}/{x}.png",
+            "https://x.org/{z}/{x}/{y}.png; script-src *",
+            "https://x.org/{z}/{x}/{y}.png'",
+            "https://x.org\"/{z}/{x}/{y}",
+            "https:///{z}/{x}/{y}",
+            "javascript:alert(1)//{z}{x}{y}",
+        ] {
+            assert!(TileSource::parse(bad, "x").is_err(), "{bad} accepted");
+        }
+        assert!(TileSource::parse("https://x.org/{z}/{x}/{y}.png", " ").is_err());
+        assert!(TileSource::parse("https://x.org/{z}/{x}/{y}.png", &"a".repeat(301)).is_err());
     }
 
     #[test]

@@ -39,6 +39,26 @@ pub struct SecurityHeaders {
     exceptions: Vec<(String, HeaderValue)>,
 }
 
+/// A response header that a page sets to load images from one more origin (a collective's
+/// own map tiles, e.g. `https://tiles.example.org`): [`SecurityHeaders`] adds it to the
+/// page's `img-src` and removes the header.
+pub const IMAGE_ORIGIN: HeaderName = HeaderName::from_static("vigie-image-origin");
+
+/// `policy` with `origin` added to its `img-src`; `None` if the origin could widen anything
+/// else (a `;`, `,` or quote) or would not make a valid header.
+fn with_image_origin(policy: &HeaderValue, origin: &str) -> Option<HeaderValue> {
+    if origin.is_empty() || origin.contains([';', ',', '\'', '"', ' ']) {
+        return None;
+    }
+    let policy = policy.to_str().ok()?;
+    let (head, tail) = policy.split_once("img-src ")?;
+    let (sources, rest) = tail.split_once(';')?;
+    if sources.split(' ').any(|s| s == origin) {
+        return HeaderValue::from_str(policy).ok();
+    }
+    HeaderValue::from_str(&format!("{head}img-src {sources} {origin};{rest}")).ok()
+}
+
 impl Default for SecurityHeaders {
     fn default() -> Self {
         Self::new()
@@ -58,13 +78,9 @@ impl SecurityHeaders {
     /// map's background tiles). An origin that would not make a valid header is left out
     /// (and logged).
     pub fn with_image_origin(mut self, origin: &str) -> Self {
-        let policy = PAGE_POLICY.replace(
-            "img-src 'self' data: blob:;",
-            &format!("img-src 'self' data: blob: {origin};"),
-        );
-        match HeaderValue::from_str(&policy) {
-            Ok(value) if !origin.contains([';', ',', '\'']) => self.policy = value,
-            _ => tracing::error!(origin, "invalid image origin left out of the policy"),
+        match with_image_origin(&self.policy, origin) {
+            Some(value) => self.policy = value,
+            None => tracing::error!(origin, "invalid image origin left out of the policy"),
         }
         self
     }
@@ -120,6 +136,15 @@ impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
             Err(e) => e.into_response(),
         };
         let h = response.headers_mut();
+        // A page whose images come from one more origin (a collective's own map tiles).
+        let policy = match h.remove(IMAGE_ORIGIN) {
+            Some(origin) => origin
+                .to_str()
+                .ok()
+                .and_then(|origin| with_image_origin(&policy, origin))
+                .unwrap_or(policy),
+            None => policy,
+        };
         if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
             h.insert(header::CONTENT_SECURITY_POLICY, policy);
         }
@@ -165,6 +190,27 @@ mod tests {
         assert!(p.contains("script-src 'self';"));
         let bad = SecurityHeaders::new().with_image_origin("https://x; script-src *");
         assert_eq!(bad.policy_for("/"), PAGE_POLICY);
+    }
+
+    #[test]
+    fn a_page_adds_its_image_origin_to_the_instance_policy() {
+        let instance = SecurityHeaders::new().with_image_origin("https://tile.openstreetmap.org");
+        let both =
+            with_image_origin(instance.policy_for("/t/x"), "https://*.tiles.example.org").unwrap();
+        assert!(both.to_str().unwrap().contains(
+            "img-src 'self' data: blob: https://tile.openstreetmap.org https://*.tiles.example.org;"
+        ));
+        for bad in [
+            "https://x; script-src *",
+            "https://x, *",
+            "'unsafe-inline'",
+            "",
+        ] {
+            assert!(
+                with_image_origin(instance.policy_for("/"), bad).is_none(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -494,18 +494,23 @@ impl MapIndex {
     }
 
     /// What the map shows, as the API and the page give it to the browser: the background
-    /// tiles, the default view, the box around every located place, how many places, the
+    /// tiles (the collective's own, else the instance's), the default view, the box around every located place, how many places, the
     /// default layer and per type its colour, filterable values and layers with legends.
     pub fn description(
         &self,
         tenant: &Tenant,
         background: &crate::MapBackground,
     ) -> serde_json::Value {
+        // The collective's own tiles, else the instance's.
+        let (url, attribution) = match &tenant.tiles {
+            Some(t) => (t.url(), t.attribution()),
+            None => (
+                background.tile_url.as_str(),
+                background.attribution.as_str(),
+            ),
+        };
         serde_json::json!({
-            "tiles": {
-                "url": background.tile_url,
-                "attribution": background.attribution,
-            },
+            "tiles": { "url": url, "attribution": attribution },
             "view": {
                 "latitude": tenant.map.latitude,
                 "longitude": tenant.map.longitude,

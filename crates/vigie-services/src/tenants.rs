@@ -1,6 +1,8 @@
 //! Collectives.
 
-use vigie_domain::{EmailDomain, MapView, NewTenant, ObjectTypeKey, Operation, Scope, TenantSlug};
+use vigie_domain::{
+    EmailDomain, MapView, NewTenant, ObjectTypeKey, Operation, Scope, TenantSlug, TileSource,
+};
 use vigie_storage::Tenant;
 
 use crate::actor::Actor;
@@ -17,6 +19,8 @@ pub struct TenantInput {
     pub description: String,
     /// Default map view (latitude, longitude, zoom); Marseille if absent.
     pub map: Option<(f64, f64, i64)>,
+    /// The collective's own map tiles (URL template, attribution); the instance's if absent.
+    pub tiles: Option<(String, String)>,
     /// Object types to enable.
     pub object_types: Vec<String>,
     /// E-mail domains whose verified users become Officials.
@@ -56,14 +60,45 @@ impl Services {
             .iter()
             .map(|d| EmailDomain::parse(d))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(NewTenant::new(
-            slug,
-            &input.name,
-            &input.description,
-            map,
-            types,
-            domains,
-        )?)
+        let tiles = input
+            .tiles
+            .map(|(url, attribution)| TileSource::parse(&url, &attribution))
+            .transpose()?;
+        Ok(
+            NewTenant::new(slug, &input.name, &input.description, map, types, domains)?
+                .with_tiles(tiles),
+        )
+    }
+
+    /// Sets a collective's default map view and its own tiles (`None`: the instance's) —
+    /// Guru. The right is checked before the input is.
+    pub async fn set_tenant_map(
+        &self,
+        actor: Actor<'_>,
+        slug: &str,
+        view: (f64, f64, i64),
+        tiles: Option<(String, String)>,
+    ) -> Result<Tenant, ServiceError> {
+        let tenant = self.tenant(slug).await?;
+        let permit = self
+            .permit_for(
+                actor,
+                &tenant,
+                Scope::Tenant(tenant.slug.clone()),
+                Operation::UpdateTenant,
+            )
+            .await?;
+        let (latitude, longitude, zoom) = view;
+        let map = MapView::new(latitude, longitude, zoom)?;
+        let tiles = tiles
+            .map(|(url, attribution)| TileSource::parse(&url, &attribution))
+            .transpose()?;
+        let tenant = self
+            .store
+            .set_tenant_map(tenant.id, map, tiles.as_ref())
+            .await?;
+        tracing::info!(slug = %tenant.slug, actor = ?permit.actor(), "collective map set");
+        Ok(tenant)
     }
 
     /// A collective by slug; a malformed or unknown slug is "not found".

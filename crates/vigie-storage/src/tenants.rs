@@ -4,7 +4,9 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 use vigie_domain::Bilingual;
-use vigie_domain::{EmailDomain, MapView, NewTenant, ObjectTypeKey, TenantId, TenantSlug};
+use vigie_domain::{
+    EmailDomain, MapView, NewTenant, ObjectTypeKey, TenantId, TenantSlug, TileSource,
+};
 
 use crate::error::conflict_on_unique;
 use crate::{Change, Store, StoreError, now, parse_timestamp};
@@ -22,6 +24,8 @@ pub struct Tenant {
     pub description: String,
     /// Default map view.
     pub map: MapView,
+    /// The collective's own map tiles; `None`: the instance's.
+    pub tiles: Option<TileSource>,
     /// Enabled object types, sorted.
     pub object_types: Vec<ObjectTypeKey>,
     /// Official e-mail domains, sorted.
@@ -36,7 +40,8 @@ pub struct Tenant {
 }
 
 const TENANT_COLUMNS: &str = "id, slug, name, description, map_latitude, map_longitude, map_zoom, \
-                              is_demo, policy_revision, created_at";
+                              map_tile_url, map_tile_attribution, is_demo, policy_revision, \
+                              created_at";
 
 impl Store {
     /// Opens a collective. A slug already taken is a [`StoreError::Conflict`].
@@ -48,8 +53,8 @@ impl Store {
         let (_turn, mut tx) = self.begin_write().await?;
         let id: i64 = sqlx::query(
             "INSERT INTO tenants (slug, name, description, map_latitude, map_longitude, map_zoom, \
-             is_demo, policy_revision, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8) \
-             RETURNING id",
+             is_demo, policy_revision, created_at, map_tile_url, map_tile_attribution) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10) RETURNING id",
         )
         .bind(new.slug.as_str())
         .bind(&new.name)
@@ -59,6 +64,8 @@ impl Store {
         .bind(i64::from(new.map.zoom))
         .bind(i64::from(is_demo))
         .bind(now())
+        .bind(new.tiles.as_ref().map(|t| t.url().to_owned()))
+        .bind(new.tiles.as_ref().map(|t| t.attribution().to_owned()))
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| {
@@ -91,6 +98,36 @@ impl Store {
         tx.commit().await?;
         self.changed(Change::Tenant(TenantId(id))).await;
         self.tenant_by_id(TenantId(id))
+            .await?
+            .ok_or(StoreError::NotFound("collective"))
+    }
+
+    /// Sets a collective's default map view and its own tiles (`None`: the instance's).
+    pub async fn set_tenant_map(
+        &self,
+        id: TenantId,
+        map: MapView,
+        tiles: Option<&TileSource>,
+    ) -> Result<Tenant, StoreError> {
+        let (_turn, mut tx) = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE tenants SET map_latitude = $1, map_longitude = $2, map_zoom = $3, \
+             map_tile_url = $4, map_tile_attribution = $5 WHERE id = $6",
+        )
+        .bind(map.latitude)
+        .bind(map.longitude)
+        .bind(i64::from(map.zoom))
+        .bind(tiles.map(|t| t.url().to_owned()))
+        .bind(tiles.map(|t| t.attribution().to_owned()))
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("collective"));
+        }
+        tx.commit().await?;
+        self.changed(Change::Tenant(id)).await;
+        self.tenant_by_id(id)
             .await?
             .ok_or(StoreError::NotFound("collective"))
     }
@@ -174,6 +211,15 @@ impl Store {
         let slug: String = row.try_get("slug")?;
         let zoom: i64 = row.try_get("map_zoom")?;
         let created: String = row.try_get("created_at")?;
+        let tile_url: Option<String> = row.try_get("map_tile_url")?;
+        let tile_attribution: Option<String> = row.try_get("map_tile_attribution")?;
+        let tiles = match (tile_url, tile_attribution) {
+            (Some(url), Some(attribution)) => Some(
+                TileSource::parse(&url, &attribution)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            ),
+            _ => None,
+        };
         Ok(Tenant {
             id: TenantId(id),
             slug: TenantSlug::parse(&slug).map_err(|e| StoreError::Corrupt(e.to_string()))?,
@@ -185,6 +231,7 @@ impl Store {
                 zoom,
             )
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            tiles,
             object_types: types,
             official_domains: domains,
             is_demo: row.try_get::<i64, _>("is_demo")? != 0,

@@ -46,11 +46,18 @@ where
             {
                 return Err(response);
             }
+            // The page's own image origin (a collective's map tiles) goes with it.
+            let headers = response
+                .headers()
+                .get(vigie_http::headers::IMAGE_ORIGIN)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| vec![(vigie_http::headers::IMAGE_ORIGIN, v.to_owned())])
+                .unwrap_or_default();
             match response.into_body().into_bytes().await {
                 Ok(body) => Ok(Rendered {
                     content_type: "text/html; charset=utf-8",
                     body,
-                    headers: Vec::new(),
+                    headers,
                 }),
                 Err(e) => Err(Response::builder()
                     .status(StatusCode::INTERNAL_SERVER_ERROR)

@@ -465,7 +465,7 @@ async fn render_tenant(state: &WebState, req: &Request, caller: Caller, slug: St
                     }
                 })
                 .collect();
-            page.render(
+            let mut response = page.render(
                 if filter_error.is_some() {
                     StatusCode::BAD_REQUEST
                 } else {
@@ -486,7 +486,18 @@ async fn render_tenant(state: &WebState, req: &Request, caller: Caller, slug: St
                         .replace('<', "\\u003c"),
                     filter_error => filter_error,
                 },
-            )
+            );
+            // The collective's own tiles come from their own origin.
+            if let Some(origin) = tenant
+                .tiles
+                .as_ref()
+                .and_then(|t| poem::http::HeaderValue::from_str(&t.origin()).ok())
+            {
+                response
+                    .headers_mut()
+                    .insert(vigie_http::headers::IMAGE_ORIGIN, origin);
+            }
+            response
         }
         Err(ServiceError::NotFound(_)) => page.message(StatusCode::NOT_FOUND, "not_found", true),
         Err(e) => {

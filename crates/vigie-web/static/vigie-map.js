@@ -59,7 +59,10 @@
       a.setAttribute('aria-label', label);
     });
     if (info.tiles && info.tiles.url) {
-      L.tileLayer(info.tiles.url, { attribution: info.tiles.attribution, maxZoom: 19 }).addTo(map);
+      // The attribution is plain text (a collective's Guru may set it): Leaflet writes HTML.
+      var attribution = document.createElement('span');
+      attribution.textContent = info.tiles.attribution || '';
+      L.tileLayer(info.tiles.url, { attribution: attribution.innerHTML, maxZoom: 19 }).addTo(map);
     }
     map.attributionControl.setPrefix(false);
     var hash = viewFromHash();

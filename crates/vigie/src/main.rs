@@ -172,6 +172,34 @@ enum TenantCommand {
         /// Map zoom (0-19).
         #[arg(long, default_value_t = i64::from(MapView::MARSEILLE.zoom))]
         zoom: i64,
+        /// The collective's own map tiles, e.g. https://tiles.example.org/{z}/{x}/{y}.png
+        /// (default: the instance's `[map] tile_url`).
+        #[arg(long, requires = "tile_attribution")]
+        tile_url: Option<String>,
+        /// Attribution of those tiles, e.g. "© OpenStreetMap contributors".
+        #[arg(long, requires = "tile_url")]
+        tile_attribution: Option<String>,
+    },
+    /// Set a collective's map: its default view and its own tiles (without --tile-url, the
+    /// instance's).
+    Map {
+        /// The collective's URL name.
+        slug: String,
+        /// Map centre latitude.
+        #[arg(long)]
+        latitude: f64,
+        /// Map centre longitude.
+        #[arg(long)]
+        longitude: f64,
+        /// Map zoom (0-19).
+        #[arg(long)]
+        zoom: i64,
+        /// The collective's own map tiles, e.g. https://tiles.example.org/{z}/{x}/{y}.png.
+        #[arg(long, requires = "tile_attribution")]
+        tile_url: Option<String>,
+        /// Attribution of those tiles.
+        #[arg(long, requires = "tile_url")]
+        tile_attribution: Option<String>,
     },
     /// List collectives.
     List,
@@ -319,12 +347,15 @@ async fn tenant(settings: &Settings, cmd: TenantCommand) -> anyhow::Result<()> {
             latitude,
             longitude,
             zoom,
+            tile_url,
+            tile_attribution,
         } => {
             let input = TenantInput {
                 slug,
                 name,
                 description,
                 map: Some((latitude, longitude, zoom)),
+                tiles: tile_url.zip(tile_attribution),
                 object_types: types,
                 official_domains,
             };
@@ -335,6 +366,26 @@ async fn tenant(settings: &Settings, cmd: TenantCommand) -> anyhow::Result<()> {
                 settings.public_url(),
                 t.slug
             );
+        }
+        TenantCommand::Map {
+            slug,
+            latitude,
+            longitude,
+            zoom,
+            tile_url,
+            tile_attribution,
+        } => {
+            let t = app
+                .services
+                .set_tenant_map(
+                    Actor::Operator,
+                    &slug,
+                    (latitude, longitude, zoom),
+                    tile_url.zip(tile_attribution),
+                )
+                .await?;
+            let tiles = t.tiles.as_ref().map_or("the instance's", |t| t.url());
+            println!("collective '{}' map set; tiles: {tiles}", t.slug);
         }
         TenantCommand::List => {
             for t in app.services.tenants().await? {

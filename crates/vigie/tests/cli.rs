@@ -82,6 +82,33 @@ async fn operator_commands(backend: Backend) {
         out.contains("cem\tCollectif des écoles\tlibraries,schools"),
         "{out}"
     );
+    // The collective's own map tiles, then back to the instance's.
+    let map = [
+        "tenant",
+        "map",
+        "cem",
+        "--latitude",
+        "43.3",
+        "--longitude",
+        "5.4",
+        "--zoom",
+        "12",
+    ];
+    let tiles = [
+        "--tile-url",
+        "https://tiles.example.org/{z}/{x}/{y}.png",
+        "--tile-attribution",
+        "© exemple",
+    ];
+    let out = ok(&vigie(&db, &[&map[..], &tiles[..]].concat()));
+    assert!(
+        out.contains("https://tiles.example.org/{z}/{x}/{y}.png"),
+        "{out}"
+    );
+    let err = fails(&vigie(&db, &[&map[..], &tiles[..2]].concat()));
+    assert!(err.contains("--tile-attribution"), "{err}");
+    let out = ok(&vigie(&db, &map));
+    assert!(out.contains("the instance's"), "{out}");
 
     let out = ok(&vigie(
         &db,
