@@ -522,7 +522,61 @@ async fn a_collective_has_its_own_tiles(backend: Backend) {
     srv.stop().await;
 }
 
+/// The markers of the view (several tiles in one request) are those of its tiles, one by
+/// one, with the same layer and filter; bad ranges are explained.
+async fn a_view_is_its_tiles(backend: Backend) {
+    let srv = TestServer::start(backend).await.unwrap();
+    setup(&srv).await;
+    let anon = srv.client();
+    let base = "/api/v1/tenants/cem/map/tiles";
+    for (z, query) in [
+        (5, "layer=schools.atsem-per-nursery-class"),
+        (11, "schools.sector=public"),
+        (12, ""),
+        (17, ""),
+    ] {
+        let (x, y) = {
+            let t = tile_of(z, 43.30, 5.40);
+            let p: Vec<u32> = t.split('/').map(|n| n.parse().unwrap()).collect();
+            (p[1], p[2])
+        };
+        let (x0, x1, y0, y1) = (x.saturating_sub(2), x + 2, y.saturating_sub(2), y + 2);
+        let view = anon
+            .get(&format!("{base}/{z}?x={x0}-{x1}&y={y0}-{y1}&{query}"))
+            .await;
+        assert_eq!(view.status, 200, "{}", view.text);
+        let tiles = view.body["tiles"].as_array().unwrap();
+        assert_eq!(tiles.len(), 25, "every tile of the ranges, empty ones too");
+        let mut places = 0;
+        for t in tiles {
+            let (tx, ty) = (t["x"].as_u64().unwrap(), t["y"].as_u64().unwrap());
+            let one = anon.get(&format!("{base}/{z}/{tx}/{ty}?{query}")).await;
+            assert_eq!(one.status, 200, "{}", one.text);
+            assert_eq!(t["markers"], one.body["markers"], "tile {z}/{tx}/{ty}");
+            places += markers(&one.body).iter().map(|m| m.0).sum::<i64>();
+        }
+        let expected = if query.contains("sector") { 10 } else { 12 };
+        if z <= 11 {
+            assert_eq!(places, expected, "zoom {z}: every place of the view once");
+        }
+    }
+    for (bad, says) in [
+        ("x=3-1&y=0", "range of tiles"),
+        ("x=a&y=0", "range of tiles"),
+        ("x=0-40&y=0-40", "at most 64"),
+        ("x=0-40", "y"),
+    ] {
+        let r = anon.get(&format!("{base}/6?{bad}")).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text);
+        assert!(r.text.contains(says), "{bad}: {}", r.text);
+    }
+    let r = anon.get(&format!("{base}/3?x=0-8&y=0")).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    srv.stop().await;
+}
+
 both_backends!(
+    a_view_is_its_tiles,
     a_collective_has_its_own_tiles,
     layers_filters_and_tiles,
     bad_input_is_explained,

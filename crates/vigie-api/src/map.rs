@@ -33,6 +33,27 @@ fn filter_of(index: &MapIndex, req: &poem::Request) -> Result<MapFilter, Service
     index.filter(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
+/// A range of tile columns or rows: `first-last` or one number.
+fn tile_range(
+    name: &'static str,
+    raw: &str,
+) -> Result<std::ops::RangeInclusive<u32>, ServiceError> {
+    let (a, b) = raw.split_once('-').unwrap_or((raw, raw));
+    match (a.trim().parse::<u32>(), b.trim().parse::<u32>()) {
+        (Ok(a), Ok(b)) if a <= b => Ok(a..=b),
+        _ => Err(ServiceError::Invalid(
+            vigie_domain::DomainError::invalid(
+                name,
+                format!("{name}: '{raw}' is not a range of tiles: write first-last, e.g. 10-14"),
+            )
+            .fr(format!(
+                "{name} : « {raw} » n'est pas une suite de tuiles : écrivez première-dernière, \
+                 par exemple 10-14."
+            )),
+        )),
+    }
+}
+
 /// The JSON of a place of the list.
 fn place_json(p: &vigie_services::MapPlace) -> Value {
     json!({
@@ -121,12 +142,70 @@ impl MapApi {
             filter.key,
             layer.as_deref().unwrap_or("")
         );
-        // Checked before the cache: a bad tile or layer is an error, never kept.
-        let markers = index.tile(*z, *x, *y, &filter, layer.as_deref())?;
+        // Computed on a miss only; a bad tile or layer is an error, never kept.
         let read = state
             .cache
-            .get_or_render(key, index.revision(), || async move {
+            .get_or_render(key, index.revision(), || async {
+                let markers = index.tile(*z, *x, *y, &filter, layer.as_deref())?;
                 let body = json!({ "markers": markers });
+                Ok::<_, ApiError>(Rendered::json(body.to_string().into_bytes()))
+            })
+            .await?;
+        Ok(Cached::new(read.respond(
+            req,
+            PUBLIC_REVALIDATE,
+            VARY_ENCODING,
+        )))
+    }
+
+    /// The markers of a view: several tiles at once
+    ///
+    /// The tiles of zoom `z` in columns `x` and rows `y` (`first-last`, or one number), at
+    /// most 64 at once, each as `/tiles/{z}/{x}/{y}` gives it: `{"tiles": [{"x", "y",
+    /// "markers"}]}`, every tile of the ranges listed (row by row), empty ones too. One
+    /// request for the first view instead of one per tile. Takes `layer` and the map's
+    /// filters.
+    #[oai(
+        path = "/tenants/:slug/map/tiles/:z",
+        method = "get",
+        operation_id = "get_map_view"
+    )]
+    #[allow(clippy::too_many_arguments)] // one argument per extractor
+    async fn view(
+        &self,
+        req: &poem::Request,
+        state: Data<&ApiState>,
+        slug: Path<String>,
+        z: Path<u8>,
+        /// Columns, `first-last` (e.g. `1052-1056`) or one column.
+        x: Query<String>,
+        /// Rows, `first-last` or one row.
+        y: Query<String>,
+        /// A layer, `TYPE.LAYER` (see the map's description).
+        layer: Query<Option<String>>,
+    ) -> Result<Cached<Json<Value>>, ApiError> {
+        let xs = tile_range("x", &x)?;
+        let ys = tile_range("y", &y)?;
+        let tenant = state.services.tenant(&slug).await?;
+        let index = state.services.map_index(&tenant).await?;
+        let filter = filter_of(&index, req)?;
+        let layer = layer.0.filter(|l| !l.is_empty());
+        let key = format!(
+            "api/map/{}/view/{}/{}-{}/{}-{}?{}&layer={}",
+            slug.0,
+            *z,
+            xs.start(),
+            xs.end(),
+            ys.start(),
+            ys.end(),
+            filter.key,
+            layer.as_deref().unwrap_or("")
+        );
+        let read = state
+            .cache
+            .get_or_render(key, index.revision(), || async {
+                let tiles = index.tiles(*z, xs.clone(), ys.clone(), &filter, layer.as_deref())?;
+                let body = json!({ "z": *z, "tiles": tiles });
                 Ok::<_, ApiError>(Rendered::json(body.to_string().into_bytes()))
             })
             .await?;

@@ -32,8 +32,8 @@ pub use actor::Actor;
 pub use error::{FieldProblem, ServiceError};
 pub use events::{DocumentEntry, DocumentInput, LifeEventInput, Media};
 pub use map::{
-    LegendClass, MAX_LIST, MAX_ZOOM, MapFilter, MapIndex, MapLayer, MapList, MapPlace, MapType,
-    MapVariable, Marker, UNCLUSTERED_ZOOM, VariableKind,
+    LegendClass, MAX_LIST, MAX_TILES_PER_VIEW, MAX_ZOOM, MapFilter, MapIndex, MapLayer, MapList,
+    MapPlace, MapType, MapVariable, Marker, TileMarkers, UNCLUSTERED_ZOOM, VariableKind,
 };
 pub use objects::{
     Contribution, IdentityPatch, ImportReport, ObjectSheet, ProposedValue, RejectedRow,

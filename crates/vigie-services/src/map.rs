@@ -215,7 +215,22 @@ impl MapFilter {
     }
 }
 
-/// A marker of a tile: one place, or a cluster of places close on screen.
+/// The markers of one tile of a view.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TileMarkers {
+    /// Column of the tile.
+    pub x: u32,
+    /// Row of the tile.
+    pub y: u32,
+    /// Its markers.
+    pub markers: Vec<Marker>,
+}
+
+/// The most tiles one view may ask for at once (a 4K screen holds about 15 × 9 tiles of 256
+/// pixels; the map asks for its view in pieces of at most this many).
+pub const MAX_TILES_PER_VIEW: u64 = 64;
+
+/// A marker of a map tile: one place, or a cluster of places close on screen.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Marker {
     /// Latitude (a cluster's: the mean of its places).
@@ -897,6 +912,40 @@ impl MapIndex {
                 format!("Pas de tuile {z}/{x}/{y}."),
             ));
         }
+        let mut tiles = self.tiles(z, x..=x, y..=y, f, layer)?;
+        Ok(tiles.pop().map(|t| t.markers).unwrap_or_default())
+    }
+
+    /// The markers of every tile of zoom `z` in the columns `xs` and rows `ys` (a view: at
+    /// most [`MAX_TILES_PER_VIEW`] tiles), as [`MapIndex::tile`] gives each, in one pass over
+    /// the places. Every tile of the range is in the answer, empty ones too.
+    pub fn tiles(
+        &self,
+        z: u8,
+        xs: std::ops::RangeInclusive<u32>,
+        ys: std::ops::RangeInclusive<u32>,
+        f: &MapFilter,
+        layer: Option<&str>,
+    ) -> Result<Vec<TileMarkers>, ServiceError> {
+        let (x0, x1, y0, y1) = (*xs.start(), *xs.end(), *ys.start(), *ys.end());
+        if z > MAX_ZOOM || x0 > x1 || y0 > y1 || x1 >= (1u32 << z) || y1 >= (1u32 << z) {
+            return Err(invalid(
+                "tile",
+                format!(
+                    "no tiles {z}/{x0}-{x1}/{y0}-{y1}: zoom 0 to {MAX_ZOOM}, x and y ranges \
+                     (first-last) below 2^zoom"
+                ),
+                format!("Pas de tuiles {z}/{x0}-{x1}/{y0}-{y1}."),
+            ));
+        }
+        let count = u64::from(x1 - x0 + 1) * u64::from(y1 - y0 + 1);
+        if count > MAX_TILES_PER_VIEW {
+            return Err(invalid(
+                "tile",
+                format!("{count} tiles asked for at once: at most {MAX_TILES_PER_VIEW} (a view)"),
+                format!("{count} tuiles demandées d'un coup : {MAX_TILES_PER_VIEW} au plus."),
+            ));
+        }
         let rule = match layer {
             Some(key) => Some(self.rules.get(key).ok_or_else(|| {
                 invalid(
@@ -908,35 +957,48 @@ impl MapIndex {
             None => None,
         };
         let classes = rule.map_or(0, |r| r.missing + 2);
-        let bounds = tile_bounds(z, x, y);
         let cells = if z >= UNCLUSTERED_ZOOM {
             0
         } else {
             CELLS_PER_TILE
         };
-        // Per cell: count, sums of positions, the one place when alone, counts per class.
-        let mut grid: BTreeMap<u32, (u32, f64, f64, usize, Vec<u32>)> = BTreeMap::new();
-        let mut singles = Vec::new();
+        // The box of the whole range, to skip most places with two comparisons.
+        let (nw, se) = (tile_bounds(z, x0, y0), tile_bounds(z, x1, y1));
+        let view = BoundingBox {
+            west: nw.west,
+            north: nw.north,
+            east: se.east,
+            south: se.south,
+        };
+        // Per tile, per cell: count, sums of positions, the one place when alone, counts per
+        // class; and the places shown alone (from UNCLUSTERED_ZOOM).
+        type Cell = (u32, f64, f64, usize, Vec<u32>);
+        let mut grids: BTreeMap<(u32, u32), BTreeMap<u32, Cell>> = BTreeMap::new();
+        let mut singles: BTreeMap<(u32, u32), Vec<(usize, Option<usize>)>> = BTreeMap::new();
         for (i, p) in self.places.iter().enumerate() {
             let Some(pos) = p.position else { continue };
-            // A place on the tile's east or south edge belongs to the next tile only.
-            if !inside(&bounds, pos) || pos.1 >= bounds.east || pos.0 <= bounds.south {
+            if !inside(&view, pos) {
                 continue;
             }
-            if !self.keeps(f, p) {
+            // A place on a tile's east or south edge belongs to the next tile only.
+            let (tx, ty) = tile_xy(z, pos.0, pos.1);
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let (x, y) = (tx.floor().max(0.0) as u32, ty.floor().max(0.0) as u32);
+            if !xs.contains(&x) || !ys.contains(&y) || !self.keeps(f, p) {
                 continue;
             }
             let class = rule.map(|r| r.class(p));
             if cells == 0 {
-                singles.push((i, class));
+                singles.entry((x, y)).or_default().push((i, class));
                 continue;
             }
-            let (tx, ty) = tile_xy(z, pos.0, pos.1);
             let cx = ((tx - f64::from(x)) * f64::from(cells)).clamp(0.0, f64::from(cells - 1));
             let cy = ((ty - f64::from(y)) * f64::from(cells)).clamp(0.0, f64::from(cells - 1));
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let cell = cy as u32 * cells + cx as u32;
-            let e = grid
+            let e = grids
+                .entry((x, y))
+                .or_default()
                 .entry(cell)
                 .or_insert_with(|| (0, 0.0, 0.0, i, vec![0; classes]));
             e.0 += 1;
@@ -963,22 +1025,35 @@ impl MapIndex {
                 classes: counts,
             }
         };
-        let mut out: Vec<Marker> = singles.into_iter().map(|(i, c)| single(i, c)).collect();
-        for (n, lat, lon, first, counts) in grid.into_values() {
-            if n == 1 {
-                let mut m = single(first, None);
-                m.classes = counts;
-                out.push(m);
-            } else {
-                out.push(Marker {
-                    lat: lat / f64::from(n),
-                    lon: lon / f64::from(n),
-                    count: n,
-                    id: None,
-                    name: None,
-                    object_type: None,
-                    classes: counts,
-                });
+        let mut out = Vec::new();
+        for y in ys {
+            for x in xs.clone() {
+                let mut markers: Vec<Marker> = singles
+                    .remove(&(x, y))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(i, c)| single(i, c))
+                    .collect();
+                for (n, lat, lon, first, counts) in
+                    grids.remove(&(x, y)).unwrap_or_default().into_values()
+                {
+                    if n == 1 {
+                        let mut m = single(first, None);
+                        m.classes = counts;
+                        markers.push(m);
+                    } else {
+                        markers.push(Marker {
+                            lat: lat / f64::from(n),
+                            lon: lon / f64::from(n),
+                            count: n,
+                            id: None,
+                            name: None,
+                            object_type: None,
+                            classes: counts,
+                        });
+                    }
+                }
+                out.push(TileMarkers { x, y, markers });
             }
         }
         Ok(out)

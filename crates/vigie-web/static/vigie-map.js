@@ -164,20 +164,54 @@
       return out;
     }
 
+    function fetchJson(url) {
+      return fetch(url, { credentials: 'same-origin' })
+        .then(function (r) { if (r.status !== 200) throw new Error(r.status); return r.json(); });
+    }
+
+    // The tiles of the view not drawn yet, asked for in one request (a view of at most 64
+    // tiles; one per tile where the view crosses the antimeridian).
     function refresh() {
       var wanted = {};
+      var missing = [];
       tilesInView().forEach(function (key) {
         wanted[key] = true;
-        if (drawn[key] || pending[key]) return;
-        pending[key] = true;
-        fetch(api + '/tiles/' + key + suffix, { credentials: 'same-origin' })
-          .then(function (r) { if (r.status !== 200) throw new Error(r.status); return r.json(); })
-          .then(function (body) {
-            delete pending[key];
-            if (currentTiles()[key]) draw(key, body.markers);
-          })
-          .catch(function () { delete pending[key]; });
+        if (!drawn[key] && !pending[key]) missing.push(key);
       });
+      var z = null, x0 = Infinity, x1 = -1, y0 = Infinity, y1 = -1;
+      missing.forEach(function (key) {
+        var p = key.split('/');
+        z = +p[0];
+        x0 = Math.min(x0, +p[1]); x1 = Math.max(x1, +p[1]);
+        y0 = Math.min(y0, +p[2]); y1 = Math.max(y1, +p[2]);
+        pending[key] = true;
+      });
+      function done(key, list) {
+        delete pending[key];
+        if (currentTiles()[key]) draw(key, list);
+      }
+      function failed(keys) { keys.forEach(function (key) { delete pending[key]; }); }
+      if (missing.length && (x1 - x0 + 1) * (y1 - y0 + 1) <= 64 && (x1 - x0 + 1) * (y1 - y0 + 1) <= missing.length * 2) {
+        var q = new URLSearchParams(tileQuery);
+        q.set('x', x0 + '-' + x1);
+        q.set('y', y0 + '-' + y1);
+        fetchJson(api + '/tiles/' + z + '?' + q.toString())
+          .then(function (body) {
+            var asked = {};
+            missing.forEach(function (key) { asked[key] = true; });
+            body.tiles.forEach(function (t) {
+              var key = body.z + '/' + t.x + '/' + t.y;
+              if (asked[key]) done(key, t.markers);
+            });
+          })
+          .catch(function () { failed(missing); });
+      } else {
+        missing.forEach(function (key) {
+          fetchJson(api + '/tiles/' + key + suffix)
+            .then(function (body) { done(key, body.markers); })
+            .catch(function () { failed([key]); });
+        });
+      }
       Object.keys(drawn).forEach(function (key) {
         if (!wanted[key]) { markers.removeLayer(drawn[key]); delete drawn[key]; }
       });
