@@ -35,6 +35,15 @@ function view(url) {
 }
 
 test('zooming and panning the map is kept in the URL', async (t) => {
+  const page0 = await openPage(t, browser);
+  const asked = [];
+  page0.on('request', (r) => { if (r.url().includes('/map/tiles/')) asked.push(r.url()); });
+  await page0.goto(`/t/${TENANT}`);
+  await markersDrawn(page0);
+  // The first view's markers come in one request (the view's tiles at once).
+  assert.equal(asked.length, 1, asked.join('\n'));
+  assert.match(asked[0], /\/map\/tiles\/\d+\?.*x=\d+-\d+/);
+  await page0.close();
   const { page, map } = await mapPage(t);
   await page.waitForURL(/#map=/);
   const [z0, lat0, lon0] = view(page.url());
