@@ -1,6 +1,6 @@
 //! What every page shares: [`Page`] (the visitor's language, the caller, rendering a template
 //! with the common context), use-case errors in the page's language, and the words of the
-//! plugins' fields and values. The page modules (`pages`, `objects`, `requests`) build
+//! plugins' fields and values. The page modules (`pages`, `objects`, `requests`, `desk`) build
 //! on this one and never on each other's helpers.
 
 use minijinja::{Value, context};
@@ -21,6 +21,8 @@ pub(crate) struct Page<'a> {
     pub(crate) lang: Lang,
     pub(crate) caller: Caller,
     set_lang: bool,
+    /// The header's link to the visitor's moderation desk here, if they moderate.
+    desk: Option<crate::desk::DeskBadge>,
 }
 
 impl<'a> Page<'a> {
@@ -44,6 +46,7 @@ impl<'a> Page<'a> {
             lang: Lang::detect(req),
             caller,
             set_lang,
+            desk: req.extensions().get::<crate::desk::DeskBadge>().cloned(),
         }
     }
 
@@ -62,6 +65,10 @@ impl<'a> Page<'a> {
             lang_href => format!("{}lang={other}", self.here),
             tr => tr,
             user => self.caller.user.as_ref().map(|u| u.display_name.as_str().to_owned()),
+            desk => self.desk.as_ref().map(|d| context! {
+                href => Value::from_safe_string(d.href.clone()),
+                waiting => d.waiting,
+            }),
             ..data
         };
         let rendered = self

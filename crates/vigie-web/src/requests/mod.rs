@@ -16,12 +16,16 @@ mod journal;
 mod labels;
 mod view;
 
+pub(crate) use actions::{AssignForm, MergeForm, ModerateForm, WordingForm};
 pub use actions::{
     answer, assign, attach, change_status, comment, merge, moderate, new_link, notify, reexpress,
     support, unassign,
 };
+pub(crate) use actions::{assign_request, merge_request, moderate_request, reexpress_request};
+pub(crate) use errors::error_text;
 pub use filing::similar_fragment;
 pub(crate) use filing::{FilingShown, Received, object_section, receive};
+pub(crate) use labels::{kind_label, similar_rows, status_label, urgency_label};
 pub use view::request_page;
 
 #[cfg(test)]
