@@ -96,7 +96,7 @@ pub async fn file_request(
             flash,
             error,
             shown,
-        } => render_filing(&page, &slug, id, flash, error, shown).await,
+        } => render_filing(&page, &slug, id, flash, error, *shown).await,
     }
 }
 

@@ -388,7 +388,7 @@ pub(crate) enum Received {
         /// Why the form was refused.
         error: Option<(StatusCode, String)>,
         /// The form as typed, with the similar open requests.
-        shown: FilingShown,
+        shown: Box<FilingShown>,
     },
 }
 
@@ -423,10 +423,10 @@ pub(crate) async fn receive(
     let sheet = |flash, error, similar| Received::Sheet {
         flash,
         error,
-        shown: FilingShown {
+        shown: Box::new(FilingShown {
             typed: filing,
             similar,
-        },
+        }),
     };
     match filed {
         // Post/redirect/get, with the requester's token: their link to follow the request.
