@@ -309,6 +309,48 @@ async fn desk_decides_in_place(backend: Backend) {
         item.contains(&format!("name=\"into\" value=\"{kept}\"")),
         "{item}"
     );
+    // Re-expressed in place first (the requester's words stay); an assignment to nobody is
+    // refused beside the request, its form left open.
+    let r = garant
+        .form(
+            &format!("/t/cem/desk/r/{duplicate}/wording"),
+            &[
+                ("title", "Toilettes du premier étage bouchées"),
+                (
+                    "description",
+                    "Les toilettes des garçons du premier étage sont bouchées.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let reworded = garant
+        .get(&format!("/api/v1/tenants/cem/requests/{duplicate}"))
+        .await;
+    assert_eq!(
+        reworded.body["request"]["title"],
+        "Toilettes du premier étage bouchées"
+    );
+    assert_eq!(
+        reworded.body["request"]["original_title"],
+        "Toilettes bouchées encore"
+    );
+    let r = garant
+        .form(
+            &format!("/t/cem/desk/r/{duplicate}/assign"),
+            &[("contact_id", ""), ("user_id", "")],
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let item = &r.text[r.text.find(&format!("id=\"request-{duplicate}\"")).unwrap()..];
+    assert!(
+        item.contains("role=\"alert\""),
+        "the error is beside the request"
+    );
+    assert!(
+        item.contains("<details open>"),
+        "the assignment form is open"
+    );
     let r = garant
         .form(
             &format!("/t/cem/desk/r/{duplicate}/merge"),
