@@ -8,6 +8,7 @@
 mod accounts;
 mod actor;
 mod dataset;
+mod desk;
 mod error;
 mod events;
 mod guard;
@@ -29,6 +30,7 @@ use vigie_storage::Store;
 
 pub use accounts::{SessionToken, SignedIn};
 pub use actor::Actor;
+pub use desk::{DESK_PAGE, Desk, DeskPages, DeskRequest, DeskSection};
 pub use error::{FieldProblem, ServiceError};
 pub use events::{DocumentEntry, DocumentInput, LifeEventInput, Media};
 pub use map::{
@@ -48,7 +50,7 @@ pub use roles::{RoleIn, RoleTarget};
 pub use schema::ObjectSchema;
 pub use tenants::TenantInput;
 pub use vigie_authz::Permit;
-pub use vigie_storage::{BoundingBox, Place, ReadScope};
+pub use vigie_storage::{BoundingBox, DeskCounts, DeskScope, Place, ReadScope};
 
 /// Settings the use cases need.
 #[derive(Debug, Clone)]

@@ -131,13 +131,13 @@ pub struct Document {
     pub at: OffsetDateTime,
 }
 
-const EVENT_SELECT: &str = "SELECT e.id, e.object_id, o.type_key, e.kind, e.title, e.description, e.starts_on, \
+pub(crate) const EVENT_SELECT: &str = "SELECT e.id, e.object_id, o.type_key, e.kind, e.title, e.description, e.starts_on, \
      e.ends_on, e.provenance, a.display_name AS author_name, e.filed_state, e.at, d.decision, d.reason, \
      m.display_name AS decided_by, d.at AS decided_at FROM life_events e JOIN objects o ON o.id = e.object_id \
      LEFT JOIN users a ON a.id = e.author_id LEFT JOIN life_event_decisions d ON d.event_id = e.id \
      LEFT JOIN users m ON m.id = d.decided_by";
 
-fn event_from_row(r: &AnyRow) -> Result<LifeEvent, StoreError> {
+pub(crate) fn event_from_row(r: &AnyRow) -> Result<LifeEvent, StoreError> {
     let corrupt = |v: &str| StoreError::Corrupt(format!("life event value {v}"));
     let provenance: String = r.try_get("provenance")?;
     let at: String = r.try_get("at")?;
@@ -159,13 +159,13 @@ fn event_from_row(r: &AnyRow) -> Result<LifeEvent, StoreError> {
     })
 }
 
-const DOC_SELECT: &str = "SELECT d.id, d.object_id, d.kind, d.title, d.document_date, d.source, d.blob_key, \
+pub(crate) const DOC_SELECT: &str = "SELECT d.id, d.object_id, d.kind, d.title, d.document_date, d.source, d.blob_key, \
      d.content_type, d.file_name, d.size, d.sha256, u.display_name AS uploaded_by, d.uploaded_by AS uploader_id, d.request_id, d.at, d.filed_state, \
      x.decision, x.reason, m.display_name AS decided_by, x.at AS decided_at FROM documents d \
      LEFT JOIN users u ON u.id = d.uploaded_by LEFT JOIN document_decisions x ON x.document_id = d.id \
      LEFT JOIN users m ON m.id = x.decided_by";
 
-fn doc_from_row(r: &AnyRow) -> Result<Document, StoreError> {
+pub(crate) fn doc_from_row(r: &AnyRow) -> Result<Document, StoreError> {
     let at: String = r.try_get("at")?;
     let (state, decision) = crate::moderation::decision_from_row(r)?;
     let uploader_id: Option<i64> = r.try_get("uploader_id")?;

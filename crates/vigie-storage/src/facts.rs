@@ -143,7 +143,7 @@ pub struct ContributorContact {
     pub contact_phone: Option<String>,
 }
 
-const FACT_SELECT: &str = "SELECT f.id, f.object_id, o.type_key, f.field_key, f.vintage, f.value, \
+pub(crate) const FACT_SELECT: &str = "SELECT f.id, f.object_id, o.type_key, f.field_key, f.vintage, f.value, \
      f.provenance, f.source, f.import_id, a.display_name AS author_name, f.filed_state, f.batch, f.at, \
      d.decision, d.reason, m.display_name AS decided_by, d.at AS decided_at \
      FROM facts f JOIN objects o ON o.id = f.object_id \
@@ -151,7 +151,7 @@ const FACT_SELECT: &str = "SELECT f.id, f.object_id, o.type_key, f.field_key, f.
      LEFT JOIN fact_decisions d ON d.fact_id = f.id \
      LEFT JOIN users m ON m.id = d.decided_by";
 
-fn fact_from_row(r: &AnyRow) -> Result<FactRecord, StoreError> {
+pub(crate) fn fact_from_row(r: &AnyRow) -> Result<FactRecord, StoreError> {
     let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("{what} {v}"));
     let provenance: String = r.try_get("provenance")?;
     let at: String = r.try_get("at")?;

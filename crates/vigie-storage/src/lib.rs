@@ -8,6 +8,7 @@
 
 mod bulk;
 mod changes;
+mod desk;
 mod error;
 mod events;
 mod facts;
@@ -25,6 +26,7 @@ mod time_text;
 mod users;
 
 pub use changes::{CHANGES_CHANNEL, Change, Changes, ReadScope};
+pub use desk::{DeskCounts, DeskScope, Grant};
 pub use error::StoreError;
 pub use events::{Document, LifeEvent, NewDocument, NewLifeEvent};
 pub use facts::{ContributorContact, CurrentValues, DecisionRecord, FactRecord, NewFact};

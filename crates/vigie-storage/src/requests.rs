@@ -230,7 +230,7 @@ pub struct StatusChange {
     pub moderation_reason: Option<String>,
 }
 
-const REQUEST_SELECT: &str = "SELECT r.id, r.object_id, o.type_key, o.official_name, r.kind, r.categories, r.title, \
+pub(crate) const REQUEST_SELECT: &str = "SELECT r.id, r.object_id, o.type_key, o.official_name, r.kind, r.categories, r.title, \
      r.description, r.public_title, r.public_description, r.extra_fields, r.urgency, r.reminder_on, \
      r.reminder_sent_at, r.provenance, r.author_id, a.display_name AS author_name, r.contact_email, r.contact_confirmed_at, r.status, \
      r.moderation_reason, r.merged_into, r.filed_at, r.updated_at, \
@@ -240,7 +240,7 @@ const REQUEST_SELECT: &str = "SELECT r.id, r.object_id, o.type_key, o.official_n
      + (SELECT COUNT(*) FROM requests m WHERE m.merged_into = r.id) AS supporters \
      FROM requests r JOIN objects o ON o.id = r.object_id LEFT JOIN users a ON a.id = r.author_id";
 
-fn request_from_row(r: &AnyRow) -> Result<RequestRecord, StoreError> {
+pub(crate) fn request_from_row(r: &AnyRow) -> Result<RequestRecord, StoreError> {
     let corrupt = |v: &str| StoreError::Corrupt(format!("request value {v}"));
     let categories: String = r.try_get("categories")?;
     let urgency: String = r.try_get("urgency")?;

@@ -978,6 +978,81 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Pièce jointe ajoutée.",
         "Attachment added.",
     ),
+    // The moderation desk (`crate::desk`, templates/desk.html, the header's link).
+    ("desk", "Bureau de modération", "Moderation desk"),
+    ("desk_link", "À modérer", "To moderate"),
+    ("desk_waiting", "en attente", "waiting"),
+    (
+        "desk_intro",
+        "Ce qui attend votre décision dans ce collectif, le plus ancien d'abord. Chaque décision est publique, avec son motif.",
+        "What waits for your decision in this collective, oldest first. Every decision is public, with its reason.",
+    ),
+    ("desk_scope", "Votre périmètre", "Your reach"),
+    (
+        "desk_everything",
+        "tout le collectif",
+        "the whole collective",
+    ),
+    (
+        "desk_all_done",
+        "Rien n'attend votre décision pour le moment. Merci !",
+        "Nothing waits for your decision at the moment. Thank you!",
+    ),
+    (
+        "desk_sections",
+        "Sections du bureau",
+        "Sections of the desk",
+    ),
+    ("desk_contributions", "Valeurs proposées", "Proposed values"),
+    ("desk_events", "Événements proposés", "Proposed life events"),
+    (
+        "desk_documents",
+        "Documents à vérifier",
+        "Documents to check",
+    ),
+    (
+        "desk_requests",
+        "Demandes à modérer",
+        "Requests to moderate",
+    ),
+    ("desk_nothing", "Rien n'attend ici.", "Nothing waits here."),
+    ("desk_proposed_value", "Valeur proposée", "Proposed value"),
+    ("desk_proposed_by", "Proposé par", "Proposed by"),
+    ("desk_sent_by", "Envoyé par", "Sent by"),
+    ("desk_filed_by", "déposée par", "filed by"),
+    ("desk_source", "Source", "Source"),
+    ("desk_open_file", "Ouvrir le fichier", "Open the file"),
+    ("accept", "Accepter", "Accept"),
+    (
+        "desk_refusal_reason",
+        "Motif du refus (public, obligatoire pour refuser)",
+        "Reason for refusing (public, required to refuse)",
+    ),
+    (
+        "desk_duplicates",
+        "Doublons possibles",
+        "Possible duplicates",
+    ),
+    (
+        "desk_no_duplicates",
+        "Aucune demande ouverte ne lui ressemble.",
+        "No open request resembles it.",
+    ),
+    (
+        "desk_merge_into_this",
+        "Fusionner dans celle-ci",
+        "Merge into this one",
+    ),
+    (
+        "done_accepted",
+        "Proposition acceptée.",
+        "Proposal accepted.",
+    ),
+    (
+        "done_refused",
+        "Proposition refusée, avec son motif.",
+        "Proposal refused, with its reason.",
+    ),
 ];
 
 #[cfg(test)]

@@ -5,9 +5,11 @@
 
 mod assets;
 mod cached;
+mod desk;
 mod i18n;
 mod map;
 mod objects;
+mod page;
 mod pages;
 mod requests;
 
@@ -80,7 +82,7 @@ impl WebState {
     }
 }
 
-const TEMPLATES: [(&str, &str); 13] = [
+const TEMPLATES: [(&str, &str); 14] = [
     ("objects.html", include_str!("../templates/objects.html")),
     ("object.html", include_str!("../templates/object.html")),
     ("request.html", include_str!("../templates/request.html")),
@@ -94,6 +96,7 @@ const TEMPLATES: [(&str, &str); 13] = [
     ("reset.html", include_str!("../templates/reset.html")),
     ("account.html", include_str!("../templates/account.html")),
     ("message.html", include_str!("../templates/message.html")),
+    ("desk.html", include_str!("../templates/desk.html")),
 ];
 
 /// The page routes, to be mounted at `/`.
@@ -103,9 +106,20 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
         .at("/static/:file", get(assets::serve))
         .at("/t/:slug", get(pages::tenant_page))
         .at("/t/:slug/roles", get(pages::roles_page))
+        .at("/t/:slug/desk", get(desk::desk_page))
+        .at(
+            "/t/:slug/desk/contributions/:id",
+            post(desk::decide_contribution),
+        )
+        .at("/t/:slug/desk/events/:id", post(desk::decide_event))
+        .at("/t/:slug/desk/documents/:id", post(desk::decide_document))
+        .at("/t/:slug/desk/r/:id/moderate", post(desk::moderate))
+        .at("/t/:slug/desk/r/:id/wording", post(desk::reexpress))
+        .at("/t/:slug/desk/r/:id/assign", post(desk::assign))
+        .at("/t/:slug/desk/r/:id/merge", post(desk::merge))
         .at("/t/:slug/o/:id", get(objects::object_page))
         .at("/t/:slug/o/:id/contribute", post(objects::contribute))
-        .at("/t/:slug/o/:id/requests", post(requests::file_request))
+        .at("/t/:slug/o/:id/requests", post(objects::file_request))
         .at(
             "/t/:slug/o/:id/requests/similar",
             get(requests::similar_fragment),
@@ -132,7 +146,8 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
         .at("/account", get(pages::account_form).post(pages::account))
         .at("/account/export", get(pages::account_export))
         .at("/account/delete", post(pages::account_delete))
-        .data(state)
+        .data(state.clone())
+        .around(move |ep, req| desk::with_badge(ep, req, state.clone()))
 }
 
 #[cfg(test)]
@@ -166,9 +181,17 @@ mod tests {
     #[test]
     fn every_word_the_code_asks_for_exists() {
         let sources = [
+            include_str!("page.rs"),
             include_str!("pages.rs"),
             include_str!("objects.rs"),
-            include_str!("requests.rs"),
+            include_str!("requests/mod.rs"),
+            include_str!("requests/labels.rs"),
+            include_str!("requests/errors.rs"),
+            include_str!("requests/filing.rs"),
+            include_str!("requests/view.rs"),
+            include_str!("requests/journal.rs"),
+            include_str!("requests/actions.rs"),
+            include_str!("desk.rs"),
         ];
         for source in sources {
             for piece in source.split(".t(\"").skip(1) {

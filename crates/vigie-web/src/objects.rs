@@ -3,7 +3,7 @@
 
 use minijinja::{Value, context};
 use poem::http::StatusCode;
-use poem::web::{Data, Form, Path};
+use poem::web::{Data, Form, Multipart, Path};
 use poem::{Request, Response, handler};
 use serde::Deserialize;
 use vigie_domain::{FactState, ObjectTypeKey, Provenance};
@@ -11,39 +11,12 @@ use vigie_http::Caller;
 use vigie_plugins::wit;
 use vigie_services::{Actor, Contribution, ProposedValue, ServiceError, Services, decode_value};
 
-use crate::pages::Page;
-use crate::{Lang, WebState};
+use crate::WebState;
+use crate::page::{Page, parse_value, value_text};
+use crate::requests::Received;
 
-pub(crate) fn value_text(lang: Lang, field: Option<&wit::Field>, v: &wit::Value) -> String {
-    match v {
-        #[allow(clippy::cast_precision_loss)]
-        wit::Value::Integer(i) => lang.number(*i as f64, Some(0)),
-        wit::Value::Decimal(d) => lang.number(*d, None),
-        wit::Value::Boolean(b) => lang.t(if *b { "yes" } else { "no" }).to_owned(),
-        wit::Value::Choice(c) => match field.map(|f| &f.kind) {
-            Some(wit::FieldKind::Choice(options)) => options
-                .iter()
-                .find(|o| &o.key == c)
-                .map(|o| match lang {
-                    Lang::Fr => o.label.fr.clone(),
-                    Lang::En => o.label.en.clone(),
-                })
-                .unwrap_or_else(|| c.clone()),
-            _ => c.clone(),
-        },
-        wit::Value::Text(s)
-        | wit::Value::Date(s)
-        | wit::Value::DateTime(s)
-        | wit::Value::Url(s) => s.clone(),
-    }
-}
-
-pub(crate) fn label(lang: Lang, l: &wit::Localized) -> String {
-    match lang {
-        Lang::Fr => l.fr.clone(),
-        Lang::En => l.en.clone(),
-    }
-}
+/// The words of a plugin's label (`crate::map` takes them from here).
+pub(crate) use crate::page::label;
 
 #[handler]
 pub async fn object_page(
@@ -86,7 +59,7 @@ struct Typed {
 
 /// The sheet with the request filing form shown again: with what was typed, and an error or
 /// the similar open requests to look at before filing.
-pub(crate) async fn render_filing(
+async fn render_filing(
     page: &Page<'_>,
     slug: &str,
     id: i64,
@@ -102,6 +75,28 @@ pub(crate) async fn render_filing(
     match render_object_with(page, slug, id, flash, typed).await {
         Ok(r) => r,
         Err(e) => page.error_page(&e),
+    }
+}
+
+/// `POST /t/:slug/o/:id/requests`: files a request from the object's sheet
+/// ([`crate::requests::receive`]); the sheet shows the form again when it is refused or when
+/// similar open requests should be looked at first.
+#[handler]
+pub async fn file_request(
+    req: &Request,
+    state: Data<&WebState>,
+    caller: Caller,
+    Path((slug, id)): Path<(String, i64)>,
+    multipart: Multipart,
+) -> Response {
+    let page = Page::new(&state, req, caller);
+    match crate::requests::receive(&page, &state, req, &slug, id, multipart).await {
+        Received::Answer(response) => response,
+        Received::Sheet {
+            flash,
+            error,
+            shown,
+        } => render_filing(&page, &slug, id, flash, error, *shown).await,
     }
 }
 
@@ -287,33 +282,6 @@ pub struct ContributeForm {
     source: String,
     #[serde(default)]
     contact_email: String,
-}
-
-pub(crate) fn parse_value(field: &wit::Field, raw: &str) -> Option<wit::Value> {
-    let raw = raw.trim();
-    Some(match &field.kind {
-        wit::FieldKind::Integer => wit::Value::Integer(raw.parse().ok()?),
-        wit::FieldKind::Decimal => wit::Value::Decimal(raw.replace(',', ".").parse().ok()?),
-        wit::FieldKind::Boolean => wit::Value::Boolean(match raw.to_lowercase().as_str() {
-            "oui" | "yes" | "true" | "1" | "o" | "y" => true,
-            "non" | "no" | "false" | "0" | "n" => false,
-            _ => return None,
-        }),
-        wit::FieldKind::Choice(options) => wit::Value::Choice(
-            options
-                .iter()
-                .find(|o| {
-                    o.key == raw
-                        || o.label.fr.eq_ignore_ascii_case(raw)
-                        || o.label.en.eq_ignore_ascii_case(raw)
-                })
-                .map(|o| o.key.clone())?,
-        ),
-        wit::FieldKind::Date => wit::Value::Date(raw.to_owned()),
-        wit::FieldKind::DateTime => wit::Value::DateTime(raw.to_owned()),
-        wit::FieldKind::Url => wit::Value::Url(raw.to_owned()),
-        wit::FieldKind::Text | wit::FieldKind::LongText => wit::Value::Text(raw.to_owned()),
-    })
 }
 
 #[handler]
