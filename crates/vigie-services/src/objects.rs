@@ -113,15 +113,15 @@ fn current_values(facts: &[FactRecord]) -> BTreeMap<String, BTreeMap<String, Fac
     out
 }
 
-/// The vintage current today for a plugin's scheme (school years start in September).
-fn current_vintage(plugin: &LoadedPlugin) -> Result<String, ServiceError> {
+/// The vintage current today for a plugin's scheme (school years start in September):
+/// `2026-2027` from 1 September 2026 to 31 August 2027.
+pub(crate) fn current_vintage(plugin: &LoadedPlugin) -> Result<String, ServiceError> {
     let today = time::OffsetDateTime::now_utc().date();
-    let y = today.year();
-    let raw = match plugin.manifest().vintage.kind {
-        wit::VintageKind::SchoolYear if u8::from(today.month()) >= 9 => format!("{y}-{}", y + 1),
-        wit::VintageKind::SchoolYear => format!("{}-{y}", y - 1),
-        wit::VintageKind::CalendarYear => y.to_string(),
+    let kind = match plugin.manifest().vintage.kind {
+        wit::VintageKind::SchoolYear => vigie_domain::objects::VintageKind::SchoolYear,
+        wit::VintageKind::CalendarYear => vigie_domain::objects::VintageKind::CalendarYear,
     };
+    let raw = vigie_domain::objects::vintage_on(kind, today.year(), u8::from(today.month()));
     normalized(plugin.normalize_vintage(&raw)?, "vintage")
 }
 
