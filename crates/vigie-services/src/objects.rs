@@ -553,7 +553,8 @@ impl Services {
 
     /// Proposes values for citizen fields of one vintage of an object. The plugin's
     /// validators run first; bad values are refused with field-level messages. The facts
-    /// wait, publicly, for a Garant or a Certified citizen of the object.
+    /// wait, publicly, for a Garant or a Certified citizen of the object — except those a
+    /// Garant of the type (or a Guru) enters: official, they are accepted when filed.
     pub async fn contribute(
         &self,
         actor: Actor<'_>,
@@ -713,7 +714,11 @@ impl Services {
                 std::time::SystemTime::now()
             ))[..8],
         );
-        let provenance = if permit.actor().is_some() {
+        // A Garant of the type (or a Guru) enters official values: accepted at once, marked
+        // as theirs. Everyone else proposes, and the values wait for a decision.
+        let provenance = if self.enters_official_data(actor, tenant, object).await? {
+            Provenance::Garant
+        } else if permit.actor().is_some() {
             Provenance::Citizen
         } else {
             Provenance::Anonymous
