@@ -462,10 +462,83 @@ async fn anonymous_contributions_are_rate_limited(backend: Backend) {
     srv.stop().await;
 }
 
+/// A Garant of the type enters values: official, accepted when filed and marked as theirs. A
+/// Certified citizen, who may accept others' values, still proposes theirs.
+async fn a_garants_values_are_official(backend: Backend) {
+    let srv = TestServer::start(backend).await.unwrap();
+    let (_guru, garant) = setup(&srv).await;
+    let a = srv
+        .object("cem", "schools", "0131703F", "Collège Edouard Manet")
+        .await;
+    srv.operator_user("relay.a@vigie.test", "Relais A", false)
+        .await
+        .unwrap();
+    let r = garant
+        .post(
+            "/api/v1/tenants/cem/certifications",
+            json!({"object_type": "schools", "object_id": a, "email": "relay.a@vigie.test"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let relay = srv.client();
+    relay.sign_in("relay.a@vigie.test", PASSWORD).await;
+    let path = format!("/api/v1/tenants/cem/objects/{a}/contributions");
+
+    let r = garant
+        .post(
+            &path,
+            json!({"vintage": "2026-2027", "values": [
+                {"field": "nursery-classes", "value": 4}, {"field": "atsem", "value": 3}]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    for fact in r.body.as_array().unwrap() {
+        assert_eq!(
+            (&fact["state"], &fact["provenance"]),
+            (&json!("accepted"), &json!("garant")),
+            "{fact}"
+        );
+    }
+    let sheet = srv
+        .client()
+        .get(&format!("/api/v1/tenants/cem/objects/{a}"))
+        .await;
+    assert_eq!(
+        sheet.body["current"]["2026-2027"]["atsem"]["value"],
+        json!({"integer": 3})
+    );
+    // Nothing waits: there is nothing to decide.
+    let pending = srv.client().get("/api/v1/tenants/cem/contributions").await;
+    assert_eq!(pending.body, json!([]), "{}", pending.text);
+    // Official fields stay the imports' own, even for a Garant.
+    let r = garant
+        .post(
+            &path,
+            json!({"vintage": "2026-2027", "values": [{"field": "pupils", "value": 300}]}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+
+    // The Certified citizen proposes, like any citizen.
+    let r = relay
+        .post(
+            &path,
+            json!({"vintage": "2026-2027", "values": [{"field": "atsem", "value": 2}]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        (&r.body[0]["state"], &r.body[0]["provenance"]),
+        (&json!("pending"), &json!("citizen"))
+    );
+    srv.stop().await;
+}
+
 both_backends!(
     official_imports,
     contributions_and_moderation,
-    anonymous_contributions_are_rate_limited
+    anonymous_contributions_are_rate_limited,
+    a_garants_values_are_official
 );
 
 async fn identity_is_official_and_closures_are_confirmed(backend: Backend) {

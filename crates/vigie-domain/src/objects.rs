@@ -143,6 +143,33 @@ impl Decision {
     }
 }
 
+/// How an object type counts its vintages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VintageKind {
+    /// School years, written `2026-2027`; a school year starts on 1 September.
+    SchoolYear,
+    /// Calendar years, written `2026`.
+    CalendarYear,
+}
+
+/// The first year of the school year a day of `month` (1 to 12) of `year` falls in: a school
+/// year starts on 1 September, so both 1 September 2026 and 31 August 2027 are in 2026-2027.
+pub fn school_year_start(year: i32, month: u8) -> i32 {
+    if month >= 9 { year } else { year - 1 }
+}
+
+/// The vintage a day falls in, as the type writes it: `2026-2027` (school years) or `2026`.
+/// Forms suggest it, and a snapshot import (a file without vintages) files its facts under it.
+pub fn vintage_on(kind: VintageKind, year: i32, month: u8) -> String {
+    match kind {
+        VintageKind::SchoolYear => {
+            let start = school_year_start(year, month);
+            format!("{start}-{}", start + 1)
+        }
+        VintageKind::CalendarYear => year.to_string(),
+    }
+}
+
 /// Kinds of dated events in the life of an object.
 pub const LIFE_EVENT_KINDS: [&str; 7] = [
     "exceptional_closure",
@@ -254,6 +281,21 @@ mod tests {
                 .contains("works")
         );
         assert!(check_title("t", " a ").is_err());
+    }
+
+    #[test]
+    fn the_current_vintage_turns_on_1_september() {
+        let school = |y, m| vintage_on(VintageKind::SchoolYear, y, m);
+        // December 2026: the school year 2026-2027, not the plugin's first example.
+        assert_eq!(school(2026, 12), "2026-2027");
+        assert_eq!(school(2027, 1), "2026-2027");
+        assert_eq!(school(2027, 8), "2026-2027");
+        assert_eq!(school(2027, 9), "2027-2028");
+        assert_eq!(school(2026, 9), "2026-2027");
+        assert_eq!(school(2026, 8), "2025-2026");
+        assert_eq!(school_year_start(2027, 3), 2026);
+        assert_eq!(vintage_on(VintageKind::CalendarYear, 2026, 12), "2026");
+        assert_eq!(vintage_on(VintageKind::CalendarYear, 2027, 1), "2027");
     }
 
     #[test]

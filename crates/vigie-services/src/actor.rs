@@ -84,6 +84,25 @@ impl Services {
         }
     }
 
+    /// Whether `actor` keeps `object`'s official data (its type's Garants, a Guru, the
+    /// operator): the values they enter are official, accepted when filed.
+    pub(crate) async fn enters_official_data(
+        &self,
+        actor: Actor<'_>,
+        tenant: &Tenant,
+        object: &ObservedObject,
+    ) -> Result<bool, ServiceError> {
+        let scope = Self::object_scope(tenant, object)?;
+        match self
+            .permit_for(actor, tenant, scope, Operation::UpdateOfficialData)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(ServiceError::Forbidden(_) | ServiceError::Unauthenticated(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Whether `actor` may do `operation` on an object of `tenant`, for a page or an answer
     /// that only shows or hides something (a control, the requests awaiting moderation). The
     /// use case that acts decides again. An unknown object is "not found".

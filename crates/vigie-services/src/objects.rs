@@ -113,15 +113,15 @@ fn current_values(facts: &[FactRecord]) -> BTreeMap<String, BTreeMap<String, Fac
     out
 }
 
-/// The vintage current today for a plugin's scheme (school years start in September).
-fn current_vintage(plugin: &LoadedPlugin) -> Result<String, ServiceError> {
+/// The vintage current today for a plugin's scheme (school years start in September):
+/// `2026-2027` from 1 September 2026 to 31 August 2027.
+pub(crate) fn current_vintage(plugin: &LoadedPlugin) -> Result<String, ServiceError> {
     let today = time::OffsetDateTime::now_utc().date();
-    let y = today.year();
-    let raw = match plugin.manifest().vintage.kind {
-        wit::VintageKind::SchoolYear if u8::from(today.month()) >= 9 => format!("{y}-{}", y + 1),
-        wit::VintageKind::SchoolYear => format!("{}-{y}", y - 1),
-        wit::VintageKind::CalendarYear => y.to_string(),
+    let kind = match plugin.manifest().vintage.kind {
+        wit::VintageKind::SchoolYear => vigie_domain::objects::VintageKind::SchoolYear,
+        wit::VintageKind::CalendarYear => vigie_domain::objects::VintageKind::CalendarYear,
     };
+    let raw = vigie_domain::objects::vintage_on(kind, today.year(), u8::from(today.month()));
     normalized(plugin.normalize_vintage(&raw)?, "vintage")
 }
 
@@ -553,7 +553,8 @@ impl Services {
 
     /// Proposes values for citizen fields of one vintage of an object. The plugin's
     /// validators run first; bad values are refused with field-level messages. The facts
-    /// wait, publicly, for a Garant or a Certified citizen of the object.
+    /// wait, publicly, for a Garant or a Certified citizen of the object — except those a
+    /// Garant of the type (or a Guru) enters: official, they are accepted when filed.
     pub async fn contribute(
         &self,
         actor: Actor<'_>,
@@ -713,7 +714,11 @@ impl Services {
                 std::time::SystemTime::now()
             ))[..8],
         );
-        let provenance = if permit.actor().is_some() {
+        // A Garant of the type (or a Guru) enters official values: accepted at once, marked
+        // as theirs. Everyone else proposes, and the values wait for a decision.
+        let provenance = if self.enters_official_data(actor, tenant, object).await? {
+            Provenance::Garant
+        } else if permit.actor().is_some() {
             Provenance::Citizen
         } else {
             Provenance::Anonymous

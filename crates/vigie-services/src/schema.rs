@@ -20,6 +20,14 @@ pub struct ObjectSchema {
     pub added: Vec<(SchemaField, wit::Field)>,
 }
 
+impl ObjectSchema {
+    /// The vintage current today, the one forms suggest: the school year 2026-2027 from
+    /// 1 September 2026 (not the plugin's first example).
+    pub fn current_vintage(&self) -> Result<String, ServiceError> {
+        crate::objects::current_vintage(&self.plugin)
+    }
+}
+
 fn decode(f: &SchemaField) -> Result<wit::Field, ServiceError> {
     serde_json::from_str(&f.definition)
         .map_err(|e| ServiceError::Internal(format!("stored field {} is unreadable: {e}", f.key)))

@@ -258,7 +258,7 @@ async fn render_object_with(
         indicator_rows => indicator_rows,
         history => history,
         citizen_fields => citizen_fields,
-        default_vintage => m.vintage.examples.first().cloned().unwrap_or_default(),
+        default_vintage => schema.current_vintage()?,
         flash => flash,
         error => typed.error.as_ref().map(|(_, m)| m.clone()),
         typed => typed.form.as_ref().map(|f| context! {

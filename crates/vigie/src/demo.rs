@@ -23,6 +23,10 @@ use vigie_storage::{Contact, Store, Tenant, User};
 /// The type the demo requests are about.
 const SCHOOLS: &str = "schools";
 
+mod places;
+
+pub(crate) use places::seed_places;
+
 /// Adds the demo requests to the demo collective if it has none yet (seeding twice changes
 /// nothing). Returns how many requests were filed.
 pub(crate) async fn seed_requests(
@@ -33,13 +37,29 @@ pub(crate) async fn seed_requests(
     if !services.requests(tenant, None).await?.is_empty() {
         return Ok(0);
     }
+    let Some((key, made_up, real)) = demo_schools(services, tenant).await? else {
+        tracing::warn!("the demo collective has no school: no demo requests");
+        return Ok(0);
+    };
+    let demo = Demo::new(services, store, tenant, key, made_up, real).await?;
+    demo.play().await?;
+    let filed = services.requests(tenant, None).await?.len();
+    tracing::info!(requests = filed, "demo requests filed");
+    Ok(filed)
+}
+
+/// The demo's schools, oldest first, and whether they are real: the shipped demo schools are
+/// made up; when the demo was filled from the official data instead, the schools are real
+/// (and what the demo adds on them says it is fictitious). `None` without any school.
+async fn demo_schools(
+    services: &Services,
+    tenant: &Tenant,
+) -> anyhow::Result<Option<(ObjectTypeKey, Vec<i64>, bool)>> {
     let key = ObjectTypeKey::parse(SCHOOLS)?;
     if !tenant.object_types.contains(&key) {
-        return Ok(0);
+        return Ok(None);
     }
     let objects = services.objects(tenant, Some(&key)).await?;
-    // The shipped demo schools are made up; when the demo was filled from the official data
-    // instead, the schools are real, so each request says it is fictitious.
     let mut made_up: Vec<i64> = objects
         .iter()
         .filter(|o| o.identity.official_name.contains("(démo)"))
@@ -50,15 +70,7 @@ pub(crate) async fn seed_requests(
         made_up = objects.iter().map(|o| o.id).collect();
     }
     made_up.sort_unstable();
-    if made_up.is_empty() {
-        tracing::warn!("the demo collective has no school: no demo requests");
-        return Ok(0);
-    }
-    let demo = Demo::new(services, store, tenant, key, made_up, real).await?;
-    demo.play().await?;
-    let filed = services.requests(tenant, None).await?.len();
-    tracing::info!(requests = filed, "demo requests filed");
-    Ok(filed)
+    Ok((!made_up.is_empty()).then_some((key, made_up, real)))
 }
 
 /// Someone of the demo, with the identity the authorizer sees.

@@ -101,7 +101,10 @@ impl App {
     /// schools importers: from the Education ministry's API when the machine is online, else
     /// from the made-up sample shipped in `crates/vigie/demo/`. Then, if the demo collective has
     /// no request yet (also in a database made before requests existed), files the demo
-    /// requests through the use cases (see `demo.rs`). Seeding twice changes nothing.
+    /// requests through the use cases (see `demo.rs`); and if its first nursery school has no
+    /// value but the official ones, no life event or no document yet, adds its ATSEM counts
+    /// over three school years, its life events and its documents (see `demo/places.rs`).
+    /// Seeding twice changes nothing.
     pub async fn seed_demo(&self, settings: &Settings) -> anyhow::Result<()> {
         if !settings.demo.enabled {
             return Ok(());
@@ -127,6 +130,9 @@ impl App {
         demo::seed_requests(&self.services, &self.store, &tenant)
             .await
             .context("cannot file the demo requests")?;
+        demo::seed_places(&self.services, &self.store, &tenant)
+            .await
+            .context("cannot add the demo's values, life events and documents")?;
         if created {
             tracing::info!(url = %format!("{}/t/{}", settings.public_url(), tenant.slug), "demo collective ready");
         }
