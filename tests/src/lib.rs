@@ -427,6 +427,16 @@ pub struct Reply {
     pub text: String,
     /// `Set-Cookie` headers.
     pub cookies: Vec<String>,
+    /// The `Location` header, on a redirect.
+    pub location: Option<String>,
+}
+
+/// The `Location` header of a response.
+fn location_of(resp: &reqwest::Response) -> Option<String> {
+    resp.headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 impl Reply {
@@ -467,6 +477,7 @@ impl Client {
             .iter()
             .filter_map(|v| v.to_str().ok().map(str::to_owned))
             .collect();
+        let location = location_of(&resp);
         let text = resp.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Reply {
@@ -474,6 +485,7 @@ impl Client {
             body,
             text,
             cookies,
+            location,
         }
     }
 
@@ -511,12 +523,14 @@ impl Client {
             .iter()
             .filter_map(|v| v.to_str().ok().map(str::to_owned))
             .collect();
+        let location = location_of(&resp);
         let text = resp.text().await.unwrap_or_default();
         Reply {
             status,
             body: Value::Null,
             text,
             cookies,
+            location,
         }
     }
 
@@ -547,6 +561,7 @@ impl Client {
             Err(e) => panic!("upload to {path} failed: {e}"),
         };
         let status = resp.status().as_u16();
+        let location = location_of(&resp);
         let text = resp.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Reply {
@@ -554,6 +569,7 @@ impl Client {
             body,
             text,
             cookies: Vec::new(),
+            location,
         }
     }
 

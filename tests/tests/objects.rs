@@ -510,6 +510,26 @@ async fn a_garants_values_are_official(backend: Backend) {
     // Nothing waits: there is nothing to decide.
     let pending = srv.client().get("/api/v1/tenants/cem/contributions").await;
     assert_eq!(pending.body, json!([]), "{}", pending.text);
+    // On the web form too, and the page says so (not « awaits validation »).
+    let fields = [
+        ("vintage", "2025-2026"),
+        ("field", "atsem"),
+        ("value", "2"),
+        ("source", ""),
+        ("contact_email", ""),
+    ];
+    let r = garant
+        .form(&format!("/t/cem/o/{a}/contribute"), &fields)
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let to = r.location.unwrap();
+    assert_eq!(to, format!("/t/cem/o/{a}?entered=1"));
+    let page = garant.get(&to).await;
+    assert!(
+        page.text.contains("elles sont officielles"),
+        "{}",
+        page.text
+    );
     // Official fields stay the imports' own, even for a Garant.
     let r = garant
         .post(
@@ -531,6 +551,10 @@ async fn a_garants_values_are_official(backend: Backend) {
         (&r.body[0]["state"], &r.body[0]["provenance"]),
         (&json!("pending"), &json!("citizen"))
     );
+    let r = relay
+        .form(&format!("/t/cem/o/{a}/contribute"), &fields)
+        .await;
+    assert_eq!(r.location.unwrap(), format!("/t/cem/o/{a}?proposed=1"));
     srv.stop().await;
 }
 

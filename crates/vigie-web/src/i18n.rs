@@ -371,6 +371,11 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Merci ! Votre proposition attend la validation d'un garant ou d'un citoyen certifié ; elle est visible dans l'historique.",
         "Thank you! Your proposal awaits a Garant or a Certified citizen; it is listed in the history.",
     ),
+    (
+        "entered",
+        "Valeurs enregistrées : saisies par un garant, elles sont officielles et publiées.",
+        "Values saved: entered by a Garant, they are official and published.",
+    ),
     ("history", "Historique complet", "Full history"),
     ("state", "État", "State"),
     ("state_pending", "en attente", "pending"),

@@ -25,21 +25,25 @@ pub async fn object_page(
     caller: Caller,
     Path((slug, id)): Path<(String, i64)>,
 ) -> Response {
-    let proposed = req
-        .uri()
-        .query()
-        .is_some_and(|q| q.split('&').any(|p| p == "proposed=1"));
+    // What the contribution that led here became: proposed (waiting) or entered (official).
+    let said = req.uri().query().and_then(|q| {
+        q.split('&').find_map(|p| {
+            ["proposed", "entered"]
+                .into_iter()
+                .find(|w| p == format!("{w}=1"))
+        })
+    });
     let scope = state
         .services
         .tenant_id(&slug)
         .await
         .ok()
         .map(|t| vigie_services::ReadScope::Object(t, id));
-    let key = format!("o/{slug}/{id}?proposed={}", u8::from(proposed));
+    let key = format!("o/{slug}/{id}?said={}", said.unwrap_or_default());
     let shown = caller.clone();
     crate::cached::page(&state, req, &caller, &key, scope, || async {
         let page = Page::new(&state, req, shown);
-        let flash = proposed.then(|| page.lang.t("proposed").to_owned());
+        let flash = said.map(|w| page.lang.t(w).to_owned());
         match render_object(&page, &slug, id, flash).await {
             Ok(r) => r,
             Err(e) => page.error_page(&e),
@@ -360,14 +364,25 @@ pub async fn contribute(
                 Err(e) => page.error_page(&e),
             }
         }
-        // Post/redirect/get: reloading the page does not file the proposal twice.
-        Ok(Some(_)) => poem::Response::builder()
-            .status(StatusCode::SEE_OTHER)
-            .header(
-                poem::http::header::LOCATION,
-                format!("/t/{slug}/o/{id}?proposed=1"),
-            )
-            .finish(),
+        // Post/redirect/get: reloading the page does not file the proposal twice. A Garant's
+        // values are official at once; everyone else's wait for a decision.
+        Ok(Some(facts)) => {
+            let said = if facts
+                .iter()
+                .all(|f| f.state == vigie_domain::FactState::Accepted)
+            {
+                "entered"
+            } else {
+                "proposed"
+            };
+            poem::Response::builder()
+                .status(StatusCode::SEE_OTHER)
+                .header(
+                    poem::http::header::LOCATION,
+                    format!("/t/{slug}/o/{id}?{said}=1"),
+                )
+                .finish()
+        }
         Err(ServiceError::NotFound(what)) => page.error_page(&ServiceError::NotFound(what)),
         Err(e) => {
             let error = Some(page.error(&e));

@@ -1,7 +1,9 @@
 // The collective page's map (Leaflet, /static/leaflet.<hash>.js): background tiles from the
-// instance's tile server when it answers, and markers drawn from the server's tiles of
-// clustered places (/api/v1/tenants/{slug}/map/tiles/{z}/{x}/{y}), with the filters and the
-// layer of the page's form. The view (zoom, centre) is kept in the URL's #map=z/lat/lon and
+// collective's or the instance's tile server when it answers, and markers drawn from the
+// server's tiles of clustered places (/api/v1/tenants/{slug}/map/tiles/{z}?x=…&y=… for a
+// view, /tiles/{z}/{x}/{y} for one tile), with the filters and the layer of the page's form.
+// This script comes before Leaflet's, so that the first view's markers are asked for while
+// Leaflet loads. The view (zoom, centre) is kept in the URL's #map=z/lat/lon and
 // the layer and filters in its query, so that a shared URL shows the same map. Without this
 // script the form, the legend and the list still work; the list is the map's accessible
 // twin. Served with `defer`, no inline code (Content-Security-Policy).
@@ -10,7 +12,7 @@
 (function () {
   var box = document.getElementById('map');
   var form = document.getElementById('map-filters');
-  if (!box || !form || !window.L || !window.fetch || !window.URLSearchParams) return;
+  if (!box || !form || !window.fetch || !window.URLSearchParams) return;
   box.hidden = false;
   var lang = box.dataset.lang || 'fr';
   var api = box.dataset.api;
@@ -32,24 +34,96 @@
     return { zoom: +m[1], lat: +m[2], lon: +m[3] };
   }
 
+  function fetchJson(url) {
+    return fetch(url, { credentials: 'same-origin' })
+      .then(function (r) { if (r.status !== 200) throw new Error(r.status); return r.json(); });
+  }
+
+  // Slippy-map tile numbers (Web Mercator) of a longitude and a latitude at 2^z tiles.
+  function tileX(lon, n) { return Math.floor((lon + 180) / 360 * n); }
+  function tileY(lat, n) {
+    var r = Math.max(Math.min(lat, 85.0511), -85.0511) * Math.PI / 180;
+    return Math.floor((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2 * n);
+  }
+  // The tiles of a view (its zoom and south-west / north-east corners), with a tenth of
+  // margin on each side.
+  function tileRange(z, south, west, north, east) {
+    var h = (north - south) * 0.1, w = (east - west) * 0.1, n = Math.pow(2, z);
+    return { z: z, n: n, x0: tileX(west - w, n), x1: tileX(east + w, n),
+      y0: Math.max(tileY(north + h, n), 0), y1: Math.min(tileY(south - h, n), n - 1) };
+  }
+
   function unavailable() {
     var p = document.createElement('p');
     p.className = 'muted';
     p.textContent = box.dataset.unavailable;
     box.replaceWith(p);
   }
+
   // The page carries the map's description; the API gives it too (GET …/map).
   var embedded = document.getElementById('map-info');
   var info = null;
   try { info = embedded ? JSON.parse(embedded.textContent) : null; } catch (e) { info = null; }
-  if (info) {
-    start(info);
-  } else {
-    fetch(api, { credentials: 'same-origin' })
-      .then(function (r) { if (r.status !== 200) throw new Error(r.status); return r.json(); })
-      .then(start)
-      .catch(unavailable);
+
+  // The first view's markers are asked for at once, before Leaflet has run (this script
+  // comes first): the view Leaflet will show is computed here as it computes it — the URL's
+  // view, else the box around every place fitted with 20 px of padding — and the answer waits
+  // for the map.
+  var filters = query();
+  var layerKey = filters.get('layer') || (info && info.default_layer) || '';
+  var tileQuery = new URLSearchParams(filters);
+  tileQuery.set('layer', layerKey);
+  var early = info ? firstView(info) : null;
+
+  function firstView(info) {
+    var width = box.clientWidth, height = box.clientHeight;
+    if (!width || !height) return null;
+    var hash = viewFromHash(), z, cx, cy;
+    function mercY(lat) {
+      var r = Math.max(Math.min(lat, 85.0511), -85.0511) * Math.PI / 180;
+      return (1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2;
+    }
+    if (hash) {
+      z = hash.zoom;
+      cx = (hash.lon + 180) / 360;
+      cy = mercY(hash.lat);
+    } else if (info.bounds) {
+      var b = info.bounds;
+      var dx = (b[2] - b[0]) / 360, dy = mercY(b[1]) - mercY(b[3]);
+      var fit = Math.min((width - 40) / (256 * dx), (height - 40) / (256 * dy));
+      z = Math.min(Math.floor(Math.log(fit) / Math.LN2), 16);
+      if (!isFinite(z)) z = 16;
+      cx = ((b[0] + b[2]) / 2 + 180) / 360;
+      cy = (mercY(b[1]) + mercY(b[3])) / 2;
+    } else {
+      return null;
+    }
+    z = Math.max(0, Math.min(z, 19));
+    var scale = 256 * Math.pow(2, z);
+    function lon(x) { return x * 360 - 180; }
+    function lat(y) { return Math.atan(Math.sinh(Math.PI * (1 - 2 * y))) * 180 / Math.PI; }
+    var range = tileRange(z, lat(cy + height / 2 / scale), lon(cx - width / 2 / scale),
+      lat(cy - height / 2 / scale), lon(cx + width / 2 / scale));
+    if (range.x0 < 0 || range.x1 >= range.n || (range.x1 - range.x0 + 1) * (range.y1 - range.y0 + 1) > 64) {
+      return null;
+    }
+    var q = new URLSearchParams(tileQuery);
+    q.set('x', range.x0 + '-' + range.x1);
+    q.set('y', range.y0 + '-' + range.y1);
+    range.answer = fetchJson(api + '/tiles/' + z + '?' + q.toString());
+    range.answer.catch(function () {});
+    return range;
   }
+
+  function go() {
+    if (!window.L) { box.hidden = true; return; }
+    if (info) {
+      start(info);
+    } else {
+      fetchJson(api).then(start).catch(unavailable);
+    }
+  }
+  if (window.L) go(); else document.addEventListener('DOMContentLoaded', go);
 
   function start(info) {
     var map = L.map(box, { zoomControl: true, worldCopyJump: true, maxZoom: 19 });
@@ -58,12 +132,18 @@
       a.title = label;
       a.setAttribute('aria-label', label);
     });
-    if (info.tiles && info.tiles.url) {
+    // The background comes once the first markers are drawn (or after a second): the places
+    // are what the page is for, and the background's images cost the phone some work.
+    var backgroundAdded = false;
+    function background() {
+      if (backgroundAdded || !info.tiles || !info.tiles.url) return;
+      backgroundAdded = true;
       // The attribution is plain text (a collective's Guru may set it): Leaflet writes HTML.
       var attribution = document.createElement('span');
       attribution.textContent = info.tiles.attribution || '';
       L.tileLayer(info.tiles.url, { attribution: attribution.innerHTML, maxZoom: 19 }).addTo(map);
     }
+    setTimeout(background, 1000);
     map.attributionControl.setPrefix(false);
     var hash = viewFromHash();
     if (hash) {
@@ -75,15 +155,13 @@
       map.setView([info.view.latitude, info.view.longitude], info.view.zoom);
     }
 
-    var filters = query();
-    var layerKey = filters.get('layer') || info.default_layer || '';
+    layerKey = layerKey || info.default_layer || '';
     var legend = null;
     info.types.forEach(function (t) {
       t.layers.forEach(function (l) { if (l.key === layerKey) legend = l.legend; });
     });
     var typeColor = {};
     info.types.forEach(function (t) { typeColor[t.key] = t.color; });
-    var tileQuery = new URLSearchParams(filters);
     tileQuery.set('layer', layerKey);
     var suffix = '?' + tileQuery.toString();
 
@@ -143,78 +221,86 @@
       });
       drawn[key] = group;
       markers.addLayer(group);
+      if (!backgroundAdded) requestAnimationFrame(function () { setTimeout(background, 0); });
     }
 
     function tilesInView() {
       var z = Math.min(Math.max(Math.round(map.getZoom()), 0), 20);
-      var b = map.getBounds().pad(0.1);
-      var n = Math.pow(2, z);
-      function tx(lon) { return Math.floor((lon + 180) / 360 * n); }
-      function ty(lat) {
-        var r = Math.max(Math.min(lat, 85.0511), -85.0511) * Math.PI / 180;
-        return Math.floor((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2 * n);
-      }
-      var x0 = tx(b.getWest()), x1 = tx(b.getEast()), y0 = ty(b.getNorth()), y1 = ty(b.getSouth());
+      var b = map.getBounds();
+      var r = tileRange(z, b.getSouth(), b.getWest(), b.getNorth(), b.getEast());
       var out = [];
-      for (var x = x0; x <= x1; x++) {
-        for (var y = Math.max(y0, 0); y <= Math.min(y1, n - 1); y++) {
-          out.push(z + '/' + ((x % n) + n) % n + '/' + y);
-        }
+      for (var x = r.x0; x <= r.x1; x++) {
+        for (var y = r.y0; y <= r.y1; y++) out.push(z + '/' + ((x % r.n) + r.n) % r.n + '/' + y);
       }
       return out;
     }
 
-    function fetchJson(url) {
-      return fetch(url, { credentials: 'same-origin' })
-        .then(function (r) { if (r.status !== 200) throw new Error(r.status); return r.json(); });
-    }
-
-    // The tiles of the view not drawn yet, asked for in one request (a view of at most 64
-    // tiles; one per tile where the view crosses the antimeridian).
+    // The tiles of the view not drawn yet: those of the first view from its early answer,
+    // the others asked for in one request (a view of at most 64 tiles; one per tile where
+    // the view crosses the antimeridian).
     function refresh() {
       var wanted = {};
       var missing = [];
+      var fromEarly = [];
       tilesInView().forEach(function (key) {
         wanted[key] = true;
-        if (!drawn[key] && !pending[key]) missing.push(key);
-      });
-      var z = null, x0 = Infinity, x1 = -1, y0 = Infinity, y1 = -1;
-      missing.forEach(function (key) {
-        var p = key.split('/');
-        z = +p[0];
-        x0 = Math.min(x0, +p[1]); x1 = Math.max(x1, +p[1]);
-        y0 = Math.min(y0, +p[2]); y1 = Math.max(y1, +p[2]);
+        if (drawn[key] || pending[key]) return;
         pending[key] = true;
+        var p = key.split('/');
+        if (early && early.z === +p[0] && +p[1] >= early.x0 && +p[1] <= early.x1 &&
+            +p[2] >= early.y0 && +p[2] <= early.y1) {
+          fromEarly.push(key);
+        } else {
+          missing.push(key);
+        }
       });
       function done(key, list) {
         delete pending[key];
         if (currentTiles()[key]) draw(key, list);
       }
       function failed(keys) { keys.forEach(function (key) { delete pending[key]; }); }
-      if (missing.length && (x1 - x0 + 1) * (y1 - y0 + 1) <= 64 && (x1 - x0 + 1) * (y1 - y0 + 1) <= missing.length * 2) {
-        var q = new URLSearchParams(tileQuery);
-        q.set('x', x0 + '-' + x1);
-        q.set('y', y0 + '-' + y1);
-        fetchJson(api + '/tiles/' + z + '?' + q.toString())
-          .then(function (body) {
-            var asked = {};
-            missing.forEach(function (key) { asked[key] = true; });
-            body.tiles.forEach(function (t) {
-              var key = body.z + '/' + t.x + '/' + t.y;
-              if (asked[key]) done(key, t.markers);
-            });
-          })
-          .catch(function () { failed(missing); });
-      } else {
+      function answered(keys) {
+        return function (body) {
+          var asked = {};
+          keys.forEach(function (key) { asked[key] = true; });
+          body.tiles.forEach(function (t) {
+            var key = body.z + '/' + t.x + '/' + t.y;
+            if (asked[key]) { done(key, t.markers); delete asked[key]; }
+          });
+          failed(Object.keys(asked));
+        };
+      }
+      if (fromEarly.length) {
+        early.answer.then(answered(fromEarly)).catch(function () { failed(fromEarly); });
+      }
+      if (missing.length) {
+        var z = null, x0 = Infinity, x1 = -1, y0 = Infinity, y1 = -1;
         missing.forEach(function (key) {
-          fetchJson(api + '/tiles/' + key + suffix)
-            .then(function (body) { done(key, body.markers); })
-            .catch(function () { failed([key]); });
+          var p = key.split('/');
+          z = +p[0];
+          x0 = Math.min(x0, +p[1]); x1 = Math.max(x1, +p[1]);
+          y0 = Math.min(y0, +p[2]); y1 = Math.max(y1, +p[2]);
         });
+        var area = (x1 - x0 + 1) * (y1 - y0 + 1);
+        if (area <= 64 && area <= missing.length * 2) {
+          var q = new URLSearchParams(tileQuery);
+          q.set('x', x0 + '-' + x1);
+          q.set('y', y0 + '-' + y1);
+          fetchJson(api + '/tiles/' + z + '?' + q.toString())
+            .then(answered(missing))
+            .catch(function () { failed(missing); });
+        } else {
+          missing.forEach(function (key) {
+            fetchJson(api + '/tiles/' + key + suffix)
+              .then(function (body) { done(key, body.markers); })
+              .catch(function () { failed([key]); });
+          });
+        }
       }
       Object.keys(drawn).forEach(function (key) {
         if (!wanted[key]) { markers.removeLayer(drawn[key]); delete drawn[key]; }
       });
+      early = null; // the first view only: later views ask for their own tiles
       var c = map.getCenter();
       var h = '#map=' + map.getZoom() + '/' + c.lat.toFixed(5) + '/' + c.lng.toFixed(5);
       if (window.location.hash !== h) history.replaceState(null, '', h);
