@@ -973,8 +973,10 @@ impl MapIndex {
         // Per tile, per cell: count, sums of positions, the one place when alone, counts per
         // class; and the places shown alone (from UNCLUSTERED_ZOOM).
         type Cell = (u32, f64, f64, usize, Vec<u32>);
+        /// A place shown alone: its index and its class.
+        type Single = (usize, Option<usize>);
         let mut grids: BTreeMap<(u32, u32), BTreeMap<u32, Cell>> = BTreeMap::new();
-        let mut singles: BTreeMap<(u32, u32), Vec<(usize, Option<usize>)>> = BTreeMap::new();
+        let mut singles: BTreeMap<(u32, u32), Vec<Single>> = BTreeMap::new();
         for (i, p) in self.places.iter().enumerate() {
             let Some(pos) = p.position else { continue };
             if !inside(&view, pos) {
