@@ -3,10 +3,13 @@
 //! The pages call the same use cases as the JSON API and share its session cookie (the
 //! [`vigie_http::Caller`] resolved by the session middleware).
 
+mod admin;
 mod assets;
 mod cached;
+mod garant;
 mod i18n;
 mod map;
+mod next;
 mod objects;
 mod pages;
 mod requests;
@@ -23,7 +26,15 @@ pub use pages::{busy_page, payload_too_large};
 
 /// The page routes whose body is a multipart form carrying one file (the request form and its
 /// photo, an attachment): bounded by the upload limit.
-pub const UPLOAD_ROUTES: [&str; 2] = ["/t/:slug/o/:id/requests", "/t/:slug/r/:id/attachments"];
+pub const UPLOAD_ROUTES: [&str; 3] = [
+    "/t/:slug/o/:id/requests",
+    "/t/:slug/r/:id/attachments",
+    "/t/:slug/o/:id/life/documents",
+];
+
+/// The page route of official dataset imports (a Garant's desk): bounded like the API's
+/// imports (`limits.import_mib`).
+pub const IMPORT_ROUTES: [&str; 1] = ["/t/:slug/garant/imports"];
 
 /// Shared state of the pages.
 #[derive(Clone)]
@@ -80,7 +91,7 @@ impl WebState {
     }
 }
 
-const TEMPLATES: [(&str, &str); 13] = [
+const TEMPLATES: [(&str, &str); 17] = [
     ("objects.html", include_str!("../templates/objects.html")),
     ("object.html", include_str!("../templates/object.html")),
     ("request.html", include_str!("../templates/request.html")),
@@ -94,6 +105,14 @@ const TEMPLATES: [(&str, &str); 13] = [
     ("reset.html", include_str!("../templates/reset.html")),
     ("account.html", include_str!("../templates/account.html")),
     ("message.html", include_str!("../templates/message.html")),
+    // The Gurus' and Garants' pages.
+    ("admin.html", include_str!("../templates/admin.html")),
+    (
+        "tenant_admin.html",
+        include_str!("../templates/tenant_admin.html"),
+    ),
+    ("garant.html", include_str!("../templates/garant.html")),
+    ("life.html", include_str!("../templates/life.html")),
 ];
 
 /// The page routes, to be mounted at `/`.
@@ -132,6 +151,21 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
         .at("/account", get(pages::account_form).post(pages::account))
         .at("/account/export", get(pages::account_export))
         .at("/account/delete", post(pages::account_delete))
+        // The Gurus' pages (platform, a collective's settings) and the Garants' (desk, a
+        // place's life events and documents).
+        .at("/admin", get(admin::platform_page))
+        .at("/admin/collectives", post(admin::create_collective))
+        .at("/admin/gurus", post(admin::change_guru))
+        .at("/t/:slug/admin", get(admin::settings_page))
+        .at("/t/:slug/admin/roles", post(admin::change_role))
+        .at("/t/:slug/admin/map", post(admin::set_map))
+        .at("/t/:slug/garant", get(garant::desk_page))
+        .at("/t/:slug/garant/places", post(garant::add_place))
+        .at("/t/:slug/garant/imports", post(garant::import))
+        .at("/t/:slug/garant/contacts", post(garant::add_contact))
+        .at("/t/:slug/o/:id/life", get(garant::life_page))
+        .at("/t/:slug/o/:id/life/events", post(garant::add_event))
+        .at("/t/:slug/o/:id/life/documents", post(garant::add_document))
         .data(state)
 }
 
@@ -169,6 +203,8 @@ mod tests {
             include_str!("pages.rs"),
             include_str!("objects.rs"),
             include_str!("requests.rs"),
+            include_str!("admin.rs"),
+            include_str!("garant.rs"),
         ];
         for source in sources {
             for piece in source.split(".t(\"").skip(1) {
