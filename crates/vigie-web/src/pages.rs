@@ -101,7 +101,8 @@ impl<'a> Page<'a> {
             lang => self.lang.code(),
             other_lang => other,
             lang_href => format!("{}lang={other}", self.here),
-            login_href => crate::next::login_href(&self.back),
+            // Made of a path and URL-encoded characters only: safe in an attribute as it is.
+            login_href => Value::from_safe_string(crate::next::login_href(&self.back)),
             tr => tr,
             user => self.caller.user.as_ref().map(|u| u.display_name.as_str().to_owned()),
             ..data
