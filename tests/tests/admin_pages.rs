@@ -938,7 +938,10 @@ async fn sign_in_returns(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, 401, "{}", r.text);
-    assert!(r.text.contains("name=\"next\" value=\"&#x2f;t&#x2f;cem&#x2f;garant\""));
+    assert!(
+        r.text
+            .contains("name=\"next\" value=\"&#x2f;t&#x2f;cem&#x2f;garant\"")
+    );
     srv.stop().await;
 }
 

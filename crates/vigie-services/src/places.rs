@@ -57,8 +57,14 @@ impl Services {
                 ));
             }
         };
-        let official_name =
-            vigie_domain::objects::check_title("official_name", &input.official_name)?;
+        let official_name = input.official_name.trim().to_owned();
+        if !(2..=200).contains(&official_name.chars().count()) {
+            return Err(invalid(
+                "official_name",
+                "write the official name (2 to 200 characters)",
+                "Écrivez le nom officiel (2 à 200 caractères).",
+            ));
+        }
         let location = match (input.latitude, input.longitude) {
             (Some(lat), Some(lon)) => {
                 vigie_domain::MapView::new(lat, lon, 0)?;
