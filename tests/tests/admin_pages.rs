@@ -608,6 +608,44 @@ async fn garant_desk(backend: Backend) {
     assert_eq!(r.status, 409, "the same identifier again: {}", r.text);
     assert!(r.text.contains("existe déjà"));
 
+    // The API's door calls the same use case.
+    let body = json!({"object_type": "schools", "identifier": uai(139_021), "official_name": "École de l'API"});
+    assert_eq!(
+        w.citizen
+            .post("/api/v1/tenants/cem/places", body.clone())
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        w.garant
+            .post("/api/v1/tenants/autre/places", body.clone())
+            .await
+            .status,
+        403
+    );
+    let r = w
+        .garant
+        .post(
+            "/api/v1/tenants/cem/places",
+            json!({"object_type": "schools", "identifier": "0130000Z", "official_name": "X Y"}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = w
+        .garant
+        .post("/api/v1/tenants/cem/places", body.clone())
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["identifier"], json!(uai(139_021)));
+    assert_eq!(
+        w.garant
+            .post("/api/v1/tenants/cem/places", body)
+            .await
+            .status,
+        409
+    );
+
     // Contacts: names and positions shown, e-mails never.
     let contact = |email: &'static str| {
         vec![
