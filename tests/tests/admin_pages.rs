@@ -103,6 +103,9 @@ async fn platform_page(backend: Backend) {
     let version = srv.app.services.plugins().get("schools").unwrap();
     assert!(page.text.contains(&version.manifest().plugin_version));
     assert!(page.text.contains("value=\"libraries\""), "type checkboxes");
+    let en = w.guru.get("/admin?lang=en").await.text;
+    assert!(en.contains("Platform administration") && en.contains("Open a collective"));
+    w.guru.get("/?lang=fr").await;
 
     // Open a collective: bad input keeps what was typed.
     let bad = w
@@ -359,6 +362,24 @@ async fn collective_settings(backend: Backend) {
     .await;
     assert_eq!(status, 303);
     assert_eq!(w.citizen.get("/t/cem/garant").await.status, 403);
+    let r = w
+        .guru
+        .form(
+            "/t/cem/admin/roles",
+            &garant_of("citizen@vigie.test", "revoke", "schools"),
+        )
+        .await;
+    assert_eq!(r.status, 400, "nothing to remove: {}", r.text);
+    assert!(r.text.contains("pas ce rôle ici"));
+    let r = w
+        .guru
+        .form(
+            "/t/cem/admin/roles",
+            &garant_of("garant@vigie.test", "grant", "schools"),
+        )
+        .await;
+    assert_eq!(r.status, 409, "already Garant: {}", r.text);
+    assert!(r.text.contains("déjà ce rôle"));
 
     // A Certified citizen of a place: this collective's places only.
     let certify = |id: String, action: &'static str| {

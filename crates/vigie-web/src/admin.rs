@@ -80,6 +80,10 @@ pub(crate) fn form_error(page: &Page<'_>, e: &ServiceError) -> (StatusCode, Stri
             StatusCode::BAD_REQUEST,
             page.lang.t("admin_no_such_user").to_owned(),
         ),
+        ServiceError::NotFound("role grant") => (
+            StatusCode::BAD_REQUEST,
+            page.lang.t("admin_no_such_grant").to_owned(),
+        ),
         ServiceError::NotFound("object") => (
             StatusCode::BAD_REQUEST,
             page.lang.t("admin_no_such_place").to_owned(),

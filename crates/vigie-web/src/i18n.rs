@@ -1061,6 +1061,11 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Aucun lieu ne porte ce numéro dans ce collectif : le numéro est dans l'adresse de la page du lieu (/o/NUMÉRO).",
         "No place has this number in this collective: the number is in the address of the place's page (/o/NUMBER).",
     ),
+    (
+        "admin_no_such_grant",
+        "Cette personne n'a pas ce rôle ici : rien à retirer (voir la liste des rôles ci-dessus).",
+        "This person does not hold this role here: nothing to remove (see the list of roles above).",
+    ),
     ("admin_garant_role", "Garants", "Garants"),
     (
         "admin_garant_hint",
