@@ -1004,7 +1004,51 @@ async fn sign_in_returns(backend: Backend) {
     srv.stop().await;
 }
 
+/// A referential larger than the JSON and upload limits (1 MiB, 20 MiB … the JSON one is the
+/// default class): the desk's import route takes what the API's import route takes.
+async fn a_large_file_from_the_desk(backend: Backend) {
+    let srv = TestServer::start(backend).await.unwrap();
+    let w = world(&srv).await;
+    let mut lines = vec![vigie_tests::GEOLOCATION_HEADER.to_owned()];
+    for n in 0..8_000_u32 {
+        lines.push(format!(
+            "{};Ecole elementaire publique numero {n};{} RUE DES ECOLES;13001;MARSEILLE;13201;\
+             {:.6};{:.6};Public;151;ECOLE DE NIVEAU ELEMENTAIRE;OUVERT;1990-09-01",
+            uai(140_000 + n as usize),
+            n % 200 + 1,
+            43.2 + f64::from(n) * 0.00003,
+            5.3 + f64::from(n) * 0.00002,
+        ));
+    }
+    let file = lines.join("\n").into_bytes();
+    assert!(file.len() > 1 << 20, "{} bytes", file.len());
+    let r = w
+        .garant
+        .upload(
+            "/t/cem/garant/imports",
+            &[("object_type", "schools")],
+            "gros.csv",
+            file.clone(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", &r.text[..r.text.len().min(2000)]);
+    assert!(r.text.contains("id=\"report-created\">8000<"));
+    // Anonymous: the JSON bound, then the sign-in page.
+    let r = w
+        .anonymous
+        .upload(
+            "/t/cem/garant/imports",
+            &[("object_type", "schools")],
+            "gros.csv",
+            file,
+        )
+        .await;
+    assert_eq!(r.status, 413);
+    srv.stop().await;
+}
+
 both_backends!(
+    a_large_file_from_the_desk,
     platform_page,
     collective_settings,
     garant_desk,
