@@ -31,10 +31,18 @@ pub(crate) fn from_query(query: Option<&str>) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// The account pages a sign-in does not go back to: their links carry one-time tokens
+/// (kept out of the sign-in page's address), or they are the way to an account.
+const NOT_BACK: [&str; 3] = ["/verify", "/reset", "/register"];
+
 /// `/login?next=…` for a page of this site, `/login` otherwise.
 pub(crate) fn login_href(here: &str) -> String {
+    let account_page = NOT_BACK.iter().any(|p| {
+        here.strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('?'))
+    });
     match safe_next(here) {
-        Some(next) if next != "/" => format!(
+        Some(next) if next != "/" && !account_page => format!(
             "/login?{}",
             url::form_urlencoded::Serializer::new(String::new())
                 .append_pair("next", next)
@@ -88,6 +96,10 @@ mod tests {
             "/login?next=%2Ft%2Fx%2Fadmin%3Fa%3D1%26b%3D2"
         );
         assert_eq!(login_href("/"), "/login");
+        assert_eq!(login_href("/reset?token=abc"), "/login");
+        assert_eq!(login_href("/verify?token=abc"), "/login");
+        assert_eq!(login_href("/register"), "/login");
+        assert_eq!(login_href("/resetx"), "/login?next=%2Fresetx");
         assert_eq!(login_href("//evil"), "/login");
         assert_eq!(
             from_query(Some("lang=en&next=%2Ft%2Fx%2Fadmin%3Fa%3D1")).as_deref(),
