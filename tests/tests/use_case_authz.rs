@@ -65,6 +65,18 @@ async fn use_cases_compute_their_own_scope(backend: Backend) {
             "import into {}/{key}: {r:?}",
             tenant.slug
         );
+        // A place by hand too; the right is checked before the (bad) identifier is.
+        let place = vigie_services::PlaceInput {
+            identifier: "not a UAI".into(),
+            official_name: "Ecole".into(),
+            ..Default::default()
+        };
+        let r = services.add_place(me, tenant, key, place).await;
+        assert!(
+            matches!(r, Err(ServiceError::Forbidden(_))),
+            "a place in {}/{key}: {r:?}",
+            tenant.slug
+        );
     }
     // Any field will do: the right is checked before the field is.
     let field = services.plugin(&schools).unwrap().manifest().fields[0].clone();

@@ -82,6 +82,34 @@ impl From<&ObservedObject> for ObjectSummary {
     }
 }
 
+/// A place added by hand: its official identity, checked by the type's plugin.
+#[derive(Debug, Object)]
+struct NewPlaceInput {
+    /// Object type, e.g. `schools`.
+    object_type: String,
+    /// Official identifier (e.g. a UAI), checked and normalised by the plugin.
+    identifier: String,
+    /// Official name.
+    official_name: String,
+    /// Street line.
+    street: Option<String>,
+    /// Postcode.
+    postcode: Option<String>,
+    /// City.
+    city: Option<String>,
+    /// WGS84 latitude (with longitude).
+    latitude: Option<f64>,
+    /// WGS84 longitude (with latitude).
+    longitude: Option<f64>,
+}
+
+#[derive(ApiResponse)]
+enum PlaceAdded {
+    /// Added; its identity is the first entry of its history.
+    #[oai(status = 201)]
+    Created(Json<ObjectSummary>),
+}
+
 /// Changes to an object's official identity (absent: unchanged).
 #[derive(Debug, Object)]
 struct IdentityPatchInput {
@@ -461,6 +489,46 @@ impl ObjectsApi {
             PUBLIC_REVALIDATE,
             VARY_ENCODING,
         )))
+    }
+
+    /// Add a place by hand (Garant of the type)
+    ///
+    /// For a place the official file does not list yet. The type's plugin checks and
+    /// normalises the identifier as an import would; an identifier already present in the
+    /// collective is refused (409).
+    #[oai(
+        path = "/tenants/:slug/places",
+        method = "post",
+        operation_id = "add_place"
+    )]
+    async fn add_place(
+        &self,
+        state: Data<&ApiState>,
+        caller: Caller,
+        slug: Path<String>,
+        body: Json<NewPlaceInput>,
+    ) -> Result<PlaceAdded, ApiError> {
+        let tenant = state.services.tenant(&slug).await?;
+        let b = body.0;
+        let key = type_key(&b.object_type)?;
+        let object = state
+            .services
+            .add_place(
+                Actor::Principal(&caller.principal()),
+                &tenant,
+                &key,
+                vigie_services::PlaceInput {
+                    identifier: b.identifier,
+                    official_name: b.official_name,
+                    street: b.street.unwrap_or_default(),
+                    postcode: b.postcode.unwrap_or_default(),
+                    city: b.city.unwrap_or_default(),
+                    latitude: b.latitude,
+                    longitude: b.longitude,
+                },
+            )
+            .await?;
+        Ok(PlaceAdded::Created(Json((&object).into())))
     }
 
     /// An object: identity, current values per vintage, indicators, full history

@@ -14,6 +14,7 @@ mod events;
 mod guard;
 mod map;
 mod objects;
+mod places;
 mod reads;
 mod requests;
 mod roles;
@@ -41,6 +42,7 @@ pub use objects::{
     Contribution, IdentityPatch, ImportReport, ObjectSheet, ProposedValue, RejectedRow,
     decode_value, encode_value,
 };
+pub use places::PlaceInput;
 pub use reads::{MAX_PAGE, parse_bbox};
 pub use requests::{
     AssignTarget, Editor, FiledRequest, JournalReport, RequestDetails, RequestInput,

@@ -3,11 +3,14 @@
 //! The pages call the same use cases as the JSON API and share its session cookie (the
 //! [`vigie_http::Caller`] resolved by the session middleware).
 
+mod admin;
 mod assets;
 mod cached;
 mod desk;
+mod garant;
 mod i18n;
 mod map;
+mod next;
 mod objects;
 mod page;
 mod pages;
@@ -25,7 +28,15 @@ pub use pages::{busy_page, payload_too_large};
 
 /// The page routes whose body is a multipart form carrying one file (the request form and its
 /// photo, an attachment): bounded by the upload limit.
-pub const UPLOAD_ROUTES: [&str; 2] = ["/t/:slug/o/:id/requests", "/t/:slug/r/:id/attachments"];
+pub const UPLOAD_ROUTES: [&str; 3] = [
+    "/t/:slug/o/:id/requests",
+    "/t/:slug/r/:id/attachments",
+    "/t/:slug/o/:id/life/documents",
+];
+
+/// The page route of official dataset imports (a Garant's desk): bounded like the API's
+/// imports (`limits.import_mib`).
+pub const IMPORT_ROUTES: [&str; 1] = ["/t/:slug/garant/imports"];
 
 /// Shared state of the pages.
 #[derive(Clone)]
@@ -82,7 +93,7 @@ impl WebState {
     }
 }
 
-const TEMPLATES: [(&str, &str); 14] = [
+const TEMPLATES: [(&str, &str); 18] = [
     ("objects.html", include_str!("../templates/objects.html")),
     ("object.html", include_str!("../templates/object.html")),
     ("request.html", include_str!("../templates/request.html")),
@@ -97,6 +108,14 @@ const TEMPLATES: [(&str, &str); 14] = [
     ("account.html", include_str!("../templates/account.html")),
     ("message.html", include_str!("../templates/message.html")),
     ("desk.html", include_str!("../templates/desk.html")),
+    // The Gurus' and Garants' pages.
+    ("admin.html", include_str!("../templates/admin.html")),
+    (
+        "tenant_admin.html",
+        include_str!("../templates/tenant_admin.html"),
+    ),
+    ("garant.html", include_str!("../templates/garant.html")),
+    ("life.html", include_str!("../templates/life.html")),
 ];
 
 /// The page routes, to be mounted at `/`.
@@ -146,6 +165,21 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
         .at("/account", get(pages::account_form).post(pages::account))
         .at("/account/export", get(pages::account_export))
         .at("/account/delete", post(pages::account_delete))
+        // The Gurus' pages (platform, a collective's settings) and the Garants' (desk, a
+        // place's life events and documents).
+        .at("/admin", get(admin::platform_page))
+        .at("/admin/collectives", post(admin::create_collective))
+        .at("/admin/gurus", post(admin::change_guru))
+        .at("/t/:slug/admin", get(admin::settings_page))
+        .at("/t/:slug/admin/roles", post(admin::change_role))
+        .at("/t/:slug/admin/map", post(admin::set_map))
+        .at("/t/:slug/garant", get(garant::desk_page))
+        .at("/t/:slug/garant/places", post(garant::add_place))
+        .at("/t/:slug/garant/imports", post(garant::import))
+        .at("/t/:slug/garant/contacts", post(garant::add_contact))
+        .at("/t/:slug/o/:id/life", get(garant::life_page))
+        .at("/t/:slug/o/:id/life/events", post(garant::add_event))
+        .at("/t/:slug/o/:id/life/documents", post(garant::add_document))
         .data(state.clone())
         .around(move |ep, req| desk::with_badge(ep, req, state.clone()))
 }
@@ -192,6 +226,8 @@ mod tests {
             include_str!("requests/journal.rs"),
             include_str!("requests/actions.rs"),
             include_str!("desk.rs"),
+            include_str!("admin.rs"),
+            include_str!("garant.rs"),
         ];
         for source in sources {
             for piece in source.split(".t(\"").skip(1) {

@@ -23,6 +23,8 @@ pub(crate) struct Page<'a> {
     set_lang: bool,
     /// The header's link to the visitor's moderation desk here, if they moderate.
     desk: Option<crate::desk::DeskBadge>,
+    /// The page's path and query without `lang`: where signing in comes back to.
+    back: String,
 }
 
 impl<'a> Page<'a> {
@@ -35,13 +37,21 @@ impl<'a> Page<'a> {
             .split('&')
             .filter(|p| !p.is_empty() && !p.starts_with("lang="))
             .collect();
-        let here = if query.is_empty() {
-            format!("{}?", req.uri().path())
+        let (here, back) = if query.is_empty() {
+            (
+                format!("{}?", req.uri().path()),
+                req.uri().path().to_owned(),
+            )
         } else {
-            format!("{}?{}&", req.uri().path(), query.join("&"))
+            let q = query.join("&");
+            (
+                format!("{}?{q}&", req.uri().path()),
+                format!("{}?{q}", req.uri().path()),
+            )
         };
         Self {
             here,
+            back,
             state,
             lang: Lang::detect(req),
             caller,
@@ -63,6 +73,8 @@ impl<'a> Page<'a> {
             lang => self.lang.code(),
             other_lang => other,
             lang_href => format!("{}lang={other}", self.here),
+            // Made of a path and URL-encoded characters only: safe in an attribute as it is.
+            login_href => Value::from_safe_string(crate::next::login_href(&self.back)),
             tr => tr,
             user => self.caller.user.as_ref().map(|u| u.display_name.as_str().to_owned()),
             desk => self.desk.as_ref().map(|d| context! {

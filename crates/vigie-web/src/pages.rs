@@ -62,10 +62,23 @@ fn role_label(lang: Lang, role: vigie_domain::Role) -> &'static str {
 #[handler]
 pub async fn home_page(req: &Request, state: Data<&WebState>, caller: Caller) -> Response {
     let page = Page::new(&state, req, caller);
-    match state.services.tenants().await {
-        Ok(tenants) => {
+    let result = async {
+        let tenants = state.services.tenants().await?;
+        let admin = state
+            .services
+            .may_administer_platform(&page.caller.principal())
+            .await?;
+        Ok::<_, ServiceError>((tenants, admin))
+    }
+    .await;
+    match result {
+        Ok((tenants, admin)) => {
             let list: Vec<Value> = tenants.iter().map(|t| page.tenant_ctx(t)).collect();
-            page.render(StatusCode::OK, "home.html", context! { tenants => list })
+            page.render(
+                StatusCode::OK,
+                "home.html",
+                context! { tenants => list, platform_admin => admin },
+            )
         }
         Err(e) => {
             let (status, text) = page.error(&e);
@@ -121,11 +134,17 @@ async fn render_tenant(state: &WebState, req: &Request, caller: Caller, slug: St
         let tenant = state.services.tenant(&slug).await?;
         let holders = state.services.role_holders(Some(&tenant)).await?;
         let index = state.services.map_index(&tenant).await?;
-        Ok::<_, ServiceError>((tenant, holders, index))
+        // The links to the Gurus' and Garants' pages, for those who may use them.
+        let principal = page.caller.principal();
+        let can = context! {
+            settings => state.services.may_administer_tenant(&principal, &tenant).await?,
+            garant => !state.services.official_types(&principal, &tenant).await?.is_empty(),
+        };
+        Ok::<_, ServiceError>((tenant, holders, index, can))
     }
     .await;
     match result {
-        Ok((tenant, holders, index)) => {
+        Ok((tenant, holders, index, can)) => {
             let lang = page.lang;
             let principal = page.caller.principal();
             let mut my_roles: Vec<&str> = Vec::new();
@@ -226,6 +245,7 @@ async fn render_tenant(state: &WebState, req: &Request, caller: Caller, slug: St
                         // No `<` at all: nothing in it can close or comment the block.
                         .replace('<', "\\u003c"),
                     filter_error => filter_error,
+                    can => can,
                 },
             );
             // The collective's own tiles come from their own origin.
@@ -304,10 +324,12 @@ pub async fn login_form(req: &Request, state: Data<&WebState>, caller: Caller) -
         .query()
         .is_some_and(|q| q.split('&').any(|p| p == "verified=1"));
     let flash = verified.then(|| page.lang.t("verified"));
+    let next = crate::next::from_query(req.uri().query());
+    let next = next.as_deref().and_then(crate::next::safe_next);
     page.render(
         StatusCode::OK,
         "login.html",
-        context! { email => "", flash => flash },
+        context! { email => "", flash => flash, next => next },
     )
 }
 
@@ -315,6 +337,9 @@ pub async fn login_form(req: &Request, state: Data<&WebState>, caller: Caller) -
 pub struct LoginForm {
     email: String,
     password: String,
+    /// The page to go back to once signed in (a path of this site; anything else is dropped).
+    #[serde(default)]
+    next: String,
 }
 
 #[handler]
@@ -333,7 +358,7 @@ pub async fn login(
     {
         Ok(signed) => {
             let max_age = (signed.expires_at - time::OffsetDateTime::now_utc()).whole_seconds();
-            let mut resp = redirect("/");
+            let mut resp = redirect(crate::next::safe_next(&form.next).unwrap_or("/"));
             if let Ok(v) = session_cookie(&state.services, &signed.token.0, max_age).parse() {
                 resp.headers_mut().append(header::SET_COOKIE, v);
             }
@@ -346,7 +371,10 @@ pub async fn login(
                 page.render(
                     status,
                     "login.html",
-                    context! { error => text, email => form.email, unverified => unverified },
+                    context! {
+                        error => text, email => form.email, unverified => unverified,
+                        next => crate::next::safe_next(&form.next),
+                    },
                 ),
                 &e,
             )

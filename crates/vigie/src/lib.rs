@@ -296,7 +296,7 @@ fn body_class(req: &poem::Request) -> vigie_http::BodyClass {
             .iter()
             .any(|r| vigie_http::body_limit::path_matches(r, path))
     };
-    if listed(&vigie_api::IMPORT_ROUTES) {
+    if listed(&vigie_api::IMPORT_ROUTES) || listed(&vigie_web::IMPORT_ROUTES) {
         let signed_in = req
             .extensions()
             .get::<vigie_api::Caller>()
