@@ -669,3 +669,48 @@ async fn identity_is_official_and_closures_are_confirmed(backend: Backend) {
 }
 
 both_backends!(identity_is_official_and_closures_are_confirmed);
+
+/// A place without a position, then places with one, through one database connection: the
+/// insert's statement, prepared when the first latitude was absent, still takes the next
+/// ones (PostgreSQL keeps a prepared statement's parameter types: a NULL latitude once typed
+/// `float4` made every later `float8` latitude fail, now and then, under load).
+async fn unlocated_then_located_places(backend: Backend) {
+    let srv = TestServer::start_with(backend, |s| s.database.max_connections = 1)
+        .await
+        .unwrap();
+    setup(&srv).await;
+    let store = &srv.app.store;
+    let tenant = store.tenant_by_slug("cem").await.unwrap().unwrap();
+    let ty = vigie_domain::ObjectTypeKey::parse("schools").unwrap();
+    let place = |n: usize, at: Option<(f64, f64)>| vigie_storage::ObjectIdentity {
+        identifier: vigie_tests::uai(n),
+        official_name: format!("École {n}"),
+        street: None,
+        postcode: None,
+        city: None,
+        insee_code: None,
+        latitude: at.map(|p| p.0),
+        longitude: at.map(|p| p.1),
+        status: vigie_domain::ObjectStatus::Open,
+        opened_on: None,
+        closed_on: None,
+    };
+    let positions = [None, Some((43.3, 5.4)), None, Some((43.29, 5.38))];
+    for (n, at) in positions.into_iter().enumerate() {
+        let o = store
+            .create_object(tenant.id, &ty, &place(n + 1, at), None, None)
+            .await
+            .unwrap_or_else(|e| panic!("place {n} at {at:?}: {e}"));
+        assert_eq!(o.identity.latitude, at.map(|p| p.0));
+        // The update statement too, first run with the place still unlocated.
+        let mut renamed = o.identity.clone();
+        renamed.official_name = format!("École {n} (renommée)");
+        store
+            .update_identity(tenant.id, o.id, &renamed, None, None)
+            .await
+            .unwrap_or_else(|e| panic!("renaming place {n}: {e}"));
+    }
+    srv.stop().await;
+}
+
+both_backends!(unlocated_then_located_places);

@@ -11,6 +11,7 @@ use vigie_domain::{ObjectStatus, ObjectTypeKey, TenantId, UserId};
 use crate::bulk::{MAX_PARAMS, Placeholders};
 use crate::error::conflict_on_unique;
 use crate::facts::insert_official_facts;
+use crate::nullable::Coordinate;
 use crate::{Change, Store, StoreError, now, parse_timestamp};
 
 /// The official identity of an object: what only imports and Garants change.
@@ -299,8 +300,8 @@ impl Store {
         .bind(&identity.postcode)
         .bind(&identity.city)
         .bind(&identity.insee_code)
-        .bind(identity.latitude)
-        .bind(identity.longitude)
+        .bind(Coordinate(identity.latitude))
+        .bind(Coordinate(identity.longitude))
         .bind(identity.status.as_str())
         .bind(&identity.opened_on)
         .bind(&identity.closed_on)
@@ -428,8 +429,8 @@ impl Store {
         .bind(&new.postcode)
         .bind(&new.city)
         .bind(&new.insee_code)
-        .bind(new.latitude)
-        .bind(new.longitude)
+        .bind(Coordinate(new.latitude))
+        .bind(Coordinate(new.longitude))
         .bind(new.status.as_str())
         .bind(&new.opened_on)
         .bind(&new.closed_on)
@@ -584,8 +585,8 @@ impl Store {
                     .bind(&identity.postcode)
                     .bind(&identity.city)
                     .bind(&identity.insee_code)
-                    .bind(identity.latitude)
-                    .bind(identity.longitude)
+                    .bind(Coordinate(identity.latitude))
+                    .bind(Coordinate(identity.longitude))
                     .bind(identity.status.as_str())
                     .bind(&identity.opened_on)
                     .bind(&identity.closed_on)
@@ -641,8 +642,8 @@ impl Store {
             .bind(&new.postcode)
             .bind(&new.city)
             .bind(&new.insee_code)
-            .bind(new.latitude)
-            .bind(new.longitude)
+            .bind(Coordinate(new.latitude))
+            .bind(Coordinate(new.longitude))
             .bind(new.status.as_str())
             .bind(&new.opened_on)
             .bind(&new.closed_on)
