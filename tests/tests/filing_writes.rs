@@ -52,6 +52,7 @@ fn new_request(object_id: i64, title: &str) -> NewRequest {
         provenance: Provenance::Anonymous,
         author: None,
         contact_email: None,
+        submission_key: None,
     }
 }
 

@@ -328,6 +328,7 @@ async fn proposals_are_those_of_the_full_comparison(backend: Backend) {
                 provenance: Provenance::Anonymous,
                 author: None,
                 contact_email: None,
+                submission_key: None,
             },
             &JournalNote::new("filed", &json!({})),
         )

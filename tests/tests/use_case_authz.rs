@@ -306,6 +306,7 @@ async fn a_right_stays_on_its_target(backend: Backend) {
             source: None,
             contact_email: None,
             contact_phone: None,
+            submission_key: None,
         };
         not_found(
             "contribution elsewhere",
@@ -373,6 +374,7 @@ async fn a_right_stays_on_its_target(backend: Backend) {
                 urgency: None,
                 reminder_on: None,
                 contact_email: None,
+                submission_key: None,
             },
         )
         .await;

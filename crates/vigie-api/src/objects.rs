@@ -679,12 +679,15 @@ impl ObjectsApi {
     ///
     /// Values for the citizen fields of one vintage. The type's validators run first and
     /// refuse bad values with field-level messages; accepted proposals wait, publicly listed,
-    /// for a Garant of the type or a Certified citizen of the object.
+    /// for a Garant of the type or a Certified citizen of the object. With an
+    /// `Idempotency-Key` header (16 to 100 letters, digits, `-` or `_`, e.g. a UUID), the same
+    /// contribution sent again answers with the facts the first sending filed.
     #[oai(
         path = "/tenants/:slug/objects/:id/contributions",
         method = "post",
         operation_id = "contribute"
     )]
+    #[allow(clippy::too_many_arguments)] // one argument per extractor
     async fn contribute(
         &self,
         state: Data<&ApiState>,
@@ -693,6 +696,9 @@ impl ObjectsApi {
         slug: Path<String>,
         id: Path<i64>,
         body: Json<ContributionInput>,
+        #[oai(name = "Idempotency-Key")] idempotency_key: poem_openapi::param::Header<
+            Option<String>,
+        >,
     ) -> Result<Contributed, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
         let object = state.services.object(&tenant, *id).await?;
@@ -738,6 +744,7 @@ impl ObjectsApi {
                     source: body.source,
                     contact_email: body.contact_email,
                     contact_phone: body.contact_phone,
+                    submission_key: idempotency_key.0,
                 },
             )
             .await?;

@@ -679,12 +679,17 @@ impl RequestsApi {
 
     /// File a request on an object (anyone; moderated before it is published)
     ///
-    /// The answer lists open requests on the object or nearby that resemble it.
+    /// The answer lists open requests on the object or nearby that resemble it. With an
+    /// `Idempotency-Key` header (a random key of 16 to 100 letters, digits, `-` or `_`, e.g. a
+    /// UUID), sending the same filing again — after a lost answer, from an offline queue —
+    /// answers with the request the first sending filed (and a new follow token) instead of
+    /// filing it twice.
     #[oai(
         path = "/tenants/:slug/objects/:id/requests",
         method = "post",
         operation_id = "file_request"
     )]
+    #[allow(clippy::too_many_arguments)] // one argument per extractor
     async fn file(
         &self,
         state: Data<&ApiState>,
@@ -693,6 +698,9 @@ impl RequestsApi {
         slug: Path<String>,
         id: Path<i64>,
         body: Json<RequestInputDto>,
+        #[oai(name = "Idempotency-Key")] idempotency_key: poem_openapi::param::Header<
+            Option<String>,
+        >,
     ) -> Result<Filed, ApiError> {
         let tenant = state.services.tenant(&slug).await?;
         let object = state.services.object(&tenant, *id).await?;
@@ -737,6 +745,7 @@ impl RequestsApi {
                     urgency: b.urgency,
                     reminder_on: b.reminder_on,
                     contact_email: b.contact_email,
+                    submission_key: idempotency_key.0,
                 },
             )
             .await?;

@@ -382,6 +382,25 @@ pub fn check_text(
     Ok(v.to_owned())
 }
 
+/// Checks the idempotency key a client sends with a submission (a quick report or a
+/// contribution kept offline and sent again): 16 to 100 letters, digits, `-` or `_` (a UUID
+/// fits), so that it is a random secret of the sender's, not a guessable word.
+pub fn check_submission_key(key: &str) -> Result<&str, crate::DomainError> {
+    let k = key.trim();
+    if (16..=100).contains(&k.len())
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        Ok(k)
+    } else {
+        Err(crate::DomainError::invalid(
+            "submission_key",
+            "send a random key of 16 to 100 letters, digits, '-' or '_' (e.g. a UUID)",
+        )
+        .fr("La clé d'envoi doit être aléatoire, de 16 à 100 lettres, chiffres, « - » ou « _ » (un UUID par exemple)."))
+    }
+}
+
 /// Two texts are likely duplicates from this similarity on.
 pub const DUPLICATE_THRESHOLD: f64 = 0.34;
 
@@ -857,5 +876,24 @@ mod tests {
         assert!(similarity("Toilettes bouchées", "toilette bouchee") > 0.99);
         assert_eq!(similarity("", "x"), 0.0);
         assert_eq!(stems("Les FUITES, des fuites !"), ["fuit"]);
+    }
+
+    #[test]
+    fn submission_keys_are_random_looking_secrets() {
+        assert_eq!(
+            check_submission_key(" 0b0e6c9a-3f1d-4c59-9d2e-7f3a1b2c4d5e ").unwrap(),
+            "0b0e6c9a-3f1d-4c59-9d2e-7f3a1b2c4d5e"
+        );
+        assert!(check_submission_key("abc_DEF-0123456789").is_ok());
+        for bad in [
+            "",
+            "short",
+            "0b0e6c9a 3f1d 4c59",
+            "é0b0e6c9a3f1d4c59",
+            &"a".repeat(101),
+        ] {
+            let e = check_submission_key(bad).unwrap_err();
+            assert_eq!(e.field(), "submission_key", "{bad:?}");
+        }
     }
 }

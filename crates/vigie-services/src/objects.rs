@@ -13,9 +13,10 @@ use vigie_plugins::{LoadedPlugin, wit};
 use vigie_storage::{
     ChunkFact, ChunkObject, ContributorContact, CurrentValues, FactRecord, IdentityChange,
     IdentityUpdate, ImportChunk, ImportCounts, ImportSource, NewFact, NewImport, ObjectIdentity,
-    ObservedObject, RoleHolder, Tenant,
+    ObservedObject, RoleHolder, StoreError, Tenant,
 };
 
+use crate::accounts::token_hash;
 use crate::actor::Actor;
 use crate::dataset::read_table;
 use crate::tenants::require_type;
@@ -67,6 +68,9 @@ pub struct Contribution {
     pub contact_email: Option<String>,
     /// Private contact phone.
     pub contact_phone: Option<String>,
+    /// The client's idempotency key (see [`vigie_domain::requests::check_submission_key`]):
+    /// sent again with it, the contribution is not filed twice.
+    pub submission_key: Option<String>,
 }
 
 /// An object as the public sees it.
@@ -723,30 +727,38 @@ impl Services {
         } else {
             Provenance::Anonymous
         };
-        let mut out = Vec::new();
-        for v in &c.values {
-            out.push(
-                self.store
-                    .insert_fact(
-                        tenant.id,
-                        &NewFact {
-                            object_id,
-                            field_key: v.field.clone(),
-                            vintage: vintage.clone(),
-                            value: encode_value(&v.value),
-                            provenance,
-                            source: source.clone(),
-                            import_id: None,
-                            author: permit.actor(),
-                            contact_email: contact_email.clone(),
-                            contact_phone: contact_phone.clone(),
-                            batch: Some(batch.clone()),
-                        },
-                    )
-                    .await?,
-            );
-        }
-        Ok(out)
+        let submission_key = c
+            .submission_key
+            .as_deref()
+            .map(|k| vigie_domain::requests::check_submission_key(k).map(token_hash))
+            .transpose()?;
+        let facts: Vec<NewFact> = c
+            .values
+            .iter()
+            .map(|v| NewFact {
+                object_id,
+                field_key: v.field.clone(),
+                vintage: vintage.clone(),
+                value: encode_value(&v.value),
+                provenance,
+                source: source.clone(),
+                import_id: None,
+                author: permit.actor(),
+                contact_email: contact_email.clone(),
+                contact_phone: contact_phone.clone(),
+                batch: Some(batch.clone()),
+            })
+            .collect();
+        let file = || {
+            self.store
+                .insert_contribution(tenant.id, &facts, submission_key.as_deref())
+        };
+        let (filed, _replayed) = match file().await {
+            // Two sendings of one submission at once (PostgreSQL): again, it finds the first.
+            Err(StoreError::Conflict(_)) if submission_key.is_some() => file().await?,
+            filed => filed?,
+        };
+        Ok(filed)
     }
 
     /// A fact of a collective.

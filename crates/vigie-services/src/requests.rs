@@ -11,7 +11,8 @@ use vigie_authz::Permit;
 
 use vigie_domain::requests::{
     ChainBreak, ChainVerifier, DUPLICATE_THRESHOLD, EditorKind, JournalEntry, RequestAction,
-    RequestModeration, RequestStatus, Stage, Urgency, check_text, editor_may, similarity,
+    RequestModeration, RequestStatus, Stage, Urgency, check_submission_key, check_text, editor_may,
+    similarity,
 };
 use vigie_domain::{
     Bilingual, DomainError, Email, ObjectTypeKey, Operation, Principal, Provenance, TenantId,
@@ -21,7 +22,7 @@ use vigie_mail::Message;
 use vigie_plugins::wit;
 use vigie_storage::{
     Assignment, Comment, Contact, Document, JournalNote, MailLimits, MailReservation, NewRequest,
-    RequestMail, RequestRecord, StatusChange, Tenant,
+    RequestMail, RequestRecord, StatusChange, StoreError, Tenant,
 };
 
 use crate::accounts::{random_token, token_hash};
@@ -49,6 +50,9 @@ pub struct RequestInput {
     pub reminder_on: Option<String>,
     /// Private e-mail to follow the request (anonymous requesters).
     pub contact_email: Option<String>,
+    /// The client's idempotency key (see [`vigie_domain::requests::check_submission_key`]):
+    /// the same key sent again finds the request it filed instead of filing another.
+    pub submission_key: Option<String>,
 }
 
 /// A request that resembles another.
@@ -71,6 +75,9 @@ pub struct FiledRequest {
     pub follow_token: String,
     /// Open requests that resemble it.
     pub similar: Vec<SimilarRequest>,
+    /// Sent again with the key of an earlier filing: this is that request, nothing new was
+    /// filed, and `follow_token` is a new link to it.
+    pub replayed: bool,
 }
 
 /// Everything public about a request.
@@ -801,6 +808,11 @@ impl Services {
             None => None,
         };
         let contact_email = optional_email(input.contact_email.as_deref())?;
+        let submission_key = input
+            .submission_key
+            .as_deref()
+            .map(|k| check_submission_key(k).map(token_hash))
+            .transpose()?;
         let mut extra = serde_json::Map::new();
         let mut fields = Vec::new();
         for v in &input.fields {
@@ -876,32 +888,42 @@ impl Services {
             limits: self.mail_limits(*kind),
             entry: &entry,
         });
-        let filed = self
-            .store
-            .file_request(
-                tenant.id,
-                &NewRequest {
-                    object_id,
-                    kind: kind.key.clone(),
-                    categories,
-                    title: title.clone(),
-                    description: description.clone(),
-                    extra_fields: Value::Object(extra).to_string(),
-                    urgency,
-                    reminder_on,
-                    provenance: if author.is_some() {
-                        Provenance::Citizen
-                    } else {
-                        Provenance::Anonymous
-                    },
-                    author,
-                    contact_email,
-                },
-                &note,
-                &links,
-                mail.as_ref(),
-            )
-            .await?;
+        let new = NewRequest {
+            object_id,
+            kind: kind.key.clone(),
+            categories,
+            title: title.clone(),
+            description: description.clone(),
+            extra_fields: Value::Object(extra).to_string(),
+            urgency,
+            reminder_on,
+            provenance: if author.is_some() {
+                Provenance::Citizen
+            } else {
+                Provenance::Anonymous
+            },
+            author,
+            contact_email,
+            submission_key,
+        };
+        let file = || {
+            self.store
+                .file_request(tenant.id, &new, &note, &links, mail.as_ref())
+        };
+        let filed = match file().await {
+            // Two sendings of one submission at once (PostgreSQL): the second stopped on the
+            // key the first recorded; again, it finds the first's request.
+            Err(StoreError::Conflict(_)) if new.submission_key.is_some() => file().await?,
+            filed => filed?,
+        };
+        if filed.replayed {
+            return Ok(FiledRequest {
+                request: filed.request,
+                follow_token,
+                similar: Vec::new(),
+                replayed: true,
+            });
+        }
         let request = filed.request;
         let (mailed, note_fr, note_en) = match confirm_token {
             Some(t) => (
@@ -962,6 +984,7 @@ impl Services {
             request,
             follow_token,
             similar,
+            replayed: false,
         })
     }
 

@@ -10,6 +10,7 @@ use vigie_domain::{Decision, FactState, Provenance, TenantId, UserId};
 
 use crate::bulk::{MAX_PARAMS, Placeholders};
 use crate::objects::{ChunkFact, ChunkObject, ImportSource};
+use crate::submissions::{SubmissionKind, record, submitted};
 use crate::{Backend, Change, Store, StoreError, now, parse_timestamp};
 
 /// The current accepted value of each (object, vintage, field), as JSON.
@@ -216,6 +217,106 @@ impl Store {
         self.fact(tenant, id)
             .await?
             .ok_or(StoreError::NotFound("fact"))
+    }
+
+    /// Files the facts of one contribution (one object) in one transaction, with the
+    /// submission's key (its hash) if it came with one. Sent again with that key, it files
+    /// nothing and returns the facts the first sending filed, and `true`.
+    pub async fn insert_contribution(
+        &self,
+        tenant: TenantId,
+        facts: &[NewFact],
+        submission_key: Option<&str>,
+    ) -> Result<(Vec<FactRecord>, bool), StoreError> {
+        let Some(first) = facts.first() else {
+            return Ok((Vec::new(), false));
+        };
+        let (turn, mut tx) = self.begin_write().await?;
+        if let Some(key) = submission_key
+            && let Some(id) = submitted(&mut tx, tenant, key, SubmissionKind::Contribution).await?
+        {
+            let author: Option<i64> = sqlx::query("SELECT author_id FROM facts WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+            tx.commit().await?;
+            drop(turn);
+            if author.is_some() && author != first.author.map(|a| a.0) {
+                return Err(StoreError::Conflict(
+                    vigie_domain::Bilingual::new("this submission key belongs to another sender")
+                        .fr("Cette clé d'envoi appartient à quelqu'un d'autre."),
+                ));
+            }
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{FACT_SELECT} WHERE f.tenant_id = $1 AND f.batch = \
+                 (SELECT batch FROM facts WHERE id = $2) ORDER BY f.id"
+            )))
+            .bind(tenant.0)
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+            let filed = rows.iter().map(fact_from_row).collect::<Result<_, _>>()?;
+            return Ok((filed, true));
+        }
+        // The object must be the collective's: never file a fact across collectives.
+        sqlx::query("SELECT id FROM objects WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.0)
+            .bind(first.object_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound("object"))?;
+        let at = now();
+        let mut ids = Vec::with_capacity(facts.len());
+        for f in facts {
+            if f.object_id != first.object_id {
+                return Err(StoreError::Corrupt(
+                    "a contribution's facts are of one object".into(),
+                ));
+            }
+            let id: i64 = sqlx::query(
+                "INSERT INTO facts (tenant_id, object_id, field_key, vintage, value, provenance, \
+                 source, import_id, author_id, contact_email, contact_phone, filed_state, batch, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+            )
+            .bind(tenant.0)
+            .bind(f.object_id)
+            .bind(&f.field_key)
+            .bind(&f.vintage)
+            .bind(&f.value)
+            .bind(f.provenance.as_str())
+            .bind(&f.source)
+            .bind(f.import_id)
+            .bind(f.author.map(|a| a.0))
+            .bind(&f.contact_email)
+            .bind(&f.contact_phone)
+            .bind(f.provenance.filed_state().as_str())
+            .bind(&f.batch)
+            .bind(&at)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+            ids.push(id);
+        }
+        if let Some(key) = submission_key {
+            record(&mut tx, tenant, key, SubmissionKind::Contribution, ids[0]).await?;
+        }
+        tx.commit().await?;
+        drop(turn);
+        self.changed(Change::Object {
+            tenant,
+            object: first.object_id,
+        })
+        .await;
+        let mut filed = Vec::with_capacity(ids.len());
+        for id in ids {
+            filed.push(
+                self.fact(tenant, id)
+                    .await?
+                    .ok_or(StoreError::NotFound("fact"))?,
+            );
+        }
+        Ok((filed, false))
     }
 
     /// A fact of the collective.

@@ -16,6 +16,7 @@ use vigie_domain::requests::{
 use vigie_domain::{Provenance, TenantId, UserId};
 
 use crate::store::WriteTurn;
+use crate::submissions::{SubmissionKind, record, submitted};
 use crate::{Change, Store, StoreError, now, parse_timestamp};
 
 /// A named contact of a collective for one object type (e.g. the city's head of works).
@@ -58,6 +59,9 @@ pub struct NewRequest {
     pub author: Option<UserId>,
     /// Private contact e-mail.
     pub contact_email: Option<String>,
+    /// The SHA-256 of the submission's idempotency key, if it came with one: filing it again
+    /// finds this request (see [`FiledRecord::replayed`]).
+    pub submission_key: Option<String>,
 }
 
 /// A stored request.
@@ -530,6 +534,10 @@ pub struct FiledRecord {
     pub entries: Vec<JournalEntry>,
     /// Whether the requester's e-mail may go (none asked: `None`).
     pub mail: Option<MailReservation>,
+    /// The submission's key had filed this request already: nothing new was filed (no entry,
+    /// no e-mail); the links given were added to it, so the one who sent it again can follow
+    /// it as the first sending could.
+    pub replayed: bool,
 }
 
 impl Store {
@@ -636,6 +644,11 @@ impl Store {
         let stems = stems(&request_text(&r.title, &r.title, &r.description));
         let (turn, mut tx) = self.begin_write().await?;
         let at = now();
+        if let Some(key) = &r.submission_key
+            && let Some(id) = submitted(&mut tx, tenant, key, SubmissionKind::Request).await?
+        {
+            return self.replay_filing(tenant, (turn, tx), id, r, links).await;
+        }
         // The request row first (on SQLite this write takes the write lock); the journal head,
         // which every writer of the collective waits for on PostgreSQL, only for the entries.
         // The object must be the collective's: no row otherwise.
@@ -666,6 +679,9 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound("object"))?
         .try_get(0)?;
+        if let Some(key) = &r.submission_key {
+            record(&mut tx, tenant, key, SubmissionKind::Request, id).await?;
+        }
         crate::stems::insert_stems(
             &mut tx,
             id,
@@ -709,6 +725,55 @@ impl Store {
             request,
             entries,
             mail,
+            replayed: false,
+        })
+    }
+
+    /// A filing sent again with the key of request `id`: the sender's follow links are added
+    /// (never a link confirming a contact address: that one goes only to the address), and
+    /// nothing else is written. A key is one sender's: another account cannot reuse it.
+    async fn replay_filing(
+        &self,
+        tenant: TenantId,
+        (turn, mut tx): (WriteTurn, Transaction<'static, Any>),
+        id: i64,
+        r: &NewRequest,
+        links: &[(String, bool)],
+    ) -> Result<FiledRecord, StoreError> {
+        let author: Option<i64> = sqlx::query("SELECT author_id FROM requests WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        if author.is_some() && author != r.author.map(|a| a.0) {
+            return Err(StoreError::Conflict(
+                Bilingual::new("this submission key belongs to another sender")
+                    .fr("Cette clé d'envoi appartient à quelqu'un d'autre."),
+            ));
+        }
+        let at = now();
+        for (hash, _) in links.iter().filter(|(_, confirms)| !confirms) {
+            sqlx::query(
+                "INSERT INTO request_tokens (request_id, contact_id, token_hash, at, confirms_contact) \
+                 VALUES ($1, NULL, $2, $3, 0)",
+            )
+            .bind(id)
+            .bind(hash)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        drop(turn);
+        let request = self
+            .request(tenant, id)
+            .await?
+            .ok_or(StoreError::NotFound("request"))?;
+        Ok(FiledRecord {
+            request,
+            entries: Vec::new(),
+            mail: None,
+            replayed: true,
         })
     }
 

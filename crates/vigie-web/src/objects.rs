@@ -286,6 +286,9 @@ pub struct ContributeForm {
     source: String,
     #[serde(default)]
     contact_email: String,
+    /// The idempotency key the page's script gave this submission (none without script).
+    #[serde(default)]
+    submission_key: String,
 }
 
 #[handler]
@@ -343,6 +346,7 @@ pub async fn contribute(
                     source: Some(form.source.clone()),
                     contact_email: Some(form.contact_email.clone()),
                     contact_phone: None,
+                    submission_key: Some(form.submission_key.clone()).filter(|k| !k.is_empty()),
                 },
             )
             .await

@@ -600,6 +600,7 @@ impl<'a> Demo<'a> {
                     urgency: f.urgency.map(str::to_owned),
                     reminder_on,
                     contact_email: None,
+                    submission_key: None,
                 },
             )
             .await

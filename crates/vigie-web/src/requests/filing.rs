@@ -46,6 +46,8 @@ pub(crate) struct Filing {
     /// « Déposer quand même »: file even though similar requests are open.
     confirm: bool,
     photo: Option<Upload>,
+    /// The idempotency key the page's script gave this submission (none without script).
+    submission_key: String,
 }
 
 /// The filing form shown again: with what was typed, and the similar open requests found.
@@ -231,6 +233,7 @@ pub(crate) async fn read_filing(mut mp: Multipart, max_photo: u64) -> Result<Fil
             "reminder_on" => f.reminder_on = value,
             "contact_email" => f.contact_email = value,
             "confirm" => f.confirm = value == "1",
+            "submission_key" => f.submission_key = value,
             other => {
                 if let Some((kind, key)) = other
                     .strip_prefix("field.")
@@ -327,11 +330,13 @@ pub(crate) async fn file(
                 urgency: Some(f.urgency.clone()).filter(|u| !u.is_empty()),
                 reminder_on: Some(f.reminder_on.clone()).filter(|d| !d.is_empty()),
                 contact_email: Some(f.contact_email.clone()).filter(|e| !e.trim().is_empty()),
+                submission_key: Some(f.submission_key.clone()).filter(|k| !k.is_empty()),
             },
         )
         .await?;
     let mut photo_refused = false;
-    if let Some(photo) = &f.photo {
+    // Sent again (an offline queue, a lost answer): the first sending attached its photo.
+    if let Some(photo) = f.photo.as_ref().filter(|_| !filed.replayed) {
         let title: String = format!("Photo — {}", filed.request.title)
             .chars()
             .take(200)

@@ -335,6 +335,7 @@ impl<'a> Places<'a> {
                     source: Some(source.to_owned()),
                     contact_email: None,
                     contact_phone: None,
+                    submission_key: None,
                 },
             )
             .await
