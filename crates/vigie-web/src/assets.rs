@@ -18,7 +18,7 @@ pub const PREFIX: &str = "/static/";
 
 /// The files, by their plain name. `vendor/` holds third-party libraries pinned by
 /// `vendor/package-lock.json` (see `vendor/update.sh`).
-const FILES: [(&str, &str, &[u8]); 5] = [
+const FILES: [(&str, &str, &[u8]); 6] = [
     (
         "vigie.css",
         "text/css; charset=utf-8",
@@ -33,6 +33,11 @@ const FILES: [(&str, &str, &[u8]); 5] = [
         "vigie-map.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../static/vigie-map.js"),
+    ),
+    (
+        "icon.svg",
+        "image/svg+xml",
+        include_bytes!("../static/icon.svg"),
     ),
     (
         "leaflet.js",

@@ -12,6 +12,7 @@ mod i18n;
 mod map;
 mod next;
 mod objects;
+mod offline;
 mod page;
 mod pages;
 mod requests;
@@ -93,7 +94,7 @@ impl WebState {
     }
 }
 
-const TEMPLATES: [(&str, &str); 18] = [
+const TEMPLATES: [(&str, &str); 19] = [
     ("objects.html", include_str!("../templates/objects.html")),
     ("object.html", include_str!("../templates/object.html")),
     ("request.html", include_str!("../templates/request.html")),
@@ -116,6 +117,7 @@ const TEMPLATES: [(&str, &str); 18] = [
     ),
     ("garant.html", include_str!("../templates/garant.html")),
     ("life.html", include_str!("../templates/life.html")),
+    ("quick.html", include_str!("../templates/quick.html")),
 ];
 
 /// The page routes, to be mounted at `/`.
@@ -123,6 +125,10 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
     Route::new()
         .at("/", get(pages::home_page))
         .at("/static/:file", get(assets::serve))
+        // Installable, and what was seen opens without network.
+        .at("/manifest.webmanifest", get(offline::manifest))
+        .at("/sw.js", get(offline::service_worker))
+        .at("/offline", get(offline::offline_page))
         .at("/t/:slug", get(pages::tenant_page))
         .at("/t/:slug/roles", get(pages::roles_page))
         .at("/t/:slug/desk", get(desk::desk_page))
@@ -136,6 +142,10 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
         .at("/t/:slug/desk/r/:id/wording", post(desk::reexpress))
         .at("/t/:slug/desk/r/:id/assign", post(desk::assign))
         .at("/t/:slug/desk/r/:id/merge", post(desk::merge))
+        .at(
+            "/t/:slug/report",
+            get(requests::quick_page).post(requests::quick_file),
+        )
         .at("/t/:slug/o/:id", get(objects::object_page))
         .at("/t/:slug/o/:id/contribute", post(objects::contribute))
         .at("/t/:slug/o/:id/requests", post(objects::file_request))
@@ -225,6 +235,8 @@ mod tests {
             include_str!("requests/view.rs"),
             include_str!("requests/journal.rs"),
             include_str!("requests/actions.rs"),
+            include_str!("requests/quick.rs"),
+            include_str!("offline.rs"),
             include_str!("desk.rs"),
             include_str!("admin.rs"),
             include_str!("garant.rs"),

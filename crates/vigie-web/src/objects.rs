@@ -94,7 +94,7 @@ pub async fn file_request(
     multipart: Multipart,
 ) -> Response {
     let page = Page::new(&state, req, caller);
-    match crate::requests::receive(&page, &state, req, &slug, id, multipart).await {
+    match crate::requests::receive(&page, &state, req, &slug, Some(id), multipart).await {
         Received::Answer(response) => response,
         Received::Sheet {
             flash,
@@ -267,7 +267,7 @@ async fn render_object_with(
         error => typed.error.as_ref().map(|(_, m)| m.clone()),
         typed => typed.form.as_ref().map(|f| context! {
             vintage => &f.vintage, field => &f.field, value => &f.value, source => &f.source,
-            contact_email => &f.contact_email,
+            contact_email => &f.contact_email, submission_key => &f.submission_key,
         }),
         events => events,
         documents => documents,

@@ -111,10 +111,11 @@ test('on a phone, « Lieux près de moi » sorts the list by distance in the bro
   const lat = String(here.latitude).slice(0, 7);
   assert.deepEqual(sent.filter((u) => u.includes(lat)), [], 'no request carries the position');
 
-  // One tap to the filing form of that school.
+  // One tap to the quick report, at that school.
   await status.getByRole('link', { name: 'Déposer une demande ici' }).click();
-  await page.waitForURL(new RegExp(`/t/${TENANT}/o/${target.id}#deposer$`));
-  await page.getByRole('heading', { name: 'Déposer une demande' }).waitFor();
+  await page.waitForURL(new RegExp(`/t/${TENANT}/report\\?o=${target.id}$`));
+  await page.getByRole('heading', { name: 'Signaler' }).waitFor();
+  assert.ok(await page.getByRole('radio', { name: new RegExp(target.name.replace(/[()]/g, '\\$&')) }).first().isChecked());
   assert.deepEqual(page.problems, []);
 });
 

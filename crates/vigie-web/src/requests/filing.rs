@@ -34,10 +34,10 @@ pub(crate) struct Upload {
 /// What the filing form sent.
 #[derive(Default, Clone)]
 pub(crate) struct Filing {
-    kind: String,
+    pub(crate) kind: String,
     categories: Vec<String>,
-    title: String,
-    description: String,
+    pub(crate) title: String,
+    pub(crate) description: String,
     urgency: String,
     reminder_on: String,
     contact_email: String,
@@ -45,16 +45,18 @@ pub(crate) struct Filing {
     fields: Vec<(String, String, String)>,
     /// « Déposer quand même »: file even though similar requests are open.
     confirm: bool,
-    photo: Option<Upload>,
+    pub(crate) photo: Option<Upload>,
     /// The idempotency key the page's script gave this submission (none without script).
-    submission_key: String,
+    pub(crate) submission_key: String,
+    /// The place, as the quick report's form names it (the sheet's form is at its place).
+    pub(crate) object: String,
 }
 
 /// The filing form shown again: with what was typed, and the similar open requests found.
 #[derive(Default)]
 pub(crate) struct FilingShown {
-    typed: Filing,
-    similar: Vec<SimilarRequest>,
+    pub(crate) typed: Filing,
+    pub(crate) similar: Vec<SimilarRequest>,
 }
 
 pub(crate) fn field_input(lang: Lang, kind: &str, f: &wit::Field, typed: &Filing) -> Value {
@@ -167,6 +169,8 @@ pub(crate) fn filing_form(
         contact_email => &typed.contact_email,
         similar => shown.map(|s| similar_rows(lang, m, &s.similar)).unwrap_or_default(),
         photo_dropped => typed.photo.is_some(),
+        // Shown again after a refusal: the same submission, corrected, keeps its key.
+        submission_key => &typed.submission_key,
         min_reminder => tomorrow(),
     }
 }
@@ -234,6 +238,7 @@ pub(crate) async fn read_filing(mut mp: Multipart, max_photo: u64) -> Result<Fil
             "contact_email" => f.contact_email = value,
             "confirm" => f.confirm = value == "1",
             "submission_key" => f.submission_key = value,
+            "object" => f.object = value,
             other => {
                 if let Some((kind, key)) = other
                     .strip_prefix("field.")
@@ -397,18 +402,19 @@ pub(crate) enum Received {
     },
 }
 
-/// Reads and files the request form sent from an object's sheet. Similar open requests are
-/// shown first (with « Moi aussi » and « Déposer quand même »); once filed, the requester lands
-/// on the request's page with their personal link.
+/// Reads and files the request form sent from an object's sheet (`id`), or the quick report
+/// (`None`: the place is the form's `object`, and a missing description is the title).
+/// Similar open requests are shown first (with « Moi aussi » and « Déposer quand même »); once
+/// filed, the requester lands on the request's page with their personal link.
 pub(crate) async fn receive(
     page: &Page<'_>,
     state: &WebState,
     req: &Request,
     slug: &str,
-    id: i64,
+    id: Option<i64>,
     multipart: Multipart,
 ) -> Received {
-    let filing = match read_filing(multipart, state.services.max_upload_bytes()).await {
+    let mut filing = match read_filing(multipart, state.services.max_upload_bytes()).await {
         Ok(f) => f,
         // Nothing is filed: the form is refused whole.
         Err(FieldError::TooLarge { limit }) => return Received::Answer(page.too_large(limit)),
@@ -420,6 +426,30 @@ pub(crate) async fn receive(
                 "message.html",
                 context! { error => text },
             ));
+        }
+    };
+    let id = match id {
+        Some(id) => id,
+        None => {
+            if filing.description.trim().is_empty() {
+                filing.description = filing.title.clone();
+            }
+            match filing.object.trim().parse::<i64>() {
+                Ok(id) => id,
+                Err(_) => {
+                    return Received::Sheet {
+                        flash: None,
+                        error: Some((
+                            StatusCode::BAD_REQUEST,
+                            page.lang.t("quick_no_place").to_owned(),
+                        )),
+                        shown: Box::new(FilingShown {
+                            typed: filing,
+                            similar: Vec::new(),
+                        }),
+                    };
+                }
+            }
         }
     };
     let signed_in = page.caller.user.is_some();

@@ -7,13 +7,15 @@
 //! - [`filing`]: the sheet's section and the filing form;
 //! - [`view`]: a request's page;
 //! - [`journal`]: its journal as a timeline;
-//! - [`actions`]: the forms' handlers.
+//! - [`actions`]: the forms' handlers;
+//! - [`quick`]: the quick report, for a phone.
 
 mod actions;
 mod errors;
 mod filing;
 mod journal;
 mod labels;
+mod quick;
 mod view;
 
 pub(crate) use actions::{AssignForm, MergeForm, ModerateForm, WordingForm};
@@ -26,6 +28,7 @@ pub(crate) use errors::error_text;
 pub use filing::similar_fragment;
 pub(crate) use filing::{FilingShown, Received, object_section, receive};
 pub(crate) use labels::{kind_label, similar_rows, status_label, urgency_label};
+pub use quick::{quick_file, quick_page};
 pub use view::request_page;
 
 #[cfg(test)]
