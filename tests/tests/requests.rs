@@ -1439,7 +1439,117 @@ async fn an_sst_register_entry_has_a_legal_answer_delay(backend: Backend) {
     w.srv.stop().await;
 }
 
+/// A contact who left their post is retired by the Garant: no longer listed nor assignable,
+/// their mailed link stops working, the history keeps their name; added again, they are back.
+async fn a_retired_contact_stays_in_the_history_only(backend: Backend) {
+    let w = world(backend).await;
+    let anon = w.srv.client();
+    let r = anon
+        .post(
+            &format!("/api/v1/tenants/cem/objects/{}/requests", w.school),
+            toilets("Toilettes bouchées"),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.body["request"]["id"].as_i64().unwrap();
+    let req = format!("/api/v1/tenants/cem/requests/{id}");
+    let r = w
+        .certified
+        .post(&format!("{req}/moderation"), json!({"decision": "publish"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let (jean, dora) = (w.contacts[0], w.contacts[1]);
+    let r = w
+        .certified
+        .post(&format!("{req}/assignees"), json!({"contact_id": jean}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let link = last_link_in(
+        &w.srv.outbox(),
+        "jean.travaux@marseille.fr",
+        &format!("/r/{id}"),
+    )
+    .unwrap();
+
+    // Only the type's Garant (or a Guru) retires, and only their collective's contacts.
+    let retire = |c: i64| format!("/api/v1/tenants/cem/contacts/{c}");
+    for who in [&w.stranger, &w.certified, &w.garant_elsewhere] {
+        assert_eq!(who.delete(&retire(jean)).await.status, 403);
+    }
+    assert_eq!(w.garant.delete(&retire(999_999)).await.status, 404);
+    for c in [jean, dora] {
+        let r = w.garant.delete(&retire(c)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(
+            !r.text.contains("@"),
+            "a contact's e-mail is private: {}",
+            r.text
+        );
+    }
+    assert_eq!(
+        w.garant.delete(&retire(dora)).await.status,
+        404,
+        "retired already"
+    );
+    let listed = anon.get("/api/v1/tenants/cem/contacts").await;
+    assert_eq!(listed.body, json!([]), "{}", listed.text);
+
+    // Not assignable any more, and the mailed link no longer answers.
+    let r = w
+        .certified
+        .post(&format!("{req}/assignees"), json!({"contact_id": dora}))
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert!(r.text.contains("retiré"), "{}", r.text);
+    let r = anon
+        .post(
+            &format!("{req}/answers?token={link}"),
+            json!({"message": "Nous passerons demain.", "status": "acknowledged"}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (400, "invalid_token"), "{}", r.text);
+    // The request keeps the name of who was assigned.
+    let r = anon.get(&req).await;
+    assert!(r.text.contains("Jean Travaux"), "{}", r.text);
+
+    // Back at their post: added again with the same address, the same contact.
+    let r = w
+        .garant
+        .post(
+            "/api/v1/tenants/cem/object-types/schools/contacts",
+            json!({"name": "Dora Directrice", "role_title": "Directrice de l'école", "email": "direction@ecole.test"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["id"], dora);
+    let r = w
+        .certified
+        .post(&format!("{req}/assignees"), json!({"contact_id": dora}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    // The Garant's page offers to retire each contact.
+    let page = w.garant.get("/t/cem/garant").await;
+    assert!(
+        page.text
+            .contains(&format!("/t/cem/garant/contacts/{dora}/retire")),
+        "{}",
+        page.text
+    );
+    let r = w
+        .garant
+        .form(&format!("/t/cem/garant/contacts/{dora}/retire"), &[])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    assert_eq!(
+        anon.get("/api/v1/tenants/cem/contacts").await.body,
+        json!([])
+    );
+    w.srv.stop().await;
+}
+
 both_backends!(
+    a_retired_contact_stays_in_the_history_only,
     an_attachment_and_its_journal_entry_commit_together,
     the_sheet_looks_up_similar_requests_before_filing,
     an_sst_register_entry_has_a_legal_answer_delay,

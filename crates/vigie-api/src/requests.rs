@@ -1456,4 +1456,29 @@ impl RequestsApi {
             .await?;
         Ok(Created::Created(Json(c.into())))
     }
+
+    /// Retire a contact (its type's Garant)
+    ///
+    /// For someone who left their post: no longer listed, notified nor assigned, and their
+    /// personal links stop working; the journal keeps their name and role. Added again with
+    /// the same address, they come back.
+    #[oai(
+        path = "/tenants/:slug/contacts/:id",
+        method = "delete",
+        operation_id = "retire_contact"
+    )]
+    async fn retire_contact(
+        &self,
+        state: Data<&ApiState>,
+        caller: Caller,
+        slug: Path<String>,
+        id: Path<i64>,
+    ) -> Result<Json<RequestContactView>, ApiError> {
+        let tenant = state.services.tenant(&slug).await?;
+        let c = state
+            .services
+            .retire_contact(Actor::Principal(&caller.principal()), &tenant, *id)
+            .await?;
+        Ok(Json(c.into()))
+    }
 }

@@ -1231,10 +1231,12 @@ impl Services {
                     return Ok(Editor::Requester(request.author_id));
                 }
                 Some(contact) => {
+                    // A retired contact's links stop working with their post.
                     return self
                         .store
                         .contact(tenant.id, contact)
                         .await?
+                        .filter(|c| !c.retired)
                         .map(Editor::Contact)
                         .ok_or(ServiceError::InvalidToken);
                 }
@@ -1692,6 +1694,18 @@ impl Services {
                     .contact(tenant.id, cid)
                     .await?
                     .ok_or(ServiceError::NotFound("contact"))?;
+                if contact.retired {
+                    return Err(ServiceError::Conflict(
+                        Bilingual::new(format!(
+                            "{} was retired from the contacts: choose a current contact",
+                            contact.name
+                        ))
+                        .fr(format!(
+                            "{} a été retiré(e) des contacts : choisissez un contact actuel.",
+                            contact.name
+                        )),
+                    ));
+                }
                 if contact.type_key != request.object_type {
                     return Err(invalid(
                         "contact_id",
@@ -1858,7 +1872,7 @@ impl Services {
                 .store
                 .contact(tenant.id, *cid)
                 .await?
-                .filter(|c| c.type_key == request.object_type)
+                .filter(|c| c.type_key == request.object_type && !c.retired)
                 .ok_or_else(|| {
                     invalid(
                         "contact_ids",
@@ -2266,6 +2280,30 @@ impl Services {
                 permit.actor(),
             )
             .await?)
+    }
+
+    /// Retires a contact (the type's Garant, a Guru): no longer offered, notified nor
+    /// assigned, and their links stop working; the history keeps their name and role. Their
+    /// current assignments stay until a moderator ends them.
+    pub async fn retire_contact(
+        &self,
+        actor: Actor<'_>,
+        tenant: &Tenant,
+        id: i64,
+    ) -> Result<Contact, ServiceError> {
+        let contact = self
+            .store
+            .contact(tenant.id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("contact"))?;
+        let key = ObjectTypeKey::parse(&contact.type_key)?;
+        let scope = vigie_domain::Scope::ObjectType(tenant.slug.clone(), key);
+        self.permit_for(actor, tenant, scope, Operation::ManageContacts)
+            .await?;
+        self.store
+            .retire_contact(tenant.id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("contact"))
     }
 
     /// Asks each requester whose reminder date has come whether their request is solved.

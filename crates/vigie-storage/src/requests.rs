@@ -32,6 +32,8 @@ pub struct Contact {
     pub role_title: String,
     /// Private e-mail: notifications go there; never shown.
     pub email: String,
+    /// Retired by a Garant: kept for the history, no longer offered, notified nor assigned.
+    pub retired: bool,
 }
 
 /// A request as filed.
@@ -315,7 +317,8 @@ fn assignment_from_row(r: &AnyRow) -> Result<Assignment, StoreError> {
     })
 }
 
-const CONTACT_SELECT: &str = "SELECT id, type_key, name, role_title, email FROM request_contacts";
+const CONTACT_SELECT: &str =
+    "SELECT id, type_key, name, role_title, email, retired_at FROM request_contacts";
 
 fn contact_from_row(r: &AnyRow) -> Result<Contact, StoreError> {
     Ok(Contact {
@@ -324,6 +327,7 @@ fn contact_from_row(r: &AnyRow) -> Result<Contact, StoreError> {
         name: r.try_get("name")?,
         role_title: r.try_get("role_title")?,
         email: r.try_get("email")?,
+        retired: r.try_get::<Option<String>, _>("retired_at")?.is_some(),
     })
 }
 
@@ -558,6 +562,26 @@ impl Store {
         email: &str,
         by: Option<UserId>,
     ) -> Result<Contact, StoreError> {
+        // A retired contact added again comes back, with the name and role given now.
+        let back = sqlx::query(
+            "UPDATE request_contacts SET name = $1, role_title = $2, retired_at = NULL \
+             WHERE tenant_id = $3 AND type_key = $4 AND email = $5 AND retired_at IS NOT NULL \
+             RETURNING id",
+        )
+        .bind(name)
+        .bind(role_title)
+        .bind(tenant.0)
+        .bind(type_key)
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(row) = back {
+            let id: i64 = row.try_get(0)?;
+            return self
+                .contact(tenant, id)
+                .await?
+                .ok_or(StoreError::NotFound("contact"));
+        }
         let id: i64 = sqlx::query(
             "INSERT INTO request_contacts (tenant_id, type_key, name, role_title, email, created_by, at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -583,7 +607,29 @@ impl Store {
             .ok_or(StoreError::NotFound("contact"))
     }
 
-    /// A contact of the collective.
+    /// Retires a contact of the collective (see [`Contact::retired`]); `None` if there is no
+    /// such contact, or it was retired already.
+    pub async fn retire_contact(
+        &self,
+        tenant: TenantId,
+        id: i64,
+    ) -> Result<Option<Contact>, StoreError> {
+        let done = sqlx::query(
+            "UPDATE request_contacts SET retired_at = $1 \
+             WHERE tenant_id = $2 AND id = $3 AND retired_at IS NULL",
+        )
+        .bind(now())
+        .bind(tenant.0)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        self.contact(tenant, id).await
+    }
+
+    /// A contact of the collective (retired ones too: they are in the history).
     pub async fn contact(&self, tenant: TenantId, id: i64) -> Result<Option<Contact>, StoreError> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "{CONTACT_SELECT} WHERE tenant_id = $1 AND id = $2"
@@ -605,7 +651,7 @@ impl Store {
     ) -> Result<Vec<Contact>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{CONTACT_SELECT} WHERE tenant_id = $1 AND ($2 IS NULL OR type_key = $2) \
-             ORDER BY type_key, name, id"
+             AND retired_at IS NULL ORDER BY type_key, name, id"
         )))
         .bind(tenant.0)
         .bind(type_key)

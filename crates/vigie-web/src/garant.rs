@@ -110,7 +110,7 @@ pub(crate) async fn render_desk(
         match services.contacts(tenant, Some(key)).await {
             Ok(list) => contacts.extend(list.into_iter().map(|c| {
                 context! {
-                    name => c.name, role_title => c.role_title,
+                    id => c.id, name => c.name, role_title => c.role_title,
                     type_label => page.type_label(&c.type_key),
                 }
             })),
@@ -150,7 +150,11 @@ pub async fn desk_page(
         Ok(t) => t,
         Err(r) => return r,
     };
-    let flash = done_flash(&page, req, &["contact", "role_granted", "role_revoked"]);
+    let flash = done_flash(
+        &page,
+        req,
+        &["contact", "contact_retired", "role_granted", "role_revoked"],
+    );
     render_desk(
         &page,
         &tenant,
@@ -353,6 +357,32 @@ pub async fn add_contact(
             page.error_page(&ServiceError::NotFound("collective"))
         }
         Err(e) => desk_again(&page, &slug, "contact", fields, &e).await,
+    }
+}
+
+/// `POST /t/:slug/garant/contacts/:id/retire`: retires a contact who left their post.
+#[handler]
+pub async fn retire_contact(
+    req: &Request,
+    state: Data<&WebState>,
+    caller: Caller,
+    Path((slug, id)): Path<(String, i64)>,
+) -> Response {
+    if caller.user.is_none() {
+        return sign_in_first(&format!("/t/{slug}/garant"));
+    }
+    let page = Page::new(&state, req, caller);
+    let services = page.services();
+    let result = async {
+        let tenant = services.tenant(&slug).await?;
+        services
+            .retire_contact(Actor::Principal(&page.caller.principal()), &tenant, id)
+            .await
+    }
+    .await;
+    match result {
+        Ok(_) => see_other(&format!("/t/{slug}/garant?done=contact_retired#contacts")),
+        Err(e) => page.error_page(&e),
     }
 }
 

@@ -1432,6 +1432,12 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("done_map_saved", "Carte enregistrée.", "Map saved."),
     ("done_contact", "Contact ajouté.", "Contact added."),
+    (
+        "done_contact_retired",
+        "Contact retiré : il n'est plus proposé ni prévenu, et ses liens ne marchent plus. L'historique garde son nom.",
+        "Contact retired: no longer offered nor notified, and their links stop working. The history keeps their name.",
+    ),
+    ("retire_contact", "Retirer", "Retire"),
     ("done_imported", "Fichier importé.", "File imported."),
     ("done_event_added", "Événement ajouté.", "Event added."),
     (

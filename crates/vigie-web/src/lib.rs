@@ -187,6 +187,10 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
         .at("/t/:slug/garant/places", post(garant::add_place))
         .at("/t/:slug/garant/imports", post(garant::import))
         .at("/t/:slug/garant/contacts", post(garant::add_contact))
+        .at(
+            "/t/:slug/garant/contacts/:id/retire",
+            post(garant::retire_contact),
+        )
         .at("/t/:slug/o/:id/life", get(garant::life_page))
         .at("/t/:slug/o/:id/life/events", post(garant::add_event))
         .at("/t/:slug/o/:id/life/documents", post(garant::add_document))
