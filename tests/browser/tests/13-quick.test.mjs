@@ -151,6 +151,29 @@ test('offline, a quick report waits on the phone and reaches the server exactly 
   assert.deepEqual(page.problems, []);
 });
 
+test('offline, a value proposed on a sheet waits on the phone and is proposed once when the network returns', async (t) => {
+  const { school } = await schoolNearby();
+  const page = await openPage(t, browser, PHONE);
+  await page.goto(`/t/${TENANT}/o/${school.id}`);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.reload();
+  await page.context().setOffline(true);
+  const source = `https://example.org/releve-hors-ligne-${Date.now()}`;
+  const form = page.locator(`form[action="/t/${TENANT}/o/${school.id}/contribute"]`);
+  await form.getByLabel('Champ').selectOption('atsem');
+  await form.getByLabel('Valeur').fill('3');
+  await form.getByLabel('Source (lien, document)').fill(source);
+  await form.getByRole('button', { name: 'Proposer' }).tap();
+  await form.getByText("Pas de réseau : c'est enregistré sur ce téléphone").waitFor();
+  await page.context().setOffline(false);
+  await page.locator('#outbox').getByText(/Envoyé/).waitFor({ timeout: 15_000 });
+  const list = await (await fetch(`${BASE}/api/v1/tenants/${TENANT}/contributions`)).json();
+  const mine = list.filter((c) => c.source === source);
+  assert.equal(mine.length, 1, JSON.stringify(mine));
+  assert.deepEqual([mine[0].field, mine[0].value, mine[0].object_id], ['atsem', { integer: 3 }, school.id]);
+  assert.deepEqual(page.problems, []);
+});
+
 for (const [label, options] of [['desktop', {}], ['phone', PHONE]]) {
   test(`the quick report has no serious accessibility violation (${label})`, async (t) => {
     const page = await openPage(t, browser, { ...options, bypassCSP: true });
