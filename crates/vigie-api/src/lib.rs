@@ -9,6 +9,7 @@ mod accounts;
 mod cached;
 pub mod error;
 mod events;
+mod exports;
 mod map;
 mod object_types;
 mod objects;
@@ -264,6 +265,15 @@ pub fn routes(state: ApiState) -> impl Endpoint {
     let api = service();
     let (spec, docs_page) = documents().clone();
     Route::new()
+        // Open data files stream beside the OpenAPI service (see `exports`).
+        .at(
+            "/v1/tenants/:slug/exports",
+            poem::get(exports::catalogue).data(state.clone()),
+        )
+        .at(
+            "/v1/tenants/:slug/exports/:file",
+            poem::get(exports::download).data(state.clone()),
+        )
         .nest("/v1", api.data(state))
         .at(
             "/openapi.json",

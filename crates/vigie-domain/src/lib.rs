@@ -7,6 +7,7 @@
 pub mod account;
 pub mod authz;
 pub mod error;
+pub mod export;
 pub mod objects;
 pub mod requests;
 pub mod tenant;

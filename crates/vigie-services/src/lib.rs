@@ -11,6 +11,7 @@ mod dataset;
 mod desk;
 mod error;
 mod events;
+mod export;
 mod guard;
 mod map;
 mod objects;
@@ -34,6 +35,7 @@ pub use actor::Actor;
 pub use desk::{DESK_PAGE, Desk, DeskPages, DeskRequest, DeskSection};
 pub use error::{FieldProblem, ServiceError};
 pub use events::{DocumentEntry, DocumentInput, LifeEventInput, Media};
+pub use export::{EXPORT_PAGE, ExportPage};
 pub use map::{
     LegendClass, MAX_LIST, MAX_TILES_PER_VIEW, MAX_ZOOM, MapFilter, MapIndex, MapLayer, MapList,
     MapPlace, MapType, MapVariable, Marker, TileMarkers, UNCLUSTERED_ZOOM, VariableKind,

@@ -11,6 +11,7 @@ mod changes;
 mod desk;
 mod error;
 mod events;
+mod export;
 mod facts;
 mod listing;
 mod map;

@@ -1,0 +1,346 @@
+//! Open data downloads, for anyone and without an account:
+//!
+//! - `GET /api/v1/tenants/{slug}/exports`: the collective's datasets, with their files and
+//!   Table Schemas;
+//! - `GET /api/v1/tenants/{slug}/exports/{dataset}.{csv|json|geojson}` (`?type=schools` for one
+//!   type of place, `?sep=semicolon` for a CSV that French spreadsheets open as they are);
+//! - `GET /api/v1/tenants/{slug}/exports/{dataset}.schema.json`: the Frictionless Table Schema
+//!   of the CSV.
+//!
+//! A file streams page by page ([`vigie_services::EXPORT_PAGE`] rows, one query each), so the
+//! server's memory stays flat whatever the size of the collective; it carries an `ETag` of the
+//! collective's revision, and `If-None-Match` answers 304 without reading anything. These are
+//! plain routes beside the OpenAPI service (a stream of CSV is not a JSON operation).
+
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+use futures::StreamExt as _;
+use poem::http::{StatusCode, header};
+use poem::web::{Data, Json, Path, Query};
+use poem::{Body, IntoResponse, Request, Response, handler};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use vigie_domain::ObjectTypeKey;
+use vigie_domain::export::Dataset;
+use vigie_services::{ExportPage, ServiceError};
+
+use crate::ApiState;
+use crate::error::{ApiError, ErrorEnvelope};
+
+/// What a download asks for besides its file.
+#[derive(Debug, Deserialize, Default)]
+pub struct ExportQuery {
+    /// One type of place.
+    #[serde(rename = "type")]
+    object_type: Option<String>,
+    /// `comma` (default) or `semicolon`.
+    sep: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv { semicolon: bool },
+    Json,
+    GeoJson,
+}
+
+impl Format {
+    fn content_type(self) -> &'static str {
+        match self {
+            Self::Csv { .. } => "text/csv; charset=utf-8; header=present",
+            Self::Json => "application/json",
+            Self::GeoJson => "application/geo+json",
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            Self::Csv { .. } => "csv",
+            Self::Json => "json",
+            Self::GeoJson => "geojson",
+        }
+    }
+}
+
+/// Changes at each start of the server: revisions are counted in memory, so an `ETag` of a
+/// revision must not be mistaken for the same number of another run.
+fn boot() -> &'static str {
+    static BOOT: OnceLock<String> = OnceLock::new();
+    BOOT.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        format!("{nanos:x}")
+    })
+}
+
+fn not_found(file: &str) -> Response {
+    let mut envelope = ErrorEnvelope::new(
+        "not_found",
+        format!(
+            "no export named '{file}': ask for objects, facts or requests, as .csv, .json, \
+             .geojson (objects) or .schema.json — the list is at …/exports"
+        ),
+        None,
+    );
+    envelope.error.message_fr = Some(format!(
+        "Pas d'export « {file} » : demandez objects, facts ou requests, en .csv, .json, \
+         .geojson (objects) ou .schema.json — la liste est à …/exports."
+    ));
+    poem_openapi::payload::Json(envelope)
+        .with_status(StatusCode::NOT_FOUND)
+        .into_response()
+}
+
+fn url(slug: &str, file: &str) -> String {
+    format!("/api/v1/tenants/{slug}/exports/{file}")
+}
+
+/// `GET /api/v1/tenants/:slug/exports`: the collective's datasets.
+#[handler]
+pub async fn catalogue(state: Data<&ApiState>, Path(slug): Path<String>) -> Response {
+    let tenant = match state.services.tenant(&slug).await {
+        Ok(t) => t,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let datasets: Vec<Value> = Dataset::ALL
+        .into_iter()
+        .map(|d| {
+            let name = d.as_str();
+            let (fr, en) = d.title();
+            let mut files = vec![
+                json!({"format": "csv", "url": url(&slug, &format!("{name}.csv"))}),
+                json!({"format": "csv", "separator": ";", "url": url(&slug, &format!("{name}.csv?sep=semicolon"))}),
+                json!({"format": "json", "url": url(&slug, &format!("{name}.json"))}),
+            ];
+            if d.located() {
+                files.push(json!({"format": "geojson", "url": url(&slug, &format!("{name}.geojson"))}));
+            }
+            json!({
+                "name": name,
+                "title": fr,
+                "title_en": en,
+                "files": files,
+                "schema": url(&slug, &format!("{name}.schema.json")),
+            })
+        })
+        .collect();
+    Json(json!({
+        "collective": tenant.slug.as_str(),
+        "name": tenant.name,
+        "object_types": tenant.object_types.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+        "datasets": datasets,
+    }))
+    .into_response()
+}
+
+/// `GET /api/v1/tenants/:slug/exports/:file`: one dataset as a file, or its Table Schema.
+#[handler]
+pub async fn download(
+    req: &Request,
+    state: Data<&ApiState>,
+    Path((slug, file)): Path<(String, String)>,
+    Query(q): Query<ExportQuery>,
+) -> Response {
+    if let Some(name) = file.strip_suffix(".schema.json") {
+        return match Dataset::parse(name) {
+            Some(d) => Json(d.table_schema())
+                .with_header(header::CONTENT_TYPE, "application/schema+json")
+                .into_response(),
+            None => not_found(&file),
+        };
+    }
+    let Some((name, ext)) = file.rsplit_once('.') else {
+        return not_found(&file);
+    };
+    let Some(dataset) = Dataset::parse(name) else {
+        return not_found(&file);
+    };
+    let format = match (ext, q.sep.as_deref()) {
+        ("csv", None | Some("comma" | ",")) => Format::Csv { semicolon: false },
+        ("csv", Some("semicolon" | ";")) => Format::Csv { semicolon: true },
+        ("csv", Some(other)) => {
+            return ApiError::invalid(
+                "sep",
+                format!("unknown separator '{other}': use sep=comma or sep=semicolon"),
+            )
+            .fr("Séparateur inconnu : utilisez sep=comma ou sep=semicolon.")
+            .into_response();
+        }
+        ("json", _) => Format::Json,
+        ("geojson", _) if dataset.located() => Format::GeoJson,
+        _ => return not_found(&file),
+    };
+    let found = async {
+        let tenant = state.services.tenant(&slug).await?;
+        let key = q
+            .object_type
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(ObjectTypeKey::parse)
+            .transpose()?;
+        if let Some(k) = &key {
+            state.services.check_export_type(&tenant, k)?;
+        }
+        Ok::<_, ServiceError>((tenant, key))
+    }
+    .await;
+    let (tenant, key) = match found {
+        Ok(found) => found,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let etag = format!(
+        "W/\"{}-{}-{}\"",
+        boot(),
+        state.services.export_revision(&tenant),
+        ext
+    );
+    let headers = |b: poem::ResponseBuilder| {
+        b.header(header::ETAG, etag.clone())
+            .header(header::CACHE_CONTROL, "public, no-cache")
+            .header(header::VARY, "Accept-Encoding")
+    };
+    if req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+    {
+        return headers(Response::builder())
+            .status(StatusCode::NOT_MODIFIED)
+            .finish();
+    }
+    let filename = format!(
+        "{slug}-{}{}.{}",
+        dataset.as_str(),
+        key.as_ref()
+            .map(|k| format!("-{}", k.as_str()))
+            .unwrap_or_default(),
+        format.extension()
+    );
+    let services = state.services.clone();
+    let pages = futures::stream::unfold(Some(0i64), move |after| {
+        let services = services.clone();
+        let tenant = tenant.clone();
+        let key = key.clone();
+        async move {
+            let after = after?;
+            match services
+                .export_page(&tenant, dataset, key.as_ref(), after)
+                .await
+            {
+                Ok(page) => {
+                    let next = page.next;
+                    Some((Ok((after == 0, next.is_none(), page)), next))
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, dataset = dataset.as_str(), "export failed");
+                    Some((Err(std::io::Error::other(e.to_string())), None))
+                }
+            }
+        }
+    });
+    // Whether a GeoJSON feature was written yet (unlocated rows are left out).
+    let mut wrote = false;
+    let body = pages.map(move |page| {
+        page.map(|(first, last, page)| {
+            Bytes::from(encode(dataset, format, first, last, &page, &mut wrote))
+        })
+    });
+    headers(Response::builder())
+        .header(header::CONTENT_TYPE, format.content_type())
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        )
+        .body(Body::from_bytes_stream(body))
+}
+
+/// One page in its format: the opening with the first page, the closing with the last.
+fn encode(
+    dataset: Dataset,
+    format: Format,
+    first: bool,
+    last: bool,
+    page: &ExportPage,
+    wrote: &mut bool,
+) -> Vec<u8> {
+    let columns = dataset.columns();
+    let mut out = Vec::with_capacity(page.rows.len() * 160 + 64);
+    match format {
+        Format::Csv { semicolon } => {
+            if first && semicolon {
+                // Spreadsheets that guess the encoding read UTF-8 with its mark.
+                out.extend_from_slice(b"\xEF\xBB\xBF");
+            }
+            let mut w = csv::WriterBuilder::new()
+                .delimiter(if semicolon { b';' } else { b',' })
+                .terminator(csv::Terminator::CRLF)
+                .from_writer(&mut out);
+            if first {
+                let _ = w.write_record(columns.iter().map(|c| c.name));
+            }
+            for row in &page.rows {
+                let _ = w.write_record(row.iter().map(cell));
+            }
+            let _ = w.flush();
+        }
+        Format::Json => {
+            out.extend_from_slice(if first { b"[" } else { b"" });
+            for (i, row) in page.rows.iter().enumerate() {
+                if !(first && i == 0) {
+                    out.push(b',');
+                }
+                let object: serde_json::Map<String, Value> = columns
+                    .iter()
+                    .zip(row)
+                    .map(|(c, v)| (c.name.to_owned(), v.clone()))
+                    .collect();
+                let _ = serde_json::to_writer(&mut out, &object);
+            }
+            if last {
+                out.push(b']');
+            }
+        }
+        Format::GeoJson => {
+            if first {
+                out.extend_from_slice(br#"{"type":"FeatureCollection","features":["#);
+            }
+            for (row, at) in page.rows.iter().zip(&page.positions) {
+                let Some((lat, lon)) = at else { continue };
+                if *wrote {
+                    out.push(b',');
+                }
+                *wrote = true;
+                let properties: serde_json::Map<String, Value> = columns
+                    .iter()
+                    .zip(row)
+                    .filter(|(c, _)| c.name != "latitude" && c.name != "longitude")
+                    .map(|(c, v)| (c.name.to_owned(), v.clone()))
+                    .collect();
+                let feature = json!({
+                    "type": "Feature",
+                    "id": row.first(),
+                    "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                    "properties": properties,
+                });
+                let _ = serde_json::to_writer(&mut out, &feature);
+            }
+            if last {
+                out.extend_from_slice(b"]}");
+            }
+        }
+    }
+    out
+}
+
+/// A value as a CSV cell.
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
