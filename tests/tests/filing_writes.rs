@@ -71,6 +71,7 @@ fn typed(hash: &str, per_hour: i64) -> RequestMail<'static> {
             per_address_hour: per_hour,
         },
         entry: &sent,
+        message: None,
     }
 }
 
@@ -173,6 +174,7 @@ async fn the_mail_limits_hold_inside_the_filing(backend: Backend) {
             per_address_hour: i64::MAX,
         },
         entry: &sent,
+        message: None,
     };
     let id = none.request.id;
     let first = store.reserve_and_journal_mail(w.tenant, id, &editor).await;
@@ -223,6 +225,7 @@ async fn concurrent_filings_all_succeed(backend: Backend) {
                     per_address_hour: 5,
                 },
                 entry: &sent,
+                message: None,
             };
             store
                 .file_request(
