@@ -9,6 +9,7 @@ mod accounts;
 mod cached;
 pub mod error;
 mod events;
+mod mail;
 mod map;
 mod object_types;
 mod objects;
@@ -85,7 +86,7 @@ enum ApiTags {
     Collectives,
     /// Role grants within a collective: Garants and Certified citizens.
     Roles,
-    /// Platform-wide administration: Gurus.
+    /// Platform-wide administration: Gurus, the mail outbox.
     Platform,
     /// Object types (plugins) and their schemas per collective.
     ObjectTypes,
@@ -100,6 +101,7 @@ type Apis = (
     tenants::TenantsApi,
     roles::RolesApi,
     platform::PlatformApi,
+    mail::MailApi,
     object_types::ObjectTypesApi,
     objects::ObjectsApi,
     map::MapApi,
@@ -114,6 +116,7 @@ fn service() -> OpenApiService<Apis, ()> {
             tenants::TenantsApi,
             roles::RolesApi,
             platform::PlatformApi,
+            mail::MailApi,
             object_types::ObjectTypesApi,
             objects::ObjectsApi,
             map::MapApi,
