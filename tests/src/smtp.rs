@@ -60,6 +60,7 @@ pub struct SmtpSink {
     /// Where the received messages land, one JSON file each.
     pub dir: PathBuf,
     tls: Option<(PathBuf, PathBuf)>,
+    delay_ms: u64,
     child: Option<Child>,
     _tmp: tempfile::TempDir,
 }
@@ -81,9 +82,16 @@ impl SmtpSink {
             port: free_port(),
             dir: tmp.path().join("received"),
             tls: tls.map(|t| (t.cert.clone(), t.key.clone())),
+            delay_ms: 0,
             child: None,
             _tmp: tmp,
         })
+    }
+
+    /// The same server, answering each message `ms` milliseconds late (once started).
+    pub fn slow(mut self, ms: u64) -> Self {
+        self.delay_ms = ms;
+        self
     }
 
     /// A started server.
@@ -110,6 +118,7 @@ impl SmtpSink {
         let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools");
         let mut cmd = Command::new("python3");
         cmd.env("PYTHONPATH", &tools)
+            .env("SMTP_SINK_DELAY_MS", self.delay_ms.to_string())
             .args(["-m", "aiosmtpd", "-n", "-l"])
             .arg(format!("127.0.0.1:{}", self.port))
             .args(["-c", "smtp_sink.FolderHandler"])

@@ -1,10 +1,11 @@
 """An SMTP sink for Vigie's tests: an aiosmtpd handler that writes each message it receives
 into a folder, one JSON file per message (envelope, decoded headers and body, raw text,
-whether the session was under TLS).
+whether the session was under TLS). `SMTP_SINK_DELAY_MS` makes it answer each message late.
 
     PYTHONPATH=tests/tools python3 -m aiosmtpd -n -l 127.0.0.1:2525 -c smtp_sink.FolderHandler DIR
 """
 
+import asyncio
 import email
 import email.policy
 import json
@@ -27,6 +28,10 @@ class FolderHandler:
         return cls(args[0])
 
     async def handle_DATA(self, server, session, envelope):
+        # A slow server, to catch a sender in the middle of a batch.
+        delay = int(os.environ.get("SMTP_SINK_DELAY_MS", "0"))
+        if delay:
+            await asyncio.sleep(delay / 1000)
         raw = envelope.original_content or envelope.content
         if isinstance(raw, str):
             raw = raw.encode("utf-8")

@@ -8,6 +8,8 @@
 
 use std::sync::Arc;
 
+use futures::StreamExt as _;
+
 use time::OffsetDateTime;
 use vigie_domain::{Bilingual, Operation, Scope, TenantId};
 use vigie_mail::{Message, Sent, new_message_id};
@@ -31,6 +33,8 @@ pub struct MailDelivery {
     pub lease_seconds: u64,
     /// Messages claimed at once.
     pub batch: u32,
+    /// Messages of a batch handed to the mailer at once (over its pool of connections).
+    pub concurrency: u32,
 }
 
 impl Default for MailDelivery {
@@ -41,6 +45,7 @@ impl Default for MailDelivery {
             retry_max_seconds: 6 * 3600,
             lease_seconds: 600,
             batch: 10,
+            concurrency: 4,
         }
     }
 }
@@ -67,6 +72,13 @@ pub struct DeliveryRound {
     pub retried: usize,
     /// Messages given up on this round.
     pub failed: usize,
+}
+
+/// What came of one attempt.
+enum Outcome {
+    Sent,
+    Retried,
+    Failed,
 }
 
 /// The outbox's wake-up call: rung when a message is queued in this process.
@@ -140,58 +152,75 @@ impl Services {
             if batch.is_empty() {
                 return Ok(round);
             }
-            for mail in batch {
-                let message = Message {
-                    to: mail.to.clone(),
-                    subject: mail.subject.clone(),
-                    body: mail.body.clone(),
-                    message_id: Some(mail.message_id.clone()),
-                };
-                match self.mailer.send(&message).await {
-                    Ok(sent) => {
-                        if !self
-                            .store
-                            .mark_mail_sent(mail.id, &owner, &sent.reply)
-                            .await?
-                        {
-                            tracing::warn!(
-                                outbox = mail.id,
-                                "an e-mail was sent after its claim expired"
-                            );
-                        }
-                        round.sent += 1;
-                    }
-                    Err(e) => {
-                        let retry_at = OffsetDateTime::now_utc() + rules.backoff(mail.attempts);
-                        let state = self
-                            .store
-                            .mark_mail_attempt_failed(
-                                mail.id,
-                                &owner,
-                                &e.to_string(),
-                                retry_at,
-                                i64::from(rules.max_attempts.max(1)),
-                            )
-                            .await?;
-                        if state == Some(OutboxState::Failed) {
-                            round.failed += 1;
-                            tracing::error!(
-                                outbox = mail.id,
-                                attempts = mail.attempts,
-                                error = %e,
-                                "an e-mail was given up after its last attempt: `vigie mail retry` sends it again"
-                            );
-                        } else {
-                            round.retried += 1;
-                            tracing::warn!(
-                                outbox = mail.id,
-                                attempts = mail.attempts,
-                                error = %e,
-                                retry_at = %vigie_storage::timestamp(retry_at),
-                                "an e-mail could not be sent; it will be tried again"
-                            );
-                        }
-                    }
+            // Several at once, over the mailer's pool of connections: each SMTP exchange
+            // mostly waits on the network.
+            let outcomes: Vec<Result<Outcome, ServiceError>> = futures::stream::iter(batch)
+                .map(|mail| self.deliver_one(mail, &owner))
+                .buffer_unordered(rules.concurrency.max(1) as usize)
+                .collect()
+                .await;
+            for outcome in outcomes {
+                match outcome? {
+                    Outcome::Sent => round.sent += 1,
+                    Outcome::Retried => round.retried += 1,
+                    Outcome::Failed => round.failed += 1,
+                }
+            }
+        }
+    }
+
+    /// Hands one claimed message to the mailer and marks what came of it.
+    async fn deliver_one(&self, mail: OutboxMail, owner: &str) -> Result<Outcome, ServiceError> {
+        let rules = &self.settings.mail;
+        let message = Message {
+            to: mail.to.clone(),
+            subject: mail.subject.clone(),
+            body: mail.body.clone(),
+            message_id: Some(mail.message_id.clone()),
+        };
+        match self.mailer.send(&message).await {
+            Ok(sent) => {
+                if !self
+                    .store
+                    .mark_mail_sent(mail.id, owner, &sent.reply)
+                    .await?
+                {
+                    tracing::warn!(
+                        outbox = mail.id,
+                        "an e-mail was sent after its claim expired"
+                    );
+                }
+                Ok(Outcome::Sent)
+            }
+            Err(e) => {
+                let retry_at = OffsetDateTime::now_utc() + rules.backoff(mail.attempts);
+                let state = self
+                    .store
+                    .mark_mail_attempt_failed(
+                        mail.id,
+                        owner,
+                        &e.to_string(),
+                        retry_at,
+                        i64::from(rules.max_attempts.max(1)),
+                    )
+                    .await?;
+                if state == Some(OutboxState::Failed) {
+                    tracing::error!(
+                        outbox = mail.id,
+                        attempts = mail.attempts,
+                        error = %e,
+                        "an e-mail was given up after its last attempt: `vigie mail retry` sends it again"
+                    );
+                    Ok(Outcome::Failed)
+                } else {
+                    tracing::warn!(
+                        outbox = mail.id,
+                        attempts = mail.attempts,
+                        error = %e,
+                        retry_at = %vigie_storage::timestamp(retry_at),
+                        "an e-mail could not be sent; it will be tried again"
+                    );
+                    Ok(Outcome::Retried)
                 }
             }
         }
