@@ -152,6 +152,22 @@ async fn a_message_reaches_the_smtp_server(backend: Backend) {
     let actions: Vec<&str> = journal.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["filed", "notification_sent"]);
     assert!(!journal[1].details.contains("parent@example.org"));
+
+    // A deleted account's address leaves the outbox with it.
+    let email = vigie_domain::Email::parse("jeanne@example.org").unwrap();
+    let user = srv.app.store.user_by_email(&email).await.unwrap().unwrap();
+    let neutral = vigie_domain::DisplayName::parse("Compte supprimé").unwrap();
+    srv.app
+        .store
+        .delete_account(user.id, &neutral)
+        .await
+        .unwrap();
+    let rows = outbox(&srv).await;
+    assert!(
+        rows.iter().all(|m| m.to != "jeanne@example.org"),
+        "{rows:#?}"
+    );
+    assert!(rows.iter().any(|m| m.to == "parent@example.org"));
     worker.abort();
     srv.stop().await;
 }
