@@ -95,6 +95,8 @@ async fn a_message_reaches_the_smtp_server(backend: Backend) {
     );
     assert_eq!(rows[0].attempts, 1);
     assert_eq!(rows[0].purpose, "verify_email");
+    // Sent, its body (a personal link) is forgotten.
+    assert_eq!(rows[0].body, "");
     assert!(
         rows[0].server_reply.as_deref().unwrap().starts_with("250 "),
         "{:?}",
@@ -262,6 +264,8 @@ async fn a_failed_message_is_retried_by_a_guru(backend: Backend) {
         got[0]["message_id"].as_str().unwrap(),
         format!("<{}@vigie.localhost>", rows[0].message_id)
     );
+    // A failed message kept its body for the retry.
+    assert!(got[0]["body"].as_str().unwrap().contains("/verify?token="));
     // A message not failed is not sent again.
     outbox_until(&srv, Duration::from_secs(5), "sent", |r| {
         r[0].state == OutboxState::Sent
@@ -399,6 +403,24 @@ async fn a_crash_after_sending_resends_the_same_message_id(backend: Backend) {
     assert_eq!(got[0]["message_id"], "<crash-test-1@vigie.localhost>");
     let row = store.outbox_mail(claimed[0].id).await.unwrap().unwrap();
     assert_eq!((row.state, row.attempts), (OutboxState::Sent, 2));
+    // Sent messages go after `mail.keep_sent_days`; pending ones stay whatever their age.
+    assert_eq!(srv.app.services.prune_sent_mail().await.unwrap(), 0);
+    let pending = store
+        .enqueue_mail(&NewOutboxMail {
+            message_id: "crash-test-2".into(),
+            to: "jeanne@example.org".into(),
+            subject: "En attente".into(),
+            body: "Corps.".into(),
+            purpose: "notification".into(),
+            tenant: None,
+            request_id: None,
+        })
+        .await
+        .unwrap();
+    let later = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    assert_eq!(store.prune_sent_mail(later).await.unwrap(), 1);
+    assert!(store.outbox_mail(row.id).await.unwrap().is_none());
+    assert!(store.outbox_mail(pending).await.unwrap().is_some());
     srv.stop().await;
 }
 

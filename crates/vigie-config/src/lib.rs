@@ -222,6 +222,8 @@ pub struct MailSettings {
     pub lease_seconds: u64,
     /// How often a server looks for due e-mails it was not told of, seconds. Default 5.
     pub poll_seconds: u64,
+    /// Days a sent e-mail stays in the outbox (its body is forgotten once sent). Default 30.
+    pub keep_sent_days: u32,
 }
 
 impl Default for MailSettings {
@@ -235,6 +237,7 @@ impl Default for MailSettings {
             retry_max_seconds: 21600,
             lease_seconds: 600,
             poll_seconds: 5,
+            keep_sent_days: 30,
         }
     }
 }
@@ -251,6 +254,7 @@ impl std::fmt::Debug for MailSettings {
             .field("retry_max_seconds", &self.retry_max_seconds)
             .field("lease_seconds", &self.lease_seconds)
             .field("poll_seconds", &self.poll_seconds)
+            .field("keep_sent_days", &self.keep_sent_days)
             .finish()
     }
 }
@@ -641,11 +645,12 @@ impl Settings {
             || self.mail.retry_base_seconds == 0
             || self.mail.lease_seconds == 0
             || self.mail.poll_seconds == 0
+            || self.mail.keep_sent_days == 0
         {
             return Err(ConfigError::Invalid {
                 origin: "mail".into(),
-                message: "max_attempts, retry_base_seconds, lease_seconds and poll_seconds must \
-                          be at least 1"
+                message: "max_attempts, retry_base_seconds, lease_seconds, poll_seconds and \
+                          keep_sent_days must be at least 1"
                     .into(),
             });
         }

@@ -35,6 +35,8 @@ pub struct MailDelivery {
     pub batch: u32,
     /// Messages of a batch handed to the mailer at once (over its pool of connections).
     pub concurrency: u32,
+    /// Days a sent message stays listed (without its body) before it is deleted.
+    pub keep_sent_days: u32,
 }
 
 impl Default for MailDelivery {
@@ -46,6 +48,7 @@ impl Default for MailDelivery {
             lease_seconds: 600,
             batch: 10,
             concurrency: 4,
+            keep_sent_days: 30,
         }
     }
 }
@@ -224,6 +227,15 @@ impl Services {
                 }
             }
         }
+    }
+
+    /// Deletes the messages sent more than `keep_sent_days` ago; returns how many.
+    pub async fn prune_sent_mail(&self) -> Result<u64, ServiceError> {
+        let days = i64::from(self.settings.mail.keep_sent_days.max(1));
+        Ok(self
+            .store
+            .prune_sent_mail(OffsetDateTime::now_utc() - time::Duration::days(days))
+            .await?)
     }
 
     /// The permit to see the outbox and send failed messages again: Gurus (and the operator).

@@ -212,8 +212,9 @@ impl Store {
         Ok(claimed)
     }
 
-    /// Marks a claimed e-mail sent, with what the server answered; `false` if the claim was
-    /// lost meanwhile (its lease expired and another worker took it).
+    /// Marks a claimed e-mail sent, with what the server answered, and forgets its body (it
+    /// may hold a personal link, whose secret is otherwise kept as a hash only); `false` if
+    /// the claim was lost meanwhile (its lease expired and another worker took it).
     pub async fn mark_mail_sent(
         &self,
         id: i64,
@@ -222,7 +223,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let (turn, mut tx) = self.begin_write().await?;
         let done = sqlx::query(
-            "UPDATE mail_outbox SET state = 'sent', sent_at = $1, server_reply = $2, \
+            "UPDATE mail_outbox SET state = 'sent', sent_at = $1, server_reply = $2, body = '', \
              lease_until = NULL, lease_owner = NULL WHERE id = $3 AND lease_owner = $4",
         )
         .bind(now())
@@ -283,6 +284,19 @@ impl Store {
         tx.commit().await?;
         drop(turn);
         Ok(done > 0)
+    }
+
+    /// Deletes the e-mails sent before `before`; returns how many.
+    pub async fn prune_sent_mail(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        let (turn, mut tx) = self.begin_write().await?;
+        let done = sqlx::query("DELETE FROM mail_outbox WHERE state = 'sent' AND sent_at < $1")
+            .bind(timestamp(before))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        drop(turn);
+        Ok(done)
     }
 
     /// One queued e-mail.

@@ -91,6 +91,7 @@ impl App {
                     retry_base_seconds: settings.mail.retry_base_seconds,
                     retry_max_seconds: settings.mail.retry_max_seconds,
                     lease_seconds: settings.mail.lease_seconds,
+                    keep_sent_days: settings.mail.keep_sent_days,
                     ..vigie_services::MailDelivery::default()
                 },
             },
@@ -501,7 +502,18 @@ pub fn spawn_mail_worker(
 ) -> tokio::task::JoinHandle<()> {
     let wake = services.mail_wakeup();
     tokio::spawn(async move {
+        let mut pruned_at: Option<std::time::Instant> = None;
         loop {
+            if pruned_at.is_none_or(|t| t.elapsed() > std::time::Duration::from_secs(3600)) {
+                pruned_at = Some(std::time::Instant::now());
+                match services.prune_sent_mail().await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(deleted = n, "old sent e-mails deleted from the outbox")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "pruning the mail outbox failed"),
+                }
+            }
             match services.deliver_due_mail().await {
                 Ok(round) if round != vigie_services::DeliveryRound::default() => {
                     tracing::info!(
