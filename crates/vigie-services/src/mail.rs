@@ -144,6 +144,12 @@ impl Services {
         let lease =
             time::Duration::seconds(i64::try_from(rules.lease_seconds.max(1)).unwrap_or(600));
         let mut round = DeliveryRound::default();
+        // A local write gains nothing from company, and keeps the queue's order.
+        let concurrency = if self.mailer.is_local() {
+            1
+        } else {
+            rules.concurrency.max(1) as usize
+        };
         loop {
             // A claim of its own per batch: whoever took a row over after an expired lease
             // marks it, not the late first worker.
@@ -159,7 +165,7 @@ impl Services {
             // mostly waits on the network.
             let outcomes: Vec<Result<Outcome, ServiceError>> = futures::stream::iter(batch)
                 .map(|mail| self.deliver_one(mail, &owner))
-                .buffer_unordered(rules.concurrency.max(1) as usize)
+                .buffer_unordered(concurrency)
                 .collect()
                 .await;
             for outcome in outcomes {
