@@ -526,3 +526,56 @@ async fn implicit_tls_with_a_self_signed_certificate() {
     assert!(sent.reply.starts_with("250 "), "{}", sent.reply);
     assert_eq!(std::fs::read_dir(&received).unwrap().count(), 1);
 }
+
+/// Authentication after STARTTLS: the right user and password send, a wrong password is
+/// refused and nothing is delivered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authentication_after_starttls() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = SelfSigned::create(dir.path()).unwrap();
+    let port = vigie_tests::smtp::free_port();
+    let received = dir.path().join("received");
+    let tools = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tools");
+    let mut child = std::process::Command::new("python3")
+        .env("PYTHONPATH", &tools)
+        .arg(tools.join("smtp_auth_sink.py"))
+        .arg(port.to_string())
+        .arg(&received)
+        .arg(&cert.cert)
+        .arg(&cert.key)
+        .args(["vigie@example.org", "s3cret+pass"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "the SMTP server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let url = |password: &str| {
+        format!(
+            "smtp://vigie%40example.org:{password}@localhost:{port}?tls=starttls&ca={}&timeout=5",
+            cert.cert.display()
+        )
+    };
+    let from = "no-reply@vigie.example";
+    let wrong = SmtpMailer::new(SmtpConfig::parse(&url("nope")).unwrap(), from).unwrap();
+    let refused = wrong.send(&test_message("d@example.org")).await;
+    let right = SmtpMailer::new(SmtpConfig::parse(&url("s3cret%2Bpass")).unwrap(), from).unwrap();
+    let sent = right.send(&test_message("d@example.org")).await;
+    let count = std::fs::read_dir(&received).map(|d| d.count()).unwrap_or(0);
+    let _ = child.kill();
+    let _ = child.wait();
+    let err = refused.unwrap_err().to_string();
+    assert!(
+        err.contains("535") || err.to_lowercase().contains("auth"),
+        "{err}"
+    );
+    let sent = sent.unwrap();
+    assert!(sent.reply.starts_with("250 "), "{}", sent.reply);
+    assert_eq!(count, 1);
+}
