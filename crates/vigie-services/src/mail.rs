@@ -151,6 +151,11 @@ impl Services {
             rules.concurrency.max(1) as usize
         };
         loop {
+            // A read first: claiming is a write, not worth taking when nothing is due.
+            match self.store.next_mail_due().await? {
+                Some(due) if due <= OffsetDateTime::now_utc() => {}
+                _ => return Ok(round),
+            }
             // A claim of its own per batch: whoever took a row over after an expired lease
             // marks it, not the late first worker.
             let owner = new_message_id();
