@@ -285,7 +285,8 @@ def check_case(case: str, values: Values | None, release: str = "vigie") -> None
     assert annotations["checksum/config"] == hashlib.sha256(cm_text.encode()).hexdigest()
 
     # Database URL: only in a Secret, passed as VIGIE_DATABASE_URL.
-    secrets = by_kind(docs, "Secret")
+    all_secrets = by_kind(docs, "Secret")
+    secrets = [s for s in all_secrets if s["metadata"]["name"].endswith("-database")]
     for c in containers:
         env = env_of(c)
         if sqlite:
@@ -307,6 +308,34 @@ def check_case(case: str, values: Values | None, release: str = "vigie") -> None
     else:
         assert not secrets, "a Secret is rendered without database.url"
         assert "checksum/secret" not in annotations
+
+    # SMTP URL (it carries a password): only in a Secret, passed as VIGIE__MAIL__SMTP_URL.
+    mail = merged["mail"]
+    mail_secrets = [s for s in all_secrets if s["metadata"]["name"].endswith("-mail")]
+    assert "smtp_url" not in settings.get("mail", {}), "the SMTP URL is in the config file"
+    for c in containers:
+        env = env_of(c)
+        if not (mail["smtpUrl"] or mail["existingSecret"]):
+            assert "VIGIE__MAIL__SMTP_URL" not in env, c["name"]
+            continue
+        ref = env["VIGIE__MAIL__SMTP_URL"]["valueFrom"]["secretKeyRef"]
+        if mail["existingSecret"]:
+            assert ref == {"name": mail["existingSecret"], "key": mail["existingSecretKey"]}, ref
+        else:
+            (secret,) = mail_secrets
+            assert ref["name"] == secret["metadata"]["name"]
+            url = base64.b64decode(secret["data"][ref["key"]]).decode()
+            assert url == mail["smtpUrl"], "the Secret does not hold mail.smtpUrl"
+        for e in c.get("env", []):
+            assert "smtp://" not in str(e.get("value", "")), e["name"]
+    for cm in by_kind(docs, "ConfigMap"):
+        assert "smtp://" not in yaml.safe_dump(strip(cm)) and "smtps://" not in yaml.safe_dump(strip(cm))
+    if mail["smtpUrl"]:
+        text = manifests["vigie/templates/mail-secret.yaml"]
+        assert annotations["checksum/mail-secret"] == hashlib.sha256(text.encode()).hexdigest()
+    else:
+        assert not mail_secrets, "a mail Secret is rendered without mail.smtpUrl"
+        assert "checksum/mail-secret" not in annotations
 
     # Persistence.
     volumes = {v["name"]: v for v in pod_spec["volumes"]}
@@ -394,6 +423,9 @@ def main() -> int:
               "ingress": {"enabled": True, "hosts": [{"host": "vigie.test"}]},
               "config": {"demo": {"enabled": True}},
           }, release="my-vigie"))
+    check("SMTP URL in a chart-made Secret", lambda: check_case("smtp-url", {
+        "mail": {"smtpUrl": "smtp://vigie:s3cret@smtp.example.org:587?tls=starttls"},
+    }))
     check("SQLite with replicaCount 0 (scaled down) renders", lambda: check_case(
         "scaled-down", {"replicaCount": 0}))
     check("a config change rolls the pods (checksum annotations)", check_checksum_rolls)
@@ -414,6 +446,12 @@ def main() -> int:
          "config.server.bind is set by the chart"),
         ("config.storage.data_dir fails", {"config": {"storage": {"data_dir": "/x"}}},
          "set persistence.mountPath instead"),
+        ("an SMTP URL in config fails", {"config": {"mail": {"smtp_url": "smtp://u:p@h:587"}}},
+         "an SMTP URL carries a password and must not go into a ConfigMap"),
+        ("a non-SMTP mail.smtpUrl fails", {"mail": {"smtpUrl": "http://h"}},
+         "mail.smtpUrl must be an SMTP URL"),
+        ("mail.smtpUrl and existingSecret together fail",
+         {"mail": {"smtpUrl": "smtp://h:25", "existingSecret": "s"}}, "set either mail.smtpUrl"),
         ("a non-table config section fails", {"config": {"mail": "smtp"}},
          "config.mail must be a map of settings"),
         ("a nested config value fails", {"config": {"mail": {"smtp": {"host": "x"}}}},

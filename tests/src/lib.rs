@@ -13,6 +13,8 @@ use sqlx::Connection as _;
 use vigie::App;
 use vigie_config::Settings;
 
+pub mod smtp;
+
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

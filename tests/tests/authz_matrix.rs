@@ -248,7 +248,7 @@ async fn authorization_matrix(backend: Backend) {
             }
         }
     }
-    assert_eq!(checked, 6 * 19 * 10);
+    assert_eq!(checked, 6 * 20 * 10);
     assert!(
         wrong.is_empty(),
         "{} wrong answers:\n{}",

@@ -72,6 +72,7 @@ fn typed(hash: &str, per_hour: i64) -> RequestMail<'static> {
             per_address_hour: per_hour,
         },
         entry: &sent,
+        message: None,
     }
 }
 
@@ -174,6 +175,7 @@ async fn the_mail_limits_hold_inside_the_filing(backend: Backend) {
             per_address_hour: i64::MAX,
         },
         entry: &sent,
+        message: None,
     };
     let id = none.request.id;
     let first = store.reserve_and_journal_mail(w.tenant, id, &editor).await;
@@ -224,6 +226,7 @@ async fn concurrent_filings_all_succeed(backend: Backend) {
                     per_address_hour: 5,
                 },
                 entry: &sent,
+                message: None,
             };
             store
                 .file_request(

@@ -10,6 +10,7 @@ mod cached;
 pub mod error;
 mod events;
 mod exports;
+mod mail;
 mod map;
 mod object_types;
 mod objects;
@@ -86,7 +87,7 @@ enum ApiTags {
     Collectives,
     /// Role grants within a collective: Garants and Certified citizens.
     Roles,
-    /// Platform-wide administration: Gurus.
+    /// Platform-wide administration: Gurus, the mail outbox.
     Platform,
     /// Object types (plugins) and their schemas per collective.
     ObjectTypes,
@@ -101,6 +102,7 @@ type Apis = (
     tenants::TenantsApi,
     roles::RolesApi,
     platform::PlatformApi,
+    mail::MailApi,
     object_types::ObjectTypesApi,
     objects::ObjectsApi,
     map::MapApi,
@@ -115,6 +117,7 @@ fn service() -> OpenApiService<Apis, ()> {
             tenants::TenantsApi,
             roles::RolesApi,
             platform::PlatformApi,
+            mail::MailApi,
             object_types::ObjectTypesApi,
             objects::ObjectsApi,
             map::MapApi,

@@ -201,13 +201,29 @@ impl Default for StorageSettings {
 }
 
 /// `[mail]`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MailSettings {
     /// Sender address. Default `Vigie <no-reply@vigie.localhost>`.
     pub from: String,
     /// Outbox folder. Default empty: `{data_dir}/outbox`.
     pub outbox_dir: String,
+    /// SMTP server: `smtp://HOST:25`, `smtp://USER:PASSWORD@HOST:587?tls=starttls`,
+    /// `smtps://USER:PASSWORD@HOST:465` (options `ca`, `timeout`, `pool`, `helo`). Default
+    /// empty: the outbox folder. Its password is redacted in `Debug`.
+    pub smtp_url: String,
+    /// Attempts before a queued e-mail is marked failed. Default 8.
+    pub max_attempts: u32,
+    /// Wait after a failed attempt, seconds, doubled after each further one. Default 30.
+    pub retry_base_seconds: u64,
+    /// Longest wait between attempts, seconds. Default 21600 (6 hours).
+    pub retry_max_seconds: u64,
+    /// How long a server's claim on a batch of e-mails lasts, seconds. Default 600.
+    pub lease_seconds: u64,
+    /// How often a server looks for due e-mails it was not told of, seconds. Default 5.
+    pub poll_seconds: u64,
+    /// Days a sent e-mail stays in the outbox (its body is forgotten once sent). Default 30.
+    pub keep_sent_days: u32,
 }
 
 impl Default for MailSettings {
@@ -215,7 +231,31 @@ impl Default for MailSettings {
         Self {
             from: "Vigie <no-reply@vigie.localhost>".into(),
             outbox_dir: String::new(),
+            smtp_url: String::new(),
+            max_attempts: 8,
+            retry_base_seconds: 30,
+            retry_max_seconds: 21600,
+            lease_seconds: 600,
+            poll_seconds: 5,
+            keep_sent_days: 30,
         }
+    }
+}
+
+impl std::fmt::Debug for MailSettings {
+    // The SMTP URL may carry a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("from", &self.from)
+            .field("outbox_dir", &self.outbox_dir)
+            .field("smtp_url", &redact_url(&self.smtp_url))
+            .field("max_attempts", &self.max_attempts)
+            .field("retry_base_seconds", &self.retry_base_seconds)
+            .field("retry_max_seconds", &self.retry_max_seconds)
+            .field("lease_seconds", &self.lease_seconds)
+            .field("poll_seconds", &self.poll_seconds)
+            .field("keep_sent_days", &self.keep_sent_days)
+            .finish()
     }
 }
 
@@ -589,6 +629,31 @@ impl Settings {
                 ),
             });
         }
+        let smtp = &self.mail.smtp_url;
+        if !(smtp.is_empty() || smtp.starts_with("smtp://") || smtp.starts_with("smtps://")) {
+            return Err(ConfigError::Invalid {
+                origin: "mail.smtp_url".into(),
+                message: format!(
+                    "'{}' is not an SMTP URL: write smtp://HOST:25, \
+                     smtp://USER:PASSWORD@HOST:587?tls=starttls or smtps://USER:PASSWORD@HOST:465 \
+                     (or leave it empty for the outbox folder)",
+                    redact_url(smtp)
+                ),
+            });
+        }
+        if self.mail.max_attempts == 0
+            || self.mail.retry_base_seconds == 0
+            || self.mail.lease_seconds == 0
+            || self.mail.poll_seconds == 0
+            || self.mail.keep_sent_days == 0
+        {
+            return Err(ConfigError::Invalid {
+                origin: "mail".into(),
+                message: "max_attempts, retry_base_seconds, lease_seconds, poll_seconds and \
+                          keep_sent_days must be at least 1"
+                    .into(),
+            });
+        }
         if self.database.max_connections == 0 {
             return Err(ConfigError::Invalid {
                 origin: "database.max_connections".into(),
@@ -779,8 +844,14 @@ mod tests {
     fn debug_redacts_passwords() {
         let mut s = Settings::default();
         s.database.url = "postgres://vigie:s3cret@db/vigie".into();
+        s.mail.smtp_url = "smtp://mailer:p4ssw0rd@smtp.example.org:587?tls=starttls".into();
         let shown = format!("{s:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("vigie:***@db"), "{shown}");
+        assert!(!shown.contains("p4ssw0rd"), "{shown}");
+        assert!(
+            shown.contains("smtp://mailer:***@smtp.example.org:587?tls=starttls"),
+            "{shown}"
+        );
     }
 }

@@ -152,11 +152,13 @@ pub enum Operation {
     /// Keep the list of named contacts (e.g. the city's head of works) requests of a type can
     /// be assigned to.
     ManageContacts,
+    /// See the mail outbox (recipients included) and send failed messages again (Gurus).
+    ManageMail,
 }
 
 impl Operation {
     /// Every operation, for exhaustive tests and documentation.
-    pub const ALL: [Operation; 19] = [
+    pub const ALL: [Operation; 20] = [
         Operation::CreateTenant,
         Operation::GrantGuru,
         Operation::RevokeGuru,
@@ -176,6 +178,7 @@ impl Operation {
         Operation::AttachDocument,
         Operation::ManageRequest,
         Operation::ManageContacts,
+        Operation::ManageMail,
     ];
 
     /// The Casbin `(object, action)` of the operation.
@@ -200,6 +203,7 @@ impl Operation {
             Operation::AttachDocument => ("document", "attach"),
             Operation::ManageRequest => ("request", "manage"),
             Operation::ManageContacts => ("contact", "manage"),
+            Operation::ManageMail => ("mail", "manage"),
         }
     }
 }

@@ -10,7 +10,6 @@ use time::{Duration, OffsetDateTime};
 
 use vigie_domain::requests::JournalEntry;
 use vigie_domain::{Bilingual, DisplayName, Email, Password, Principal, Pseudonym, UserId};
-use vigie_mail::Message;
 use vigie_storage::{StoreError, TokenPurpose, User};
 
 use crate::guard::HashMemory;
@@ -200,7 +199,7 @@ impl Services {
             .await?
     }
 
-    /// Sends an account e-mail unless the address already got its allowance for the hour
+    /// Queues an account e-mail unless the address already got its allowance for the hour
     /// (counted in the database under a hash of the address, so restarts do not reset it).
     /// Over the allowance the mail is dropped silently: the answer to the caller is the
     /// same, so nobody learns anything from it.
@@ -229,14 +228,8 @@ impl Services {
             );
             return Ok(());
         }
-        self.mailer
-            .send(&Message {
-                to: to.as_str().to_owned(),
-                subject,
-                body,
-            })
-            .await?;
-        Ok(())
+        let mail = self.outbox_message(to.as_str(), &subject, body, kind.as_str(), None);
+        self.queue_mail(&mail).await
     }
 
     /// Counts a request that may send an account e-mail (register, resend, reset) from

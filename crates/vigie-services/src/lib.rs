@@ -13,6 +13,7 @@ mod error;
 mod events;
 mod export;
 mod guard;
+mod mail;
 mod map;
 mod objects;
 mod places;
@@ -36,6 +37,7 @@ pub use desk::{DESK_PAGE, Desk, DeskPages, DeskRequest, DeskSection};
 pub use error::{FieldProblem, ServiceError};
 pub use events::{DocumentEntry, DocumentInput, LifeEventInput, Media};
 pub use export::{EXPORT_PAGE, ExportPage};
+pub use mail::{DeliveryRound, MailDelivery};
 pub use map::{
     LegendClass, MAX_LIST, MAX_TILES_PER_VIEW, MAX_ZOOM, MapFilter, MapIndex, MapLayer, MapList,
     MapPlace, MapType, MapVariable, Marker, TileMarkers, UNCLUSTERED_ZOOM, VariableKind,
@@ -73,6 +75,8 @@ pub struct ServiceSettings {
     pub requests: RequestLimits,
     /// The background of the maps.
     pub map: MapBackground,
+    /// How the mail outbox is delivered: attempts, back-off, claims.
+    pub mail: MailDelivery,
 }
 
 /// The raster tiles under the collectives' maps.
@@ -192,6 +196,7 @@ pub struct Services {
     journal_checks: requests::JournalChecks,
     tenant_ids: reads::TenantIds,
     maps: map::MapIndexes,
+    mail_wake: mail::MailWake,
 }
 
 impl Services {
@@ -223,6 +228,7 @@ impl Services {
             journal_checks: requests::JournalChecks::default(),
             tenant_ids: reads::TenantIds::default(),
             maps: map::MapIndexes::default(),
+            mail_wake: mail::MailWake::default(),
         }
     }
 

@@ -18,11 +18,10 @@ use vigie_domain::{
     Bilingual, DomainError, Email, ObjectTypeKey, Operation, Principal, Provenance, TenantId,
     UserId,
 };
-use vigie_mail::Message;
 use vigie_plugins::wit;
 use vigie_storage::{
-    Assignment, Comment, Contact, Document, JournalNote, MailLimits, MailReservation, NewRequest,
-    RequestMail, RequestRecord, StatusChange, StoreError, Tenant,
+    Assignment, Comment, Contact, Document, JournalNote, MailLimits, MailReservation,
+    NewOutboxMail, NewRequest, RequestMail, RequestRecord, StatusChange, StoreError, Tenant,
 };
 
 use crate::accounts::{random_token, token_hash};
@@ -883,10 +882,38 @@ impl Services {
                 &json!({ "to": "requester", "subject": subject_of(id) }),
             )
         };
+        let (mailed, note_fr, note_en) = match &confirm_token {
+            Some(t) => (
+                t.clone(),
+                "Ouvrez ce lien pour confirmer votre adresse : sans cela, vous ne recevrez plus \
+                 d'autre message à propos de cette demande. Si vous n'avez rien demandé, \
+                 ignorez ce message.\n",
+                "Open this link to confirm your address: otherwise you will get no other message \
+                 about this request. If you asked for nothing, ignore this message.\n",
+            ),
+            None => (follow_token.clone(), "", ""),
+        };
+        let to_address = to.as_ref().map(|(a, _)| a.clone()).unwrap_or_default();
+        let message = |id: i64| {
+            let link = self.request_link(tenant, id, Some(&mailed));
+            self.outbox_message(
+                &to_address,
+                &subject_of(id),
+                format!(
+                    "Votre demande « {title} » est enregistrée. Elle sera publiée après modération.\n\
+                     {note_fr}Suivez-la et mettez-la à jour avec ce lien personnel (ne le partagez pas) :\n{link}\n\n\
+                     ---\n\nYour request \"{title}\" is recorded. It will be public once moderated.\n\
+                     {note_en}Follow and update it with this personal link (do not share it):\n{link}\n",
+                ),
+                "notification",
+                Some((tenant.id, id)),
+            )
+        };
         let mail = to.as_ref().map(|(to, kind)| RequestMail {
             address_hash: address_hash(to),
             limits: self.mail_limits(*kind),
             entry: &entry,
+            message: Some(&message),
         });
         let new = NewRequest {
             object_id,
@@ -925,33 +952,11 @@ impl Services {
             });
         }
         let request = filed.request;
-        let (mailed, note_fr, note_en) = match confirm_token {
-            Some(t) => (
-                t,
-                "Ouvrez ce lien pour confirmer votre adresse : sans cela, vous ne recevrez plus \
-                 d'autre message à propos de cette demande. Si vous n'avez rien demandé, \
-                 ignorez ce message.\n",
-                "Open this link to confirm your address: otherwise you will get no other message \
-                 about this request. If you asked for nothing, ignore this message.\n",
-            ),
-            None => (follow_token.clone(), "", ""),
-        };
-        if let (Some((to, _)), Some(reserved)) = (to, filed.mail)
+        // Queued with the request (see `RequestMail`): delivered from the outbox.
+        if let Some(reserved) = filed.mail
             && self.mail_allowed(request.id, reserved)?
         {
-            let link = self.request_link(tenant, request.id, Some(&mailed));
-            self.mailer
-                .send(&Message {
-                    to,
-                    subject: subject_of(request.id),
-                    body: format!(
-                        "Votre demande « {title} » est enregistrée. Elle sera publiée après modération.\n\
-                         {note_fr}Suivez-la et mettez-la à jour avec ce lien personnel (ne le partagez pas) :\n{link}\n\n\
-                         ---\n\nYour request \"{title}\" is recorded. It will be public once moderated.\n\
-                         {note_en}Follow and update it with this personal link (do not share it):\n{link}\n",
-                    ),
-                })
-                .await?;
+            self.mail_queued().await;
         }
         if kind.notify_immediately {
             // Serious and imminent danger: the contacts hear of it before moderation.
@@ -1034,19 +1039,19 @@ impl Services {
                 &json!({ "to": "requester", "subject": subject }),
             )
         };
-        if !self
-            .reserve_journaled_mail(tenant, request.id, &to, kind, &entry)
+        let message = self.outbox_message(
+            &to,
+            subject,
+            body.to_owned(),
+            "notification",
+            Some((tenant.id, request.id)),
+        );
+        if self
+            .reserve_journaled_mail(tenant, request.id, &to, kind, &entry, &message)
             .await?
         {
-            return Ok(());
+            self.mail_queued().await;
         }
-        self.mailer
-            .send(&Message {
-                to,
-                subject: subject.to_owned(),
-                body: body.to_owned(),
-            })
-            .await?;
         Ok(())
     }
 
@@ -1076,30 +1081,32 @@ impl Services {
                 }),
             )
         };
+        let token = random_token();
+        let link = self.request_link(tenant, request.id, Some(&token));
+        let mail = self.outbox_message(
+            &contact.email,
+            subject,
+            format!(
+                "Bonjour {name},\n\n{message}\n\nLa demande : {link}\n\
+                 Ce lien personnel vous permet d'y répondre et d'en changer le statut sans \
+                 compte.\n\n---\n\nHello {name},\n\n{message}\n\nThe request: {link}\n\
+                 This personal link lets you answer it and change its status without an account.\n",
+                name = contact.name,
+            ),
+            "notification",
+            Some((tenant.id, request.id)),
+        );
         if !self
-            .reserve_journaled_mail(tenant, request.id, &contact.email, kind, &entry)
+            .reserve_journaled_mail(tenant, request.id, &contact.email, kind, &entry, &mail)
             .await?
         {
             return Ok(false);
         }
-        let token = random_token();
+        // The link works by the time the worker is told of the message.
         self.store
             .insert_request_token(request.id, Some(contact.id), &token_hash(&token), false)
             .await?;
-        let link = self.request_link(tenant, request.id, Some(&token));
-        self.mailer
-            .send(&Message {
-                to: contact.email.clone(),
-                subject: subject.to_owned(),
-                body: format!(
-                    "Bonjour {name},\n\n{message}\n\nLa demande : {link}\n\
-                     Ce lien personnel vous permet d'y répondre et d'en changer le statut sans \
-                     compte.\n\n---\n\nHello {name},\n\n{message}\n\nThe request: {link}\n\
-                     This personal link lets you answer it and change its status without an account.\n",
-                    name = contact.name,
-                ),
-            })
-            .await?;
+        self.mail_queued().await;
         Ok(true)
     }
 
@@ -1143,28 +1150,9 @@ impl Services {
         }
     }
 
-    /// Counts an e-mail about a request under the limits (see [`Services::mail_allowed`]).
-    async fn reserve_mail(
-        &self,
-        tenant: &Tenant,
-        request_id: i64,
-        to: &str,
-        kind: MailKind,
-    ) -> Result<bool, ServiceError> {
-        let reserved = self
-            .store
-            .reserve_request_mail(
-                tenant.id,
-                request_id,
-                &address_hash(to),
-                self.mail_limits(kind),
-            )
-            .await?;
-        self.mail_allowed(request_id, reserved)
-    }
-
     /// Counts an e-mail about a request under the limits and, if it goes, journals `entry`
-    /// in the same transaction (see [`Services::mail_allowed`]).
+    /// and queues `mail` in the same transaction (see [`Services::mail_allowed`]). The caller
+    /// rings the outbox ([`Services::mail_queued`]) once whatever the message links to exists.
     async fn reserve_journaled_mail(
         &self,
         tenant: &Tenant,
@@ -1172,7 +1160,9 @@ impl Services {
         to: &str,
         kind: MailKind,
         entry: &(dyn Fn(i64) -> JournalNote + Send + Sync),
+        mail: &NewOutboxMail,
     ) -> Result<bool, ServiceError> {
+        let message = |_: i64| mail.clone();
         let reserved = self
             .store
             .reserve_and_journal_mail(
@@ -1182,6 +1172,7 @@ impl Services {
                     address_hash: address_hash(to),
                     limits: self.mail_limits(kind),
                     entry,
+                    message: Some(&message),
                 },
             )
             .await?;
@@ -1332,8 +1323,29 @@ impl Services {
             (None, None) => None,
         };
         let Some(to) = to else { return Ok(false) };
+        let token = random_token();
+        let link = self.request_link(tenant, id, Some(&token));
+        let subject = format!("Vigie : nouveau lien pour votre demande n° {id} / a new link");
+        let mail = self.outbox_message(
+            &to,
+            &subject,
+            format!(
+                "Voici un nouveau lien personnel pour suivre et mettre à jour votre demande \
+                 « {t} » (ne le partagez pas) :\n{link}\n\n---\n\nHere is a new personal \
+                 link to follow and update your request \"{t}\" (do not share it):\n{link}\n",
+                t = request.title,
+            ),
+            "notification",
+            Some((tenant.id, id)),
+        );
+        let entry = |_: i64| {
+            JournalNote::new(
+                "notification_sent",
+                &json!({ "to": "requester", "subject": subject }),
+            )
+        };
         if !self
-            .reserve_mail(tenant, id, &to, MailKind::Automatic)
+            .reserve_journaled_mail(tenant, id, &to, MailKind::Automatic, &entry, &mail)
             .await?
         {
             return Err(ServiceError::TooMany(
@@ -1344,34 +1356,10 @@ impl Services {
                     ),
             ));
         }
-        let token = random_token();
         self.store
             .insert_request_token(id, None, &token_hash(&token), false)
             .await?;
-        let link = self.request_link(tenant, id, Some(&token));
-        let subject = format!("Vigie : nouveau lien pour votre demande n° {id} / a new link");
-        self.mailer
-            .send(&Message {
-                to,
-                subject: subject.clone(),
-                body: format!(
-                    "Voici un nouveau lien personnel pour suivre et mettre à jour votre demande \
-                     « {t} » (ne le partagez pas) :\n{link}\n\n---\n\nHere is a new personal \
-                     link to follow and update your request \"{t}\" (do not share it):\n{link}\n",
-                    t = request.title,
-                ),
-            })
-            .await?;
-        self.store
-            .journal(
-                tenant.id,
-                id,
-                &JournalNote::new(
-                    "notification_sent",
-                    &json!({ "to": "requester", "subject": subject }),
-                ),
-            )
-            .await?;
+        self.mail_queued().await;
         Ok(true)
     }
 
@@ -1784,29 +1772,32 @@ impl Services {
                 .await?;
             }
             (Some(u), None) => {
-                if !self
-                    .reserve_mail(tenant, id, u.email.as_str(), MailKind::Editor)
+                let mail = self.outbox_message(
+                    u.email.as_str(),
+                    &subject,
+                    format!("{message}\n\n{}\n", self.request_link(tenant, id, None)),
+                    "notification",
+                    Some((tenant.id, id)),
+                );
+                let entry = |_: i64| {
+                    JournalNote::new(
+                        "notification_sent",
+                        &json!({ "to": name, "subject": subject, "by": by }),
+                    )
+                };
+                if self
+                    .reserve_journaled_mail(
+                        tenant,
+                        id,
+                        u.email.as_str(),
+                        MailKind::Editor,
+                        &entry,
+                        &mail,
+                    )
                     .await?
                 {
-                    return Ok(assignment);
+                    self.mail_queued().await;
                 }
-                self.mailer
-                    .send(&Message {
-                        to: u.email.as_str().to_owned(),
-                        subject: subject.clone(),
-                        body: format!("{message}\n\n{}\n", self.request_link(tenant, id, None)),
-                    })
-                    .await?;
-                self.store
-                    .journal(
-                        tenant.id,
-                        id,
-                        &JournalNote::new(
-                            "notification_sent",
-                            &json!({ "to": name, "subject": subject, "by": by }),
-                        ),
-                    )
-                    .await?;
             }
             (None, None) => {}
         }

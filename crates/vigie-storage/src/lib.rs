@@ -18,6 +18,7 @@ mod map;
 mod moderation;
 mod nullable;
 mod objects;
+mod outbox;
 mod policies;
 mod requests;
 mod schema_fields;
@@ -39,6 +40,7 @@ pub use objects::{
     ChunkFact, ChunkObject, IdentityChange, IdentityUpdate, ImportChunk, ImportCounts,
     ImportSource, NewImport, ObjectIdentity, ObservedObject,
 };
+pub use outbox::{NewOutboxMail, OutboxCounts, OutboxMail, OutboxState};
 pub use policies::{CasbinRule, GrantChange, PolicyScope, RoleEvent, RoleEventAction, RoleHolder};
 pub use requests::{
     Assignment, Comment, Contact, FiledRecord, JournalNote, MailLimits, MailReservation,

@@ -487,6 +487,9 @@ impl Journaled {
             .await?;
         if reserved == MailReservation::Reserved {
             self.append(request_id, &(mail.entry)(request_id)).await?;
+            if let Some(message) = mail.message {
+                crate::outbox::enqueue_in(&mut self.tx, &message(request_id)).await?;
+            }
         }
         Ok(reserved)
     }
@@ -510,8 +513,8 @@ impl Journaled {
     }
 }
 
-/// An e-mail about a request, counted under the limits and journaled in the transaction of a
-/// write: reserved and journaled there, or neither. The message itself goes after the commit.
+/// An e-mail about a request, counted under the limits, journaled and queued in the mail
+/// outbox in the transaction of a write: all of these, or none.
 pub struct RequestMail<'a> {
     /// SHA-256 of the address it goes to (the address itself is never stored).
     pub address_hash: String,
@@ -519,6 +522,9 @@ pub struct RequestMail<'a> {
     pub limits: MailLimits,
     /// Its journal entry, given the request's id (unknown before a request is filed).
     pub entry: &'a (dyn Fn(i64) -> JournalNote + Send + Sync),
+    /// The message itself, given the request's id: queued in the mail outbox in the same
+    /// transaction (none: only counted and journaled, the caller sends it).
+    pub message: Option<&'a (dyn Fn(i64) -> crate::NewOutboxMail + Send + Sync)>,
 }
 
 impl std::fmt::Debug for RequestMail<'_> {
@@ -1323,8 +1329,8 @@ impl Store {
         Ok(reserved)
     }
 
-    /// Counts `mail` about a request under its limits and, if it may go, journals it: one
-    /// transaction, one take of the journal head. The message is sent after, by the caller.
+    /// Counts `mail` about a request under its limits and, if it may go, journals it and
+    /// queues its message: one transaction, one take of the journal head.
     pub async fn reserve_and_journal_mail(
         &self,
         tenant: TenantId,

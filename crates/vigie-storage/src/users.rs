@@ -373,6 +373,16 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound("user"))?;
         let pseudonym: String = row.try_get(0)?;
+        // The mail outbox keeps addresses: those of the account and of its requests go, sent
+        // or not (before they are overwritten below).
+        sqlx::query(
+            "DELETE FROM mail_outbox WHERE recipient = (SELECT email FROM users WHERE id = $1) \
+             OR recipient IN (SELECT contact_email FROM requests \
+             WHERE author_id = $1 AND contact_email IS NOT NULL)",
+        )
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "UPDATE users SET email = $1, password_hash = '!deleted', display_name = $2, \
              email_verified_at = NULL, deleted_at = $3 WHERE id = $4",

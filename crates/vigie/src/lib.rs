@@ -13,7 +13,7 @@ use poem::web::Json;
 use poem::{Endpoint, EndpointExt, IntoResponse, Route, get, handler};
 use vigie_authz::Authorizer;
 use vigie_config::Settings;
-use vigie_mail::OutboxMailer;
+use vigie_mail::{Mailer, OutboxMailer, SmtpConfig, SmtpMailer};
 use vigie_plugins::{HostLimits, PluginHost};
 use vigie_services::{ServiceSettings, Services};
 use vigie_storage::Store;
@@ -52,12 +52,12 @@ impl App {
         let authz = Authorizer::new(store.clone())
             .await
             .context("cannot load the authorization rules")?;
-        let mailer = OutboxMailer::new(settings.outbox_dir(), settings.mail.from.clone());
+        let mailer = mailer(settings)?;
         let plugins = load_plugins(settings)?;
         let services = Services::new(
             store.clone(),
             Arc::new(authz),
-            Arc::new(mailer),
+            mailer,
             ServiceSettings {
                 public_url: settings.public_url(),
                 session_days: settings.accounts.session_days,
@@ -85,6 +85,14 @@ impl App {
                 map: vigie_services::MapBackground {
                     tile_url: settings.map.tile_url.clone(),
                     attribution: settings.map.attribution.clone(),
+                },
+                mail: vigie_services::MailDelivery {
+                    max_attempts: settings.mail.max_attempts,
+                    retry_base_seconds: settings.mail.retry_base_seconds,
+                    retry_max_seconds: settings.mail.retry_max_seconds,
+                    lease_seconds: settings.mail.lease_seconds,
+                    keep_sent_days: settings.mail.keep_sent_days,
+                    ..vigie_services::MailDelivery::default()
                 },
             },
             Arc::new(plugins),
@@ -450,6 +458,11 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let app = App::build(settings).await?;
     app.seed_demo(settings).await?;
     let reminders = spawn_reminders(app.services.clone(), REMINDER_PERIOD);
+    let mail = spawn_mail_worker(
+        app.services.clone(),
+        std::time::Duration::from_secs(settings.mail.poll_seconds.max(1)),
+    );
+    tracing::info!(to = %app.services.mailer_description(), "e-mails are delivered from the outbox");
     let endpoint = app.endpoint()?;
     let bind = settings.server.bind.clone();
     tracing::info!(%bind, public_url = %settings.public_url(), database = app.store.backend().name(), "Vigie is listening");
@@ -462,8 +475,75 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         .await
         .context("the HTTP server stopped with an error")?;
     reminders.abort();
+    mail.abort();
     app.store.close().await;
     Ok(())
+}
+
+/// The mailer the settings name: the SMTP server of `mail.smtp_url`, else the outbox folder.
+pub fn mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
+    if settings.mail.smtp_url.is_empty() {
+        return Ok(Arc::new(OutboxMailer::new(
+            settings.outbox_dir(),
+            settings.mail.from.clone(),
+        )));
+    }
+    let config = SmtpConfig::parse(&settings.mail.smtp_url)?;
+    Ok(Arc::new(SmtpMailer::new(config, &settings.mail.from)?))
+}
+
+/// Delivers the mail outbox for as long as the server runs: at once when this process queues
+/// a message, when the next queued one is due, and at least every `poll` (messages queued by
+/// another server process, or after a lost database). Several processes may run this side by
+/// side: each message is claimed by one at a time.
+pub fn spawn_mail_worker(
+    services: Services,
+    poll: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    let wake = services.mail_wakeup();
+    tokio::spawn(async move {
+        let mut pruned_at: Option<std::time::Instant> = None;
+        loop {
+            if pruned_at.is_none_or(|t| t.elapsed() > std::time::Duration::from_secs(3600)) {
+                pruned_at = Some(std::time::Instant::now());
+                match services.prune_sent_mail().await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(deleted = n, "old sent e-mails deleted from the outbox")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "pruning the mail outbox failed"),
+                }
+            }
+            match services.deliver_due_mail().await {
+                Ok(round) if round != vigie_services::DeliveryRound::default() => {
+                    tracing::info!(
+                        sent = round.sent,
+                        retried = round.retried,
+                        failed = round.failed,
+                        "mail outbox delivered"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "delivering the mail outbox failed; trying again later")
+                }
+            }
+            let mut wait = poll;
+            if let Ok(Some(next)) = services.next_mail_due().await {
+                let until = next - time::OffsetDateTime::now_utc();
+                if let Ok(until) = std::time::Duration::try_from(until) {
+                    wait = wait.min(until);
+                } else {
+                    wait = std::time::Duration::ZERO;
+                }
+            }
+            let wait = wait.max(std::time::Duration::from_millis(100));
+            tokio::select! {
+                () = wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    })
 }
 
 /// How often the server looks for requests whose reminder date has come.

@@ -57,6 +57,9 @@ enum Command {
     /// Requests for intervention or improvement.
     #[command(subcommand)]
     Requests(RequestsCommand),
+    /// Outgoing e-mail: a test message, the outbox, failed messages sent again.
+    #[command(subcommand)]
+    Mail(MailCommand),
     /// Import an official open-data file (CSV with ; or , — JSON — GeoJSON) with the type's
     /// importer that recognises it: creates objects, adds official facts, never deletes.
     Import {
@@ -133,6 +136,33 @@ enum RequestsCommand {
         /// Act as if today were this date (YYYY-MM-DD); today (UTC) by default.
         #[arg(long)]
         today: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Send one test message now, straight through the configured mailer (`mail.smtp_url`,
+    /// else the outbox folder), and print what the server said.
+    Test {
+        /// Recipient address.
+        #[arg(long)]
+        to: String,
+    },
+    /// List the queued e-mails, newest first: id, state, attempts, next attempt, purpose,
+    /// recipient, subject, last error or server reply.
+    Outbox {
+        /// Only the failed ones (given up after their last attempt).
+        #[arg(long)]
+        failed: bool,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Send a failed e-mail again (same Message-ID, a fresh count of attempts); the running
+    /// server delivers it.
+    Retry {
+        /// The message's id (see `vigie mail outbox --failed`).
+        id: i64,
     },
 }
 
@@ -313,6 +343,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plugin(cmd) => plugin::run(&settings, cmd),
         Command::Journal(cmd) => journal(&settings, cmd).await,
         Command::Requests(cmd) => requests(&settings, cmd).await,
+        Command::Mail(cmd) => mail(&settings, cmd).await,
         Command::Import {
             tenant,
             object_type,
@@ -463,6 +494,60 @@ async fn requests(settings: &Settings, cmd: RequestsCommand) -> anyhow::Result<(
     let app = App::build(settings).await?;
     let sent = app.services.send_due_reminders(&today).await?;
     println!("{sent} reminder(s) sent (due on or before {today})");
+    Ok(())
+}
+
+async fn mail(settings: &Settings, cmd: MailCommand) -> anyhow::Result<()> {
+    let app = App::build(settings).await?;
+    match cmd {
+        MailCommand::Test { to } => {
+            println!(
+                "sending a test message to {to} through {}",
+                app.services.mailer_description()
+            );
+            let sent = app
+                .services
+                .send_test_mail(&to)
+                .await
+                .context("the test message was not sent")?;
+            println!("Message-ID: {}", sent.message_id);
+            println!("server said: {}", sent.reply);
+        }
+        MailCommand::Outbox { failed, limit } => {
+            let counts = app.services.outbox_counts(Actor::Operator).await?;
+            println!(
+                "{} pending, {} sent, {} failed",
+                counts.pending, counts.sent, counts.failed
+            );
+            println!("id\tstate\tattempts\tnext attempt\tpurpose\tto\tsubject\tlast error / reply");
+            for m in app.services.outbox(Actor::Operator, failed, limit).await? {
+                let note = match m.state {
+                    vigie_storage::OutboxState::Sent => m.server_reply.unwrap_or_default(),
+                    _ => m.last_error.unwrap_or_default(),
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    m.id,
+                    m.state.as_str(),
+                    m.attempts,
+                    vigie_storage::timestamp(m.next_attempt_at),
+                    m.purpose,
+                    m.to,
+                    m.subject,
+                    note.replace(['\t', '\n'], " ")
+                );
+            }
+        }
+        MailCommand::Retry { id } => {
+            let m = app.services.retry_mail(Actor::Operator, id).await?;
+            println!(
+                "message {} to {} is queued again ({}); the running server delivers it",
+                m.id,
+                m.to,
+                m.state.as_str()
+            );
+        }
+    }
     Ok(())
 }
 

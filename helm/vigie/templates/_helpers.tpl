@@ -89,6 +89,25 @@ Secret and key holding the database URL (PostgreSQL only).
 {{- end }}
 {{- end }}
 
+{{/*
+Secret and key holding the SMTP URL; empty when e-mails go to the outbox folder.
+*/}}
+{{- define "vigie.mailSecretName" -}}
+{{- if .Values.mail.existingSecret }}
+{{- .Values.mail.existingSecret }}
+{{- else if .Values.mail.smtpUrl }}
+{{- printf "%s-mail" (include "vigie.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{- define "vigie.mailSecretKey" -}}
+{{- if .Values.mail.existingSecret }}
+{{- required "mail.existingSecretKey must name the key of the SMTP URL in mail.existingSecret" .Values.mail.existingSecretKey }}
+{{- else -}}
+smtp-url
+{{- end }}
+{{- end }}
+
 {{- define "vigie.databaseSecretKey" -}}
 {{- if .Values.database.existingSecret }}
 {{- required "database.existingSecretKey must name the key of the database URL in database.existingSecret" .Values.database.existingSecretKey }}
@@ -172,12 +191,20 @@ Checks the values; fails rendering with a message saying what to change.
 {{- fail "database.url must be a PostgreSQL URL (postgres://USER:PASSWORD@HOST:5432/DB); leave it empty for the embedded SQLite database" }}
 {{- end }}
 {{- end }}
+{{- if and .Values.mail.smtpUrl .Values.mail.existingSecret }}
+{{- fail "set either mail.smtpUrl or mail.existingSecret, not both" }}
+{{- end }}
+{{- with .Values.mail.smtpUrl }}
+{{- if not (or (hasPrefix "smtp://" .) (hasPrefix "smtps://" .)) }}
+{{- fail "mail.smtpUrl must be an SMTP URL (smtp://USER:PASSWORD@HOST:587?tls=starttls or smtps://USER:PASSWORD@HOST:465); leave it empty for the outbox folder" }}
+{{- end }}
+{{- end }}
 {{- $config := .Values.config | default dict }}
 {{- if not (kindIs "map" $config) }}
 {{- fail "config must be a map of TOML sections, e.g. config: {mail: {from: \"Vigie <no-reply@example.org>\"}}" }}
 {{- end }}
-{{- $owned := dict "server" (list "bind" "public_url") "storage" (list "data_dir") "database" (list "url") }}
-{{- $hint := dict "bind" "the chart binds 0.0.0.0:8080" "public_url" "set publicUrl instead" "data_dir" "set persistence.mountPath instead" "url" "a database URL is a secret and must not go into a ConfigMap: set database.url (stored in a Secret) or database.existingSecret instead" }}
+{{- $owned := dict "server" (list "bind" "public_url") "storage" (list "data_dir") "database" (list "url") "mail" (list "smtp_url") }}
+{{- $hint := dict "bind" "the chart binds 0.0.0.0:8080" "public_url" "set publicUrl instead" "data_dir" "set persistence.mountPath instead" "url" "a database URL is a secret and must not go into a ConfigMap: set database.url (stored in a Secret) or database.existingSecret instead" "smtp_url" "an SMTP URL carries a password and must not go into a ConfigMap: set mail.smtpUrl (stored in a Secret) or mail.existingSecret instead" }}
 {{- range $section, $keys := $owned }}
 {{- $table := get $config $section }}
 {{- if kindIs "map" $table }}
@@ -269,6 +296,13 @@ Environment of the server and migration containers. VIGIE_CONFIG also serves
     secretKeyRef:
       name: {{ include "vigie.databaseSecretName" . }}
       key: {{ include "vigie.databaseSecretKey" . }}
+{{- end }}
+{{- with include "vigie.mailSecretName" . }}
+- name: VIGIE__MAIL__SMTP_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ include "vigie.mailSecretKey" $ }}
 {{- end }}
 {{- end }}
 
