@@ -177,48 +177,6 @@ pub(crate) fn fact_from_row(r: &AnyRow) -> Result<FactRecord, StoreError> {
 }
 
 impl Store {
-    /// Files a fact on an object of the collective.
-    pub async fn insert_fact(
-        &self,
-        tenant: TenantId,
-        f: &NewFact,
-    ) -> Result<FactRecord, StoreError> {
-        // The object must be the collective's: never file a fact across collectives.
-        self.object(tenant, f.object_id)
-            .await?
-            .ok_or(StoreError::NotFound("object"))?;
-        let id: i64 = sqlx::query(
-            "INSERT INTO facts (tenant_id, object_id, field_key, vintage, value, provenance, source, \
-             import_id, author_id, contact_email, contact_phone, filed_state, batch, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
-        )
-        .bind(tenant.0)
-        .bind(f.object_id)
-        .bind(&f.field_key)
-        .bind(&f.vintage)
-        .bind(&f.value)
-        .bind(f.provenance.as_str())
-        .bind(&f.source)
-        .bind(f.import_id)
-        .bind(f.author.map(|a| a.0))
-        .bind(&f.contact_email)
-        .bind(&f.contact_phone)
-        .bind(f.provenance.filed_state().as_str())
-        .bind(&f.batch)
-        .bind(now())
-        .fetch_one(&self.pool)
-        .await?
-        .try_get(0)?;
-        self.changed(Change::Object {
-            tenant,
-            object: f.object_id,
-        })
-        .await;
-        self.fact(tenant, id)
-            .await?
-            .ok_or(StoreError::NotFound("fact"))
-    }
-
     /// Files the facts of one contribution (one object) in one transaction, with the
     /// submission's key (its hash) if it came with one. Sent again with that key, it files
     /// nothing and returns the facts the first sending filed, and `true`.
