@@ -114,13 +114,17 @@ async fn everything_public_and_nothing_personal(backend: Backend) {
     // The catalogue lists every dataset with its files and schema.
     let catalogue = anon.get("/api/v1/tenants/cem/exports").await;
     assert_eq!(catalogue.status, 200, "{}", catalogue.text);
-    assert_eq!(catalogue.body["datasets"].as_array().unwrap().len(), 3);
+    assert_eq!(catalogue.body["datasets"].as_array().unwrap().len(), 4);
 
     let mut bodies = vec![catalogue.text.clone()];
+    let journal = anon.get("/api/v1/tenants/cem/journal?limit=5000").await;
+    let journal_len = journal.body.as_array().unwrap().len();
+    assert!(journal_len >= 3);
     let expected = |d: Dataset| match d {
         Dataset::Objects => places,
         Dataset::Facts => 0, // checked by content below
         Dataset::Requests => titles.len(),
+        Dataset::Journal => journal_len,
     };
     for d in Dataset::ALL {
         let name = d.as_str();
@@ -201,6 +205,20 @@ async fn everything_public_and_nothing_personal(backend: Backend) {
         .filter(|r| r["content_hidden"] == true)
         .count();
     assert_eq!(hidden, 2);
+    // The journal withholds what awaits moderation, and keeps every hash.
+    let journal = anon.get(&exports("journal.json")).await;
+    assert!(
+        !journal.text.contains("Fuite en attente"),
+        "{}",
+        journal.text
+    );
+    let entries = journal.body.as_array().unwrap();
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["hash"].as_str().unwrap().len() == 64)
+    );
+    assert!(entries.iter().any(|e| e["details_withheld"] == true));
 
     // Nothing personal, in any file.
     for body in &bodies {
@@ -239,7 +257,11 @@ async fn everything_public_and_nothing_personal(backend: Backend) {
     // What to fix, when the name is wrong.
     let r = anon.get(&exports("people.csv")).await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
-    assert!(r.text.contains("objects, facts or requests"), "{}", r.text);
+    assert!(
+        r.text.contains("objects, facts, requests or journal"),
+        "{}",
+        r.text
+    );
     assert_eq!(anon.get(&exports("facts.geojson")).await.status, 404);
     let r = anon.get(&exports("objects.csv?sep=tab")).await;
     assert_eq!(r.status, 400, "{}", r.text);

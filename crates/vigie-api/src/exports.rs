@@ -80,13 +80,13 @@ fn not_found(file: &str) -> Response {
     let mut envelope = ErrorEnvelope::new(
         "not_found",
         format!(
-            "no export named '{file}': ask for objects, facts or requests, as .csv, .json, \
+            "no export named '{file}': ask for objects, facts, requests or journal, as .csv, .json, \
              .geojson (objects) or .schema.json — the list is at …/exports"
         ),
         None,
     );
     envelope.error.message_fr = Some(format!(
-        "Pas d'export « {file} » : demandez objects, facts ou requests, en .csv, .json, \
+        "Pas d'export « {file} » : demandez objects, facts, requests ou journal, en .csv, .json, \
          .geojson (objects) ou .schema.json — la liste est à …/exports."
     ));
     poem_openapi::payload::Json(envelope)

@@ -17,6 +17,10 @@ pub enum Dataset {
     Facts,
     /// Every request (hidden content left out), with its status.
     Requests,
+    /// The collective's hash-chained journal of requests, whole (a type filter would break
+    /// its verification); the details of requests awaiting moderation withheld, their hashes
+    /// kept.
+    Journal,
 }
 
 /// The type of a column, as Table Schema names it.
@@ -365,9 +369,61 @@ const REQUESTS: &[Column] = &[
     ),
 ];
 
+const JOURNAL: &[Column] = &[
+    col(
+        "seq",
+        Integer,
+        true,
+        "Position dans la chaîne",
+        "Position in the chain",
+    ),
+    col(
+        "request_id",
+        Integer,
+        true,
+        "Numéro de la demande",
+        "The request's number",
+    ),
+    col("action", Text, true, "Ce qui s'est passé", "What happened"),
+    col(
+        "details",
+        Text,
+        false,
+        "Détails publics (JSON canonique, vide si retenus)",
+        "Public details (canonical JSON, empty when withheld)",
+    ),
+    col(
+        "details_withheld",
+        Boolean,
+        true,
+        "Détails retenus : demande en attente de modération",
+        "Details withheld: request awaiting moderation",
+    ),
+    col("at", DateTime, true, "Date", "When"),
+    col(
+        "prev_hash",
+        Text,
+        true,
+        "Empreinte SHA-256 de l'entrée précédente",
+        "SHA-256 of the previous entry",
+    ),
+    col(
+        "hash",
+        Text,
+        true,
+        "Empreinte SHA-256 de cette entrée",
+        "SHA-256 of this entry",
+    ),
+];
+
 impl Dataset {
     /// Every dataset.
-    pub const ALL: [Dataset; 3] = [Dataset::Objects, Dataset::Facts, Dataset::Requests];
+    pub const ALL: [Dataset; 4] = [
+        Dataset::Objects,
+        Dataset::Facts,
+        Dataset::Requests,
+        Dataset::Journal,
+    ];
 
     /// Its name in URLs and files.
     pub fn as_str(self) -> &'static str {
@@ -375,6 +431,7 @@ impl Dataset {
             Self::Objects => "objects",
             Self::Facts => "facts",
             Self::Requests => "requests",
+            Self::Journal => "journal",
         }
     }
 
@@ -392,6 +449,7 @@ impl Dataset {
                 "Facts, every vintage and state",
             ),
             Self::Requests => ("Demandes", "Requests"),
+            Self::Journal => ("Journal des demandes", "Journal of requests"),
         }
     }
 
@@ -401,6 +459,7 @@ impl Dataset {
             Self::Objects => OBJECTS,
             Self::Facts => FACTS,
             Self::Requests => REQUESTS,
+            Self::Journal => JOURNAL,
         }
     }
 
@@ -436,7 +495,7 @@ impl Dataset {
             .collect();
         json!({
             "fields": fields,
-            "primaryKey": "id",
+            "primaryKey": self.columns()[0].name,
             "missingValues": [""],
         })
     }
@@ -468,7 +527,7 @@ mod tests {
             for c in d.columns() {
                 assert!(!looks_personal(c.name), "{}.{}", d.as_str(), c.name);
             }
-            assert_eq!(d.columns()[0].name, "id");
+            assert!(d.columns()[0].required);
             assert_eq!(Dataset::parse(d.as_str()), Some(d));
         }
         assert!(looks_personal("contact_email") && looks_personal("phone"));

@@ -179,6 +179,23 @@ impl Services {
                     ]);
                 }
             }
+            Dataset::Journal => {
+                let (entries, withheld) = self.public_journal(tenant, after, EXPORT_PAGE).await?;
+                for e in entries {
+                    last = Some(e.seq);
+                    let hide = withheld.contains(&e.request_id);
+                    page.rows.push(vec![
+                        Value::from(e.seq),
+                        Value::from(e.request_id),
+                        text(e.action),
+                        if hide { Value::Null } else { text(e.details) },
+                        Value::Bool(hide),
+                        text(e.at),
+                        text(e.prev_hash),
+                        text(e.hash),
+                    ]);
+                }
+            }
         }
         page.next = last.filter(|_| page.rows.len() as i64 == EXPORT_PAGE);
         Ok(page)
