@@ -254,6 +254,42 @@ async fn everything_public_and_nothing_personal(backend: Backend) {
         .unwrap();
     assert_eq!(after.status(), 200);
 
+    // The instance's DCAT-AP catalogue names every dataset with its licence and schema.
+    let dcat = anon.get("/api/v1/catalog.jsonld").await;
+    assert_eq!(dcat.status, 200, "{}", dcat.text);
+    assert_eq!(dcat.body["@type"], "dcat:Catalog");
+    let datasets = dcat.body["dcat:dataset"].as_array().unwrap();
+    assert_eq!(datasets.len(), Dataset::ALL.len());
+    let objects = datasets
+        .iter()
+        .find(|d| d["dct:identifier"] == "cem/objects")
+        .unwrap();
+    assert!(
+        objects["dct:license"]["@id"]
+            .as_str()
+            .unwrap()
+            .contains("licence-ouverte")
+    );
+    assert!(
+        objects["dct:modified"]["@value"]
+            .as_str()
+            .unwrap()
+            .starts_with("20")
+    );
+    let distributions = objects["dcat:distribution"].as_array().unwrap();
+    assert_eq!(distributions.len(), 3);
+    assert!(
+        distributions[0]["dct:conformsTo"]["@id"]
+            .as_str()
+            .unwrap()
+            .ends_with("/exports/objects.schema.json")
+    );
+    // (Its links name the server's own address, which is no visitor's.)
+    let scanned = dcat.text.replace(&srv.settings.public_url(), "");
+    for p in PERSONAL {
+        assert!(!scanned.contains(p), "the catalogue shows {p}");
+    }
+
     // What to fix, when the name is wrong.
     let r = anon.get(&exports("people.csv")).await;
     assert_eq!((r.status, r.code()), (404, "not_found"));

@@ -136,6 +136,87 @@ pub async fn catalogue(state: Data<&ApiState>, Path(slug): Path<String>) -> Resp
     .into_response()
 }
 
+/// The licence of the data, unless a collective says otherwise: Etalab's Licence Ouverte 2.0,
+/// the French public sector's, compatible with CC-BY and ODbL.
+pub const LICENCE: &str = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/";
+
+/// `GET /api/v1/catalog.jsonld`: every dataset of every collective of the instance, as a
+/// DCAT-AP catalogue in JSON-LD (the vocabulary data.gouv.fr and the European data portal
+/// harvest): title, publisher, licence, last change, and each file with its format and the
+/// Table Schema it conforms to.
+#[handler]
+pub async fn dcat_catalogue(state: Data<&ApiState>) -> Response {
+    let built = async {
+        let base = state.services.settings().public_url.clone();
+        let mut datasets = Vec::new();
+        for tenant in state.services.tenants().await? {
+            let slug = tenant.slug.as_str();
+            let modified = state.services.last_change(&tenant).await?;
+            for d in Dataset::ALL {
+                let name = d.as_str();
+                let (fr, en) = d.title();
+                let file = |ext: &str| format!("{base}{}", url(slug, &format!("{name}.{ext}")));
+                let schema = format!("{base}{}", url(slug, &format!("{name}.schema.json")));
+                let mut formats = vec![("csv", "text/csv", "CSV"), ("json", "application/json", "JSON")];
+                if d.located() {
+                    formats.push(("geojson", "application/geo+json", "GeoJSON"));
+                }
+                let distributions: Vec<Value> = formats
+                    .into_iter()
+                    .map(|(ext, media, format)| {
+                        json!({
+                            "@type": "dcat:Distribution",
+                            "dct:title": format!("{fr} ({format})"),
+                            "dcat:accessURL": {"@id": file(ext)},
+                            "dcat:downloadURL": {"@id": file(ext)},
+                            "dcat:mediaType": media,
+                            "dct:format": format,
+                            "dct:license": {"@id": LICENCE},
+                            "dct:conformsTo": {"@id": schema},
+                        })
+                    })
+                    .collect();
+                datasets.push(json!({
+                    "@id": format!("{base}{}", url(slug, name)),
+                    "@type": "dcat:Dataset",
+                    "dct:identifier": format!("{slug}/{name}"),
+                    "dct:title": [{"@value": format!("{} — {fr}", tenant.name), "@language": "fr"},
+                                  {"@value": format!("{} — {en}", tenant.name), "@language": "en"}],
+                    "dct:description": tenant.description,
+                    "dct:publisher": {"@type": "foaf:Agent", "foaf:name": tenant.name},
+                    "dct:license": {"@id": LICENCE},
+                    "dct:modified": modified.as_ref().map(|m| json!({"@value": m, "@type": "xsd:dateTime"})),
+                    "dcat:landingPage": {"@id": format!("{base}/t/{slug}")},
+                    "dcat:keyword": tenant.object_types.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+                    "dcat:distribution": distributions,
+                }));
+            }
+        }
+        Ok::<_, ServiceError>(json!({
+            "@context": {
+                "dcat": "http://www.w3.org/ns/dcat#",
+                "dct": "http://purl.org/dc/terms/",
+                "foaf": "http://xmlns.com/foaf/0.1/",
+                "xsd": "http://www.w3.org/2001/XMLSchema#",
+            },
+            "@id": format!("{base}/api/v1/catalog.jsonld"),
+            "@type": "dcat:Catalog",
+            "dct:title": "Vigie",
+            "dct:description": "Les données publiques des collectifs de cette instance de Vigie : lieux, faits, demandes et journal.",
+            "dct:license": {"@id": LICENCE},
+            "dcat:dataset": datasets,
+        }))
+    }
+    .await;
+    match built {
+        Ok(document) => Json(document)
+            .with_header(header::CONTENT_TYPE, "application/ld+json")
+            .with_header(header::CACHE_CONTROL, "public, no-cache")
+            .into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
 /// `GET /api/v1/tenants/:slug/exports/:file`: one dataset as a file, or its Table Schema.
 #[handler]
 pub async fn download(

@@ -274,6 +274,10 @@ pub fn routes(state: ApiState) -> impl Endpoint {
             poem::get(exports::catalogue).data(state.clone()),
         )
         .at(
+            "/v1/catalog.jsonld",
+            poem::get(exports::dcat_catalogue).data(state.clone()),
+        )
+        .at(
             "/v1/tenants/:slug/exports/:file",
             poem::get(exports::download).data(state.clone()),
         )

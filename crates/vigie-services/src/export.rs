@@ -66,6 +66,11 @@ impl Services {
         self.read_revision(ReadScope::AnyOf(tenant.id))
     }
 
+    /// When anything in the collective last changed (RFC 3339), for the catalogue.
+    pub async fn last_change(&self, tenant: &Tenant) -> Result<Option<String>, ServiceError> {
+        Ok(self.store.last_change(tenant.id).await?)
+    }
+
     /// Checks, before a download starts, that the collective hosts this type of place.
     pub fn check_export_type(
         &self,

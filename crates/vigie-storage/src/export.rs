@@ -78,4 +78,19 @@ impl Store {
         .await?;
         rows.iter().map(request_from_row).collect()
     }
+
+    /// When anything in the collective last changed (a fact filed, a request moved, a place
+    /// created), as stored (RFC 3339, UTC); `None` for an empty collective.
+    pub async fn last_change(&self, tenant: TenantId) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "SELECT MAX(m) AS last FROM ( \
+             SELECT MAX(at) AS m FROM facts WHERE tenant_id = $1 \
+             UNION ALL SELECT MAX(updated_at) FROM requests WHERE tenant_id = $1 \
+             UNION ALL SELECT MAX(created_at) FROM objects WHERE tenant_id = $1) AS changes",
+        )
+        .bind(tenant.0)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("last")?)
+    }
 }
