@@ -213,8 +213,13 @@ mod tests {
 
     #[test]
     fn a_value_is_one_plain_cell() {
-        assert_eq!(plain(r#"{"integer":4}"#), text("4"));
-        assert_eq!(plain(r#"{"text":"Préau"}"#), text("Préau"));
+        use crate::objects::encode_value;
+        use vigie_plugins::wit;
+        assert_eq!(plain(&encode_value(&wit::Value::Integer(4))), text("4"));
+        assert_eq!(
+            plain(&encode_value(&wit::Value::Text("Préau".into()))),
+            text("Préau")
+        );
         assert_eq!(plain("not json"), text("not json"));
     }
 }
