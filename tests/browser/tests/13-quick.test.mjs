@@ -79,7 +79,12 @@ test('a quick report with a photo takes three taps on a phone, and the photo sho
   await page.getByRole('heading', { name: title }).waitFor();
   const thumb = page.locator('img.thumb');
   await thumb.waitFor();
-  assert.ok(await thumb.evaluate((img) => img.complete && img.naturalWidth > 0), 'the photo shows as a thumbnail');
+  // Loaded lazily: once scrolled to, the photo arrives and shows.
+  await thumb.scrollIntoViewIfNeeded();
+  await page.waitForFunction(() => {
+    const img = document.querySelector('img.thumb');
+    return img && img.complete && img.naturalWidth > 0;
+  }, null, { timeout: 10_000 });
   await page.screenshot({ path: join(SCREENSHOTS, 'quick-report-filed.png'), fullPage: true });
   assert.equal((await requestsTitled(title)).length, 1);
   // The position never left the phone.
