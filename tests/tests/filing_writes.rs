@@ -114,7 +114,10 @@ async fn a_filing_journals_its_mail_with_it(backend: Backend) {
     let id = r.body["request"]["id"].as_i64().unwrap();
     let journal = w.srv.app.store.request_journal(w.tenant, id).await.unwrap();
     let actions: Vec<&str> = journal.iter().map(|e| e.action.as_str()).collect();
-    assert_eq!(actions, ["filed", "notification_sent"]);
+    assert_eq!(
+        actions,
+        ["filed", "notification_sent", "notification_delivered"]
+    );
     assert_eq!(journal[1].seq, journal[0].seq + 1);
     assert!(journal[1].details.contains(&format!("n° {id}")));
     assert!(!journal[1].details.contains("parent@vigie.test"));

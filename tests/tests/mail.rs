@@ -152,8 +152,16 @@ async fn a_message_reaches_the_smtp_server(backend: Backend) {
     let tenant = srv.app.store.tenant_by_slug("cem").await.unwrap().unwrap();
     let journal = srv.app.store.request_journal(tenant.id, id).await.unwrap();
     let actions: Vec<&str> = journal.iter().map(|e| e.action.as_str()).collect();
-    assert_eq!(actions, ["filed", "notification_sent"]);
-    assert!(!journal[1].details.contains("parent@example.org"));
+    // Queued with the request, then journaled again once the server took it: to "the
+    // requester", never to an address.
+    assert_eq!(
+        actions,
+        ["filed", "notification_sent", "notification_delivered"]
+    );
+    for e in &journal[1..] {
+        assert!(!e.details.contains("parent@example.org"), "{}", e.details);
+        assert!(e.details.contains("\"to\":\"requester\""), "{}", e.details);
+    }
 
     // A deleted account's address leaves the outbox with it.
     let email = vigie_domain::Email::parse("jeanne@example.org").unwrap();
@@ -253,11 +261,22 @@ async fn a_failed_message_is_retried_by_a_guru(backend: Backend) {
         .await;
     assert_eq!(r.status, 403, "{}", r.text);
 
+    // The platform page shows it too, by domain, with a button; not to a citizen.
+    let page = guru.get("/admin").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("…@example.org"), "{}", page.text);
+    assert!(
+        page.text.contains(&format!("/admin/mail/{id}/retry")),
+        "{}",
+        page.text
+    );
+    assert!(!page.text.contains("jeanne@example.org"), "{}", page.text);
+    let r = citizen.form(&format!("/admin/mail/{id}/retry"), &[]).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+
     sink.start().await.unwrap();
-    let r = guru
-        .post(&format!("/api/v1/mail/outbox/{id}/retry"), json!({}))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    let r = guru.form(&format!("/admin/mail/{id}/retry"), &[]).await;
+    assert_eq!(r.status, 303, "{}", r.text);
     let got = sink.wait_for(1, Duration::from_secs(10)).await;
     assert_eq!(got.len(), 1);
     assert_eq!(
@@ -302,6 +321,7 @@ async fn two_workers_deliver_each_message_once(backend: Backend) {
                 purpose: "notification".into(),
                 tenant: None,
                 request_id: None,
+                ..Default::default()
             })
             .await
             .unwrap();
@@ -360,6 +380,7 @@ async fn a_crash_after_sending_resends_the_same_message_id(backend: Backend) {
             purpose: "notification".into(),
             tenant: None,
             request_id: None,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -380,6 +401,7 @@ async fn a_crash_after_sending_resends_the_same_message_id(backend: Backend) {
             subject: claimed[0].subject.clone(),
             body: claimed[0].body.clone(),
             message_id: Some(claimed[0].message_id.clone()),
+            ..Message::default()
         })
         .await
         .unwrap();
@@ -393,7 +415,7 @@ async fn a_crash_after_sending_resends_the_same_message_id(backend: Backend) {
     assert_eq!(round.sent, 1);
     assert!(
         !store
-            .mark_mail_sent(claimed[0].id, "doomed-worker", "late")
+            .mark_mail_sent(&claimed[0], "doomed-worker", "late")
             .await
             .unwrap()
     );
@@ -414,6 +436,7 @@ async fn a_crash_after_sending_resends_the_same_message_id(backend: Backend) {
             purpose: "notification".into(),
             tenant: None,
             request_id: None,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -437,7 +460,7 @@ fn test_message(to: &str) -> Message {
         to: to.into(),
         subject: "Essai chiffré — ça marche".into(),
         body: "Un lien : https://vigie.example/t/cem/r/1?token=abc\n".into(),
-        message_id: None,
+        ..Message::default()
     }
 }
 

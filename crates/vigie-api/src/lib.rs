@@ -12,6 +12,7 @@ mod events;
 mod exports;
 mod mail;
 mod map;
+mod notifications;
 mod object_types;
 mod objects;
 mod platform;
@@ -108,6 +109,7 @@ type Apis = (
     map::MapApi,
     events::EventsApi,
     requests::RequestsApi,
+    notifications::NotificationsApi,
 );
 
 fn service() -> OpenApiService<Apis, ()> {
@@ -123,6 +125,7 @@ fn service() -> OpenApiService<Apis, ()> {
             map::MapApi,
             events::EventsApi,
             requests::RequestsApi,
+            notifications::NotificationsApi,
         ),
         "Vigie API",
         env!("CARGO_PKG_VERSION"),

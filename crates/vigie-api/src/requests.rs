@@ -213,7 +213,8 @@ struct JournalEntryView {
     /// The request.
     request_id: i64,
     /// `filed`, `published`, `refused`, `set_apart`, `reexpressed`, `status_changed`,
-    /// `reopened`, `assigned`, `unassigned`, `notification_sent`, `answered`,
+    /// `reopened`, `assigned`, `unassigned`, `notification_sent`, `notification_delivered`,
+    /// `answered`,
     /// `comment_added`, `attachment_added`, `supported`, `merged`, `merged_from`,
     /// `reminder_due`.
     action: String,

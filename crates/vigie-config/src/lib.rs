@@ -224,6 +224,9 @@ pub struct MailSettings {
     pub poll_seconds: u64,
     /// Days a sent e-mail stays in the outbox (its body is forgotten once sent). Default 30.
     pub keep_sent_days: u32,
+    /// Hour of the day (UTC, 0–23) the daily digests go out: each gathers what its reader
+    /// chose to hear of once a day, up to then. Default 7.
+    pub digest_hour: u8,
 }
 
 impl Default for MailSettings {
@@ -238,6 +241,7 @@ impl Default for MailSettings {
             lease_seconds: 600,
             poll_seconds: 5,
             keep_sent_days: 30,
+            digest_hour: 7,
         }
     }
 }
@@ -255,6 +259,7 @@ impl std::fmt::Debug for MailSettings {
             .field("lease_seconds", &self.lease_seconds)
             .field("poll_seconds", &self.poll_seconds)
             .field("keep_sent_days", &self.keep_sent_days)
+            .field("digest_hour", &self.digest_hour)
             .finish()
     }
 }

@@ -8,6 +8,7 @@ pub mod account;
 pub mod authz;
 pub mod error;
 pub mod export;
+pub mod notify;
 pub mod objects;
 pub mod requests;
 pub mod tenant;

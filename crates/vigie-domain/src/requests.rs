@@ -83,6 +83,30 @@ impl RequestStatus {
         }
     }
 
+    /// Its name in English.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            RequestStatus::New => "awaiting moderation",
+            RequestStatus::Published => "published",
+            RequestStatus::Refused => "refused",
+            RequestStatus::SetApart => "set apart",
+            RequestStatus::Acknowledged => "acknowledged",
+            RequestStatus::Planned => "planned",
+            RequestStatus::InProgress => "in progress",
+            RequestStatus::Solved => "solved",
+            RequestStatus::NotSolved => "not solved",
+            RequestStatus::Closed => "closed",
+        }
+    }
+
+    /// Its name in `lang`.
+    pub fn label(self, lang: crate::notify::Language) -> &'static str {
+        match lang {
+            crate::notify::Language::Fr => self.label_fr(),
+            crate::notify::Language::En => self.label_en(),
+        }
+    }
+
     /// Whether the request is still being handled (duplicates are looked for among these).
     pub fn is_open(self) -> bool {
         matches!(

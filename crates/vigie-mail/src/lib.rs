@@ -13,14 +13,14 @@
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use base64::Engine as _;
 
+mod compose;
 mod smtp;
 
 pub use smtp::{SmtpConfig, SmtpMailer, SmtpSecurity};
 
 /// One e-mail to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Message {
     /// Recipient address.
     pub to: String,
@@ -28,6 +28,14 @@ pub struct Message {
     pub subject: String,
     /// Plain-text body.
     pub body: String,
+    /// The same as HTML, sent as an alternative to the text.
+    pub html: Option<String>,
+    /// The sender's name (the collective's) before the configured address.
+    pub from_name: Option<String>,
+    /// Where answers go (`reply+TOKEN@…` for a notification about a request).
+    pub reply_to: Option<String>,
+    /// The one-click link that stops this kind of message (`List-Unsubscribe`).
+    pub unsubscribe_url: Option<String>,
     /// Local part of the `Message-ID` (the sender's domain is added): the same for every
     /// attempt at one message. `None`: a fresh one.
     pub message_id: Option<String>,
@@ -145,43 +153,17 @@ fn check_header(value: &str) -> Result<(), MailError> {
     Ok(())
 }
 
-/// Encodes a header value as RFC 2047 UTF-8 base64 when it is not plain ASCII.
-fn encode_header(value: &str) -> String {
-    if value.is_ascii() {
-        value.to_owned()
-    } else {
-        format!(
-            "=?UTF-8?B?{}?=",
-            base64::engine::general_purpose::STANDARD.encode(value.as_bytes())
-        )
-    }
-}
-
 #[async_trait]
 impl Mailer for OutboxMailer {
     async fn send(&self, message: &Message) -> Result<Sent, MailError> {
-        check_header(&message.to)?;
-        check_header(&message.subject)?;
-        let message_id = full_message_id(message, &self.from);
-        check_header(&message_id)?;
+        let (email, message_id) = compose::compose(message, &self.from)?;
         let io = |source| MailError::Outbox {
             path: self.dir.clone(),
             source,
         };
         tokio::fs::create_dir_all(&self.dir).await.map_err(io)?;
         let now = time::OffsetDateTime::now_utc();
-        let date = now
-            .format(&time::format_description::well_known::Rfc2822)
-            .unwrap_or_default();
-        let text = format!(
-            "From: {}\r\nTo: {}\r\nSubject: {}\r\nDate: {date}\r\nMessage-ID: {message_id}\r\n\
-             MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\
-             Content-Transfer-Encoding: 8bit\r\n\r\n{}\r\n",
-            self.from,
-            message.to,
-            encode_header(&message.subject),
-            message.body.replace('\n', "\r\n"),
-        );
+        let text = email.formatted();
         let name = format!("{}-{:09}.eml", now.unix_timestamp(), now.nanosecond());
         let path = self.dir.join(name);
         tokio::fs::write(&path, text).await.map_err(io)?;
@@ -214,6 +196,7 @@ mod tests {
             subject: "Vérifiez votre adresse".into(),
             body: "Lien : http://x/verify?token=abc".into(),
             message_id: Some("abc123".into()),
+            ..Message::default()
         })
         .await
         .unwrap();
@@ -223,7 +206,7 @@ mod tests {
         assert_eq!(files.len(), 1);
         let text = std::fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
         assert!(text.contains("To: jeanne@example.org"));
-        assert!(text.contains("Subject: =?UTF-8?B?"));
+        assert!(text.to_lowercase().contains("subject: =?utf-8?"), "{text}");
         assert!(text.contains("http://x/verify?token=abc"));
         assert!(
             text.contains("Message-ID: <abc123@vigie.test>\r\n"),
@@ -250,8 +233,7 @@ mod tests {
             .send(&Message {
                 to: "a@b.c\r\nBcc: x@y.z".into(),
                 subject: "s".into(),
-                body: String::new(),
-                message_id: None,
+                ..Message::default()
             })
             .await;
         assert!(matches!(err, Err(MailError::Header(_))));

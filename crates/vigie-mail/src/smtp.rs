@@ -15,15 +15,13 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use lettre::message::header::ContentType;
-use lettre::message::{Body, Mailbox};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::{AsyncSmtpTransport, PoolConfig};
 use lettre::{AsyncTransport, Tokio1Executor};
 
-use crate::{MailError, Mailer, Message, Sent, check_header, full_message_id};
+use crate::{MailError, Mailer, Message, Sent};
 
 /// How the connection to the SMTP server is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,7 +190,6 @@ impl SmtpConfig {
 #[derive(Clone)]
 pub struct SmtpMailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
-    from: Mailbox,
     from_text: String,
     config: SmtpConfig,
 }
@@ -210,9 +207,8 @@ impl SmtpMailer {
     /// A mailer for `config`, sending as `from` (e.g. `Vigie <no-reply@vigie.example>`).
     /// Nothing is connected until the first message.
     pub fn new(config: SmtpConfig, from: &str) -> Result<Self, MailError> {
-        let from_mailbox: Mailbox = from
-            .parse()
-            .map_err(|e| MailError::Address(format!("'{from}' (mail.from): {e}")))?;
+        // Checked now, not at the first message.
+        crate::compose::sender(from, None)?;
         let tls = || -> Result<TlsParameters, MailError> {
             let mut builder = TlsParameters::builder(config.host.clone());
             if let Some(path) = &config.ca_file {
@@ -253,7 +249,6 @@ impl SmtpMailer {
         }
         Ok(Self {
             transport: builder.build(),
-            from: from_mailbox,
             from_text: from.to_owned(),
             config,
         })
@@ -268,27 +263,7 @@ impl SmtpMailer {
 #[async_trait]
 impl Mailer for SmtpMailer {
     async fn send(&self, message: &Message) -> Result<Sent, MailError> {
-        check_header(&message.to)?;
-        check_header(&message.subject)?;
-        let to: Mailbox = message
-            .to
-            .parse()
-            .map_err(|e| MailError::Address(format!("'{}': {e}", message.to)))?;
-        let message_id = full_message_id(message, &self.from_text);
-        // Readable 8-bit text when every line is short enough, else whatever lettre picks.
-        let body = Body::new_with_encoding(
-            message.body.clone(),
-            lettre::message::header::ContentTransferEncoding::EightBit,
-        )
-        .unwrap_or_else(Body::new);
-        let email = lettre::Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(message.subject.clone())
-            .message_id(Some(message_id.clone()))
-            .header(ContentType::TEXT_PLAIN)
-            .body(body)
-            .map_err(|e| MailError::Header(e.to_string()))?;
+        let (email, message_id) = crate::compose::compose(message, &self.from_text)?;
         let response = self
             .transport
             .send(email)
@@ -379,7 +354,7 @@ mod tests {
                 to: "a@b.test".into(),
                 subject: "s".into(),
                 body: "b".into(),
-                message_id: None,
+                ..Message::default()
             })
             .await
             .unwrap_err();

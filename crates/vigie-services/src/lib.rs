@@ -12,9 +12,11 @@ mod desk;
 mod error;
 mod events;
 mod export;
+mod follows;
 mod guard;
 mod mail;
 mod map;
+mod notices;
 mod objects;
 mod places;
 mod reads;
@@ -37,6 +39,7 @@ pub use desk::{DESK_PAGE, Desk, DeskPages, DeskRequest, DeskSection};
 pub use error::{FieldProblem, ServiceError};
 pub use events::{DocumentEntry, DocumentInput, LifeEventInput, Media};
 pub use export::{EXPORT_PAGE, ExportPage};
+pub use follows::{NotificationSettings, StopLink};
 pub use mail::{DeliveryRound, MailDelivery};
 pub use map::{
     LegendClass, MAX_LIST, MAX_TILES_PER_VIEW, MAX_ZOOM, MapFilter, MapIndex, MapLayer, MapList,
@@ -56,7 +59,9 @@ pub use roles::{RoleIn, RoleTarget};
 pub use schema::ObjectSchema;
 pub use tenants::TenantInput;
 pub use vigie_authz::Permit;
-pub use vigie_storage::{BoundingBox, DeskCounts, DeskScope, Place, ReadScope};
+pub use vigie_storage::{
+    BoundingBox, DeskCounts, DeskScope, Follow, FollowTarget, Place, ReadScope,
+};
 
 /// Settings the use cases need.
 #[derive(Debug, Clone)]

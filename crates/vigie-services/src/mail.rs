@@ -102,6 +102,11 @@ impl Services {
             to: to.to_owned(),
             subject: subject.to_owned(),
             body,
+            html: None,
+            from_name: None,
+            reply_to: None,
+            unsubscribe_url: None,
+            recipient_label: None,
             purpose: purpose.to_owned(),
             tenant: about.map(|(t, _)| t),
             request_id: about.map(|(_, r)| r),
@@ -190,15 +195,15 @@ impl Services {
             to: mail.to.clone(),
             subject: mail.subject.clone(),
             body: mail.body.clone(),
+            html: mail.html.clone(),
+            from_name: mail.from_name.clone(),
+            reply_to: mail.reply_to.clone(),
+            unsubscribe_url: mail.unsubscribe_url.clone(),
             message_id: Some(mail.message_id.clone()),
         };
         match self.mailer.send(&message).await {
             Ok(sent) => {
-                if !self
-                    .store
-                    .mark_mail_sent(mail.id, owner, &sent.reply)
-                    .await?
-                {
+                if !self.store.mark_mail_sent(&mail, owner, &sent.reply).await? {
                     tracing::warn!(
                         outbox = mail.id,
                         "an e-mail was sent after its claim expired"
@@ -313,7 +318,7 @@ impl Services {
                      ---\n\nThis test message shows that Vigie ({url}) can send e-mail.\n",
                     url = self.settings.public_url
                 ),
-                message_id: None,
+                ..Message::default()
             })
             .await?)
     }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use vigie_authz::Permit;
 
+use vigie_domain::notify::{FollowEvent, FollowReason, Language};
 use vigie_domain::requests::{
     ChainBreak, ChainVerifier, DUPLICATE_THRESHOLD, EditorKind, JournalEntry, RequestAction,
     RequestModeration, RequestStatus, Stage, Urgency, check_submission_key, check_text, editor_may,
@@ -20,13 +21,14 @@ use vigie_domain::{
 };
 use vigie_plugins::wit;
 use vigie_storage::{
-    Assignment, Comment, Contact, Document, JournalNote, MailLimits, MailReservation,
+    Assignment, Comment, Contact, Document, FollowTarget, JournalNote, MailLimits, MailReservation,
     NewOutboxMail, NewRequest, RequestMail, RequestRecord, StatusChange, StoreError, Tenant,
 };
 
 use crate::accounts::{random_token, token_hash};
 use crate::actor::Actor;
 use crate::events::DocumentInput;
+use crate::notices::{self, About, Letter, Recipient};
 use crate::objects::ProposedValue;
 use crate::{ServiceError, Services, encode_value};
 
@@ -875,38 +877,68 @@ impl Services {
             (None, Some(u)) => Some((u.email.as_str().to_owned(), MailKind::Account)),
             (None, None) => None,
         };
-        let subject_of = |id: i64| format!("Vigie : votre demande n° {id} / your request");
+        // In the account's language; a typed address gets the collective's (French).
+        let lang = match (&contact_email, &account) {
+            (None, Some(u)) => self.store.user_language(u.id).await?,
+            _ => Language::Fr,
+        };
+        let subject_of = |id: i64| match lang {
+            Language::Fr => format!("Votre demande n° {id} est enregistrée"),
+            Language::En => format!("Your request no. {id} is recorded"),
+        };
         let entry = |id: i64| {
             JournalNote::new(
                 "notification_sent",
                 &json!({ "to": "requester", "subject": subject_of(id) }),
             )
         };
-        let (mailed, note_fr, note_en) = match &confirm_token {
-            Some(t) => (
-                t.clone(),
-                "Ouvrez ce lien pour confirmer votre adresse : sans cela, vous ne recevrez plus \
-                 d'autre message à propos de cette demande. Si vous n'avez rien demandé, \
-                 ignorez ce message.\n",
-                "Open this link to confirm your address: otherwise you will get no other message \
-                 about this request. If you asked for nothing, ignore this message.\n",
-            ),
-            None => (follow_token.clone(), "", ""),
-        };
+        let mailed = confirm_token
+            .clone()
+            .unwrap_or_else(|| follow_token.clone());
         let to_address = to.as_ref().map(|(a, _)| a.clone()).unwrap_or_default();
         let message = |id: i64| {
             let link = self.request_link(tenant, id, Some(&mailed));
-            self.outbox_message(
-                &to_address,
-                &subject_of(id),
-                format!(
-                    "Votre demande « {title} » est enregistrée. Elle sera publiée après modération.\n\
-                     {note_fr}Suivez-la et mettez-la à jour avec ce lien personnel (ne le partagez pas) :\n{link}\n\n\
-                     ---\n\nYour request \"{title}\" is recorded. It will be public once moderated.\n\
-                     {note_en}Follow and update it with this personal link (do not share it):\n{link}\n",
+            let mut letter = Letter::new(lang, subject_of(id)).say(match lang {
+                Language::Fr => format!(
+                    "Votre demande « {title} » est enregistrée. Elle sera publiée après modération."
                 ),
+                Language::En => format!(
+                    "Your request \"{title}\" is recorded. It will be public once moderated."
+                ),
+            });
+            if confirm_token.is_some() {
+                letter = letter.say(lang.pick(
+                    "Ouvrez le lien ci-dessous pour confirmer votre adresse : sans cela, vous ne \
+                     recevrez plus d'autre message à propos de cette demande. Si vous n'avez rien \
+                     demandé, ignorez ce message.",
+                    "Open the link below to confirm your address: otherwise you will get no other \
+                     message about this request. If you asked for nothing, ignore this message.",
+                ));
+            }
+            let letter = letter
+                .action(
+                    lang.pick(
+                        "Suivre et mettre à jour votre demande",
+                        "Follow and update your request",
+                    ),
+                    link,
+                )
+                .then(lang.pick(
+                    "Ce lien est personnel : ne le partagez pas.",
+                    "This link is personal: do not share it.",
+                ));
+            self.outbox_letter(
+                &Recipient {
+                    address: &to_address,
+                    label: Some("requester".into()),
+                },
+                &letter,
                 "notification",
-                Some((tenant.id, id)),
+                Some(About {
+                    tenant,
+                    request_id: Some(id),
+                }),
+                None,
             )
         };
         let mail = to.as_ref().map(|(to, kind)| RequestMail {
@@ -952,6 +984,16 @@ impl Services {
             });
         }
         let request = filed.request;
+        if let Some(u) = &account {
+            self.store
+                .follow(
+                    tenant.id,
+                    u.id,
+                    FollowTarget::Request(request.id),
+                    FollowReason::Filed,
+                )
+                .await?;
+        }
         // Queued with the request (see `RequestMail`): delivered from the outbox.
         if let Some(reserved) = filed.mail
             && self.mail_allowed(request.id, reserved)?
@@ -993,58 +1035,202 @@ impl Services {
         })
     }
 
-    /// Sends the requester a message, if they can be reached, and journals it (to "the
-    /// requester": their address is never written).
-    async fn notify_requester(
+    /// Tells of a status change (moderation included): the request's followers as each
+    /// chose (its author follows it from filing), and a requester who typed an address, once
+    /// they confirmed it. Nobody is told of their own change.
+    async fn announce_status(
         &self,
         tenant: &Tenant,
         request: &RequestRecord,
-        subject: &str,
-        body: &str,
+        to: RequestStatus,
+        note: Option<&str>,
+        by_user: Option<UserId>,
     ) -> Result<(), ServiceError> {
-        self.mail_requester(tenant, request, subject, body).await
+        let id = request.id;
+        let link = self.public_request_link(tenant, id);
+        let words = |lang: Language| {
+            let (subject, said) = match lang {
+                Language::Fr => (
+                    format!("Demande n° {id} : {}", notices::status(lang, to)),
+                    format!(
+                        "La demande « {} » ({}) est passée de « {} » à « {} ».",
+                        request.shown_title(),
+                        request.object_name,
+                        notices::status(lang, request.status),
+                        notices::status(lang, to),
+                    ),
+                ),
+                Language::En => (
+                    format!("Request no. {id}: {}", notices::status(lang, to)),
+                    format!(
+                        "The request \"{}\" ({}) moved from \"{}\" to \"{}\".",
+                        request.shown_title(),
+                        request.object_name,
+                        notices::status(lang, request.status),
+                        notices::status(lang, to),
+                    ),
+                ),
+            };
+            let letter = Letter::new(lang, subject)
+                .say(said.clone())
+                .quote(note.unwrap_or_default())
+                .action(
+                    lang.pick("Voir la demande", "See the request"),
+                    link.clone(),
+                );
+            (letter, said)
+        };
+        self.tell_followers(
+            tenant,
+            request,
+            FollowEvent::Status,
+            by_user.as_slice(),
+            &words,
+        )
+        .await?;
+        if request.contact_email.is_some() {
+            self.mail_requester(tenant, request, &|lang| words(lang).0)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Tells the request's followers of an answer or a comment (its words quoted).
+    async fn announce_answer(
+        &self,
+        tenant: &Tenant,
+        request: &RequestRecord,
+        by: Option<&str>,
+        words_said: &str,
+        except: &[UserId],
+    ) -> Result<(), ServiceError> {
+        let id = request.id;
+        let link = self.public_request_link(tenant, id);
+        let words = |lang: Language| {
+            let who = by.unwrap_or(lang.pick("Quelqu'un", "Someone"));
+            let said = match lang {
+                Language::Fr => format!(
+                    "{who} a répondu sur la demande « {} » ({}).",
+                    request.shown_title(),
+                    request.object_name
+                ),
+                Language::En => format!(
+                    "{who} answered on the request \"{}\" ({}).",
+                    request.shown_title(),
+                    request.object_name
+                ),
+            };
+            let subject = match lang {
+                Language::Fr => format!("Demande n° {id} : nouvelle réponse"),
+                Language::En => format!("Request no. {id}: new answer"),
+            };
+            (
+                Letter::new(lang, subject)
+                    .say(said.clone())
+                    .quote(words_said)
+                    .action(
+                        lang.pick("Voir la demande", "See the request"),
+                        link.clone(),
+                    ),
+                said,
+            )
+        };
+        self.tell_followers(tenant, request, FollowEvent::Answer, except, &words)
+            .await
+    }
+
+    /// Tells the followers of a place that a request about it was published.
+    async fn announce_new_request(
+        &self,
+        tenant: &Tenant,
+        request: &RequestRecord,
+        by_user: Option<UserId>,
+    ) -> Result<(), ServiceError> {
+        let id = request.id;
+        let link = self.public_request_link(tenant, id);
+        let words = |lang: Language| {
+            let said = match lang {
+                Language::Fr => format!(
+                    "Nouvelle demande sur {} : « {} ».",
+                    request.object_name,
+                    request.shown_title()
+                ),
+                Language::En => format!(
+                    "New request about {}: \"{}\".",
+                    request.object_name,
+                    request.shown_title()
+                ),
+            };
+            let subject = match lang {
+                Language::Fr => format!("{} : nouvelle demande n° {id}", request.object_name),
+                Language::En => format!("{}: new request no. {id}", request.object_name),
+            };
+            (
+                Letter::new(lang, subject)
+                    .say(said.clone())
+                    .quote(request.shown_description())
+                    .action(
+                        lang.pick("Voir la demande", "See the request"),
+                        link.clone(),
+                    ),
+                said,
+            )
+        };
+        let mut except: Vec<UserId> = by_user.into_iter().collect();
+        except.extend(request.author_id);
+        self.tell_followers(tenant, request, FollowEvent::NewRequest, &except, &words)
+            .await
     }
 
     /// Mails the requester: at their account's address, or at the contact address they gave
     /// once its owner confirmed it by opening the link mailed when the request was filed (the
     /// one message it gets until then, see [`Services::file_request`]); and no address gets
     /// more than `mails_per_address_hour` messages about requests in an hour. The e-mail is
-    /// counted and journaled in one transaction, then sent.
+    /// counted and journaled (to "the requester": their address is never written) in one
+    /// transaction, then sent. Written in the account's language, else the collective's.
     async fn mail_requester(
         &self,
         tenant: &Tenant,
         request: &RequestRecord,
-        subject: &str,
-        body: &str,
+        letter: &(dyn Fn(Language) -> Letter + Send + Sync),
     ) -> Result<(), ServiceError> {
         let to = match (request.author_id, &request.contact_email) {
-            (_, Some(email)) if request.contact_confirmed => Some(email.clone()),
+            (_, Some(email)) if request.contact_confirmed => Some((email.clone(), Language::Fr)),
             (_, Some(_)) => None,
-            (Some(id), None) => self
-                .store
-                .user_by_id(id)
-                .await?
-                .map(|u| u.email.as_str().to_owned()),
+            (Some(id), None) => match self.store.user_by_id(id).await? {
+                Some(u) => Some((
+                    u.email.as_str().to_owned(),
+                    self.store.user_language(id).await?,
+                )),
+                None => None,
+            },
             (None, None) => None,
         };
-        let Some(to) = to else { return Ok(()) };
+        let Some((to, lang)) = to else { return Ok(()) };
         let kind = if request.contact_email.is_some() {
             MailKind::TypedAddress
         } else {
             MailKind::Account
         };
+        let letter = letter(lang);
         let entry = |_: i64| {
             JournalNote::new(
                 "notification_sent",
-                &json!({ "to": "requester", "subject": subject }),
+                &json!({ "to": "requester", "subject": letter.subject }),
             )
         };
-        let message = self.outbox_message(
-            &to,
-            subject,
-            body.to_owned(),
+        let message = self.outbox_letter(
+            &Recipient {
+                address: &to,
+                label: Some("requester".into()),
+            },
+            &letter,
             "notification",
-            Some((tenant.id, request.id)),
+            Some(About {
+                tenant,
+                request_id: Some(request.id),
+            }),
+            None,
         );
         if self
             .reserve_journaled_mail(tenant, request.id, &to, kind, &entry, &message)
@@ -1083,18 +1269,27 @@ impl Services {
         };
         let token = random_token();
         let link = self.request_link(tenant, request.id, Some(&token));
-        let mail = self.outbox_message(
-            &contact.email,
-            subject,
-            format!(
-                "Bonjour {name},\n\n{message}\n\nLa demande : {link}\n\
-                 Ce lien personnel vous permet d'y répondre et d'en changer le statut sans \
-                 compte.\n\n---\n\nHello {name},\n\n{message}\n\nThe request: {link}\n\
-                 This personal link lets you answer it and change its status without an account.\n",
-                name = contact.name,
-            ),
+        // A contact works for the collective: its language.
+        let letter = Letter::new(Language::Fr, subject)
+            .greet(&contact.name)
+            .quote(message)
+            .action("Voir la demande et y répondre", link)
+            .then(
+                "Ce lien personnel vous permet de répondre et de changer le statut de la \
+                 demande sans compte. Ne le transmettez pas.",
+            );
+        let mail = self.outbox_letter(
+            &Recipient {
+                address: &contact.email,
+                label: Some(contact.name.clone()),
+            },
+            &letter,
             "notification",
-            Some((tenant.id, request.id)),
+            Some(About {
+                tenant,
+                request_id: Some(request.id),
+            }),
+            None,
         );
         if !self
             .reserve_journaled_mail(tenant, request.id, &contact.email, kind, &entry, &mail)
@@ -1313,30 +1508,57 @@ impl Services {
             ));
         }
         let to = match (&request.contact_email, request.author_id) {
-            (Some(e), _) if request.contact_confirmed => Some(e.clone()),
+            (Some(e), _) if request.contact_confirmed => Some((e.clone(), Language::Fr)),
             (Some(_), _) => None,
-            (None, Some(author)) => self
-                .store
-                .user_by_id(author)
-                .await?
-                .map(|u| u.email.as_str().to_owned()),
+            (None, Some(author)) => match self.store.user_by_id(author).await? {
+                Some(u) => Some((
+                    u.email.as_str().to_owned(),
+                    self.store.user_language(author).await?,
+                )),
+                None => None,
+            },
             (None, None) => None,
         };
-        let Some(to) = to else { return Ok(false) };
+        let Some((to, lang)) = to else {
+            return Ok(false);
+        };
         let token = random_token();
         let link = self.request_link(tenant, id, Some(&token));
-        let subject = format!("Vigie : nouveau lien pour votre demande n° {id} / a new link");
-        let mail = self.outbox_message(
-            &to,
-            &subject,
-            format!(
-                "Voici un nouveau lien personnel pour suivre et mettre à jour votre demande \
-                 « {t} » (ne le partagez pas) :\n{link}\n\n---\n\nHere is a new personal \
-                 link to follow and update your request \"{t}\" (do not share it):\n{link}\n",
-                t = request.title,
+        let letter = Letter::new(
+            lang,
+            match lang {
+                Language::Fr => format!("Un nouveau lien pour votre demande n° {id}"),
+                Language::En => format!("A new link for your request no. {id}"),
+            },
+        )
+        .say(match lang {
+            Language::Fr => format!(
+                "Voici un nouveau lien personnel pour suivre et mettre à jour votre demande « {} ».",
+                request.title
             ),
+            Language::En => format!(
+                "Here is a new personal link to follow and update your request \"{}\".",
+                request.title
+            ),
+        })
+        .action(lang.pick("Suivre votre demande", "Follow your request"), link)
+        .then(lang.pick(
+            "Ce lien est personnel : ne le partagez pas.",
+            "This link is personal: do not share it.",
+        ));
+        let subject = letter.subject.clone();
+        let mail = self.outbox_letter(
+            &Recipient {
+                address: &to,
+                label: Some("requester".into()),
+            },
+            &letter,
             "notification",
-            Some((tenant.id, id)),
+            Some(About {
+                tenant,
+                request_id: Some(id),
+            }),
+            None,
         );
         let entry = |_: i64| {
             JournalNote::new(
@@ -1421,26 +1643,12 @@ impl Services {
                 ),
             )
             .await?;
-        let (fr, en) = match to {
-            RequestStatus::Published => ("est publiée", "is published"),
-            RequestStatus::Refused => ("est refusée", "was refused"),
-            _ => ("est mise à l'écart", "was set apart"),
-        };
-        let reason = decision
-            .reason()
-            .map(|r| format!("\n« {r} »\n"))
-            .unwrap_or_default();
-        self.notify_requester(
-            tenant,
-            &request,
-            &format!("Vigie : demande n° {id} — {fr} / {en}"),
-            &format!(
-                "Votre demande « {t} » {fr}.{reason}\n{link}\n\n---\n\nYour request \"{t}\" {en}.{reason}\n{link}\n",
-                t = request.title,
-                link = self.request_link(tenant, id, None),
-            ),
-        )
-        .await?;
+        self.announce_status(tenant, &request, to, decision.reason(), permit.actor())
+            .await?;
+        if to == RequestStatus::Published {
+            self.announce_new_request(tenant, &request, permit.actor())
+                .await?;
+        }
         self.request(tenant, id).await
     }
 
@@ -1523,8 +1731,15 @@ impl Services {
             editor.require(RequestAction::ChangeStatus, &request)?;
             self.editor_name(&editor).await?
         };
-        self.apply_status(tenant, &request, to, note, by, reopening)
-            .await
+        self.apply_status(
+            tenant,
+            &request,
+            to,
+            note,
+            (by, principal.user_id()),
+            reopening,
+        )
+        .await
     }
 
     /// Moves a request to `to` once the caller is known to be allowed: checks the life cycle,
@@ -1535,7 +1750,7 @@ impl Services {
         request: &RequestRecord,
         to: RequestStatus,
         note: Option<String>,
-        by: Option<String>,
+        (by, by_user): (Option<String>, Option<UserId>),
         reopening: bool,
     ) -> Result<RequestRecord, ServiceError> {
         let id = request.id;
@@ -1612,21 +1827,8 @@ impl Services {
                 ),
             )
             .await?;
-        self.notify_requester(
-            tenant,
-            request,
-            &format!("Vigie : demande n° {id} — {}", to.as_str()),
-            &format!(
-                "Votre demande « {t} » est passée de « {from} » à « {to} ».\n{note}\n{link}\n\n---\n\n\
-                 Your request \"{t}\" moved from \"{from}\" to \"{to}\".\n{note}\n{link}\n",
-                t = request.title,
-                from = request.status.as_str(),
-                to = to.as_str(),
-                note = note.as_deref().unwrap_or_default(),
-                link = self.request_link(tenant, id, None),
-            ),
-        )
-        .await?;
+        self.announce_status(tenant, request, to, note.as_deref(), by_user)
+            .await?;
         self.request(tenant, id).await
     }
 
@@ -1747,16 +1949,12 @@ impl Services {
                 ),
             )
             .await?;
-        let subject = format!(
-            "Vigie : une demande vous est confiée / a request is assigned to you — n° {id}"
-        );
+        let subject = format!("Demande n° {id} : elle vous est confiée");
         let message = format!(
-            "La demande « {} » sur {} vous est confiée.\n\n{}\n\n(The request \"{}\" on {} is assigned to you.)",
+            "La demande « {} » sur {} vous est confiée.\n\n{}",
             request.shown_title(),
             request.object_name,
             request.shown_description(),
-            request.shown_title(),
-            request.object_name
         );
         match (&user, &contact) {
             (_, Some(c)) => {
@@ -1772,17 +1970,57 @@ impl Services {
                 .await?;
             }
             (Some(u), None) => {
-                let mail = self.outbox_message(
-                    u.email.as_str(),
-                    &subject,
-                    format!("{message}\n\n{}\n", self.request_link(tenant, id, None)),
+                self.store
+                    .follow(
+                        tenant.id,
+                        u.id,
+                        FollowTarget::Request(id),
+                        FollowReason::Assigned,
+                    )
+                    .await?;
+                let lang = self.store.user_language(u.id).await?;
+                let letter = Letter::new(
+                    lang,
+                    match lang {
+                        Language::Fr => subject.clone(),
+                        Language::En => format!("Request no. {id} is assigned to you"),
+                    },
+                )
+                .greet(u.display_name.as_str())
+                .say(match lang {
+                    Language::Fr => format!(
+                        "La demande « {} » sur {} vous est confiée.",
+                        request.shown_title(),
+                        request.object_name
+                    ),
+                    Language::En => format!(
+                        "The request \"{}\" about {} is assigned to you.",
+                        request.shown_title(),
+                        request.object_name
+                    ),
+                })
+                .quote(request.shown_description())
+                .action(
+                    lang.pick("Voir la demande", "See the request"),
+                    self.public_request_link(tenant, id),
+                );
+                let mail = self.outbox_letter(
+                    &Recipient {
+                        address: u.email.as_str(),
+                        label: Some(name.clone()),
+                    },
+                    &letter,
                     "notification",
-                    Some((tenant.id, id)),
+                    Some(About {
+                        tenant,
+                        request_id: Some(id),
+                    }),
+                    None,
                 );
                 let entry = |_: i64| {
                     JournalNote::new(
                         "notification_sent",
-                        &json!({ "to": name, "subject": subject, "by": by }),
+                        &json!({ "to": name, "subject": letter.subject, "by": by }),
                     )
                 };
                 if self
@@ -1801,6 +2039,41 @@ impl Services {
             }
             (None, None) => {}
         }
+        // The request's followers hear who took it (not the assignee: they were just told).
+        let who = match (&user, &contact) {
+            (_, Some(c)) => format!("{} ({})", c.name, c.role_title),
+            (Some(u), None) => u.display_name.as_str().to_owned(),
+            (None, None) => String::new(),
+        };
+        let link = self.public_request_link(tenant, id);
+        let words = |lang: Language| {
+            let said = match lang {
+                Language::Fr => format!(
+                    "La demande « {} » ({}) est confiée à {who}.",
+                    request.shown_title(),
+                    request.object_name
+                ),
+                Language::En => format!(
+                    "The request \"{}\" ({}) is assigned to {who}.",
+                    request.shown_title(),
+                    request.object_name
+                ),
+            };
+            let subject = match lang {
+                Language::Fr => format!("Demande n° {id} : prise en charge"),
+                Language::En => format!("Request no. {id}: assigned"),
+            };
+            (
+                Letter::new(lang, subject).say(said.clone()).action(
+                    lang.pick("Voir la demande", "See the request"),
+                    link.clone(),
+                ),
+                said,
+            )
+        };
+        let except: Vec<UserId> = user.iter().map(|u| u.id).chain(editor.user()).collect();
+        self.tell_followers(tenant, &request, FollowEvent::Assignment, &except, &words)
+            .await?;
         Ok(assignment)
     }
 
@@ -1948,10 +2221,27 @@ impl Services {
                 ),
             )
             .await?;
+        // Said by a person's name (a contact's, or an account's public name).
+        let name = match editor.user() {
+            Some(u) => self
+                .store
+                .user_by_id(u)
+                .await?
+                .map(|u| u.display_name.as_str().to_owned()),
+            None => by.clone(),
+        };
+        self.announce_answer(
+            tenant,
+            &request,
+            name.as_deref(),
+            &message,
+            editor.user().as_slice(),
+        )
+        .await?;
         if let Some(to) = status.filter(|s| *s != request.status) {
             not_moderation(to)?;
             return self
-                .apply_status(tenant, &request, to, None, by, false)
+                .apply_status(tenant, &request, to, None, (by, editor.user()), false)
                 .await;
         }
         self.request(tenant, id).await
@@ -2016,6 +2306,16 @@ impl Services {
                 &JournalNote::new("supported", &json!({ "by": by })),
             )
             .await?;
+        if let Some(user) = permit.actor() {
+            self.store
+                .follow(
+                    tenant.id,
+                    user,
+                    FollowTarget::Request(id),
+                    FollowReason::Supported,
+                )
+                .await?;
+        }
         self.request(tenant, id).await
     }
 
@@ -2159,7 +2459,7 @@ impl Services {
         })?;
         let body = check_text("body", body, 1, 4000)?;
         let by = self.public_name(Some(author)).await?;
-        Ok(self
+        let comment = self
             .store
             .add_comment(
                 tenant.id,
@@ -2168,7 +2468,15 @@ impl Services {
                 &body,
                 &JournalNote::new("comment_added", &json!({ "by": by })),
             )
-            .await?)
+            .await?;
+        let name = self
+            .store
+            .user_by_id(author)
+            .await?
+            .map(|u| u.display_name.as_str().to_owned());
+        self.announce_answer(tenant, &request, name.as_deref(), &body, &[author])
+            .await?;
+        Ok(comment)
     }
 
     /// Attaches a photo or document to a request (its editors). Photos lose their EXIF/GPS.
@@ -2308,8 +2616,6 @@ impl Services {
             let Some(request) = self.store.request(tenant_id, id).await? else {
                 continue;
             };
-            let subject =
-                format!("Vigie : votre demande n° {id} est-elle résolue ? / is it solved?");
             let claimed = self
                 .store
                 .mark_reminder_sent(
@@ -2329,20 +2635,36 @@ impl Services {
                 .insert_request_token(id, None, &token_hash(&token), false)
                 .await?;
             let link = self.request_link(&tenant, id, Some(&token));
-            self.notify_requester(
-                &tenant,
-                &request,
-                &subject,
-                &format!(
-                    "Vous aviez demandé qu'on vous le rappelle : votre demande « {t} » est « {s} ».\n\
-                     Est-elle résolue ? Dites-le ici :\n{link}\n\n---\n\n\
-                     You asked to be reminded: your request \"{t}\" is \"{s}\".\n\
-                     Is it solved? Say so here:\n{link}\n",
-                    t = request.title,
-                    s = request.status.as_str(),
-                ),
-            )
-            .await?;
+            let letter = |lang: Language| {
+                Letter::new(
+                    lang,
+                    match lang {
+                        Language::Fr => format!("Votre demande n° {id} est-elle résolue ?"),
+                        Language::En => format!("Is your request no. {id} solved?"),
+                    },
+                )
+                .say(match lang {
+                    Language::Fr => format!(
+                        "Vous aviez demandé qu'on vous le rappelle : votre demande « {} » est « {} ».",
+                        request.title,
+                        notices::status(lang, request.status)
+                    ),
+                    Language::En => format!(
+                        "You asked to be reminded: your request \"{}\" is \"{}\".",
+                        request.title,
+                        notices::status(lang, request.status)
+                    ),
+                })
+                .action(
+                    lang.pick("Est-elle résolue ? Dites-le ici", "Is it solved? Say so here"),
+                    link.clone(),
+                )
+                .then(lang.pick(
+                    "Ce lien est personnel : ne le partagez pas.",
+                    "This link is personal: do not share it.",
+                ))
+            };
+            self.mail_requester(&tenant, &request, &letter).await?;
             sent += 1;
         }
         Ok(sent)

@@ -1,7 +1,8 @@
 //! Collectives.
 
 use vigie_domain::{
-    EmailDomain, MapView, NewTenant, ObjectTypeKey, Operation, Scope, TenantSlug, TileSource,
+    EmailDomain, MapView, NewTenant, ObjectTypeKey, Operation, Scope, TenantId, TenantSlug,
+    TileSource,
 };
 use vigie_storage::Tenant;
 
@@ -99,6 +100,11 @@ impl Services {
             .await?;
         tracing::info!(slug = %tenant.slug, actor = ?permit.actor(), "collective map set");
         Ok(tenant)
+    }
+
+    /// A collective by id.
+    pub async fn tenant_by_id(&self, id: TenantId) -> Result<Option<Tenant>, ServiceError> {
+        Ok(self.store.tenant_by_id(id).await?)
     }
 
     /// A collective by slug; a malformed or unknown slug is "not found".

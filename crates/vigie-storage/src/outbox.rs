@@ -16,7 +16,7 @@ use vigie_domain::TenantId;
 use crate::{Backend, Store, StoreError, now, parse_timestamp, timestamp};
 
 /// An e-mail to queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NewOutboxMail {
     /// Local part of its `Message-ID`, unique (the sender's domain is added when it is sent).
     pub message_id: String,
@@ -26,6 +26,17 @@ pub struct NewOutboxMail {
     pub subject: String,
     /// Plain-text body.
     pub body: String,
+    /// The same as HTML, if any.
+    pub html: Option<String>,
+    /// The sender's name (the collective's), if any.
+    pub from_name: Option<String>,
+    /// Where answers go, if anywhere.
+    pub reply_to: Option<String>,
+    /// The one-click link that stops this kind of message, for a notification.
+    pub unsubscribe_url: Option<String>,
+    /// Whom it is to as the journal may say it (a public name or a role, never an address):
+    /// with a request, its delivery is journaled under this label.
+    pub recipient_label: Option<String>,
     /// What it is for (`notification`, `verify_email`, …), for the operator's listing.
     pub purpose: String,
     /// The collective it is about, if any.
@@ -78,6 +89,17 @@ pub struct OutboxMail {
     pub subject: String,
     /// Plain-text body.
     pub body: String,
+    /// The same as HTML, if any.
+    pub html: Option<String>,
+    /// The sender's name (the collective's), if any.
+    pub from_name: Option<String>,
+    /// Where answers go, if anywhere.
+    pub reply_to: Option<String>,
+    /// The one-click link that stops this kind of message, for a notification.
+    pub unsubscribe_url: Option<String>,
+    /// Whom it is to as the journal may say it (a public name or a role, never an address):
+    /// with a request, its delivery is journaled under this label.
+    pub recipient_label: Option<String>,
     /// What it is for.
     pub purpose: String,
     /// The collective it is about.
@@ -111,8 +133,9 @@ pub struct OutboxCounts {
     pub failed: i64,
 }
 
-const OUTBOX_COLUMNS: &str = "id, message_id, recipient, subject, body, purpose, tenant_id, \
-     request_id, state, attempts, next_attempt_at, last_error, server_reply, created_at, sent_at";
+const OUTBOX_COLUMNS: &str = "id, message_id, recipient, subject, body, html, from_name, reply_to, \
+     unsubscribe_url, recipient_label, purpose, tenant_id, request_id, state, attempts, \
+     next_attempt_at, last_error, server_reply, created_at, sent_at";
 
 fn outbox_from_row(r: &AnyRow) -> Result<OutboxMail, StoreError> {
     let state: String = r.try_get("state")?;
@@ -125,6 +148,11 @@ fn outbox_from_row(r: &AnyRow) -> Result<OutboxMail, StoreError> {
         to: r.try_get("recipient")?,
         subject: r.try_get("subject")?,
         body: r.try_get("body")?,
+        html: r.try_get("html")?,
+        from_name: r.try_get("from_name")?,
+        reply_to: r.try_get("reply_to")?,
+        unsubscribe_url: r.try_get("unsubscribe_url")?,
+        recipient_label: r.try_get("recipient_label")?,
         purpose: r.try_get("purpose")?,
         tenant: r.try_get::<Option<i64>, _>("tenant_id")?.map(TenantId),
         request_id: r.try_get("request_id")?,
@@ -146,9 +174,11 @@ pub(crate) async fn enqueue_in(
 ) -> Result<i64, StoreError> {
     let at = now();
     Ok(sqlx::query(
-        "INSERT INTO mail_outbox (message_id, recipient, subject, body, purpose, tenant_id, \
-         request_id, state, attempts, next_attempt_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8) RETURNING id",
+        "INSERT INTO mail_outbox (message_id, recipient, subject, body, html, from_name, \
+         reply_to, unsubscribe_url, recipient_label, purpose, tenant_id, request_id, state, \
+         attempts, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, $9, $10, $11, $12, $13, $5, $6, $7, 'pending', 0, $8, $8) \
+         RETURNING id",
     )
     .bind(&mail.message_id)
     .bind(&mail.to)
@@ -158,6 +188,11 @@ pub(crate) async fn enqueue_in(
     .bind(mail.tenant.map(|t| t.0))
     .bind(mail.request_id)
     .bind(&at)
+    .bind(&mail.html)
+    .bind(&mail.from_name)
+    .bind(&mail.reply_to)
+    .bind(&mail.unsubscribe_url)
+    .bind(&mail.recipient_label)
     .fetch_one(&mut **tx)
     .await?
     .try_get(0)?)
@@ -212,27 +247,46 @@ impl Store {
         Ok(claimed)
     }
 
-    /// Marks a claimed e-mail sent, with what the server answered, and forgets its body (it
-    /// may hold a personal link, whose secret is otherwise kept as a hash only); `false` if
-    /// the claim was lost meanwhile (its lease expired and another worker took it).
+    /// Marks a claimed e-mail sent, with what the server answered, and forgets its bodies
+    /// (they may hold a personal link, whose secret is otherwise kept as a hash only); a
+    /// message about a request is journaled as delivered in the same transaction, under its
+    /// recipient's public label. `false` if the claim was lost meanwhile (its lease expired and
+    /// another worker took it).
     pub async fn mark_mail_sent(
         &self,
-        id: i64,
+        mail: &OutboxMail,
         owner: &str,
         server_reply: &str,
     ) -> Result<bool, StoreError> {
+        let sql = "UPDATE mail_outbox SET state = 'sent', sent_at = $1, server_reply = $2, \
+             body = '', html = NULL, lease_until = NULL, lease_owner = NULL \
+             WHERE id = $3 AND lease_owner = $4";
+        let mark = sqlx::query(sql)
+            .bind(now())
+            .bind(server_reply)
+            .bind(mail.id)
+            .bind(owner);
+        if let (Some(tenant), Some(request_id), Some(label)) =
+            (mail.tenant, mail.request_id, &mail.recipient_label)
+        {
+            let mut j = self.journaled(tenant).await?;
+            let done = mark.execute(j.tx()).await?.rows_affected();
+            if done == 0 {
+                return Ok(false);
+            }
+            j.append(
+                request_id,
+                &crate::JournalNote::new(
+                    "notification_delivered",
+                    &serde_json::json!({ "to": label, "subject": mail.subject }),
+                ),
+            )
+            .await?;
+            j.commit().await?;
+            return Ok(true);
+        }
         let (turn, mut tx) = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE mail_outbox SET state = 'sent', sent_at = $1, server_reply = $2, body = '', \
-             lease_until = NULL, lease_owner = NULL WHERE id = $3 AND lease_owner = $4",
-        )
-        .bind(now())
-        .bind(server_reply)
-        .bind(id)
-        .bind(owner)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let done = mark.execute(&mut *tx).await?.rows_affected();
         tx.commit().await?;
         drop(turn);
         Ok(done > 0)

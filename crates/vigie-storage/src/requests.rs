@@ -389,8 +389,17 @@ impl Journaled {
         })
     }
 
+    /// The transaction, for writes that commit with the entries.
+    pub(crate) fn tx(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
     /// Appends an entry for `request_id`.
-    async fn append(&mut self, request_id: i64, note: &JournalNote) -> Result<(), StoreError> {
+    pub(crate) async fn append(
+        &mut self,
+        request_id: i64,
+        note: &JournalNote,
+    ) -> Result<(), StoreError> {
         let seq = self.head.0 + 1;
         let prev_hash = self.head.1.clone();
         let at = now();
@@ -495,7 +504,7 @@ impl Journaled {
     }
 
     /// Moves the head past the entries appended and commits.
-    async fn commit(mut self) -> Result<Vec<JournalEntry>, StoreError> {
+    pub(crate) async fn commit(mut self) -> Result<Vec<JournalEntry>, StoreError> {
         if !self.written.is_empty() {
             sqlx::query("UPDATE journal_heads SET seq = $1, hash = $2 WHERE tenant_id = $3")
                 .bind(self.head.0)

@@ -396,6 +396,10 @@ impl Store {
         for sql in [
             "DELETE FROM sessions WHERE user_id = $1",
             "DELETE FROM account_tokens WHERE user_id = $1",
+            "DELETE FROM follows WHERE user_id = $1",
+            "DELETE FROM notification_choices WHERE user_id = $1",
+            "DELETE FROM notification_keys WHERE user_id = $1",
+            "DELETE FROM digest_items WHERE user_id = $1",
             "UPDATE facts SET contact_email = NULL, contact_phone = NULL WHERE author_id = $1",
             "UPDATE life_events SET contact_email = NULL WHERE author_id = $1",
             "UPDATE requests SET contact_email = NULL WHERE author_id = $1",

@@ -175,14 +175,17 @@ struct PlatformShown {
 
 async fn render_platform(page: &Page<'_>, shown: PlatformShown) -> Response {
     let services = page.services();
+    let me = page.caller.principal();
     let lists = async {
         Ok::<_, ServiceError>((
             services.tenants().await?,
             services.role_holders(None).await?,
+            services.outbox_counts(Actor::Principal(&me)).await?,
+            services.outbox(Actor::Principal(&me), true, 50).await?,
         ))
     }
     .await;
-    let (tenants, gurus) = match lists {
+    let (tenants, gurus, counts, failed) = match lists {
         Ok(l) => l,
         Err(e) => return page.error_page(&e),
     };
@@ -218,6 +221,16 @@ async fn render_platform(page: &Page<'_>, shown: PlatformShown) -> Response {
             tenants => tenants.iter().map(|t| page.tenant_ctx(t)).collect::<Vec<_>>(),
             gurus => gurus.iter().map(|g| g.user_name.clone()).collect::<Vec<_>>(),
             plugins => plugins,
+            outbox => context! { pending => counts.pending, sent => counts.sent, failed => counts.failed },
+            failed_mail => failed.iter().map(|m| context! {
+                id => m.id,
+                // The address is private: its domain only.
+                to => format!("…@{}", m.to.rsplit_once('@').map(|(_, d)| d).unwrap_or_default()),
+                subject => &m.subject,
+                purpose => &m.purpose,
+                attempts => m.attempts,
+                error => m.last_error.as_deref().unwrap_or_default(),
+            }).collect::<Vec<_>>(),
             types => known_types(page, &checked),
             collective => shown.collective.as_ref().map(typed),
             guru => shown.guru.as_ref().map(typed),
@@ -241,7 +254,11 @@ pub async fn platform_page(req: &Request, state: Data<&WebState>, caller: Caller
         Ok(false) => return forbidden(&page),
         Err(e) => return page.error_page(&e),
     }
-    let flash = done_flash(&page, req, &["guru_granted", "guru_revoked"]);
+    let flash = done_flash(
+        &page,
+        req,
+        &["guru_granted", "guru_revoked", "mail_retried"],
+    );
     render_platform(
         &page,
         PlatformShown {
@@ -304,6 +321,25 @@ pub async fn create_collective(
             )
             .await
         }
+    }
+}
+
+/// `POST /admin/mail/{id}/retry`: sends a failed e-mail again (Gurus).
+#[handler]
+pub async fn retry_mail(
+    req: &Request,
+    state: Data<&WebState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Response {
+    if caller.user.is_none() {
+        return sign_in_first("/admin");
+    }
+    let page = Page::new(&state, req, caller);
+    let me = page.caller.principal();
+    match page.services().retry_mail(Actor::Principal(&me), id).await {
+        Ok(_) => see_other("/admin?done=mail_retried#courriel"),
+        Err(e) => page.error_page(&e),
     }
 }
 

@@ -11,6 +11,7 @@ mod garant;
 mod i18n;
 mod map;
 mod next;
+mod notifications;
 mod objects;
 mod offline;
 mod page;
@@ -94,7 +95,7 @@ impl WebState {
     }
 }
 
-const TEMPLATES: [(&str, &str); 19] = [
+const TEMPLATES: [(&str, &str); 21] = [
     ("objects.html", include_str!("../templates/objects.html")),
     ("object.html", include_str!("../templates/object.html")),
     ("request.html", include_str!("../templates/request.html")),
@@ -107,6 +108,11 @@ const TEMPLATES: [(&str, &str); 19] = [
     ("register.html", include_str!("../templates/register.html")),
     ("reset.html", include_str!("../templates/reset.html")),
     ("account.html", include_str!("../templates/account.html")),
+    (
+        "notifications.html",
+        include_str!("../templates/notifications.html"),
+    ),
+    ("stop.html", include_str!("../templates/stop.html")),
     ("message.html", include_str!("../templates/message.html")),
     ("desk.html", include_str!("../templates/desk.html")),
     // The Gurus' and Garants' pages.
@@ -166,6 +172,16 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
         .at("/t/:slug/r/:id/comments", post(requests::comment))
         .at("/t/:slug/r/:id/attachments", post(requests::attach))
         .at("/t/:slug/r/:id/new-link", post(requests::new_link))
+        .at("/t/:slug/r/:id/follow", post(notifications::follow_request))
+        .at("/t/:slug/o/:id/follow", post(notifications::follow_object))
+        .at(
+            "/account/notifications",
+            get(notifications::settings_page).post(notifications::save_settings),
+        )
+        .at(
+            "/notifications/stop",
+            get(notifications::stop_page).post(notifications::stop),
+        )
         .at("/login", get(pages::login_form).post(pages::login))
         .at("/logout", post(pages::logout))
         .at("/register", get(pages::register_form).post(pages::register))
@@ -180,6 +196,7 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
         .at("/admin", get(admin::platform_page))
         .at("/admin/collectives", post(admin::create_collective))
         .at("/admin/gurus", post(admin::change_guru))
+        .at("/admin/mail/:id/retry", post(admin::retry_mail))
         .at("/t/:slug/admin", get(admin::settings_page))
         .at("/t/:slug/admin/roles", post(admin::change_role))
         .at("/t/:slug/admin/map", post(admin::set_map))

@@ -248,7 +248,19 @@ async fn render_object_with(
         .join(" ");
     let requests =
         crate::requests::object_section(page, &tenant, id, m, typed.filing.as_ref()).await?;
+    let following = match page.caller.user {
+        Some(_) => Some(
+            page.services()
+                .is_following(
+                    Actor::Principal(&page.caller.principal()),
+                    vigie_services::FollowTarget::Object(id),
+                )
+                .await?,
+        ),
+        None => None,
+    };
     let data = context! {
+        following => following,
         tenant => page.tenant_ctx(&tenant),
         type_name => page.type_label(key.as_str()),
         identifier_label => label(lang, &m.identifier.label),

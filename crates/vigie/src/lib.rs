@@ -458,6 +458,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let app = App::build(settings).await?;
     app.seed_demo(settings).await?;
     let reminders = spawn_reminders(app.services.clone(), REMINDER_PERIOD);
+    let digests = spawn_digests(app.services.clone(), settings.mail.digest_hour);
     let mail = spawn_mail_worker(
         app.services.clone(),
         std::time::Duration::from_secs(settings.mail.poll_seconds.max(1)),
@@ -475,6 +476,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         .await
         .context("the HTTP server stopped with an error")?;
     reminders.abort();
+    digests.abort();
     mail.abort();
     app.store.close().await;
     Ok(())
@@ -566,6 +568,39 @@ pub fn spawn_reminders(
                 Ok(sent) => tracing::info!(sent, %today, "due reminders sent"),
                 Err(e) => {
                     tracing::error!(error = %e, %today, "sending the due reminders failed; trying again later");
+                }
+            }
+        }
+    })
+}
+
+/// The last time the daily digests were due: today at `hour` (UTC) once past it, else
+/// yesterday's.
+pub fn last_digest_time(now: time::OffsetDateTime, hour: u8) -> time::OffsetDateTime {
+    let at =
+        now.replace_time(time::Time::from_hms(hour.min(23), 0, 0).unwrap_or(time::Time::MIDNIGHT));
+    if at <= now {
+        at
+    } else {
+        at - time::Duration::days(1)
+    }
+}
+
+/// Sends the daily digests: every ten minutes, whatever waited from before the last digest
+/// time (`mail.digest_hour`) goes, one message per reader. Several servers may run this side
+/// by side: the storage gives each waiting line to one digest.
+pub fn spawn_digests(services: Services, hour: u8) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let due = last_digest_time(time::OffsetDateTime::now_utc(), hour);
+            match services.send_digests(due).await {
+                Ok(0) => {}
+                Ok(sent) => tracing::info!(sent, "daily digests sent"),
+                Err(e) => {
+                    tracing::error!(error = %e, "sending the daily digests failed; trying again later");
                 }
             }
         }

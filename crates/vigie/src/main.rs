@@ -164,6 +164,9 @@ enum MailCommand {
         /// The message's id (see `vigie mail outbox --failed`).
         id: i64,
     },
+    /// Send the daily digests now: every reader who chose a daily digest gets one message
+    /// gathering what waited for it (the server does this each day at `mail.digest_hour`).
+    Digest,
 }
 
 #[derive(Subcommand)]
@@ -537,6 +540,13 @@ async fn mail(settings: &Settings, cmd: MailCommand) -> anyhow::Result<()> {
                     note.replace(['\t', '\n'], " ")
                 );
             }
+        }
+        MailCommand::Digest => {
+            let sent = app
+                .services
+                .send_digests(time::OffsetDateTime::now_utc() + time::Duration::seconds(1))
+                .await?;
+            println!("{sent} digest(s) queued; the running server delivers them");
         }
         MailCommand::Retry { id } => {
             let m = app.services.retry_mail(Actor::Operator, id).await?;

@@ -60,8 +60,10 @@ fn reminders_in(outbox: &Path) -> usize {
     };
     dir.filter_map(Result::ok)
         .filter(|f| {
-            std::fs::read_to_string(f.path())
-                .is_ok_and(|text| text.contains("You asked to be reminded"))
+            std::fs::read_to_string(f.path()).is_ok_and(|text| {
+                text.contains("Vous aviez demandé qu'on vous le rappelle")
+                    || text.contains("You asked to be reminded")
+            })
         })
         .count()
 }

@@ -152,6 +152,7 @@ async fn two_servers_and_a_kill_9_deliver_every_message() {
                 purpose: "notification".into(),
                 tenant: None,
                 request_id: None,
+                ..Default::default()
             })
             .await
             .unwrap();

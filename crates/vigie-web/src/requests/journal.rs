@@ -46,7 +46,9 @@ pub(crate) fn journal_rows(
                     ("filed" | "supported" | "reopened", None) => {
                         Some(lang.t("anonymous_person").to_owned())
                     }
-                    ("reminder_due" | "notification_sent", None) => Some("Vigie".to_owned()),
+                    ("reminder_due" | "notification_sent" | "notification_delivered", None) => {
+                        Some("Vigie".to_owned())
+                    }
                     _ => None,
                 }
             };
@@ -79,7 +81,7 @@ pub(crate) fn journal_rows(
                 }
                 if matches!(
                     e.action.as_str(),
-                    "assigned" | "unassigned" | "notification_sent"
+                    "assigned" | "unassigned" | "notification_sent" | "notification_delivered"
                 ) && let Some(to) = s("to")
                 {
                     // Never an e-mail address: the requester is « the requester ».

@@ -67,6 +67,7 @@ mod tests {
             "assigned",
             "unassigned",
             "notification_sent",
+            "notification_delivered",
             "answered",
             "comment_added",
             "attachment_added",

@@ -133,6 +133,18 @@ pub(crate) async fn render_request(
         Some(_) => Some(services.comments(&principal, &tenant, id).await?),
         None => None,
     };
+    // Signed in: whether they follow it (the button says which).
+    let following = match principal.user_id() {
+        Some(_) => Some(
+            services
+                .is_following(
+                    Actor::Principal(&principal),
+                    vigie_services::FollowTarget::Request(id),
+                )
+                .await?,
+        ),
+        None => None,
+    };
 
     // The kind's extra fields, as label and text.
     let kind = m.request_kinds.iter().find(|k| k.key == r.kind);
@@ -181,6 +193,7 @@ pub(crate) async fn render_request(
     };
 
     let data = context! {
+        following => following,
         tenant => page.tenant_ctx(&tenant),
         type_name => page.type_label(key.as_str()),
         object => context! { id => object.id, name => &object.identity.official_name },
