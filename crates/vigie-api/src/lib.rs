@@ -6,6 +6,7 @@
 //! by [`session::SessionMiddleware`] and shared with the web pages.
 
 mod accounts;
+mod api_keys;
 mod cached;
 pub mod error;
 mod events;
@@ -14,6 +15,7 @@ mod mail;
 mod map;
 mod object_types;
 mod objects;
+mod open311;
 mod platform;
 mod requests;
 mod roles;
@@ -108,6 +110,7 @@ type Apis = (
     map::MapApi,
     events::EventsApi,
     requests::RequestsApi,
+    api_keys::ApiKeysApi,
 );
 
 fn service() -> OpenApiService<Apis, ()> {
@@ -123,6 +126,7 @@ fn service() -> OpenApiService<Apis, ()> {
             map::MapApi,
             events::EventsApi,
             requests::RequestsApi,
+            api_keys::ApiKeysApi,
         ),
         "Vigie API",
         env!("CARGO_PKG_VERSION"),
@@ -261,6 +265,11 @@ fn documents() -> &'static (String, String) {
         let page = api.swagger_ui_html().replace(&raw, &spec);
         (spec, page)
     })
+}
+
+/// The Open311 GeoReport v2 routes, under `/open311` (see [`open311`]).
+pub fn open311_routes(state: ApiState) -> impl Endpoint {
+    open311::routes(state)
 }
 
 /// The `/api` routes: `/api/v1/…`, `/api/openapi.json` and `/api/docs`.
