@@ -466,11 +466,13 @@ impl Services {
         let mut places: HashMap<i64, ObservedObject> = HashMap::new();
         let mut out = Vec::with_capacity(records.len());
         for r in records {
-            if !places.contains_key(&r.object_id) {
-                let o = self.object(tenant, r.object_id).await?;
-                places.insert(r.object_id, o);
-            }
-            let place = places.get(&r.object_id);
+            let place = match places.entry(r.object_id) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(self.object(tenant, r.object_id).await?)
+                }
+            };
+            let place = Some(&*place);
             out.push(self.open311_view(tenant, r, place).await?);
         }
         Ok(out)
