@@ -372,6 +372,26 @@ async fn georeport_v2(backend: Backend) {
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let other_key = r.body["api_key"].as_str().unwrap().to_owned();
+    srv.operator_user("stranger@vigie.test", "Passant", false)
+        .await
+        .unwrap();
+    let stranger = srv.client();
+    stranger
+        .sign_in("stranger@vigie.test", vigie_tests::PASSWORD)
+        .await;
+    let r = stranger
+        .post("/api/v1/tenants/cem/api-keys", json!({"label": "Appli"}))
+        .await;
+    assert_eq!(r.status, 403, "only a Garant of the collective: {}", r.text);
+    assert_eq!(
+        stranger.get("/api/v1/tenants/cem/api-keys").await.status,
+        403
+    );
+    let r = c
+        .garant
+        .post("/api/v1/tenants/cem/api-keys", json!({"label": " "}))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
     let list = c.garant.get("/api/v1/tenants/cem/api-keys").await;
     assert_eq!(list.status, 200);
     assert_eq!(list.body.as_array().unwrap().len(), 1);
@@ -663,6 +683,18 @@ async fn georeport_v2(backend: Backend) {
         .await;
     assert!(r.status == 200 || r.status == 201, "{}", r.text);
 
+    // A photo, attached with the filer's link: its URL is the request's media_url.
+    let r = anon
+        .upload(
+            &format!("/api/v1/tenants/cem/requests/{first}/attachments?token={token}"),
+            &[("title", "Le préau inondé")],
+            "preau.jpg",
+            vigie_tests::jpeg_with_gps(),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let photo = r.body["download"].as_str().unwrap().to_owned();
+
     // One request: a list of one.
     let r = get(
         &http,
@@ -690,6 +722,10 @@ async fn georeport_v2(backend: Backend) {
             .contains("(published)")
     );
     assert_eq!(one["lat"], 43.3);
+    assert_eq!(
+        one["media_url"].as_str().unwrap(),
+        format!("{}{photo}", srv.settings.public_url())
+    );
     bodies.push(r.text);
     let r = get(
         &http,
@@ -830,6 +866,91 @@ async fn georeport_v2(backend: Backend) {
     bodies.push(r.text);
     let r = get(&http, &base, &q("")).await;
     bodies.push(r.text);
+
+    // At most 1 000 answers, newest first; at most 1 000 ids asked.
+    sqlx::query(
+        "INSERT INTO requests (tenant_id, object_id, kind, categories, title, description, \
+         extra_fields, urgency, provenance, status, filed_at, updated_at) \
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1001) \
+         SELECT r.tenant_id, r.object_id, r.kind, r.categories, r.title, r.description, \
+         r.extra_fields, r.urgency, r.provenance, r.status, r.filed_at, r.updated_at \
+         FROM requests r, n WHERE r.id = $1",
+    )
+    .bind(refused)
+    .execute(srv.app.store.raw_pool())
+    .await
+    .unwrap();
+    let r = get(&http, &base, &q("")).await;
+    let many = r.json();
+    let many = many.as_array().unwrap();
+    assert_eq!(many.len(), 1000);
+    let newest: i64 = many[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(newest > set_apart + 1000, "newest first");
+    let thousand_and_one: Vec<String> = (1..=1001).map(|i| i.to_string()).collect();
+    assert_error(
+        &get(
+            &http,
+            &base,
+            &q(&format!(
+                "service_request_id={}",
+                thousand_and_one.join(",")
+            )),
+        )
+        .await,
+        400,
+    );
+
+    // The Garant's page: issue a key (shown once), see it listed, revoke it.
+    let page = c.garant.get("/t/cem/garant").await;
+    assert!(
+        page.text.contains("/t/cem/garant/api-keys"),
+        "linked from the desk"
+    );
+    let r = c
+        .garant
+        .form(
+            "/t/cem/garant/api-keys",
+            &[("label", "Appli de l'association")],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let shown = r
+        .text
+        .split("<code id=\"api-key\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .to_owned();
+    assert!(shown.starts_with("vk_"), "{shown}");
+    let listed = c.garant.get("/t/cem/garant/api-keys").await;
+    assert_eq!(listed.status, 200);
+    assert!(
+        listed.text.contains("Appli de l&#x27;association")
+            || listed.text.contains("Appli de l'association"),
+        "{}",
+        listed.text
+    );
+    assert!(!listed.text.contains(&shown), "a key is shown once");
+    let web_key = c.garant.get("/api/v1/tenants/cem/api-keys").await.body[0]["id"]
+        .as_i64()
+        .unwrap();
+    let r = c
+        .garant
+        .form(&format!("/t/cem/garant/api-keys/{web_key}/revoke"), &[])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let r = post(&http, &base, &file, &good_with(&shown, &good), &[]).await;
+    assert_error(&r, 401);
+    let r = anon
+        .form("/t/cem/garant/api-keys", &[("label", "Pirate")])
+        .await;
+    assert_eq!(r.status, 303, "the anonymous are sent to sign in");
+    let r = anon.get("/t/cem/garant/api-keys").await;
+    assert_eq!(r.status, 303);
 
     // Revoked: refused from now on, and listed as revoked.
     let r = c
