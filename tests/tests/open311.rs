@@ -715,6 +715,7 @@ async fn georeport_v2(backend: Backend) {
     assert_eq!(one["agency_responded"], "Jean Travaux (Travaux)");
     assert_eq!(one["address_id"], sid.as_str());
     assert_eq!(one["service_code"], "schools.intervention");
+    assert_eq!(one["service_name"], services[0]["service_name"]);
     assert!(
         one["status_notes"]
             .as_str()

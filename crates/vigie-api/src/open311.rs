@@ -152,7 +152,7 @@ fn answer(format: Format, status: StatusCode, root: &str, body: &Value) -> Respo
 fn service_json(s: &Open311Service) -> Value {
     json!({
         "service_code": s.code,
-        "service_name": format!("{} — {}", s.kind.label.fr, s.group.fr),
+        "service_name": s.name(),
         "description": format!("{} / {}", s.kind.description.fr, s.kind.description.en),
         "metadata": s.metadata(),
         "type": "realtime",

@@ -50,6 +50,11 @@ impl Open311Service {
     pub fn metadata(&self) -> bool {
         !self.kind.fields.is_empty()
     }
+
+    /// Its name: the kind's and the type's, in French (« Demande d'intervention — Écoles »).
+    pub fn name(&self) -> String {
+        format!("{} — {}", self.kind.label.fr, self.group.fr)
+    }
 }
 
 /// What a client asks of `GET requests`, as it wrote it.
@@ -335,16 +340,14 @@ impl Services {
     }
 
     fn service_name(&self, r: &RequestRecord) -> String {
-        self.plugins
-            .get(&r.object_type)
-            .and_then(|p| {
-                p.manifest()
-                    .request_kinds
-                    .iter()
-                    .find(|k| k.key == r.kind)
-                    .map(|k| k.label.fr.clone())
-            })
-            .unwrap_or_else(|| r.kind.clone())
+        let Some(plugin) = self.plugins.get(&r.object_type) else {
+            return r.kind.clone();
+        };
+        let m = plugin.manifest();
+        match m.request_kinds.iter().find(|k| k.key == r.kind) {
+            Some(k) => format!("{} — {}", k.label.fr, m.identity.plural_name.fr),
+            None => r.kind.clone(),
+        }
     }
 
     /// The requests a client asks for, as anyone sees them, newest first, at most
