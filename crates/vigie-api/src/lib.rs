@@ -6,6 +6,7 @@
 //! by [`session::SessionMiddleware`] and shared with the web pages.
 
 mod accounts;
+mod api_keys;
 mod cached;
 pub mod error;
 mod events;
@@ -15,6 +16,7 @@ mod map;
 mod notifications;
 mod object_types;
 mod objects;
+mod open311;
 mod platform;
 mod requests;
 mod roles;
@@ -110,6 +112,7 @@ type Apis = (
     events::EventsApi,
     requests::RequestsApi,
     notifications::NotificationsApi,
+    api_keys::ApiKeysApi,
 );
 
 fn service() -> OpenApiService<Apis, ()> {
@@ -126,6 +129,7 @@ fn service() -> OpenApiService<Apis, ()> {
             events::EventsApi,
             requests::RequestsApi,
             notifications::NotificationsApi,
+            api_keys::ApiKeysApi,
         ),
         "Vigie API",
         env!("CARGO_PKG_VERSION"),
@@ -264,6 +268,11 @@ fn documents() -> &'static (String, String) {
         let page = api.swagger_ui_html().replace(&raw, &spec);
         (spec, page)
     })
+}
+
+/// The Open311 GeoReport v2 routes, under `/open311` (see [`open311`]).
+pub fn open311_routes(state: ApiState) -> impl Endpoint {
+    open311::routes(state)
 }
 
 /// The `/api` routes: `/api/v1/…`, `/api/openapi.json` and `/api/docs`.

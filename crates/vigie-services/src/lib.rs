@@ -18,6 +18,7 @@ mod mail;
 mod map;
 mod notices;
 mod objects;
+mod open311;
 mod places;
 mod reads;
 mod requests;
@@ -48,6 +49,11 @@ pub use map::{
 pub use objects::{
     Contribution, IdentityPatch, ImportReport, ObjectSheet, ProposedValue, RejectedRow,
     decode_value, encode_value,
+};
+pub use open311::{
+    IssuedApiKey, OPEN311_MAX_RESULTS, OPEN311_NEAREST_M, OPEN311_WINDOW_DAYS, Open311Filed,
+    Open311Filing, Open311Query, Open311Request, Open311Service, datatype, datatype_description,
+    list_values, w3c,
 };
 pub use places::PlaceInput;
 pub use reads::{MAX_PAGE, parse_bbox};

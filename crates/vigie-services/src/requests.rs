@@ -371,7 +371,7 @@ fn add_months(date: &str, months: u8) -> Option<String> {
 }
 
 /// Metres between two points (haversine).
-fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
+pub(crate) fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
     let r = 6_371_000.0_f64;
     let (la1, la2) = (a.0.to_radians(), b.0.to_radians());
     let dla = la2 - la1;
@@ -385,7 +385,7 @@ const NEARBY_M: f64 = 1000.0;
 
 /// A box of latitudes and of longitudes holding every point within `radius` metres of `here`
 /// by [`distance_m`], and a little more; any longitude near a pole or across the antimeridian.
-fn nearby_box(here: (f64, f64), radius: f64) -> ((f64, f64), (f64, f64)) {
+pub(crate) fn nearby_box(here: (f64, f64), radius: f64) -> ((f64, f64), (f64, f64)) {
     // Haversine: d >= r·|Δlatitude|, and sin²(d/2r) >= cos(lat1)·cos(lat2)·sin²(Δlongitude/2).
     let angle = radius / 6_371_000.0 * 1.01;
     let dlat = angle.to_degrees();

@@ -6,6 +6,7 @@
 //! `migrations/sqlite` and `migrations/postgres` at the top of the repository, embedded in the
 //! binary; the store refuses a database whose schema is newer than the binary.
 
+mod api_keys;
 mod bulk;
 mod changes;
 mod desk;
@@ -19,6 +20,7 @@ mod map;
 mod moderation;
 mod nullable;
 mod objects;
+mod open311;
 mod outbox;
 mod policies;
 mod requests;
@@ -30,6 +32,7 @@ mod tenants;
 mod time_text;
 mod users;
 
+pub use api_keys::ApiKey;
 pub use changes::{CHANGES_CHANNEL, Change, Changes, ReadScope};
 pub use desk::{DeskCounts, DeskScope, Grant};
 pub use error::StoreError;
@@ -42,6 +45,7 @@ pub use objects::{
     ChunkFact, ChunkObject, IdentityChange, IdentityUpdate, ImportChunk, ImportCounts,
     ImportSource, NewImport, ObjectIdentity, ObservedObject,
 };
+pub use open311::{OPEN311_OPEN, RequestFilter};
 pub use outbox::{NewOutboxMail, OutboxCounts, OutboxMail, OutboxState};
 pub use policies::{CasbinRule, GrantChange, PolicyScope, RoleEvent, RoleEventAction, RoleHolder};
 pub use requests::{

@@ -4,6 +4,7 @@
 //! [`vigie_http::Caller`] resolved by the session middleware).
 
 mod admin;
+mod api_keys;
 mod assets;
 mod cached;
 mod desk;
@@ -95,7 +96,7 @@ impl WebState {
     }
 }
 
-const TEMPLATES: [(&str, &str); 21] = [
+const TEMPLATES: &[(&str, &str)] = &[
     ("objects.html", include_str!("../templates/objects.html")),
     ("object.html", include_str!("../templates/object.html")),
     ("request.html", include_str!("../templates/request.html")),
@@ -122,6 +123,7 @@ const TEMPLATES: [(&str, &str); 21] = [
         include_str!("../templates/tenant_admin.html"),
     ),
     ("garant.html", include_str!("../templates/garant.html")),
+    ("api_keys.html", include_str!("../templates/api_keys.html")),
     ("life.html", include_str!("../templates/life.html")),
     ("quick.html", include_str!("../templates/quick.html")),
 ];
@@ -204,6 +206,14 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
         .at("/t/:slug/garant/places", post(garant::add_place))
         .at("/t/:slug/garant/imports", post(garant::import))
         .at("/t/:slug/garant/contacts", post(garant::add_contact))
+        .at(
+            "/t/:slug/garant/api-keys",
+            get(api_keys::keys_page).post(api_keys::issue),
+        )
+        .at(
+            "/t/:slug/garant/api-keys/:id/revoke",
+            post(api_keys::revoke),
+        )
         .at(
             "/t/:slug/garant/contacts/:id/retire",
             post(garant::retire_contact),

@@ -227,6 +227,7 @@ impl App {
             vigie_api::ApiState::new(self.services.clone(), anonymous.clone(), cache.clone());
         let web = vigie_web::WebState::new(self.services.clone(), anonymous, cache)
             .map_err(|e| anyhow::anyhow!("templates: {e}"))?;
+        let open311 = vigie_api::open311_routes(api_state.clone());
         let api = vigie_api::routes(api_state);
         let pages = web.clone();
         let body_limit =
@@ -252,6 +253,7 @@ impl App {
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz).data(self.store.clone()))
             .nest("/api", api)
+            .nest("/open311", open311)
             .nest("/", vigie_web::routes(web))
             .with(body_limit)
             .with(vigie_http::SessionMiddleware::new(self.services.clone()))
