@@ -6,6 +6,7 @@
 //! `migrations/sqlite` and `migrations/postgres` at the top of the repository, embedded in the
 //! binary; the store refuses a database whose schema is newer than the binary.
 
+mod aggregate;
 mod bulk;
 mod changes;
 mod desk;
@@ -29,6 +30,7 @@ mod tenants;
 mod time_text;
 mod users;
 
+pub use aggregate::{AggregateAsk, AggregateRow};
 pub use changes::{CHANGES_CHANNEL, Change, Changes, ReadScope};
 pub use desk::{DeskCounts, DeskScope, Grant};
 pub use error::StoreError;
