@@ -6,6 +6,7 @@
 //! by [`session::SessionMiddleware`] and shared with the web pages.
 
 mod accounts;
+mod aggregates;
 mod cached;
 pub mod error;
 mod events;
@@ -17,6 +18,7 @@ mod objects;
 mod platform;
 mod requests;
 mod roles;
+mod zip_stream;
 /// The session, as the HTTP edge resolves it (`vigie-http`).
 pub use vigie_http::session;
 mod tenants;
@@ -272,6 +274,18 @@ pub fn routes(state: ApiState) -> impl Endpoint {
         .at(
             "/v1/tenants/:slug/exports",
             poem::get(exports::catalogue).data(state.clone()),
+        )
+        .at(
+            "/v1/tenants/:slug/exports.zip",
+            poem::get(exports::zip_archive).data(state.clone()),
+        )
+        .at(
+            "/v1/tenants/:slug/aggregates",
+            poem::get(aggregates::aggregates).data(state.clone()),
+        )
+        .at(
+            "/v1/tenants/:slug/aggregates.csv",
+            poem::get(aggregates::aggregates).data(state.clone()),
         )
         .at(
             "/v1/catalog.jsonld",
