@@ -4,6 +4,7 @@
 //! [`vigie_http::Caller`] resolved by the session middleware).
 
 mod admin;
+mod analysis;
 mod assets;
 mod cached;
 mod desk;
@@ -94,7 +95,7 @@ impl WebState {
     }
 }
 
-const TEMPLATES: [(&str, &str); 19] = [
+const TEMPLATES: [(&str, &str); 20] = [
     ("objects.html", include_str!("../templates/objects.html")),
     ("object.html", include_str!("../templates/object.html")),
     ("request.html", include_str!("../templates/request.html")),
@@ -118,6 +119,7 @@ const TEMPLATES: [(&str, &str); 19] = [
     ("garant.html", include_str!("../templates/garant.html")),
     ("life.html", include_str!("../templates/life.html")),
     ("quick.html", include_str!("../templates/quick.html")),
+    ("analysis.html", include_str!("../templates/analysis.html")),
 ];
 
 /// The page routes, to be mounted at `/`.
@@ -131,6 +133,7 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
         .at("/offline", get(offline::offline_page))
         .at("/t/:slug", get(pages::tenant_page))
         .at("/t/:slug/roles", get(pages::roles_page))
+        .at("/t/:slug/analyse", get(analysis::analysis_page))
         .at("/t/:slug/desk", get(desk::desk_page))
         .at(
             "/t/:slug/desk/contributions/:id",
