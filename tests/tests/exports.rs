@@ -221,6 +221,29 @@ async fn everything_public_and_nothing_personal(backend: Backend) {
     );
     assert!(entries.iter().any(|e| e["details_withheld"] == true));
 
+    // The zip of everything, unpacked.
+    let zip = anon.bytes("/api/v1/tenants/cem/exports.zip").await;
+    assert_eq!(zip.0, 200);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cem.zip"), &zip.2).unwrap();
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); \
+             sys.stdout.write(''.join(z.read(n).decode() for n in z.namelist()))",
+        ])
+        .arg(dir.path().join("cem.zip"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let unpacked = String::from_utf8(out.stdout).unwrap();
+    assert!(unpacked.contains("Préau publié") && unpacked.contains("\"resources\""));
+    bodies.push(unpacked);
+
     // Nothing personal, in any file.
     for body in &bodies {
         for p in PERSONAL {
