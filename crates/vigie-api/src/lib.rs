@@ -7,6 +7,7 @@
 
 mod accounts;
 mod api_keys;
+mod aggregates;
 mod cached;
 pub mod error;
 mod events;
@@ -20,6 +21,7 @@ mod open311;
 mod platform;
 mod requests;
 mod roles;
+mod zip_stream;
 /// The session, as the HTTP edge resolves it (`vigie-http`).
 pub use vigie_http::session;
 mod tenants;
@@ -284,6 +286,18 @@ pub fn routes(state: ApiState) -> impl Endpoint {
         .at(
             "/v1/tenants/:slug/exports",
             poem::get(exports::catalogue).data(state.clone()),
+        )
+        .at(
+            "/v1/tenants/:slug/exports.zip",
+            poem::get(exports::zip_archive).data(state.clone()),
+        )
+        .at(
+            "/v1/tenants/:slug/aggregates",
+            poem::get(aggregates::aggregates).data(state.clone()),
+        )
+        .at(
+            "/v1/tenants/:slug/aggregates.csv",
+            poem::get(aggregates::aggregates).data(state.clone()),
         )
         .at(
             "/v1/catalog.jsonld",

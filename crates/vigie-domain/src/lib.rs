@@ -5,6 +5,7 @@
 //! anywhere in the system: a [`TenantSlug`] or an [`Email`] that exists is a checked one.
 
 pub mod account;
+pub mod aggregate;
 pub mod authz;
 pub mod error;
 pub mod export;

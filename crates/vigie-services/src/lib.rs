@@ -7,6 +7,7 @@
 
 mod accounts;
 mod actor;
+mod aggregate;
 mod dataset;
 mod desk;
 mod error;
@@ -36,6 +37,9 @@ use vigie_storage::Store;
 
 pub use accounts::{SessionToken, SignedIn};
 pub use actor::Actor;
+pub use aggregate::{
+    Aggregate, AggregateField, AggregateQuery, GroupLabel, VintageStats, arrondissement_label,
+};
 pub use desk::{DESK_PAGE, Desk, DeskPages, DeskRequest, DeskSection};
 pub use error::{FieldProblem, ServiceError};
 pub use events::{DocumentEntry, DocumentInput, LifeEventInput, Media};

@@ -7,6 +7,7 @@
 //! binary; the store refuses a database whose schema is newer than the binary.
 
 mod api_keys;
+mod aggregate;
 mod bulk;
 mod changes;
 mod desk;
@@ -33,6 +34,7 @@ mod time_text;
 mod users;
 
 pub use api_keys::ApiKey;
+pub use aggregate::{AggregateAsk, AggregateRow};
 pub use changes::{CHANGES_CHANNEL, Change, Changes, ReadScope};
 pub use desk::{DeskCounts, DeskScope, Grant};
 pub use error::StoreError;

@@ -18,7 +18,7 @@ pub const PREFIX: &str = "/static/";
 
 /// The files, by their plain name. `vendor/` holds third-party libraries pinned by
 /// `vendor/package-lock.json` (see `vendor/update.sh`).
-const FILES: [(&str, &str, &[u8]); 6] = [
+const FILES: [(&str, &str, &[u8]); 8] = [
     (
         "vigie.css",
         "text/css; charset=utf-8",
@@ -48,6 +48,16 @@ const FILES: [(&str, &str, &[u8]); 6] = [
         "leaflet.css",
         "text/css; charset=utf-8",
         include_bytes!("../static/vendor/leaflet.css"),
+    ),
+    (
+        "vigie-analysis.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/vigie-analysis.js"),
+    ),
+    (
+        "chart.umd.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/vendor/chart.umd.js"),
     ),
 ];
 

@@ -5,6 +5,7 @@
 
 mod admin;
 mod api_keys;
+mod analysis;
 mod assets;
 mod cached;
 mod desk;
@@ -126,6 +127,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("api_keys.html", include_str!("../templates/api_keys.html")),
     ("life.html", include_str!("../templates/life.html")),
     ("quick.html", include_str!("../templates/quick.html")),
+    ("analysis.html", include_str!("../templates/analysis.html")),
 ];
 
 /// The page routes, to be mounted at `/`.
@@ -139,6 +141,7 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
         .at("/offline", get(offline::offline_page))
         .at("/t/:slug", get(pages::tenant_page))
         .at("/t/:slug/roles", get(pages::roles_page))
+        .at("/t/:slug/analyse", get(analysis::analysis_page))
         .at("/t/:slug/desk", get(desk::desk_page))
         .at(
             "/t/:slug/desk/contributions/:id",

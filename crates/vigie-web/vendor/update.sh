@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The browser libraries the pages embed (Leaflet), pinned by package-lock.json (with their
+# The browser libraries the pages embed (Leaflet, Chart.js), pinned by package-lock.json (with their
 # integrity hashes). The built files are kept in ../static/vendor/ so that `make run` needs no
 # npm; this script re-fetches them from the npm registry and
 #   bash update.sh          copies them there (after changing package.json: npm install
@@ -18,6 +18,8 @@ FILES=(
   "leaflet/dist/leaflet.js:leaflet.js"
   "leaflet/dist/leaflet.css:leaflet.css"
   "leaflet/LICENSE:LICENSE-leaflet.txt"
+  "chart.js/dist/chart.umd.js:chart.umd.js"
+  "chart.js/LICENSE.md:LICENSE-chart.js.txt"
 )
 
 cp "$HERE/package.json" "$HERE/package-lock.json" "$WORK/"

@@ -1,0 +1,401 @@
+//! Joint analysis: a number field of a type (or the ratio of two) aggregated over the
+//! collective's places, per arrondissement, per option of a choice field, or over all places,
+//! for one vintage or for each. Only accepted facts count; places without a value are counted
+//! as such (see [`vigie_domain::aggregate`] for the statistics and the ratio's definition).
+
+use serde::Serialize;
+use vigie_domain::aggregate::{GroupStats, Grouping, Observation, aggregate};
+use vigie_domain::{DomainError, ObjectTypeKey};
+use vigie_plugins::wit;
+use vigie_storage::Tenant;
+
+use crate::objects::decode_value;
+use crate::{ServiceError, Services};
+
+/// What an aggregate asks for, as the query string gives it.
+#[derive(Debug, Clone, Default)]
+pub struct AggregateQuery {
+    /// The type of place.
+    pub object_type: String,
+    /// A number field of the type.
+    pub field: String,
+    /// A second number field: the aggregate is then of `field ÷ over`.
+    pub over: Option<String>,
+    /// A vintage, `all` (each vintage with values), or none (the newest vintage with values).
+    pub vintage: Option<String>,
+    /// `all` (default), `arrondissement`, or a choice (or yes/no) field of the type.
+    pub group: Option<String>,
+}
+
+/// A field, as the analysis names it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AggregateField {
+    /// Its key.
+    pub key: String,
+    /// Its name.
+    pub label: wit::Localized,
+    /// Its unit.
+    pub unit: Option<wit::Localized>,
+}
+
+/// A group's name.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupLabel {
+    /// The group's key.
+    pub key: String,
+    /// Its name.
+    pub label: wit::Localized,
+}
+
+/// The statistics of one vintage.
+#[derive(Debug, Clone, Serialize)]
+pub struct VintageStats {
+    /// The vintage.
+    pub vintage: String,
+    /// Per group, in order of their keys; places without a group value last (`group: null`).
+    pub groups: Vec<GroupStats>,
+    /// Over every place.
+    pub total: GroupStats,
+}
+
+/// An aggregate's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Aggregate {
+    /// The type of place.
+    pub object_type: String,
+    /// The field.
+    pub field: AggregateField,
+    /// The divisor, for a ratio.
+    pub over: Option<AggregateField>,
+    /// How places are grouped.
+    pub group: String,
+    /// The names of the groups met.
+    pub group_labels: Vec<GroupLabel>,
+    /// Every vintage in which the field has an accepted value, oldest first.
+    pub vintages_available: Vec<String>,
+    /// The statistics, one vintage (the one asked) or each (`vintage=all`), oldest first.
+    pub vintages: Vec<VintageStats>,
+}
+
+fn invalid(field: &'static str, en: impl Into<String>, fr: impl Into<String>) -> ServiceError {
+    ServiceError::Invalid(DomainError::invalid(field, en).fr(fr))
+}
+
+/// A stored value as a number: integers and decimals; anything else is no number.
+#[allow(clippy::cast_precision_loss)]
+fn number(stored: &str) -> Option<f64> {
+    match decode_value(stored)? {
+        wit::Value::Integer(n) => Some(n as f64),
+        wit::Value::Decimal(d) if d.is_finite() => Some(d),
+        _ => None,
+    }
+}
+
+/// A stored value as a group key: a choice's key, `true` / `false`.
+fn group_key(stored: &str) -> Option<String> {
+    match decode_value(stored)? {
+        wit::Value::Choice(c) => Some(c),
+        wit::Value::Boolean(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn localized(fr: impl Into<String>, en: impl Into<String>) -> wit::Localized {
+    wit::Localized {
+        fr: fr.into(),
+        en: en.into(),
+    }
+}
+
+/// The name of a commune's INSEE code: the arrondissements of Marseille, Lyon and Paris by
+/// their number, others by their code.
+pub fn arrondissement_label(code: &str) -> wit::Localized {
+    let n: Option<u32> = code.parse().ok();
+    let (city, nth) = match n {
+        Some(c @ 13201..=13216) => ("Marseille", c - 13200),
+        Some(c @ 69381..=69389) => ("Lyon", c - 69380),
+        Some(c @ 75101..=75120) => ("Paris", c - 75100),
+        _ => return localized(code, code),
+    };
+    let (fr, en) = if nth == 1 {
+        ("1er".to_owned(), "1st".to_owned())
+    } else {
+        let en = match nth {
+            2 => "2nd".to_owned(),
+            3 => "3rd".to_owned(),
+            n => format!("{n}th"),
+        };
+        (format!("{nth}e"), en)
+    };
+    localized(
+        format!("{city} {fr} ({code})"),
+        format!("{city} {en} ({code})"),
+    )
+}
+
+fn number_field(
+    fields: &[wit::Field],
+    key: &str,
+    param: &'static str,
+) -> Result<AggregateField, ServiceError> {
+    let numbers: Vec<&str> = fields
+        .iter()
+        .filter(|f| matches!(f.kind, wit::FieldKind::Integer | wit::FieldKind::Decimal))
+        .map(|f| f.key.as_str())
+        .collect();
+    match fields.iter().find(|f| f.key == key) {
+        Some(f) if matches!(f.kind, wit::FieldKind::Integer | wit::FieldKind::Decimal) => {
+            Ok(AggregateField {
+                key: f.key.clone(),
+                label: f.label.clone(),
+                unit: f.unit.clone(),
+            })
+        }
+        found => {
+            let what_en = if found.is_some() {
+                "is not a number field"
+            } else {
+                "is no field of this type"
+            };
+            let what_fr = if found.is_some() {
+                "n'est pas un champ numérique"
+            } else {
+                "n'est pas un champ de ce type"
+            };
+            Err(invalid(
+                param,
+                format!(
+                    "'{key}' {what_en}; the number fields are: {}",
+                    numbers.join(", ")
+                ),
+                format!(
+                    "« {key} » {what_fr} ; les champs numériques sont : {}",
+                    numbers.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+impl Services {
+    /// The fields of a type in a collective (its plugin's and those its Garants added).
+    async fn analysed_fields(
+        &self,
+        tenant: &Tenant,
+        key: &ObjectTypeKey,
+    ) -> Result<Vec<wit::Field>, ServiceError> {
+        let schema = self.object_schema(tenant, key).await?;
+        let mut fields = schema.plugin.manifest().fields.clone();
+        fields.extend(schema.added.into_iter().map(|(_, f)| f));
+        Ok(fields)
+    }
+
+    /// The fields an analysis can be made of (numbers) and grouped by (choices, yes/no), in
+    /// the type's order.
+    pub async fn aggregate_fields(
+        &self,
+        tenant: &Tenant,
+        key: &ObjectTypeKey,
+    ) -> Result<(Vec<AggregateField>, Vec<AggregateField>), ServiceError> {
+        let mut numbers = Vec::new();
+        let mut groups = Vec::new();
+        for f in self.analysed_fields(tenant, key).await? {
+            let a = AggregateField {
+                key: f.key.clone(),
+                label: f.label.clone(),
+                unit: f.unit.clone(),
+            };
+            match f.kind {
+                wit::FieldKind::Integer | wit::FieldKind::Decimal => numbers.push(a),
+                wit::FieldKind::Choice(_) | wit::FieldKind::Boolean => groups.push(a),
+                _ => {}
+            }
+        }
+        Ok((numbers, groups))
+    }
+
+    /// A field (or a ratio of two) aggregated over the collective's places of a type.
+    pub async fn aggregate(
+        &self,
+        tenant: &Tenant,
+        q: &AggregateQuery,
+    ) -> Result<Aggregate, ServiceError> {
+        let key = ObjectTypeKey::parse(q.object_type.trim()).map_err(|_| {
+            invalid(
+                "type",
+                format!(
+                    "give the type of place, type=…: one of {}",
+                    type_names(tenant)
+                ),
+                format!(
+                    "Indiquez le type de lieu, type=… : l'un de {}",
+                    type_names(tenant)
+                ),
+            )
+        })?;
+        let fields = self.analysed_fields(tenant, &key).await?;
+        let field = number_field(&fields, q.field.trim(), "field")?;
+        let over = match q.over.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(o) => Some(number_field(&fields, o, "over")?),
+            None => None,
+        };
+        let grouping = Grouping::parse(q.group.as_deref());
+        let mut group_labels = Vec::new();
+        if let Grouping::Field(g) = &grouping {
+            let choices: Vec<&str> = fields
+                .iter()
+                .filter(|f| matches!(f.kind, wit::FieldKind::Choice(_) | wit::FieldKind::Boolean))
+                .map(|f| f.key.as_str())
+                .collect();
+            match fields.iter().find(|f| &f.key == g).map(|f| &f.kind) {
+                Some(wit::FieldKind::Choice(options)) => {
+                    group_labels.extend(options.iter().map(|o| GroupLabel {
+                        key: o.key.clone(),
+                        label: o.label.clone(),
+                    }));
+                }
+                Some(wit::FieldKind::Boolean) => {
+                    group_labels.push(GroupLabel {
+                        key: "true".into(),
+                        label: localized("Oui", "Yes"),
+                    });
+                    group_labels.push(GroupLabel {
+                        key: "false".into(),
+                        label: localized("Non", "No"),
+                    });
+                }
+                _ => {
+                    return Err(invalid(
+                        "group",
+                        format!(
+                            "cannot group by '{g}': use all, arrondissement or a choice field \
+                             ({})",
+                            choices.join(", ")
+                        ),
+                        format!(
+                            "Impossible de regrouper par « {g} » : utilisez all, arrondissement \
+                             ou un champ à choix ({})",
+                            choices.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        let plugin = self.plugin(&key)?;
+        let available = self
+            .store
+            .aggregate_vintages(tenant.id, key.as_str(), &field.key)
+            .await?;
+        let asked = q
+            .vintage
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let vintages = match asked {
+            Some("all") => available.clone(),
+            Some(v) => match plugin.normalize_vintage(v)? {
+                Ok(n) => vec![n],
+                Err(d) => {
+                    return Err(invalid(
+                        "vintage",
+                        format!("{} (or vintage=all)", d.message.en),
+                        format!("{} (ou vintage=all)", d.message.fr),
+                    ));
+                }
+            },
+            None => match available.last() {
+                Some(newest) => vec![newest.clone()],
+                None => vec![crate::objects::current_vintage(&plugin)?],
+            },
+        };
+        let ratio = over.is_some();
+        let mut out = Vec::with_capacity(vintages.len());
+        for vintage in vintages {
+            let mut observations = Vec::new();
+            let group_field = match &grouping {
+                Grouping::Field(g) => Some(g.as_str()),
+                _ => None,
+            };
+            self.store
+                .for_each_aggregate_row(
+                    tenant.id,
+                    vigie_storage::AggregateAsk {
+                        object_type: key.as_str(),
+                        vintage: &vintage,
+                        field: &field.key,
+                        over: over.as_ref().map(|o| o.key.as_str()),
+                        group: group_field,
+                    },
+                    |row| {
+                        observations.push(Observation {
+                            group: match &grouping {
+                                Grouping::All => Some("all".into()),
+                                Grouping::Arrondissement => {
+                                    row.insee_code.filter(|c| !c.is_empty())
+                                }
+                                Grouping::Field(_) => row.group.as_deref().and_then(group_key),
+                            },
+                            value: row.value.as_deref().and_then(number),
+                            over: row.over.as_deref().and_then(number),
+                        })
+                    },
+                )
+                .await?;
+            let (groups, total) = aggregate(observations, ratio);
+            out.push(VintageStats {
+                vintage,
+                groups,
+                total,
+            });
+        }
+        match grouping {
+            Grouping::All => group_labels.push(GroupLabel {
+                key: "all".into(),
+                label: localized("Tous les lieux", "All places"),
+            }),
+            Grouping::Arrondissement => {
+                let mut codes: Vec<&str> = out
+                    .iter()
+                    .flat_map(|v| v.groups.iter().filter_map(|g| g.group.as_deref()))
+                    .collect();
+                codes.sort_unstable();
+                codes.dedup();
+                group_labels.extend(codes.into_iter().map(|c| GroupLabel {
+                    key: c.to_owned(),
+                    label: arrondissement_label(c),
+                }));
+            }
+            Grouping::Field(_) => {}
+        }
+        Ok(Aggregate {
+            object_type: key.as_str().to_owned(),
+            field,
+            over,
+            group: grouping.as_str().to_owned(),
+            group_labels,
+            vintages_available: available,
+            vintages: out,
+        })
+    }
+}
+
+fn type_names(tenant: &Tenant) -> String {
+    tenant
+        .object_types
+        .iter()
+        .map(|t| t.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arrondissements_are_named() {
+        assert_eq!(arrondissement_label("13201").fr, "Marseille 1er (13201)");
+        assert_eq!(arrondissement_label("13216").en, "Marseille 16th (13216)");
+        assert_eq!(arrondissement_label("13055").fr, "13055");
+    }
+}
