@@ -9,6 +9,7 @@ pub mod authz;
 pub mod error;
 pub mod export;
 pub mod objects;
+pub mod reply;
 pub mod requests;
 pub mod tenant;
 

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use base64::Engine as _;
 
+pub mod inbound;
 mod smtp;
 
 pub use smtp::{SmtpConfig, SmtpMailer, SmtpSecurity};
