@@ -10,6 +10,7 @@ mod cached;
 pub mod error;
 mod events;
 mod exports;
+mod inbound;
 mod mail;
 mod map;
 mod object_types;
@@ -30,6 +31,7 @@ use vigie_http::AnonymousLimiter;
 use vigie_services::Services;
 
 pub use error::{ApiError, ErrorBody, ErrorEnvelope, busy, payload_too_large};
+pub use inbound::{INBOUND_ROUTE, SECRET_HEADER};
 pub use session::{Caller, SESSION_COOKIE};
 
 /// Shared state of the API handlers.
@@ -103,6 +105,7 @@ type Apis = (
     roles::RolesApi,
     platform::PlatformApi,
     mail::MailApi,
+    inbound::InboundApi,
     object_types::ObjectTypesApi,
     objects::ObjectsApi,
     map::MapApi,
@@ -118,6 +121,7 @@ fn service() -> OpenApiService<Apis, ()> {
             roles::RolesApi,
             platform::PlatformApi,
             mail::MailApi,
+            inbound::InboundApi,
             object_types::ObjectTypesApi,
             objects::ObjectsApi,
             map::MapApi,

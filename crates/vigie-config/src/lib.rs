@@ -224,6 +224,16 @@ pub struct MailSettings {
     pub poll_seconds: u64,
     /// Days a sent e-mail stays in the outbox (its body is forgotten once sent). Default 30.
     pub keep_sent_days: u32,
+    /// Domain of the reply addresses (`reply+{token}@{reply_domain}`) put on notifications
+    /// about requests, whose mail the MTA pipes to `vigie mail receive` or posts to the
+    /// webhook. Default empty: no reply addresses, replies by e-mail are off.
+    pub reply_domain: String,
+    /// Shared secret a provider's webhook sends in `X-Vigie-Inbound-Secret` with
+    /// `POST /api/v1/inbound-mail`. Default empty: the webhook is closed (the pipe still
+    /// works). Redacted in `Debug`.
+    pub inbound_secret: String,
+    /// Largest raw message received, bytes. Default 26214400 (25 MiB).
+    pub inbound_max_bytes: usize,
 }
 
 impl Default for MailSettings {
@@ -238,6 +248,9 @@ impl Default for MailSettings {
             lease_seconds: 600,
             poll_seconds: 5,
             keep_sent_days: 30,
+            reply_domain: String::new(),
+            inbound_secret: String::new(),
+            inbound_max_bytes: 25 * 1024 * 1024,
         }
     }
 }
@@ -255,6 +268,16 @@ impl std::fmt::Debug for MailSettings {
             .field("lease_seconds", &self.lease_seconds)
             .field("poll_seconds", &self.poll_seconds)
             .field("keep_sent_days", &self.keep_sent_days)
+            .field("reply_domain", &self.reply_domain)
+            .field(
+                "inbound_secret",
+                &if self.inbound_secret.is_empty() {
+                    ""
+                } else {
+                    "***"
+                },
+            )
+            .field("inbound_max_bytes", &self.inbound_max_bytes)
             .finish()
     }
 }
@@ -641,16 +664,34 @@ impl Settings {
                 ),
             });
         }
+        let reply = &self.mail.reply_domain;
+        if !reply.is_empty()
+            && (reply.starts_with('.')
+                || reply.ends_with('.')
+                || !reply.contains('.')
+                || !reply
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+        {
+            return Err(ConfigError::Invalid {
+                origin: "mail.reply_domain".into(),
+                message: format!(
+                    "'{reply}' is not a domain: write the domain of the reply addresses, \
+                     e.g. reply.example.org (or leave it empty to turn replies by e-mail off)"
+                ),
+            });
+        }
         if self.mail.max_attempts == 0
             || self.mail.retry_base_seconds == 0
             || self.mail.lease_seconds == 0
             || self.mail.poll_seconds == 0
             || self.mail.keep_sent_days == 0
+            || self.mail.inbound_max_bytes == 0
         {
             return Err(ConfigError::Invalid {
                 origin: "mail".into(),
-                message: "max_attempts, retry_base_seconds, lease_seconds, poll_seconds and \
-                          keep_sent_days must be at least 1"
+                message: "max_attempts, retry_base_seconds, lease_seconds, poll_seconds, \
+                          keep_sent_days and inbound_max_bytes must be at least 1"
                     .into(),
             });
         }
@@ -845,7 +886,9 @@ mod tests {
         let mut s = Settings::default();
         s.database.url = "postgres://vigie:s3cret@db/vigie".into();
         s.mail.smtp_url = "smtp://mailer:p4ssw0rd@smtp.example.org:587?tls=starttls".into();
+        s.mail.inbound_secret = "w3bh00k-s3cret".into();
         let shown = format!("{s:?}");
+        assert!(!shown.contains("w3bh00k"), "{shown}");
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("vigie:***@db"), "{shown}");
         assert!(!shown.contains("p4ssw0rd"), "{shown}");

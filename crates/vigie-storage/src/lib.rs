@@ -13,6 +13,7 @@ mod error;
 mod events;
 mod export;
 mod facts;
+mod inbound;
 mod listing;
 mod map;
 mod moderation;
@@ -34,6 +35,7 @@ pub use desk::{DeskCounts, DeskScope, Grant};
 pub use error::StoreError;
 pub use events::{Document, LifeEvent, NewDocument, NewLifeEvent};
 pub use facts::{ContributorContact, CurrentValues, DecisionRecord, FactRecord, NewFact};
+pub use inbound::{HeldMail, HeldState, NewHeldMail};
 pub use listing::{BoundingBox, Place};
 pub use map::{MapFact, StatusCount};
 pub use objects::{
