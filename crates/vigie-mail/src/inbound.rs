@@ -37,6 +37,9 @@ pub struct InboundMail {
     pub text: String,
     /// Attached files (inline signature logos left out).
     pub attachments: Vec<InboundAttachment>,
+    /// Local parts of the `Message-ID`s it answers (`In-Reply-To`, then `References`, newest
+    /// first): a hint of what it replies to when its token is lost, never a proof.
+    pub replies_to: Vec<String>,
     /// Why this was sent by a machine, if it was (`auto_submitted`, `precedence`,
     /// `autoreply_header`, `bounce`, `report`): such a message never becomes an answer.
     pub automatic: Option<&'static str>,
@@ -212,6 +215,27 @@ pub fn parse_reply(
         });
     }
 
+    let mut replies_to: Vec<String> = Vec::new();
+    for h in ["In-Reply-To", "References"] {
+        let mut ids: Vec<String> = raw_headers(&message, h)
+            .iter()
+            .flat_map(|v| v.split('<').skip(1).map(str::to_owned).collect::<Vec<_>>())
+            .filter_map(|id| {
+                let id = id.split('>').next()?.trim();
+                let local = id.split('@').next()?.trim();
+                (!local.is_empty() && local.len() <= 200).then(|| local.to_owned())
+            })
+            .collect();
+        if h == "References" {
+            ids.reverse();
+        }
+        for id in ids {
+            if !replies_to.contains(&id) {
+                replies_to.push(id);
+            }
+        }
+    }
+    replies_to.truncate(20);
     let automatic = automatic(&message, sender.as_deref());
     Ok(InboundMail {
         recipients,
@@ -220,6 +244,7 @@ pub fn parse_reply(
         subject,
         text,
         attachments,
+        replies_to,
         automatic,
     })
 }
@@ -340,6 +365,8 @@ mod tests {
              From: Agent Voirie <Agent@Ville.example.fr>\r\n\
              To: Vigie <reply+{TOKEN}@reply.vigie.example>\r\n\
              Subject: Re: Vigie : demande =?UTF-8?Q?n=C2=B0_12?=\r\n\
+             In-Reply-To: <abc123@vigie.example>\r\n\
+             References: <first@vigie.example>\r\n <abc123@vigie.example>\r\n\
              MIME-Version: 1.0\r\n\
              Content-Type: multipart/mixed; boundary=\"b1\"\r\n\
              \r\n\
@@ -387,6 +414,7 @@ mod tests {
         assert_eq!(m.attachments[0].content_type, "image/jpeg");
         assert_eq!(&m.attachments[0].bytes[..3], &[0xff, 0xd8, 0xff]);
         assert_eq!(m.automatic, None);
+        assert_eq!(m.replies_to, ["abc123", "first"]);
         assert!(
             m.recipients
                 .contains(&format!("reply+{TOKEN}@reply.vigie.example"))

@@ -165,10 +165,14 @@ impl Services {
             });
         }
         let Some(token) = mail.token.clone() else {
-            return self.hold(&mail, None, None, "no_token").await;
+            let hint = self.store.outbox_request_of(&mail.replies_to).await?;
+            return self.hold_at(&mail, hint, "no_token").await;
         };
         let Some(link) = self.store.request_token(&token_hash(&token)).await? else {
-            return self.hold(&mail, None, None, "unknown_token").await;
+            // An altered or unknown token: the message it answers (In-Reply-To) may still
+            // say which request, so that the collective's Garants see it.
+            let hint = self.store.outbox_request_of(&mail.replies_to).await?;
+            return self.hold_at(&mail, hint, "unknown_token").await;
         };
         let request_id = link.request_id;
         let tenant = match self.store.request_tenant(request_id).await? {

@@ -230,6 +230,27 @@ impl Store {
         Ok(())
     }
 
+    /// The collective and request of the first of these sent messages (local parts of their
+    /// `Message-ID`s) that was about a request.
+    pub async fn outbox_request_of(
+        &self,
+        message_ids: &[String],
+    ) -> Result<Option<(TenantId, i64)>, StoreError> {
+        for id in message_ids {
+            let row = sqlx::query(
+                "SELECT tenant_id, request_id FROM mail_outbox WHERE message_id = $1 \
+                 AND tenant_id IS NOT NULL AND request_id IS NOT NULL",
+            )
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+            if let Some(r) = row {
+                return Ok(Some((TenantId(r.try_get(0)?), r.try_get(1)?)));
+            }
+        }
+        Ok(None)
+    }
+
     /// The collective a request belongs to.
     pub async fn request_tenant(&self, request_id: i64) -> Result<Option<TenantId>, StoreError> {
         Ok(sqlx::query("SELECT tenant_id FROM requests WHERE id = $1")
