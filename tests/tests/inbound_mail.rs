@@ -385,6 +385,59 @@ async fn unverified_replies_are_held_and_routed(backend: Backend) {
     assert_eq!(r.status, 200, "{}", r.text);
     let r = w.garant.get("/api/v1/tenants/cem/held-mail").await;
     assert_eq!(r.body, json!([]), "{}", r.text);
+
+    // The Garant's page: the held reply, then routed by its form.
+    let raw = reply(
+        CONTACT,
+        &format!("reply+{altered}@{DOMAIN}"),
+        &in_reply_to,
+        "Pris en compte, intervention prévue lundi.",
+        None,
+    );
+    let ReceiveOutcome::Held { id, .. } = services.receive_mail(&raw, None).await.unwrap() else {
+        panic!("held");
+    };
+    let r = w.garant.get("/t/cem/garant").await;
+    assert!(
+        r.text.contains("/t/cem/garant/mail"),
+        "linked from the desk"
+    );
+    let r = w.garant.get("/t/cem/garant/mail").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("intervention prévue lundi"), "{}", r.text);
+    assert!(
+        r.text.contains("adresse de réponse inconnue ou altérée"),
+        "{}",
+        r.text
+    );
+    assert!(!r.text.contains(CONTACT), "{}", r.text);
+    let r = w.garant_elsewhere.get("/t/cem/garant/mail").await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let r = w
+        .garant_elsewhere
+        .form(
+            &format!("/t/autre/garant/mail/{id}/route"),
+            &[("request_id", &w.request.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    let r = w
+        .garant
+        .form(
+            &format!("/t/cem/garant/mail/{id}/route"),
+            &[("request_id", &w.request.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let r = w.garant.get("/t/cem/garant/mail?done=mail_routed").await;
+    assert!(
+        r.text.contains("Réponse rattachée à la demande."),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("held-none"), "{}", r.text);
+    let r = w.srv.client().get(&req).await;
+    assert_eq!(journal_with(&r.body["journal"], "answered").len(), 2);
     w.srv.stop().await;
 }
 

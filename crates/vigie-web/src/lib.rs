@@ -9,6 +9,7 @@ mod cached;
 mod desk;
 mod garant;
 mod i18n;
+mod inbound;
 mod map;
 mod next;
 mod objects;
@@ -94,7 +95,7 @@ impl WebState {
     }
 }
 
-const TEMPLATES: [(&str, &str); 19] = [
+const TEMPLATES: [(&str, &str); 20] = [
     ("objects.html", include_str!("../templates/objects.html")),
     ("object.html", include_str!("../templates/object.html")),
     ("request.html", include_str!("../templates/request.html")),
@@ -116,6 +117,10 @@ const TEMPLATES: [(&str, &str); 19] = [
         include_str!("../templates/tenant_admin.html"),
     ),
     ("garant.html", include_str!("../templates/garant.html")),
+    (
+        "held_mail.html",
+        include_str!("../templates/held_mail.html"),
+    ),
     ("life.html", include_str!("../templates/life.html")),
     ("quick.html", include_str!("../templates/quick.html")),
 ];
@@ -191,6 +196,9 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
             "/t/:slug/garant/contacts/:id/retire",
             post(garant::retire_contact),
         )
+        .at("/t/:slug/garant/mail", get(inbound::held_page))
+        .at("/t/:slug/garant/mail/:id/route", post(inbound::route))
+        .at("/t/:slug/garant/mail/:id/drop", post(inbound::drop_mail))
         .at("/t/:slug/o/:id/life", get(garant::life_page))
         .at("/t/:slug/o/:id/life/events", post(garant::add_event))
         .at("/t/:slug/o/:id/life/documents", post(garant::add_document))
@@ -244,6 +252,7 @@ mod tests {
             include_str!("desk.rs"),
             include_str!("admin.rs"),
             include_str!("garant.rs"),
+            include_str!("inbound.rs"),
         ];
         for source in sources {
             for piece in source.split(".t(\"").skip(1) {
