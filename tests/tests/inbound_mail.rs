@@ -89,6 +89,7 @@ struct World {
     srv: TestServer,
     garant: Client,
     garant_elsewhere: Client,
+    school: i64,
     request: i64,
     token: String,
 }
@@ -172,6 +173,7 @@ async fn world(backend: Backend) -> World {
         srv,
         garant: c.garant,
         garant_elsewhere,
+        school,
         request,
         token,
     }
@@ -534,7 +536,77 @@ async fn machines_webhook_and_limits(backend: Backend) {
     w.srv.stop().await;
 }
 
+async fn the_requester_replies_too(backend: Backend) {
+    let w = world(backend).await;
+    let services = &w.srv.app.services;
+    let parent = "parent.anonyme@example.org";
+    let mut body = json!({
+        "kind": "intervention",
+        "categories": ["cem/toilets"],
+        "title": "Robinet qui fuit dans la cour",
+        "description": "Le robinet de la cour fuit depuis une semaine, la flaque gèle le matin.",
+    });
+    body["contact_email"] = json!(parent);
+    let r = w
+        .srv
+        .client()
+        .post(
+            &format!("/api/v1/tenants/cem/objects/{}/requests", w.school),
+            body,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.body["request"]["id"].as_i64().unwrap();
+    let req = format!("/api/v1/tenants/cem/requests/{id}");
+    let mailed = last_link_in(&w.srv.outbox(), parent, &format!("/r/{id}")).unwrap();
+    let to = format!("reply+{mailed}@{DOMAIN}");
+
+    // Awaiting moderation, the requester's words wait for a Garant.
+    let raw = reply(parent, &to, "", "Résolu\n\nMerci, c'est réparé.", None);
+    let ReceiveOutcome::Held { reason, .. } = services.receive_mail(&raw, None).await.unwrap()
+    else {
+        panic!("held while pending");
+    };
+    assert_eq!(reason, "not_allowed");
+    let r = w
+        .garant
+        .post(&format!("{req}/moderation"), json!({"decision": "publish"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // Published: a status word changes the status, the text is its note.
+    let outcome = services.receive_mail(&raw, None).await.unwrap();
+    assert!(
+        matches!(
+            outcome,
+            ReceiveOutcome::Answered {
+                status_changed: true,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    let r = w.srv.client().get(&req).await;
+    assert_eq!(r.body["request"]["status"], "solved", "{}", r.text);
+    let changes = journal_with(&r.body["journal"], "status_changed");
+    assert!(
+        changes.iter().any(|d| d.contains("Merci, c'est réparé.")),
+        "{changes:?}"
+    );
+    assert!(!r.text.contains(parent));
+
+    // Plain words of a requester without an account: held (a requester does not answer).
+    let raw = reply(parent, &to, "", "Merci encore à l'équipe.", None);
+    let ReceiveOutcome::Held { reason, .. } = services.receive_mail(&raw, None).await.unwrap()
+    else {
+        panic!("held");
+    };
+    assert_eq!(reason, "not_allowed");
+    w.srv.stop().await;
+}
+
 both_backends!(
+    the_requester_replies_too,
     a_verified_reply_becomes_an_answer,
     unverified_replies_are_held_and_routed,
     machines_webhook_and_limits,

@@ -126,8 +126,8 @@ fn envelope(code: &str, en: impl Into<String>, fr: impl Into<String>) -> Json<Er
 fn same_secret(given: &str, expected: &str) -> bool {
     let (a, b) = (given.as_bytes(), expected.as_bytes());
     let mut diff = u8::from(a.len() != b.len());
-    for i in 0..b.len() {
-        diff |= a.get(i).copied().unwrap_or(0) ^ b[i];
+    for (i, expected) in b.iter().enumerate() {
+        diff |= a.get(i).copied().unwrap_or(0) ^ expected;
     }
     diff == 0
 }
@@ -150,7 +150,7 @@ pub struct HeldMailView {
     /// Files that were attached (not kept).
     pub attachments: i64,
     /// Why it is held: `no_token`, `unknown_token`, `expired_token`, `other_sender`,
-    /// `retired_contact`.
+    /// `retired_contact`, `not_allowed` (the request takes no answer now), `refused`.
     pub reason: String,
     /// Whether it matched a collective (Gurus also see those that matched none).
     pub tenant_id: Option<i64>,

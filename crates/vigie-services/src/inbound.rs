@@ -16,7 +16,7 @@
 
 use serde_json::json;
 use vigie_domain::reply::read_reply;
-use vigie_domain::requests::RequestAction;
+use vigie_domain::requests::{RequestAction, RequestStatus};
 use vigie_domain::{Bilingual, Operation, Principal, Role, Scope, TenantId, UserId};
 use vigie_mail::inbound::{InboundError, InboundMail, parse_reply};
 use vigie_storage::{HeldMail, HeldState, JournalNote, NewHeldMail, RequestRecord, Tenant};
@@ -222,35 +222,58 @@ impl Services {
             }
             Err(e) => return Err(e.into()),
         };
-        self.answer_by_mail(&tenant, &request, &editor, &mail)
-            .await
-            .map_err(ReceiveError::from)
+        let posted = match &editor {
+            Editor::Requester(user) => {
+                self.requester_reply(&tenant, &request, &editor, *user, &token, &mail)
+                    .await
+            }
+            _ if !editor.may(RequestAction::Answer, &request) => {
+                // E.g. a request closed, merged or still awaiting moderation: a Garant decides.
+                return self.hold_at(&mail, held_here, "not_allowed").await;
+            }
+            _ => self.answer_by_mail(&tenant, &request, &editor, &mail).await,
+        };
+        match posted {
+            Ok(Some(outcome)) => Ok(outcome),
+            Ok(None) => self.hold_at(&mail, held_here, "not_allowed").await,
+            Err(e @ ServiceError::Internal(_)) => Err(e.into()),
+            Err(e) => {
+                tracing::info!(request = request_id, error = %e, "reply by e-mail refused");
+                self.hold_at(&mail, held_here, "refused").await
+            }
+        }
     }
 
-    /// Posts a verified reply: its answer, its status word, its attachments.
+    /// Whether the status word of a reply applies: `None` with a note when it does not.
+    fn applicable_status(
+        editor: &Editor,
+        request: &RequestRecord,
+        asked: Option<RequestStatus>,
+        notes: &mut Vec<String>,
+    ) -> Option<RequestStatus> {
+        let to = asked.filter(|s| *s != request.status)?;
+        let why = if !editor.may(RequestAction::ChangeStatus, request) {
+            "you may not change this request's status now"
+        } else if !request.status.can_move_to(to) {
+            "the request cannot move to that status from where it is"
+        } else {
+            return Some(to);
+        };
+        notes.push(format!("status {} not applied: {why}", to.as_str()));
+        None
+    }
+
+    /// Posts a verified reply of a contact: its answer, its status word, its attachments.
     async fn answer_by_mail(
         &self,
         tenant: &Tenant,
         request: &RequestRecord,
         editor: &Editor,
         mail: &InboundMail,
-    ) -> Result<ReceiveOutcome, ServiceError> {
+    ) -> Result<Option<ReceiveOutcome>, ServiceError> {
         let reply = read_reply(&mail.text);
         let mut notes = Vec::new();
-        let mut status = reply.status.filter(|s| *s != request.status);
-        if let Some(to) = status {
-            let why = if !editor.may(RequestAction::ChangeStatus, request) {
-                Some("you may not change this request's status now")
-            } else if !request.status.can_move_to(to) {
-                Some("the request cannot move to that status from where it is")
-            } else {
-                None
-            };
-            if let Some(why) = why {
-                notes.push(format!("status {} not applied: {why}", to.as_str()));
-                status = None;
-            }
-        }
+        let status = Self::applicable_status(editor, request, reply.status, &mut notes);
         let mut message = if reply.answer.chars().count() >= 3 {
             reply.answer.clone()
         } else {
@@ -276,6 +299,84 @@ impl Services {
         let after = self
             .answer_request(editor, tenant, request.id, &message, status)
             .await?;
+        self.attach_mail_files(editor, tenant, request, mail, &mut notes)
+            .await?;
+        Ok(Some(self.answered(tenant, request, &after, notes)))
+    }
+
+    /// Posts a verified reply of the requester, who changes the status and attaches files
+    /// but does not answer (the permission table): the status word changes the status with
+    /// the text as its note; without one, the text becomes a comment of their account. With
+    /// neither (an anonymous requester's plain text), `None`: the reply is held.
+    async fn requester_reply(
+        &self,
+        tenant: &Tenant,
+        request: &RequestRecord,
+        editor: &Editor,
+        user: Option<UserId>,
+        token: &str,
+        mail: &InboundMail,
+    ) -> Result<Option<ReceiveOutcome>, ServiceError> {
+        let reply = read_reply(&mail.text);
+        let mut notes = Vec::new();
+        // Reopening a solved request is anyone's: the use case decides.
+        let status = Self::applicable_status(editor, request, reply.status, &mut notes).or(reply
+            .status
+            .filter(|s| *s == RequestStatus::NotSolved && request.status == RequestStatus::Solved));
+        let text = reply.answer.trim().to_owned();
+        let commenter = match (status, user) {
+            (None, Some(u)) if !text.is_empty() => self.store.user_by_id(u).await?,
+            _ => None,
+        };
+        if status.is_none()
+            && commenter.is_none()
+            && (!text.is_empty() || mail.attachments.is_empty())
+        {
+            return Ok(None);
+        }
+        if !mail.attachments.is_empty() && !editor.may(RequestAction::Attach, request) {
+            return Ok(None);
+        }
+        if let Some(to) = status {
+            let note = (!text.is_empty()).then(|| cut(&text, 2000));
+            self.change_status(
+                &Principal::Anonymous,
+                Some(token),
+                tenant,
+                request.id,
+                to,
+                note.as_deref(),
+            )
+            .await?;
+        } else if let Some(u) = commenter {
+            let principal = Principal::User {
+                id: u.id,
+                verified_email: u.verified_email().cloned(),
+            };
+            self.add_comment(
+                crate::Actor::Principal(&principal),
+                tenant,
+                request.id,
+                &cut(&text, MAX_ANSWER),
+            )
+            .await?;
+        }
+        self.attach_mail_files(editor, tenant, request, mail, &mut notes)
+            .await?;
+        let after = self.request(tenant, request.id).await?;
+        Ok(Some(self.answered(tenant, request, &after, notes)))
+    }
+
+    /// Stores a reply's attachments as documents of the request; one too large or refused
+    /// is skipped with a note.
+    async fn attach_mail_files(
+        &self,
+        editor: &Editor,
+        tenant: &Tenant,
+        request: &RequestRecord,
+        mail: &InboundMail,
+        notes: &mut Vec<String>,
+    ) -> Result<(), ServiceError> {
         let max = self.max_upload_bytes();
         for file in &mail.attachments {
             let size = u64::try_from(file.bytes.len()).unwrap_or(u64::MAX);
@@ -309,17 +410,27 @@ impl Services {
                 Err(e) => notes.push(format!("attachment {} skipped: {e}", file.name)),
             }
         }
+        Ok(())
+    }
+
+    fn answered(
+        &self,
+        tenant: &Tenant,
+        before: &RequestRecord,
+        after: &RequestRecord,
+        notes: Vec<String>,
+    ) -> ReceiveOutcome {
         tracing::info!(
-            request = request.id,
-            status_changed = after.status != request.status,
-            "reply by e-mail posted as an answer"
+            request = before.id,
+            status_changed = after.status != before.status,
+            "reply by e-mail posted"
         );
-        Ok(ReceiveOutcome::Answered {
+        ReceiveOutcome::Answered {
             tenant: tenant.slug.as_str().to_owned(),
-            request_id: request.id,
-            status_changed: after.status != request.status,
+            request_id: before.id,
+            status_changed: after.status != before.status,
             notes,
-        })
+        }
     }
 
     async fn hold_at(

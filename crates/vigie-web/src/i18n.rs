@@ -1495,6 +1495,11 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "contact retiré",
         "retired contact",
     ),
+    (
+        "held_reason_not_allowed",
+        "la demande n'accepte pas cette réponse maintenant (close, fusionnée ou en attente de modération)",
+        "the request does not take this answer now (closed, merged or awaiting moderation)",
+    ),
     ("held_reason_other", "autre raison", "other reason"),
     (
         "done_mail_routed",

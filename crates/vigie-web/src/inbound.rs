@@ -23,6 +23,7 @@ fn reason_key(reason: &str) -> &'static str {
         "expired_token" => "held_reason_expired_token",
         "other_sender" => "held_reason_other_sender",
         "retired_contact" => "held_reason_retired_contact",
+        "not_allowed" | "refused" => "held_reason_not_allowed",
         _ => "held_reason_other",
     }
 }
