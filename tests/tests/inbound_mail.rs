@@ -440,6 +440,32 @@ async fn unverified_replies_are_held_and_routed(backend: Backend) {
     assert!(r.text.contains("held-none"), "{}", r.text);
     let r = w.srv.client().get(&req).await;
     assert_eq!(journal_with(&r.body["journal"], "answered").len(), 2);
+
+    // A held reply forgets the address of an account deleted since.
+    w.srv
+        .operator_user("passant@vigie.test", "Pierre Passant", false)
+        .await
+        .unwrap();
+    let raw = reply(
+        "Passant@vigie.test",
+        &format!("reply+{}@{DOMAIN}", w.token),
+        "",
+        "Résolu",
+        None,
+    );
+    let ReceiveOutcome::Held { id, .. } = services.receive_mail(&raw, None).await.unwrap() else {
+        panic!("held");
+    };
+    let held = w.srv.app.store.held_mail(id).await.unwrap().unwrap();
+    assert_eq!(held.sender.as_deref(), Some("passant@vigie.test"));
+    let passant = w.srv.client();
+    passant.sign_in("passant@vigie.test", PASSWORD).await;
+    let r = passant
+        .call("DELETE", "/api/v1/me", Some(json!({"password": PASSWORD})))
+        .await;
+    assert!(r.status < 300, "{}", r.text);
+    let held = w.srv.app.store.held_mail(id).await.unwrap().unwrap();
+    assert_eq!(held.sender, None);
     w.srv.stop().await;
 }
 
