@@ -560,6 +560,27 @@ async fn machines_webhook_and_limits(backend: Backend) {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unreadable_message", "{body}");
     w.srv.stop().await;
+
+    // Replies by e-mail off (the default): no reply address, the webhook is not there.
+    let off = TestServer::start(backend).await.unwrap();
+    assert_eq!(off.app.services.reply_address(&"ab".repeat(32)), None);
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/inbound-mail", off.base))
+        .header("Content-Type", "message/rfc822")
+        .header("X-Vigie-Inbound-Secret", SECRET)
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(matches!(
+        off.app
+            .services
+            .receive_mail(b"From: a@b.example\r\n\r\nx", None)
+            .await,
+        Err(ReceiveError::Disabled)
+    ));
+    off.stop().await;
 }
 
 async fn the_requester_replies_too(backend: Backend) {
