@@ -337,6 +337,29 @@ def check_case(case: str, values: Values | None, release: str = "vigie") -> None
         assert not mail_secrets, "a mail Secret is rendered without mail.smtpUrl"
         assert "checksum/mail-secret" not in annotations
 
+    # The inbound webhook's secret: only in a Secret, passed as VIGIE__MAIL__INBOUND_SECRET.
+    inbound_secrets = [s for s in all_secrets if s["metadata"]["name"].endswith("-inbound")]
+    assert "inbound_secret" not in settings.get("mail", {}), "the webhook secret is in the config"
+    for c in containers:
+        env = env_of(c)
+        if not (mail["inboundSecret"] or mail["inboundExistingSecret"]):
+            assert "VIGIE__MAIL__INBOUND_SECRET" not in env, c["name"]
+            continue
+        ref = env["VIGIE__MAIL__INBOUND_SECRET"]["valueFrom"]["secretKeyRef"]
+        if mail["inboundExistingSecret"]:
+            assert ref == {"name": mail["inboundExistingSecret"],
+                           "key": mail["inboundExistingSecretKey"]}, ref
+        else:
+            (secret,) = inbound_secrets
+            assert ref["name"] == secret["metadata"]["name"]
+            value = base64.b64decode(secret["data"][ref["key"]]).decode()
+            assert value == mail["inboundSecret"], "the Secret does not hold mail.inboundSecret"
+    if mail["inboundSecret"]:
+        for cm in by_kind(docs, "ConfigMap"):
+            assert mail["inboundSecret"] not in yaml.safe_dump(strip(cm))
+    else:
+        assert not inbound_secrets, "an inbound Secret is rendered without mail.inboundSecret"
+
     # Persistence.
     volumes = {v["name"]: v for v in pod_spec["volumes"]}
     pvcs = by_kind(docs, "PersistentVolumeClaim")
@@ -426,6 +449,10 @@ def main() -> int:
     check("SMTP URL in a chart-made Secret", lambda: check_case("smtp-url", {
         "mail": {"smtpUrl": "smtp://vigie:s3cret@smtp.example.org:587?tls=starttls"},
     }))
+    check("inbound webhook secret in a chart-made Secret", lambda: check_case("inbound", {
+        "mail": {"inboundSecret": "w3bh00k-s3cret"},
+        "config": {"mail": {"reply_domain": "reply.vigie.example.org"}},
+    }))
     check("SQLite with replicaCount 0 (scaled down) renders", lambda: check_case(
         "scaled-down", {"replicaCount": 0}))
     check("a config change rolls the pods (checksum annotations)", check_checksum_rolls)
@@ -448,6 +475,9 @@ def main() -> int:
          "set persistence.mountPath instead"),
         ("an SMTP URL in config fails", {"config": {"mail": {"smtp_url": "smtp://u:p@h:587"}}},
          "an SMTP URL carries a password and must not go into a ConfigMap"),
+        ("the webhook secret in config fails",
+         {"config": {"mail": {"inbound_secret": "s3cret"}}},
+         "the webhook's secret must not go into a ConfigMap"),
         ("a non-SMTP mail.smtpUrl fails", {"mail": {"smtpUrl": "http://h"}},
          "mail.smtpUrl must be an SMTP URL"),
         ("mail.smtpUrl and existingSecret together fail",

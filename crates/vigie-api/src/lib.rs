@@ -12,6 +12,7 @@ mod cached;
 pub mod error;
 mod events;
 mod exports;
+mod inbound;
 mod mail;
 mod map;
 mod notifications;
@@ -35,6 +36,7 @@ use vigie_http::AnonymousLimiter;
 use vigie_services::Services;
 
 pub use error::{ApiError, ErrorBody, ErrorEnvelope, busy, payload_too_large};
+pub use inbound::{INBOUND_ROUTE, SECRET_HEADER};
 pub use session::{Caller, SESSION_COOKIE};
 
 /// Shared state of the API handlers.
@@ -108,6 +110,7 @@ type Apis = (
     roles::RolesApi,
     platform::PlatformApi,
     mail::MailApi,
+    inbound::InboundApi,
     object_types::ObjectTypesApi,
     objects::ObjectsApi,
     map::MapApi,
@@ -125,6 +128,7 @@ fn service() -> OpenApiService<Apis, ()> {
             roles::RolesApi,
             platform::PlatformApi,
             mail::MailApi,
+            inbound::InboundApi,
             object_types::ObjectTypesApi,
             objects::ObjectsApi,
             map::MapApi,

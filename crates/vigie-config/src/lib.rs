@@ -227,6 +227,16 @@ pub struct MailSettings {
     /// Hour of the day (UTC, 0–23) the daily digests go out: each gathers what its reader
     /// chose to hear of once a day, up to then. Default 7.
     pub digest_hour: u8,
+    /// Domain of the reply addresses (`reply+{token}@{reply_domain}`) put on notifications
+    /// about requests, whose mail the MTA pipes to `vigie mail receive` or posts to the
+    /// webhook. Default empty: no reply addresses, replies by e-mail are off.
+    pub reply_domain: String,
+    /// Shared secret a provider's webhook sends in `X-Vigie-Inbound-Secret` with
+    /// `POST /api/v1/inbound-mail`. Default empty: the webhook is closed (the pipe still
+    /// works). Redacted in `Debug`.
+    pub inbound_secret: String,
+    /// Largest raw message received, bytes. Default 26214400 (25 MiB).
+    pub inbound_max_bytes: usize,
 }
 
 impl Default for MailSettings {
@@ -242,6 +252,9 @@ impl Default for MailSettings {
             poll_seconds: 5,
             keep_sent_days: 30,
             digest_hour: 7,
+            reply_domain: String::new(),
+            inbound_secret: String::new(),
+            inbound_max_bytes: 25 * 1024 * 1024,
         }
     }
 }
@@ -260,6 +273,16 @@ impl std::fmt::Debug for MailSettings {
             .field("poll_seconds", &self.poll_seconds)
             .field("keep_sent_days", &self.keep_sent_days)
             .field("digest_hour", &self.digest_hour)
+            .field("reply_domain", &self.reply_domain)
+            .field(
+                "inbound_secret",
+                &if self.inbound_secret.is_empty() {
+                    ""
+                } else {
+                    "***"
+                },
+            )
+            .field("inbound_max_bytes", &self.inbound_max_bytes)
             .finish()
     }
 }
@@ -646,16 +669,34 @@ impl Settings {
                 ),
             });
         }
+        let reply = &self.mail.reply_domain;
+        if !reply.is_empty()
+            && (reply.starts_with('.')
+                || reply.ends_with('.')
+                || !reply.contains('.')
+                || !reply
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+        {
+            return Err(ConfigError::Invalid {
+                origin: "mail.reply_domain".into(),
+                message: format!(
+                    "'{reply}' is not a domain: write the domain of the reply addresses, \
+                     e.g. reply.example.org (or leave it empty to turn replies by e-mail off)"
+                ),
+            });
+        }
         if self.mail.max_attempts == 0
             || self.mail.retry_base_seconds == 0
             || self.mail.lease_seconds == 0
             || self.mail.poll_seconds == 0
             || self.mail.keep_sent_days == 0
+            || self.mail.inbound_max_bytes == 0
         {
             return Err(ConfigError::Invalid {
                 origin: "mail".into(),
-                message: "max_attempts, retry_base_seconds, lease_seconds, poll_seconds and \
-                          keep_sent_days must be at least 1"
+                message: "max_attempts, retry_base_seconds, lease_seconds, poll_seconds, \
+                          keep_sent_days and inbound_max_bytes must be at least 1"
                     .into(),
             });
         }
@@ -850,7 +891,9 @@ mod tests {
         let mut s = Settings::default();
         s.database.url = "postgres://vigie:s3cret@db/vigie".into();
         s.mail.smtp_url = "smtp://mailer:p4ssw0rd@smtp.example.org:587?tls=starttls".into();
+        s.mail.inbound_secret = "w3bh00k-s3cret".into();
         let shown = format!("{s:?}");
+        assert!(!shown.contains("w3bh00k"), "{shown}");
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("vigie:***@db"), "{shown}");
         assert!(!shown.contains("p4ssw0rd"), "{shown}");

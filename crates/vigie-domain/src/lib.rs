@@ -11,6 +11,7 @@ pub mod error;
 pub mod export;
 pub mod notify;
 pub mod objects;
+pub mod reply;
 pub mod requests;
 pub mod tenant;
 

@@ -15,6 +15,7 @@ mod events;
 mod export;
 mod follows;
 mod guard;
+mod inbound;
 mod mail;
 mod map;
 mod notices;
@@ -45,6 +46,7 @@ pub use error::{FieldProblem, ServiceError};
 pub use events::{DocumentEntry, DocumentInput, LifeEventInput, Media};
 pub use export::{EXPORT_PAGE, ExportPage};
 pub use follows::{NotificationSettings, StopLink};
+pub use inbound::{InboundSettings, ReceiveError, ReceiveOutcome};
 pub use mail::{DeliveryRound, MailDelivery};
 pub use map::{
     LegendClass, MAX_LIST, MAX_TILES_PER_VIEW, MAX_ZOOM, MapFilter, MapIndex, MapLayer, MapList,
@@ -92,6 +94,8 @@ pub struct ServiceSettings {
     pub map: MapBackground,
     /// How the mail outbox is delivered: attempts, back-off, claims.
     pub mail: MailDelivery,
+    /// Replies by e-mail: the reply addresses' domain, the size limit.
+    pub inbound: InboundSettings,
 }
 
 /// The raster tiles under the collectives' maps.

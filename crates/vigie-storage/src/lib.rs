@@ -16,6 +16,7 @@ mod events;
 mod export;
 mod facts;
 mod follows;
+mod inbound;
 mod listing;
 mod map;
 mod moderation;
@@ -41,6 +42,7 @@ pub use error::StoreError;
 pub use events::{Document, LifeEvent, NewDocument, NewLifeEvent};
 pub use facts::{ContributorContact, CurrentValues, DecisionRecord, FactRecord, NewFact};
 pub use follows::{DigestItem, Follow, FollowTarget, Follower, NewDigestItem};
+pub use inbound::{HeldMail, HeldState, NewHeldMail};
 pub use listing::{BoundingBox, Place};
 pub use map::{MapFact, StatusCount};
 pub use objects::{

@@ -383,6 +383,14 @@ impl Store {
         .bind(id.0)
         .execute(&mut *tx)
         .await?;
+        // Replies held from the account's address forget it.
+        sqlx::query(
+            "UPDATE inbound_mail SET sender = NULL \
+             WHERE sender = (SELECT LOWER(email) FROM users WHERE id = $1)",
+        )
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "UPDATE users SET email = $1, password_hash = '!deleted', display_name = $2, \
              email_verified_at = NULL, deleted_at = $3 WHERE id = $4",

@@ -1639,6 +1639,68 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Document joint.",
         "Document attached.",
     ),
+    // Replies received by e-mail, held for a Garant.
+    (
+        "held_mail",
+        "Réponses reçues par e-mail",
+        "Replies received by e-mail",
+    ),
+    (
+        "held_mail_intro",
+        "Ces réponses n'ont pas pu être rattachées d'elles-mêmes à une demande (adresse de réponse absente ou altérée, lien expiré, autre expéditeur). Rattachez-les à une demande : elles y deviennent une réponse « reçue par e-mail », sans le nom de l'expéditeur. L'adresse de l'expéditeur n'est jamais publiée.",
+        "These replies could not be matched to a request by themselves (missing or altered reply address, expired link, another sender). Route them to a request: they become an answer \"received by e-mail\" there, without the sender's name. The sender's address is never published.",
+    ),
+    (
+        "held_mail_none",
+        "Aucune réponse en attente.",
+        "No reply waiting.",
+    ),
+    ("held_from", "de", "from"),
+    (
+        "held_attachments",
+        "pièces jointes (non conservées) :",
+        "attachments (not kept):",
+    ),
+    ("held_route_to", "Demande n°", "Request no."),
+    ("held_route", "Rattacher", "Route"),
+    ("held_drop", "Écarter", "Drop"),
+    (
+        "held_reason_no_token",
+        "sans adresse de réponse",
+        "no reply address",
+    ),
+    (
+        "held_reason_unknown_token",
+        "adresse de réponse inconnue ou altérée",
+        "unknown or altered reply address",
+    ),
+    (
+        "held_reason_expired_token",
+        "lien expiré ou retiré",
+        "expired or withdrawn link",
+    ),
+    (
+        "held_reason_other_sender",
+        "envoyée par une autre adresse que celle du destinataire",
+        "sent from another address than the recipient's",
+    ),
+    (
+        "held_reason_retired_contact",
+        "contact retiré",
+        "retired contact",
+    ),
+    (
+        "held_reason_not_allowed",
+        "la demande n'accepte pas cette réponse maintenant (close, fusionnée ou en attente de modération)",
+        "the request does not take this answer now (closed, merged or awaiting moderation)",
+    ),
+    ("held_reason_other", "autre raison", "other reason"),
+    (
+        "done_mail_routed",
+        "Réponse rattachée à la demande.",
+        "Reply routed to the request.",
+    ),
+    ("done_mail_dropped", "Réponse écartée.", "Reply dropped."),
 ];
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod cached;
 mod desk;
 mod garant;
 mod i18n;
+mod inbound;
 mod map;
 mod next;
 mod notifications;
@@ -125,6 +126,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("garant.html", include_str!("../templates/garant.html")),
     ("api_keys.html", include_str!("../templates/api_keys.html")),
+    (
+        "held_mail.html",
+        include_str!("../templates/held_mail.html"),
+    ),
     ("life.html", include_str!("../templates/life.html")),
     ("quick.html", include_str!("../templates/quick.html")),
     ("analysis.html", include_str!("../templates/analysis.html")),
@@ -221,6 +226,9 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
             "/t/:slug/garant/contacts/:id/retire",
             post(garant::retire_contact),
         )
+        .at("/t/:slug/garant/mail", get(inbound::held_page))
+        .at("/t/:slug/garant/mail/:id/route", post(inbound::route))
+        .at("/t/:slug/garant/mail/:id/drop", post(inbound::drop_mail))
         .at("/t/:slug/o/:id/life", get(garant::life_page))
         .at("/t/:slug/o/:id/life/events", post(garant::add_event))
         .at("/t/:slug/o/:id/life/documents", post(garant::add_document))
@@ -274,6 +282,7 @@ mod tests {
             include_str!("desk.rs"),
             include_str!("admin.rs"),
             include_str!("garant.rs"),
+            include_str!("inbound.rs"),
         ];
         for source in sources {
             for piece in source.split(".t(\"").skip(1) {

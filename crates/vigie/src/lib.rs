@@ -94,6 +94,11 @@ impl App {
                     keep_sent_days: settings.mail.keep_sent_days,
                     ..vigie_services::MailDelivery::default()
                 },
+                inbound: vigie_services::InboundSettings {
+                    reply_domain: settings.mail.reply_domain.clone(),
+                    max_bytes: settings.mail.inbound_max_bytes,
+                    secret: settings.mail.inbound_secret.clone(),
+                },
             },
             Arc::new(plugins),
             media(settings)?,
@@ -316,6 +321,11 @@ fn body_class(req: &poem::Request) -> vigie_http::BodyClass {
         } else {
             BodyClass::Json
         };
+    }
+    // A provider's webhook posts whole messages: with its secret header, the import bound
+    // (the handler then applies `mail.inbound_max_bytes`).
+    if path == vigie_api::INBOUND_ROUTE && req.headers().contains_key(vigie_api::SECRET_HEADER) {
+        return BodyClass::Import;
     }
     if listed(&vigie_api::UPLOAD_ROUTES) || listed(&vigie_web::UPLOAD_ROUTES) {
         return BodyClass::Upload;

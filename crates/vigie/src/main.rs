@@ -167,6 +167,15 @@ enum MailCommand {
     /// Send the daily digests now: every reader who chose a daily digest gets one message
     /// gathering what waited for it (the server does this each day at `mail.digest_hour`).
     Digest,
+    /// Receive one reply by e-mail: a raw RFC 5322 message on standard input (for an MTA
+    /// pipe, e.g. Postfix's). Prints `answered`, `held` or `ignored`; exits 0 then, 65 on
+    /// input that is not a message or is too large, 75 when the database is unreachable
+    /// (the MTA tries again later), 78 when replies by e-mail are off.
+    Receive {
+        /// The envelope recipient, when the MTA gives it (Postfix: `${original_recipient}`).
+        #[arg(long)]
+        recipient: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -300,7 +309,92 @@ async fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            match e.downcast_ref::<ExitStatus>() {
+                Some(status) => std::process::ExitCode::from(status.0),
+                None => std::process::ExitCode::FAILURE,
+            }
+        }
+    }
+}
+
+/// An exit status other than 1, for a command an MTA runs (`sysexits.h`).
+#[derive(Debug)]
+struct ExitStatus(u8, String);
+
+impl std::fmt::Display for ExitStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.1)
+    }
+}
+
+impl std::error::Error for ExitStatus {}
+
+/// `EX_DATAERR`: the input is not what was expected.
+const EX_DATAERR: u8 = 65;
+/// `EX_TEMPFAIL`: try again later.
+const EX_TEMPFAIL: u8 = 75;
+/// `EX_CONFIG`: the configuration does not allow it.
+const EX_CONFIG: u8 = 78;
+
+/// `vigie mail receive`: one raw message on standard input.
+async fn receive_mail(settings: &Settings, recipient: Option<String>) -> anyhow::Result<()> {
+    use tokio::io::AsyncReadExt as _;
+    let limit = settings.mail.inbound_max_bytes;
+    let mut raw = Vec::new();
+    tokio::io::stdin()
+        .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut raw)
+        .await
+        .map_err(|e| ExitStatus(EX_TEMPFAIL, format!("cannot read standard input: {e}")))?;
+    if raw.len() > limit {
+        return Err(ExitStatus(
+            EX_DATAERR,
+            format!(
+                "the message is over the limit of {limit} bytes (mail.inbound_max_bytes): refused"
+            ),
+        )
+        .into());
+    }
+    let app = App::build(settings)
+        .await
+        .map_err(|e| ExitStatus(EX_TEMPFAIL, format!("{e:#}: try again later")))?;
+    match app.services.receive_mail(&raw, recipient.as_deref()).await {
+        Ok(vigie_services::ReceiveOutcome::Answered {
+            tenant,
+            request_id,
+            status_changed,
+            notes,
+        }) => {
+            println!(
+                "answered: request {request_id} of {tenant}{}",
+                if status_changed {
+                    ", status changed"
+                } else {
+                    ""
+                }
+            );
+            for note in notes {
+                println!("note: {note}");
+            }
+            Ok(())
+        }
+        Ok(vigie_services::ReceiveOutcome::Held { id, reason }) => {
+            println!("held: {id} ({reason})");
+            Ok(())
+        }
+        Ok(vigie_services::ReceiveOutcome::Ignored { reason }) => {
+            println!("ignored: {reason}");
+            Ok(())
+        }
+        Err(e @ vigie_services::ReceiveError::Disabled) => {
+            Err(ExitStatus(EX_CONFIG, e.to_string()).into())
+        }
+        Err(
+            e @ (vigie_services::ReceiveError::TooLarge { .. }
+            | vigie_services::ReceiveError::Unreadable(_)),
+        ) => Err(ExitStatus(EX_DATAERR, e.to_string()).into()),
+        Err(vigie_services::ReceiveError::Service(e)) => {
+            Err(ExitStatus(EX_TEMPFAIL, format!("{e}: try again later")).into())
         }
     }
 }
@@ -501,8 +595,12 @@ async fn requests(settings: &Settings, cmd: RequestsCommand) -> anyhow::Result<(
 }
 
 async fn mail(settings: &Settings, cmd: MailCommand) -> anyhow::Result<()> {
+    if let MailCommand::Receive { recipient } = cmd {
+        return receive_mail(settings, recipient).await;
+    }
     let app = App::build(settings).await?;
     match cmd {
+        MailCommand::Receive { .. } => {}
         MailCommand::Test { to } => {
             println!(
                 "sending a test message to {to} through {}",

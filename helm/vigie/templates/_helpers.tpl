@@ -100,6 +100,25 @@ Secret and key holding the SMTP URL; empty when e-mails go to the outbox folder.
 {{- end }}
 {{- end }}
 
+{{/*
+Secret and key holding the inbound webhook's shared secret; empty when the webhook is closed.
+*/}}
+{{- define "vigie.inboundSecretName" -}}
+{{- if .Values.mail.inboundExistingSecret }}
+{{- .Values.mail.inboundExistingSecret }}
+{{- else if .Values.mail.inboundSecret }}
+{{- printf "%s-inbound" (include "vigie.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{- define "vigie.inboundSecretKey" -}}
+{{- if .Values.mail.inboundExistingSecret }}
+{{- required "mail.inboundExistingSecretKey must name the key of the secret in mail.inboundExistingSecret" .Values.mail.inboundExistingSecretKey }}
+{{- else -}}
+inbound-secret
+{{- end }}
+{{- end }}
+
 {{- define "vigie.mailSecretKey" -}}
 {{- if .Values.mail.existingSecret }}
 {{- required "mail.existingSecretKey must name the key of the SMTP URL in mail.existingSecret" .Values.mail.existingSecretKey }}
@@ -203,8 +222,8 @@ Checks the values; fails rendering with a message saying what to change.
 {{- if not (kindIs "map" $config) }}
 {{- fail "config must be a map of TOML sections, e.g. config: {mail: {from: \"Vigie <no-reply@example.org>\"}}" }}
 {{- end }}
-{{- $owned := dict "server" (list "bind" "public_url") "storage" (list "data_dir") "database" (list "url") "mail" (list "smtp_url") }}
-{{- $hint := dict "bind" "the chart binds 0.0.0.0:8080" "public_url" "set publicUrl instead" "data_dir" "set persistence.mountPath instead" "url" "a database URL is a secret and must not go into a ConfigMap: set database.url (stored in a Secret) or database.existingSecret instead" "smtp_url" "an SMTP URL carries a password and must not go into a ConfigMap: set mail.smtpUrl (stored in a Secret) or mail.existingSecret instead" }}
+{{- $owned := dict "server" (list "bind" "public_url") "storage" (list "data_dir") "database" (list "url") "mail" (list "smtp_url" "inbound_secret") }}
+{{- $hint := dict "bind" "the chart binds 0.0.0.0:8080" "public_url" "set publicUrl instead" "data_dir" "set persistence.mountPath instead" "url" "a database URL is a secret and must not go into a ConfigMap: set database.url (stored in a Secret) or database.existingSecret instead" "smtp_url" "an SMTP URL carries a password and must not go into a ConfigMap: set mail.smtpUrl (stored in a Secret) or mail.existingSecret instead" "inbound_secret" "the webhook's secret must not go into a ConfigMap: set mail.inboundSecret (stored in a Secret) or mail.inboundExistingSecret instead" }}
 {{- range $section, $keys := $owned }}
 {{- $table := get $config $section }}
 {{- if kindIs "map" $table }}
@@ -303,6 +322,13 @@ Environment of the server and migration containers. VIGIE_CONFIG also serves
     secretKeyRef:
       name: {{ . }}
       key: {{ include "vigie.mailSecretKey" $ }}
+{{- end }}
+{{- with include "vigie.inboundSecretName" . }}
+- name: VIGIE__MAIL__INBOUND_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ include "vigie.inboundSecretKey" $ }}
 {{- end }}
 {{- end }}
 
