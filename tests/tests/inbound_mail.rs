@@ -194,11 +194,34 @@ async fn a_verified_reply_becomes_an_answer(backend: Backend) {
     let services = &w.srv.app.services;
     assert_eq!(
         services.reply_address(&w.token),
-        Some(format!("reply+{}@{DOMAIN}", w.token))
+        Some(format!(
+            "{}@{DOMAIN}",
+            vigie_mail::inbound::reply_local_part(&w.token).unwrap()
+        ))
     );
+    // The contact's notification carries that address as its Reply-To.
+    let mailed = w.srv.app.store.outbox(None, 1000).await.unwrap();
+    let to_contact = mailed
+        .iter()
+        .find(|m| m.to == CONTACT)
+        .expect("the contact was mailed");
+    assert_eq!(to_contact.reply_to, services.reply_address(&w.token));
+    let raw_sent = std::fs::read_dir(w.srv.outbox())
+        .unwrap()
+        .map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap())
+        .find(|t| t.contains(&format!("To: {CONTACT}\r\n")))
+        .expect("the contact's message in the outbox folder");
+    assert!(
+        raw_sent.contains(&format!(
+            "Reply-To: {}\r\n",
+            services.reply_address(&w.token).unwrap()
+        )),
+        "{raw_sent}"
+    );
+    assert!(raw_sent.contains("répondre directement"), "{raw_sent}");
     let raw = reply(
         CONTACT,
-        &format!("reply+{}@{DOMAIN}", w.token),
+        &services.reply_address(&w.token).unwrap(),
         "",
         "Résolu\n\nC'est réparé",
         Some(&jpeg_with_gps()),

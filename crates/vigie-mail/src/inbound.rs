@@ -70,7 +70,63 @@ pub fn reply_token(address: &str, domain: &str) -> Option<String> {
         return None;
     }
     let ok = (16..=128).contains(&token.len()) && token.chars().all(|c| c.is_ascii_alphanumeric());
-    ok.then(|| token.to_ascii_lowercase())
+    let token = token.to_ascii_lowercase();
+    // A reply address carries a hexadecimal token in base 32 (see [`reply_local_part`]).
+    ok.then(|| from_base32(&token).unwrap_or(token))
+}
+
+/// The local part of the reply address of a hexadecimal token: `reply+` and the token's bytes
+/// in lower-case base 32 (RFC 4648, no padding), since a 64-digit token would make the local
+/// part longer than the 64 characters SMTP allows. `None` if `hex` is not hexadecimal.
+pub fn reply_local_part(hex: &str) -> Option<String> {
+    if hex.is_empty() || !hex.len().is_multiple_of(2) || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+        .collect();
+    let mut out = String::from("reply+");
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for b in bytes {
+        buffer = (buffer << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(char::from(BASE32[((buffer >> bits) & 31) as usize]));
+        }
+    }
+    if bits > 0 {
+        out.push(char::from(BASE32[((buffer << (5 - bits)) & 31) as usize]));
+    }
+    Some(out)
+}
+
+const BASE32: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+
+/// A base-32 token (as [`reply_local_part`] writes it) back in hexadecimal; `None` if it is
+/// not one (a hexadecimal token is kept as it is by the caller).
+fn from_base32(token: &str) -> Option<String> {
+    // 52 characters: the 32 bytes of Vigie's tokens.
+    if token.len() != 52
+        || token
+            .chars()
+            .any(|c| c.is_ascii_digit() && !('2'..='7').contains(&c))
+    {
+        return None;
+    }
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    let mut hex = String::with_capacity(64);
+    for c in token.bytes() {
+        let v = BASE32.iter().position(|&b| b == c)? as u32;
+        buffer = (buffer << 5) | v;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            hex.push_str(&format!("{:02x}", (buffer >> bits) & 0xff));
+        }
+    }
+    Some(hex)
 }
 
 /// The raw values of every header `name` (any case), unfolded and trimmed.
@@ -434,6 +490,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(m.token.as_deref(), Some(other.as_str()));
+    }
+
+    #[test]
+    fn reply_addresses_fit_smtp() {
+        let hex = "0f".repeat(32);
+        let local = reply_local_part(&hex).unwrap();
+        assert!(local.len() <= 64, "{local}");
+        assert_eq!(
+            reply_token(&format!("{}@r.example", local.to_uppercase()), "r.example"),
+            Some(hex.clone())
+        );
+        assert_eq!(reply_local_part("xyz"), None);
     }
 
     #[test]

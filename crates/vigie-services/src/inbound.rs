@@ -131,12 +131,20 @@ fn cut(text: &str, max: usize) -> String {
 }
 
 impl Services {
-    /// The reply address for a personal token: `reply+{token}@{reply_domain}`, or `None`
+    /// Whether answering a message by e-mail works (`mail.reply_domain` is set).
+    pub fn replies_by_mail(&self) -> bool {
+        !self.settings.inbound.reply_domain.is_empty()
+    }
+
+    /// The reply address for a personal token: `reply+{base32(token)}@{reply_domain}`, or `None`
     /// when replies by e-mail are off. `token` is the secret of the personal link the same
     /// message carries (never its hash).
     pub fn reply_address(&self, token: &str) -> Option<String> {
         let domain = &self.settings.inbound.reply_domain;
-        (!domain.is_empty() && !token.is_empty()).then(|| format!("reply+{token}@{domain}"))
+        if domain.is_empty() {
+            return None;
+        }
+        vigie_mail::inbound::reply_local_part(token).map(|local| format!("{local}@{domain}"))
     }
 
     /// Receives one raw message (see the module). `envelope` is the recipient the MTA

@@ -32,6 +32,14 @@ use crate::notices::{self, About, Letter, Recipient};
 use crate::objects::ProposedValue;
 use crate::{ServiceError, Services, encode_value};
 
+/// What a message says when answering it by e-mail works (`mail.reply_domain`).
+const REPLY_HINT_FR: &str = "Vous pouvez aussi répondre directement à ce courriel : votre \
+     réponse s'affichera sur la demande. Commencez par « résolu » ou « en cours » pour en \
+     changer le statut.";
+/// The same in English.
+const REPLY_HINT_EN: &str = "You can also reply to this e-mail: your answer will show on the \
+     request. Start with \"solved\" or \"in progress\" to change its status.";
+
 /// A request as filed.
 #[derive(Debug, Clone, Default)]
 pub struct RequestInput {
@@ -927,7 +935,7 @@ impl Services {
                     "Ce lien est personnel : ne le partagez pas.",
                     "This link is personal: do not share it.",
                 ));
-            self.outbox_letter(
+            let mut mail = self.outbox_letter(
                 &Recipient {
                     address: &to_address,
                     label: Some("requester".into()),
@@ -939,7 +947,9 @@ impl Services {
                     request_id: Some(id),
                 }),
                 None,
-            )
+            );
+            mail.reply_to = self.reply_address(&follow_token);
+            mail
         };
         let mail = to.as_ref().map(|(to, kind)| RequestMail {
             address_hash: address_hash(to),
@@ -1212,14 +1222,19 @@ impl Services {
         } else {
             MailKind::Account
         };
-        let letter = letter(lang);
+        // With replies by e-mail on, a personal token of its own to answer by replying.
+        let reply_token = self.replies_by_mail().then(random_token);
+        let mut letter = letter(lang);
+        if reply_token.is_some() {
+            letter = letter.then(lang.pick(REPLY_HINT_FR, REPLY_HINT_EN));
+        }
         let entry = |_: i64| {
             JournalNote::new(
                 "notification_sent",
                 &json!({ "to": "requester", "subject": letter.subject }),
             )
         };
-        let message = self.outbox_letter(
+        let mut message = self.outbox_letter(
             &Recipient {
                 address: &to,
                 label: Some("requester".into()),
@@ -1232,10 +1247,16 @@ impl Services {
             }),
             None,
         );
+        message.reply_to = reply_token.as_deref().and_then(|t| self.reply_address(t));
         if self
             .reserve_journaled_mail(tenant, request.id, &to, kind, &entry, &message)
             .await?
         {
+            if let Some(t) = &reply_token {
+                self.store
+                    .insert_request_token(request.id, None, &token_hash(t), false)
+                    .await?;
+            }
             self.mail_queued().await;
         }
         Ok(())
@@ -1269,8 +1290,9 @@ impl Services {
         };
         let token = random_token();
         let link = self.request_link(tenant, request.id, Some(&token));
+        let reply_to = self.reply_address(&token);
         // A contact works for the collective: its language.
-        let letter = Letter::new(Language::Fr, subject)
+        let mut letter = Letter::new(Language::Fr, subject)
             .greet(&contact.name)
             .quote(message)
             .action("Voir la demande et y répondre", link)
@@ -1278,7 +1300,10 @@ impl Services {
                 "Ce lien personnel vous permet de répondre et de changer le statut de la \
                  demande sans compte. Ne le transmettez pas.",
             );
-        let mail = self.outbox_letter(
+        if reply_to.is_some() {
+            letter = letter.then(REPLY_HINT_FR);
+        }
+        let mut mail = self.outbox_letter(
             &Recipient {
                 address: &contact.email,
                 label: Some(contact.name.clone()),
@@ -1291,6 +1316,7 @@ impl Services {
             }),
             None,
         );
+        mail.reply_to = reply_to;
         if !self
             .reserve_journaled_mail(tenant, request.id, &contact.email, kind, &entry, &mail)
             .await?

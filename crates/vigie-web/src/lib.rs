@@ -4,8 +4,8 @@
 //! [`vigie_http::Caller`] resolved by the session middleware).
 
 mod admin;
-mod api_keys;
 mod analysis;
+mod api_keys;
 mod assets;
 mod cached;
 mod desk;
@@ -243,7 +243,7 @@ mod tests {
     #[test]
     fn templates_parse_and_every_word_they_use_exists() {
         let mut env = Environment::new();
-        for (name, source) in TEMPLATES {
+        for &(name, source) in TEMPLATES {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
             let mut rest = source;
