@@ -90,6 +90,7 @@ fn expected(who: Who, op: Operation, place: Place) -> bool {
                     | O::ModerateRequest
                     | O::ManageRequest
                     | O::ManageContacts
+                    | O::AwardBadge
             );
             let covered = matches!(
                 place,

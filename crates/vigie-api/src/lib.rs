@@ -6,8 +6,9 @@
 //! by [`session::SessionMiddleware`] and shared with the web pages.
 
 mod accounts;
-mod api_keys;
 mod aggregates;
+mod api_keys;
+mod badges;
 mod cached;
 pub mod error;
 mod events;
@@ -118,6 +119,7 @@ type Apis = (
     requests::RequestsApi,
     notifications::NotificationsApi,
     api_keys::ApiKeysApi,
+    badges::BadgesApi,
 );
 
 fn service() -> OpenApiService<Apis, ()> {
@@ -136,6 +138,7 @@ fn service() -> OpenApiService<Apis, ()> {
             requests::RequestsApi,
             notifications::NotificationsApi,
             api_keys::ApiKeysApi,
+            badges::BadgesApi,
         ),
         "Vigie API",
         env!("CARGO_PKG_VERSION"),

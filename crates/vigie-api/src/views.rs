@@ -85,6 +85,9 @@ pub struct AccountView {
     pub email: String,
     /// Public name.
     pub display_name: String,
+    /// Stable public identity, as journals name the account (`account:7f3c…`); a Garant
+    /// grants badges by it.
+    pub pseudonym: String,
     /// Whether the e-mail has been verified.
     pub email_verified: bool,
     /// Creation time.
@@ -97,6 +100,7 @@ impl From<&User> for AccountView {
             id: u.id.0,
             email: u.email.as_str().to_owned(),
             display_name: u.display_name.as_str().to_owned(),
+            pseudonym: u.pseudonym.journal_ref(),
             email_verified: u.email_verified_at.is_some(),
             created_at: u.created_at,
         }

@@ -154,11 +154,15 @@ pub enum Operation {
     ManageContacts,
     /// See the mail outbox (recipients included) and send failed messages again (Gurus).
     ManageMail,
+    /// Configure a collective's badges: create, change, preview and retire them (Gurus).
+    ConfigureBadges,
+    /// Grant a manual badge to an account, with a public reason (Garants).
+    AwardBadge,
 }
 
 impl Operation {
     /// Every operation, for exhaustive tests and documentation.
-    pub const ALL: [Operation; 20] = [
+    pub const ALL: [Operation; 22] = [
         Operation::CreateTenant,
         Operation::GrantGuru,
         Operation::RevokeGuru,
@@ -179,6 +183,8 @@ impl Operation {
         Operation::ManageRequest,
         Operation::ManageContacts,
         Operation::ManageMail,
+        Operation::ConfigureBadges,
+        Operation::AwardBadge,
     ];
 
     /// The Casbin `(object, action)` of the operation.
@@ -204,6 +210,8 @@ impl Operation {
             Operation::ManageRequest => ("request", "manage"),
             Operation::ManageContacts => ("contact", "manage"),
             Operation::ManageMail => ("mail", "manage"),
+            Operation::ConfigureBadges => ("badge", "configure"),
+            Operation::AwardBadge => ("badge", "award"),
         }
     }
 }

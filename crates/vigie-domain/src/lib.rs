@@ -7,6 +7,7 @@
 pub mod account;
 pub mod aggregate;
 pub mod authz;
+pub mod badges;
 pub mod error;
 pub mod export;
 pub mod notify;

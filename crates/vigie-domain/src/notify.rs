@@ -53,15 +53,18 @@ pub enum FollowEvent {
     Assignment,
     /// A new request was published about a followed place.
     NewRequest,
+    /// The reader earned a badge or a new level of one.
+    Badge,
 }
 
 impl FollowEvent {
     /// Every kind, in the order the settings page lists them.
-    pub const ALL: [FollowEvent; 4] = [
+    pub const ALL: [FollowEvent; 5] = [
         FollowEvent::Status,
         FollowEvent::Answer,
         FollowEvent::Assignment,
         FollowEvent::NewRequest,
+        FollowEvent::Badge,
     ];
 
     /// The stored name.
@@ -71,6 +74,7 @@ impl FollowEvent {
             FollowEvent::Answer => "answer",
             FollowEvent::Assignment => "assignment",
             FollowEvent::NewRequest => "new_request",
+            FollowEvent::Badge => "badge",
         }
     }
 
@@ -107,6 +111,7 @@ impl FollowEvent {
                 "Nouvelles demandes sur les lieux suivis",
                 "New requests about followed places",
             ),
+            FollowEvent::Badge => lang.pick("Badges et niveaux gagnés", "Badges and levels earned"),
         }
     }
 }

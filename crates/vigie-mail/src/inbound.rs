@@ -79,7 +79,8 @@ pub fn reply_token(address: &str, domain: &str) -> Option<String> {
 /// in lower-case base 32 (RFC 4648, no padding), since a 64-digit token would make the local
 /// part longer than the 64 characters SMTP allows. `None` if `hex` is not hexadecimal.
 pub fn reply_local_part(hex: &str) -> Option<String> {
-    if hex.is_empty() || !hex.len().is_multiple_of(2) || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+    if hex.is_empty() || !hex.len().is_multiple_of(2) || !hex.chars().all(|c| c.is_ascii_hexdigit())
+    {
         return None;
     }
     let bytes: Vec<u8> = (0..hex.len())

@@ -15,6 +15,7 @@
 mod error;
 mod key;
 mod store;
+pub mod svg;
 mod upload;
 
 pub use error::MediaError;

@@ -164,7 +164,7 @@ impl Services {
     }
 
     /// A one-click link for `user` that stops `event` (`None`: every kind).
-    async fn new_stop_link(
+    pub(crate) async fn new_stop_link(
         &self,
         user: UserId,
         event: Option<FollowEvent>,

@@ -8,6 +8,7 @@
 mod accounts;
 mod actor;
 mod aggregate;
+mod badges;
 mod dataset;
 mod desk;
 mod error;
@@ -41,6 +42,7 @@ pub use actor::Actor;
 pub use aggregate::{
     Aggregate, AggregateField, AggregateQuery, GroupLabel, VintageStats, arrondissement_label,
 };
+pub use badges::{BadgeInput, BadgeSummary, EarnedBadge, RulePreview, levels_text};
 pub use desk::{DESK_PAGE, Desk, DeskPages, DeskRequest, DeskSection};
 pub use error::{FieldProblem, ServiceError};
 pub use events::{DocumentEntry, DocumentInput, LifeEventInput, Media};
@@ -216,6 +218,7 @@ pub struct Services {
     tenant_ids: reads::TenantIds,
     maps: map::MapIndexes,
     mail_wake: mail::MailWake,
+    badge_queue: badges::BadgeQueue,
 }
 
 impl Services {
@@ -248,6 +251,7 @@ impl Services {
             tenant_ids: reads::TenantIds::default(),
             maps: map::MapIndexes::default(),
             mail_wake: mail::MailWake::default(),
+            badge_queue: badges::BadgeQueue::default(),
         }
     }
 

@@ -758,6 +758,7 @@ impl Services {
             Err(StoreError::Conflict(_)) if submission_key.is_some() => file().await?,
             filed => filed?,
         };
+        self.badges_touched(tenant.id, [permit.actor()]);
         Ok(filed)
     }
 
@@ -796,10 +797,13 @@ impl Services {
             )
             .await?;
         let decision = Decision::new(accept, reason)?;
-        Ok(self
+        let decided = self
             .store
             .decide_fact(tenant.id, fact_id, &decision, permit.actor())
-            .await?)
+            .await?;
+        let author = self.store.fact_author(fact_id).await?;
+        self.badges_touched(tenant.id, [author, permit.actor()]);
+        Ok(decided)
     }
 
     /// A contributor's private contact details (Garant of the type only).

@@ -994,6 +994,7 @@ impl Services {
             });
         }
         let request = filed.request;
+        self.badges_touched(tenant.id, [request.author_id]);
         if let Some(u) = &account {
             self.store
                 .follow(
@@ -1853,6 +1854,9 @@ impl Services {
                 ),
             )
             .await?;
+        let mut touched = vec![request.author_id, by_user];
+        touched.extend(self.store.assignments(id).await?.iter().map(|a| a.user_id));
+        self.badges_touched(tenant.id, touched);
         self.announce_status(tenant, request, to, note.as_deref(), by_user)
             .await?;
         self.request(tenant, id).await
@@ -2342,6 +2346,7 @@ impl Services {
                 )
                 .await?;
         }
+        self.badges_touched(tenant.id, [permit.actor()]);
         self.request(tenant, id).await
     }
 
@@ -2500,6 +2505,7 @@ impl Services {
             .user_by_id(author)
             .await?
             .map(|u| u.display_name.as_str().to_owned());
+        self.badges_touched(tenant.id, [Some(author)]);
         self.announce_answer(tenant, &request, name.as_deref(), &body, &[author])
             .await?;
         Ok(comment)

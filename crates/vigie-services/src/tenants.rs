@@ -40,6 +40,7 @@ impl Services {
             .await?;
         let new = self.new_tenant(input)?;
         let tenant = self.store.create_tenant(&new, false).await?;
+        self.ensure_starter_badges(tenant.id).await?;
         tracing::info!(slug = %tenant.slug, actor = ?permit.actor(), "collective created");
         Ok(tenant)
     }
@@ -130,6 +131,7 @@ impl Services {
         }
         let new = demo_tenant()?;
         let tenant = self.store.create_tenant(&new, true).await?;
+        self.ensure_starter_badges(tenant.id).await?;
         tracing::info!(slug = %tenant.slug, "demo collective created");
         Ok(Some(tenant))
     }

@@ -6,8 +6,10 @@
 //! `migrations/sqlite` and `migrations/postgres` at the top of the repository, embedded in the
 //! binary; the store refuses a database whose schema is newer than the binary.
 
-mod api_keys;
 mod aggregate;
+mod api_keys;
+pub mod badge_rules;
+mod badges;
 mod bulk;
 mod changes;
 mod desk;
@@ -34,8 +36,9 @@ mod tenants;
 mod time_text;
 mod users;
 
-pub use api_keys::ApiKey;
 pub use aggregate::{AggregateAsk, AggregateRow};
+pub use api_keys::ApiKey;
+pub use badges::{AwardRecord, BadgeDraft, BadgeRecord, NewAward};
 pub use changes::{CHANGES_CHANNEL, Change, Changes, ReadScope};
 pub use desk::{DeskCounts, DeskScope, Grant};
 pub use error::StoreError;

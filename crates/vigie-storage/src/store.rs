@@ -58,6 +58,8 @@ pub struct Store {
     pub(crate) changes: Arc<Changes>,
     /// On SQLite, the turn of this process's write transactions ([`Store::begin_write`]).
     write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite on a file: its URL, for the read-only connections badge rules run on.
+    pub(crate) sqlite_file_url: Option<String>,
 }
 
 /// A write transaction's turn to write (SQLite only): held from before `BEGIN` until the
@@ -115,6 +117,8 @@ impl Store {
             backend,
             changes: Arc::default(),
             write_gate: (backend == Backend::Sqlite).then(Arc::default),
+            sqlite_file_url: (backend == Backend::Sqlite && !url.contains(":memory:"))
+                .then(|| url.clone()),
         })
     }
 

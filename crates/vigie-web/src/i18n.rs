@@ -110,6 +110,11 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("demo", "démo", "demo"),
     // The joint-analysis page (analysis.rs, analysis.html).
     (
+        "badges_link",
+        "Les badges du collectif : qui agit, et le prochain objectif",
+        "The collective's badges: who acts, and the next goal",
+    ),
+    (
         "analysis_link",
         "Analyser les chiffres par secteur (graphiques, tableaux, CSV)",
         "Analyse the numbers by sector (charts, tables, CSV)",

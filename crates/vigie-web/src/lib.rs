@@ -7,6 +7,8 @@ mod admin;
 mod analysis;
 mod api_keys;
 mod assets;
+mod badge_art;
+mod badges;
 mod cached;
 mod desk;
 mod garant;
@@ -126,6 +128,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("garant.html", include_str!("../templates/garant.html")),
     ("api_keys.html", include_str!("../templates/api_keys.html")),
+    ("badges.html", include_str!("../templates/badges.html")),
+    (
+        "badges_configure.html",
+        include_str!("../templates/badges_configure.html"),
+    ),
     (
         "held_mail.html",
         include_str!("../templates/held_mail.html"),
@@ -182,6 +189,13 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
         .at("/t/:slug/r/:id/comments", post(requests::comment))
         .at("/t/:slug/r/:id/attachments", post(requests::attach))
         .at("/t/:slug/r/:id/new-link", post(requests::new_link))
+        .at("/t/:slug/badges", get(badges::badges_page))
+        .at("/t/:slug/badges/award", post(badges::award))
+        .at(
+            "/t/:slug/badges/configure",
+            get(badges::configure_page).post(badges::configure),
+        )
+        .at("/t/:slug/badges/:key/visual.svg", get(badges::visual))
         .at("/t/:slug/r/:id/follow", post(notifications::follow_request))
         .at("/t/:slug/o/:id/follow", post(notifications::follow_object))
         .at(

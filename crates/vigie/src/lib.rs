@@ -103,6 +103,12 @@ impl App {
             Arc::new(plugins),
             media(settings)?,
         );
+        // Every collective has the starter badges; badges move right after each action.
+        for tenant in services.tenants().await? {
+            services.ensure_starter_badges(tenant.id).await?;
+        }
+        let worker = services.clone();
+        tokio::spawn(async move { worker.run_badge_worker().await });
         Ok(Self {
             services,
             store,
@@ -471,6 +477,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     app.seed_demo(settings).await?;
     let reminders = spawn_reminders(app.services.clone(), REMINDER_PERIOD);
     let digests = spawn_digests(app.services.clone(), settings.mail.digest_hour);
+    let badges = spawn_badge_catch_up(app.services.clone());
     let mail = spawn_mail_worker(
         app.services.clone(),
         std::time::Duration::from_secs(settings.mail.poll_seconds.max(1)),
@@ -489,6 +496,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         .context("the HTTP server stopped with an error")?;
     reminders.abort();
     digests.abort();
+    badges.abort();
     mail.abort();
     app.store.close().await;
     Ok(())
@@ -613,6 +621,30 @@ pub fn spawn_digests(services: Services, hour: u8) -> tokio::task::JoinHandle<()
                 Ok(sent) => tracing::info!(sent, "daily digests sent"),
                 Err(e) => {
                     tracing::error!(error = %e, "sending the daily digests failed; trying again later");
+                }
+            }
+        }
+    })
+}
+
+/// Computes every collective's badges once, in the background, after start-up: what was
+/// earned while no server ran (or under a rule changed by another server) shows up. Actions
+/// then move badges one account at a time.
+pub fn spawn_badge_catch_up(services: Services) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let tenants = match services.tenants().await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot list the collectives to compute badges");
+                return;
+            }
+        };
+        for tenant in tenants {
+            match services.compute_badges(&tenant).await {
+                Ok(0) => {}
+                Ok(reached) => tracing::info!(slug = %tenant.slug, reached, "badges computed"),
+                Err(e) => {
+                    tracing::warn!(slug = %tenant.slug, error = %e, "computing badges failed")
                 }
             }
         }
