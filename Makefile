@@ -5,7 +5,8 @@
 #                 the Helm chart checks, the plugin tutorial and the browser tests (Chromium)
 #   make lint     rustfmt and clippy (server and plugins), warnings as errors
 #   make plugins  build the WebAssembly plugins into plugins/dist (cargo does it when needed)
-#   make bench    plugin call latency, instantiation and start-up (release build), then
+#   make bench    plugin call latency, instantiation and start-up (release build), badge
+#                 rules at 100 000 contributions (bench-badges), then
 #                 bench-macro: the release server under wrk next to nginx, writes, import,
 #                 memory (quick: make bench-macro BENCH_SIZES=500 BENCH_RUNS=1)
 #   make openapi  regenerate docs/openapi.json after an API change
@@ -14,7 +15,7 @@ CARGO ?= cargo
 # PostgreSQL server the tests create their throwaway databases on.
 export VIGIE_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-tools lint fmt openapi build plugins bench bench-macro postgres clean
+.PHONY: run test test-tools lint fmt openapi build plugins bench bench-badges bench-macro postgres clean
 
 run:
 	$(CARGO) run -p vigie -- serve
@@ -46,7 +47,12 @@ plugins:
 
 bench:
 	$(CARGO) bench -p vigie-plugins --bench plugins
+	$(MAKE) bench-badges
 	$(MAKE) bench-macro
+
+# Badge rules at scale (docs/badges.md): 100 000 contributions, 20 rules, both backends.
+bench-badges: postgres
+	$(CARGO) test --release -p vigie-tests --test bench_badges -- --ignored --nocapture --test-threads 1
 
 # The macro benchmark (bench/macro.py, docs/benchmarks.md): every size on every backend.
 BENCH_SIZES ?= 500 5000 65000

@@ -16,7 +16,7 @@ use crate::{ApiError, ApiState, ApiTags};
 /// How one kind of event reaches me.
 #[derive(Debug, Object)]
 pub struct NotificationChoice {
-    /// `status`, `answer`, `assignment` or `new_request`.
+    /// `status`, `answer`, `assignment`, `new_request` or `badge`.
     pub event: String,
     /// `immediately`, `daily` (one digest a day) or `never`.
     pub delivery: String,
@@ -154,11 +154,11 @@ impl NotificationsApi {
                 invalid(
                     "choices.event",
                     format!(
-                        "unknown event '{}': use status, answer, assignment or new_request",
+                        "unknown event '{}': use status, answer, assignment, new_request or badge",
                         c.event
                     ),
                     format!(
-                        "Événement inconnu « {} » : status, answer, assignment ou new_request.",
+                        "Événement inconnu « {} » : status, answer, assignment, new_request ou badge.",
                         c.event
                     ),
                 )

@@ -84,10 +84,11 @@ impl FollowEvent {
     }
 
     /// How it reaches a follower who chose nothing: at once, except new requests on a place,
-    /// which come once a day.
+    /// which come once a day, and badges, shown on the site and mailed only to those who ask.
     pub fn default_delivery(self) -> Delivery {
         match self {
             FollowEvent::NewRequest => Delivery::Daily,
+            FollowEvent::Badge => Delivery::Never,
             _ => Delivery::Immediately,
         }
     }

@@ -781,7 +781,7 @@ impl Services {
             .await?
             .into_iter()
             .find(|(e, _)| *e == FollowEvent::Badge)
-            .map_or(Delivery::Immediately, |(_, d)| d);
+            .map_or(FollowEvent::Badge.default_delivery(), |(_, d)| d);
         if delivery == Delivery::Never {
             return Ok(());
         }

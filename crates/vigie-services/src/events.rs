@@ -157,7 +157,8 @@ impl Services {
                     contact_email,
                 },
             )
-            .await?)
+            .await
+            .inspect(|_| self.badges_touched(tenant.id, [permit.actor()]))?)
     }
 
     /// A life event of the collective.
@@ -197,10 +198,12 @@ impl Services {
             )
             .await?;
         let decision = Decision::new(accept, reason)?;
-        Ok(self
+        let decided = self
             .store
             .decide_life_event(tenant.id, id, &decision, permit.actor())
-            .await?)
+            .await?;
+        self.badges_touched(tenant.id, [permit.actor()]);
+        Ok(decided)
     }
 
     /// Stores a document (signed-in users): checked for size and type, images re-encoded
@@ -223,8 +226,11 @@ impl Services {
         } else {
             FactState::Pending
         };
-        self.store_document(tenant, object_id, permit.actor(), state, input, bytes)
-            .await
+        let stored = self
+            .store_document(tenant, object_id, permit.actor(), state, input, bytes)
+            .await?;
+        self.badges_touched(tenant.id, [permit.actor()]);
+        Ok(stored)
     }
 
     /// Checks a document, strips a photo's metadata, stores the file and records it.
@@ -399,10 +405,12 @@ impl Services {
             )
             .await?;
         let decision = Decision::new(accept, reason)?;
-        Ok(self
+        let decided = self
             .store
             .decide_document(tenant.id, id, &decision, permit.actor())
-            .await?)
+            .await?;
+        self.badges_touched(tenant.id, [permit.actor()]);
+        Ok(decided)
     }
 
     /// A document and its bytes. A file of a request awaiting moderation is there only for

@@ -19,7 +19,8 @@ use std::str::FromStr as _;
 use std::time::{Duration, Instant};
 
 use sqlparser::ast::{
-    Expr, ObjectName, ObjectNamePart, Query, SetExpr, Statement, TableFactor, Value, Visit, Visitor,
+    BinaryOperator, Expr, GroupByExpr, ObjectName, ObjectNamePart, Query, SelectItem, SetExpr,
+    Statement, TableFactor, Value, Visit, Visitor,
 };
 use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::Parser;
@@ -209,6 +210,10 @@ pub enum RuleError {
 pub struct CheckedRule {
     ctes: Vec<(String, String)>,
     body: String,
+    /// The body limited to one account (`$2`) before it aggregates, when that gives the same
+    /// row for that account (see [`for_one_account`]): what makes computing one account's
+    /// badges after an action cheap.
+    body_for_user: Option<String>,
 }
 
 fn refused(message: impl Into<String>) -> RuleError {
@@ -366,8 +371,53 @@ pub fn check_rule(sql: &str) -> Result<CheckedRule, RuleError> {
     }
     Ok(CheckedRule {
         ctes,
+        body_for_user: for_one_account(&query).map(|q| q.to_string()),
         body: query.to_string(),
     })
+}
+
+/// The rule limited to the account `$2` in its `WHERE`, when its `user_id` is a plain column
+/// it groups by: filtering rows on a group's key before grouping leaves that group as it was.
+/// `None` otherwise (the whole result is then filtered, which is always right).
+fn for_one_account(query: &Query) -> Option<Query> {
+    let mut q = query.clone();
+    let SetExpr::Select(select) = q.body.as_mut() else {
+        return None;
+    };
+    let named_user = |name: &str| name.eq_ignore_ascii_case("user_id");
+    let expr = select.projection.iter().find_map(|item| match item {
+        SelectItem::ExprWithAlias { expr, alias } if named_user(&alias.value) => Some(expr.clone()),
+        SelectItem::UnnamedExpr(e @ Expr::Identifier(i)) if named_user(&i.value) => Some(e.clone()),
+        SelectItem::UnnamedExpr(e @ Expr::CompoundIdentifier(parts))
+            if parts.last().is_some_and(|p| named_user(&p.value)) =>
+        {
+            Some(e.clone())
+        }
+        _ => None,
+    })?;
+    if !matches!(expr, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) {
+        return None;
+    }
+    let GroupByExpr::Expressions(groups, _) = &select.group_by else {
+        return None;
+    };
+    if !groups.iter().any(|g| g.to_string() == expr.to_string()) {
+        return None;
+    }
+    let only = Expr::BinaryOp {
+        left: Box::new(expr),
+        op: BinaryOperator::Eq,
+        right: Box::new(Expr::value(Value::Placeholder("$2".into()))),
+    };
+    select.selection = Some(match select.selection.take() {
+        Some(w) => Expr::BinaryOp {
+            left: Box::new(Expr::Nested(Box::new(w))),
+            op: BinaryOperator::And,
+            right: Box::new(only),
+        },
+        None => only,
+    });
+    Some(q)
 }
 
 impl CheckedRule {
@@ -384,10 +434,13 @@ impl CheckedRule {
         for (name, body) in &self.ctes {
             sql.push_str(&format!("{name} AS ({body}), "));
         }
+        let body = match (&self.body_for_user, only_user) {
+            (Some(limited), true) => limited,
+            _ => &self.body,
+        };
         sql.push_str(&format!(
-            "rule_result AS ({}) SELECT CAST(user_id AS BIGINT) AS user_id, \
-             CAST(score AS BIGINT) AS score FROM rule_result WHERE user_id IS NOT NULL",
-            self.body
+            "rule_result AS ({body}) SELECT CAST(user_id AS BIGINT) AS user_id, \
+             CAST(score AS BIGINT) AS score FROM rule_result WHERE user_id IS NOT NULL"
         ));
         if only_user {
             sql.push_str(" AND user_id = $2");
@@ -555,7 +608,85 @@ mod tests {
         let sql = r.sql(true);
         assert!(sql.contains("ok AS (SELECT user_id, count(*) AS n FROM v_contributions"));
         assert!(sql.ends_with("AND user_id = $2"), "{sql}");
+        // Grouped by user_id: limited to the account before grouping too.
+        let r = check_rule(
+            "select user_id, count(*) as score from v_requests where status = 'solved' group by user_id",
+        )
+        .unwrap();
+        assert!(
+            r.sql(true)
+                .contains("WHERE (status = 'solved') AND user_id = $2 GROUP BY user_id"),
+            "{}",
+            r.sql(true)
+        );
+        assert!(!r.sql(false).contains("$2"));
+        // Not grouped by it: only the result is filtered.
+        let r = check_rule("select 1 + user_id as user_id, 1 as score from v_requests").unwrap();
+        assert_eq!(r.sql(true).matches("$2").count(), 1);
         assert!(!sql.contains("xyzzy"));
+    }
+
+    /// Each view's columns, read from its definition's parsed SELECT lists (every branch of
+    /// a UNION), are the ones documented, and none of them can hold personal data.
+    #[test]
+    fn views_hold_no_personal_data() {
+        const PERSONAL: [&str; 10] = [
+            "email", "mail", "phone", "ip", "token", "password", "hash", "name", "address",
+            "contact",
+        ];
+        fn columns(body: &SetExpr, out: &mut Vec<Vec<String>>) {
+            match body {
+                SetExpr::Select(select) => out.push(
+                    select
+                        .projection
+                        .iter()
+                        .map(|item| match item {
+                            SelectItem::ExprWithAlias { alias, .. } => alias.value.clone(),
+                            SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => {
+                                parts.last().map(|p| p.value.clone()).unwrap_or_default()
+                            }
+                            SelectItem::UnnamedExpr(Expr::Identifier(i)) => i.value.clone(),
+                            other => format!("{other}"),
+                        })
+                        .collect(),
+                ),
+                SetExpr::SetOperation { left, right, .. } => {
+                    columns(left, out);
+                    columns(right, out);
+                }
+                other => panic!("unexpected view body {other}"),
+            }
+        }
+        for view in VIEWS {
+            let parsed = Parser::parse_sql(&GenericDialect {}, view.definition).unwrap();
+            let Statement::Query(q) = &parsed[0] else {
+                panic!("{} is not a SELECT", view.name)
+            };
+            let mut branches = Vec::new();
+            columns(&q.body, &mut branches);
+            // A UNION's later branches take the first one's names.
+            assert_eq!(branches[0], view.columns, "{}", view.name);
+            for b in &branches {
+                assert_eq!(b.len(), view.columns.len(), "{}", view.name);
+            }
+            for column in view.columns {
+                for word in PERSONAL {
+                    assert!(
+                        !column.split('_').any(|part| part == word),
+                        "{}.{column} looks like personal data",
+                        view.name
+                    );
+                }
+            }
+            assert!(view.columns.contains(&"user_id"), "{}", view.name);
+            // Every view is bound to the collective.
+            assert!(view.definition.contains("tenant_id = $1"), "{}", view.name);
+            assert!(
+                !view.definition.contains("users"),
+                "{} reads accounts",
+                view.name
+            );
+        }
     }
 
     #[test]

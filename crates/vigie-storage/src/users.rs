@@ -463,7 +463,7 @@ impl Store {
     /// supports and role changes. Never a password hash nor a token hash, never another
     /// person's contact details.
     pub async fn account_export(&self, id: UserId) -> Result<serde_json::Value, StoreError> {
-        let queries: [(&str, &str); 9] = [
+        let queries: [(&str, &str); 10] = [
             (
                 "account",
                 "SELECT id, pseudonym, email, display_name, email_verified_at, created_at \
@@ -505,6 +505,12 @@ impl Store {
             (
                 "supported_requests",
                 "SELECT s.request_id, s.at FROM request_supporters s WHERE s.user_id = $1 ORDER BY s.id",
+            ),
+            (
+                "badges",
+                "SELECT t.slug AS collective, b.key, a.level, a.score, a.rule_version, a.reason, a.at \
+                 FROM badge_awards a JOIN badges b ON b.id = a.badge_id \
+                 JOIN tenants t ON t.id = b.tenant_id WHERE a.user_id = $1 ORDER BY a.id",
             ),
             (
                 "role_changes",

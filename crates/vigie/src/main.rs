@@ -60,6 +60,9 @@ enum Command {
     /// Outgoing e-mail: a test message, the outbox, failed messages sent again.
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Badges: list a collective's, compute them again from history, try a rule.
+    #[command(subcommand)]
+    Badges(BadgesCommand),
     /// Import an official open-data file (CSV with ; or , — JSON — GeoJSON) with the type's
     /// importer that recognises it: creates objects, adds official facts, never deletes.
     Import {
@@ -136,6 +139,34 @@ enum RequestsCommand {
         /// Act as if today were this date (YYYY-MM-DD); today (UTC) by default.
         #[arg(long)]
         today: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BadgesCommand {
+    /// A collective's badges: key, levels, how earned, holders per level.
+    List {
+        /// Collective.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Compute every badge of a collective (or of all) again from history: levels reached
+    /// meanwhile are added (a level is never taken back). Prints the time it took.
+    Compute {
+        /// Collective (default: every one).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// What a rule would award in a collective now, and its cost, without saving it.
+    Preview {
+        /// Collective.
+        #[arg(long)]
+        tenant: String,
+        /// Thresholds, e.g. "1, 5, 10".
+        #[arg(long, default_value = "1, 5, 10, 30, 60")]
+        levels: String,
+        /// The rule (a SELECT returning user_id and score over the views of docs/badges.md).
+        rule: String,
     },
 }
 
@@ -441,6 +472,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Journal(cmd) => journal(&settings, cmd).await,
         Command::Requests(cmd) => requests(&settings, cmd).await,
         Command::Mail(cmd) => mail(&settings, cmd).await,
+        Command::Badges(cmd) => badges(&settings, cmd).await,
         Command::Import {
             tenant,
             object_type,
@@ -853,5 +885,70 @@ async fn role(settings: &Settings, cmd: RoleCommand) -> anyhow::Result<()> {
         event.role.as_str(),
         event.user_name
     );
+    Ok(())
+}
+
+async fn badges(settings: &Settings, cmd: BadgesCommand) -> anyhow::Result<()> {
+    let app = App::build(settings).await?;
+    let services = &app.services;
+    match cmd {
+        BadgesCommand::List { tenant } => {
+            let tenant = services.tenant(&tenant).await?;
+            println!("key\tearned\tlevels\tholders per level\tname");
+            for b in services.all_badges(Actor::Operator, &tenant).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}{}",
+                    b.badge.key,
+                    if b.badge.rule.is_some() {
+                        "rule"
+                    } else {
+                        "manual"
+                    },
+                    b.levels.to_text(),
+                    b.holders
+                        .iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    b.badge.name_fr,
+                    if b.badge.retired_at.is_some() {
+                        " (retired)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+        BadgesCommand::Compute { tenant } => {
+            let tenants = match tenant {
+                Some(slug) => vec![services.tenant(&slug).await?],
+                None => services.tenants().await?,
+            };
+            for tenant in tenants {
+                let started = std::time::Instant::now();
+                let reached = services.compute_badges(&tenant).await?;
+                println!(
+                    "{}: {reached} level(s) reached, {} ms",
+                    tenant.slug,
+                    started.elapsed().as_millis()
+                );
+            }
+        }
+        BadgesCommand::Preview {
+            tenant,
+            levels,
+            rule,
+        } => {
+            let tenant = services.tenant(&tenant).await?;
+            let p = services
+                .preview_badge_rule(Actor::Operator, &tenant, &rule, &levels)
+                .await?;
+            for (level, threshold, n) in &p.levels {
+                println!("level {level} (score >= {threshold}): {n} account(s)");
+            }
+            println!("{} account(s) scored, {} ms", p.scored, p.elapsed_ms);
+        }
+    }
+    app.store.close().await;
     Ok(())
 }
