@@ -146,7 +146,7 @@ fn key_taken() -> Bilingual {
 }
 
 impl Store {
-    /// The collective's badges (the retired ones too when `retired`), by key.
+    /// The collective's badges (the retired ones too when `retired`), oldest first.
     pub async fn badges(
         &self,
         tenant: TenantId,
@@ -158,7 +158,7 @@ impl Store {
             " AND retired_at IS NULL"
         };
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {BADGE_COLUMNS} FROM badges WHERE tenant_id = $1{filter} ORDER BY key"
+            "SELECT {BADGE_COLUMNS} FROM badges WHERE tenant_id = $1{filter} ORDER BY id"
         )))
         .bind(tenant.0)
         .fetch_all(&self.pool)
