@@ -489,6 +489,40 @@ async fn unverified_replies_are_held_and_routed(backend: Backend) {
     assert!(r.status < 300, "{}", r.text);
     let held = w.srv.app.store.held_mail(id).await.unwrap().unwrap();
     assert_eq!(held.sender, None);
+
+    // A reply naming no request matches no collective: a Garant does not see it, a Guru sees
+    // it on any collective's page and may route it to one of its requests.
+    let raw = reply(
+        "inconnu@example.org",
+        &format!("contact@{DOMAIN}"),
+        "",
+        "Bonjour, qui répond ici ?",
+        None,
+    );
+    let ReceiveOutcome::Held { id, .. } = services.receive_mail(&raw, None).await.unwrap() else {
+        panic!("held");
+    };
+    let held = w.srv.app.store.held_mail(id).await.unwrap().unwrap();
+    assert_eq!(held.tenant, None);
+    let r = w.garant.get("/t/cem/garant/mail").await;
+    assert!(!r.text.contains("qui répond ici"), "{}", r.text);
+    let guru = w.srv.client();
+    guru.sign_in("guru@vigie.test", PASSWORD).await;
+    let r = guru.get("/t/cem/garant/mail").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("qui répond ici"), "{}", r.text);
+    assert!(
+        r.text.contains("ne correspond à aucun collectif"),
+        "{}",
+        r.text
+    );
+    let r = guru
+        .form(
+            &format!("/t/cem/garant/mail/{id}/route"),
+            &[("request_id", &w.request.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
     w.srv.stop().await;
 }
 

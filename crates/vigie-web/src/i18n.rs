@@ -1701,6 +1701,11 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("held_reason_other", "autre raison", "other reason"),
     (
+        "held_unmatched",
+        "ne correspond à aucun collectif (vu des gourous seulement)",
+        "matches no collective (seen by Gurus only)",
+    ),
+    (
         "done_mail_routed",
         "Réponse rattachée à la demande.",
         "Reply routed to the request.",

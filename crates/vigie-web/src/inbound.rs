@@ -1,6 +1,7 @@
 //! The replies received by e-mail that wait for a Garant: `/t/:slug/garant/mail` lists the
 //! collective's held replies (sender by domain only) with a form to route each to a request,
-//! where it becomes an answer « réponse reçue par e-mail », or to drop it.
+//! where it becomes an answer « réponse reçue par e-mail », or to drop it. A Guru also sees
+//! there the replies that match no collective, and may route them to one of its requests.
 //!
 //! Every form calls the use case the JSON API calls; the rights are the use case's to decide.
 
@@ -46,13 +47,15 @@ pub async fn held_page(
         Ok(t) => t,
         Err(e) => return page.error_page(&e),
     };
-    let held = match services
-        .held_mails(&page.caller.principal(), &tenant, 200)
-        .await
-    {
+    let principal = page.caller.principal();
+    let mut held = match services.held_mails(&principal, &tenant, 200).await {
         Ok(h) => h,
         Err(e) => return page.error_page(&e),
     };
+    // A Guru also sees, and may route here, the replies that match no collective.
+    if let Ok(all) = services.all_held_mails(&principal, 200).await {
+        held.extend(all.into_iter().filter(|m| m.tenant.is_none()));
+    }
     let flash = done_flash(&page, req, &["mail_routed", "mail_dropped"]);
     let lang = page.lang;
     let mails: Vec<_> = held
@@ -68,6 +71,7 @@ pub async fn held_page(
                 text => m.body,
                 attachments => m.attachments,
                 reason => lang.t(reason_key(&m.reason)),
+                unmatched => m.tenant.is_none(),
             }
         })
         .collect();
