@@ -398,7 +398,58 @@ async fn following_places_and_refusals(backend: Backend) {
     w.srv.stop().await;
 }
 
+/// Followers' messages are queued in the transaction of the change they tell of: a change
+/// that does not happen (another moderator moved the request meanwhile) sends nothing, and one
+/// that does queues them with its journal entry.
+async fn notices_go_with_their_change(backend: Backend) {
+    use vigie_domain::requests::RequestStatus;
+    use vigie_storage::{JournalNote, NewOutboxMail, Notices, StatusChange};
+    let w = world(backend).await;
+    let id = published(&w, &w.jeanne, "Portail cassé").await;
+    let store = &w.srv.app.store;
+    let tenant = w.srv.app.services.tenant("cem").await.unwrap();
+    let notices = |subject: &str| Notices {
+        mails: vec![NewOutboxMail {
+            message_id: format!("<{subject}@vigie.test>"),
+            to: "suiveur@example.org".into(),
+            subject: subject.into(),
+            body: "…".into(),
+            purpose: "notification".into(),
+            ..NewOutboxMail::default()
+        }],
+        digest: Vec::new(),
+    };
+    // Stale: the request is published, not new.
+    let stale = StatusChange {
+        from: RequestStatus::New,
+        to: RequestStatus::InProgress,
+        moderation_reason: None,
+    };
+    let note = JournalNote::new("status_changed", &json!({})).with_notices(notices("jamais"));
+    assert!(
+        store
+            .change_request_status(tenant.id, id, &stale, &note)
+            .await
+            .is_err()
+    );
+    let fresh = StatusChange {
+        from: RequestStatus::Published,
+        to: RequestStatus::InProgress,
+        moderation_reason: None,
+    };
+    let note = JournalNote::new("status_changed", &json!({})).with_notices(notices("avec"));
+    store
+        .change_request_status(tenant.id, id, &fresh, &note)
+        .await
+        .unwrap();
+    let queued = mails_to(&w.srv, "suiveur@example.org").await;
+    let subjects: Vec<&str> = queued.iter().map(|m| m.subject.as_str()).collect();
+    assert_eq!(subjects, ["avec"]);
+    w.srv.stop().await;
+}
+
 both_backends!(
+    notices_go_with_their_change,
     followers_hear_in_words,
     a_daily_digest_gathers_the_day,
     one_click_stops_a_kind,

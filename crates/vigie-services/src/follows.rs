@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use vigie_domain::notify::{Delivery, FollowEvent, FollowReason, Language};
 use vigie_domain::{Bilingual, Principal, UserId};
 use vigie_storage::{
-    DigestItem, Follow, FollowTarget, NewDigestItem, NewOutboxMail, RequestRecord, Tenant,
+    DigestItem, Follow, FollowTarget, NewDigestItem, NewOutboxMail, Notices, RequestRecord, Tenant,
 };
 
 use crate::accounts::{random_token, token_hash};
@@ -179,17 +179,19 @@ impl Services {
         ))
     }
 
-    /// Tells the followers of `request` and of its place of an event, each as they chose: a
-    /// message now, a line in tomorrow's digest, or nothing. `except` (who caused it) is not
-    /// told. Messages and digest lines are queued together.
-    pub(crate) async fn tell_followers(
+    /// What the followers of `request` (or of its place, for a new request) hear of an
+    /// event, each as they chose: a message now, a line in tomorrow's digest, or nothing.
+    /// `except` (who caused it) is not told. Nothing is queued here: the notices go with the
+    /// journal entry of the change ([`vigie_storage::JournalNote::with_notices`]), in its
+    /// transaction.
+    pub(crate) async fn follower_notices(
         &self,
         tenant: &Tenant,
         request: &RequestRecord,
         event: FollowEvent,
         except: &[UserId],
         words: EventWords<'_>,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<Notices, ServiceError> {
         // A new request is news for the followers of its place; the rest, for the request's.
         let of = match event {
             FollowEvent::NewRequest => FollowTarget::Object(request.object_id),
@@ -251,14 +253,14 @@ impl Services {
                 }
             }
         }
-        if mails.is_empty() && digest.is_empty() {
-            return Ok(());
-        }
-        self.store.queue_notifications(&mails, &digest).await?;
-        if !mails.is_empty() {
+        Ok(Notices { mails, digest })
+    }
+
+    /// After a change carrying `notices` was made: wakes the mail worker if they hold mail.
+    pub(crate) async fn notices_queued(&self, notices: &Notices) {
+        if !notices.mails.is_empty() {
             self.mail_queued().await;
         }
-        Ok(())
     }
 
     /// A request's public address.

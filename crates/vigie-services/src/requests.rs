@@ -22,7 +22,8 @@ use vigie_domain::{
 use vigie_plugins::wit;
 use vigie_storage::{
     Assignment, Comment, Contact, Document, FollowTarget, JournalNote, MailLimits, MailReservation,
-    NewOutboxMail, NewRequest, RequestMail, RequestRecord, StatusChange, StoreError, Tenant,
+    NewOutboxMail, NewRequest, Notices, RequestMail, RequestRecord, StatusChange, StoreError,
+    Tenant,
 };
 
 use crate::accounts::{random_token, token_hash};
@@ -1046,20 +1047,17 @@ impl Services {
         })
     }
 
-    /// Tells of a status change (moderation included): the request's followers as each
-    /// chose (its author follows it from filing), and a requester who typed an address, once
-    /// they confirmed it. Nobody is told of their own change.
-    async fn announce_status(
+    /// The words of a status change: the message, and its line in a digest.
+    fn status_words<'a>(
         &self,
         tenant: &Tenant,
-        request: &RequestRecord,
+        request: &'a RequestRecord,
         to: RequestStatus,
-        note: Option<&str>,
-        by_user: Option<UserId>,
-    ) -> Result<(), ServiceError> {
+        note: Option<&'a str>,
+    ) -> impl Fn(Language) -> (Letter, String) + Send + Sync + 'a {
         let id = request.id;
         let link = self.public_request_link(tenant, id);
-        let words = |lang: Language| {
+        move |lang: Language| {
             let (subject, said) = match lang {
                 Language::Fr => (
                     format!("Demande n° {id} : {}", notices::status(lang, to)),
@@ -1090,31 +1088,56 @@ impl Services {
                     link.clone(),
                 );
             (letter, said)
-        };
-        self.tell_followers(
+        }
+    }
+
+    /// What the request's followers hear of a status change (not who made it), to queue with
+    /// the change.
+    async fn status_notices(
+        &self,
+        tenant: &Tenant,
+        request: &RequestRecord,
+        to: RequestStatus,
+        note: Option<&str>,
+        by_user: Option<UserId>,
+    ) -> Result<Notices, ServiceError> {
+        let words = self.status_words(tenant, request, to, note);
+        self.follower_notices(
             tenant,
             request,
             FollowEvent::Status,
             by_user.as_slice(),
             &words,
         )
-        .await?;
+        .await
+    }
+
+    /// Tells a requester who gave an address (no account to follow with) of a status change.
+    async fn tell_requester_status(
+        &self,
+        tenant: &Tenant,
+        request: &RequestRecord,
+        to: RequestStatus,
+        note: Option<&str>,
+    ) -> Result<(), ServiceError> {
         if request.contact_email.is_some() {
+            let words = self.status_words(tenant, request, to, note);
             self.mail_requester(tenant, request, &|lang| words(lang).0)
                 .await?;
         }
         Ok(())
     }
 
-    /// Tells the request's followers of an answer or a comment (its words quoted).
-    async fn announce_answer(
+    /// What the request's followers hear of an answer or a comment (its words quoted), to
+    /// queue with it.
+    async fn answer_notices(
         &self,
         tenant: &Tenant,
         request: &RequestRecord,
         by: Option<&str>,
         words_said: &str,
         except: &[UserId],
-    ) -> Result<(), ServiceError> {
+    ) -> Result<Notices, ServiceError> {
         let id = request.id;
         let link = self.public_request_link(tenant, id);
         let words = |lang: Language| {
@@ -1146,17 +1169,17 @@ impl Services {
                 said,
             )
         };
-        self.tell_followers(tenant, request, FollowEvent::Answer, except, &words)
+        self.follower_notices(tenant, request, FollowEvent::Answer, except, &words)
             .await
     }
 
-    /// Tells the followers of a place that a request about it was published.
-    async fn announce_new_request(
+    /// What the followers of a place hear of a request about it being published.
+    async fn new_request_notices(
         &self,
         tenant: &Tenant,
         request: &RequestRecord,
         by_user: Option<UserId>,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<Notices, ServiceError> {
         let id = request.id;
         let link = self.public_request_link(tenant, id);
         let words = |lang: Language| {
@@ -1189,7 +1212,7 @@ impl Services {
         };
         let mut except: Vec<UserId> = by_user.into_iter().collect();
         except.extend(request.author_id);
-        self.tell_followers(tenant, request, FollowEvent::NewRequest, &except, &words)
+        self.follower_notices(tenant, request, FollowEvent::NewRequest, &except, &words)
             .await
     }
 
@@ -1655,6 +1678,15 @@ impl Services {
         }
         let to = decision.status();
         let by = self.public_name(permit.actor()).await?;
+        let mut notices = self
+            .status_notices(tenant, &request, to, decision.reason(), permit.actor())
+            .await?;
+        if to == RequestStatus::Published {
+            notices = notices.and(
+                self.new_request_notices(tenant, &request, permit.actor())
+                    .await?,
+            );
+        }
         self.store
             .change_request_status(
                 tenant.id,
@@ -1667,15 +1699,13 @@ impl Services {
                 &JournalNote::new(
                     to.as_str(),
                     &json!({ "by": by, "reason": decision.reason() }),
-                ),
+                )
+                .with_notices(notices.clone()),
             )
             .await?;
-        self.announce_status(tenant, &request, to, decision.reason(), permit.actor())
+        self.notices_queued(&notices).await;
+        self.tell_requester_status(tenant, &request, to, decision.reason())
             .await?;
-        if to == RequestStatus::Published {
-            self.announce_new_request(tenant, &request, permit.actor())
-                .await?;
-        }
         self.request(tenant, id).await
     }
 
@@ -1830,6 +1860,9 @@ impl Services {
                 )),
             ));
         }
+        let notices = self
+            .status_notices(tenant, request, to, note.as_deref(), by_user)
+            .await?;
         self.store
             .change_request_status(
                 tenant.id,
@@ -1851,13 +1884,15 @@ impl Services {
                         "to": to.as_str(),
                         "note": note,
                     }),
-                ),
+                )
+                .with_notices(notices.clone()),
             )
             .await?;
+        self.notices_queued(&notices).await;
         let mut touched = vec![request.author_id, by_user];
         touched.extend(self.store.assignments(id).await?.iter().map(|a| a.user_id));
         self.badges_touched(tenant.id, touched);
-        self.announce_status(tenant, request, to, note.as_deref(), by_user)
+        self.tell_requester_status(tenant, request, to, note.as_deref())
             .await?;
         self.request(tenant, id).await
     }
@@ -1960,6 +1995,43 @@ impl Services {
             .map(|u| u.pseudonym.journal_ref())
             .or_else(|| contact.as_ref().map(|c| c.name.clone()))
             .unwrap_or_default();
+        // The request's followers hear who took it (not the assignee: they are told
+        // by a message of their own).
+        let who = match (&user, &contact) {
+            (_, Some(c)) => format!("{} ({})", c.name, c.role_title),
+            (Some(u), None) => u.display_name.as_str().to_owned(),
+            (None, None) => String::new(),
+        };
+        let link = self.public_request_link(tenant, id);
+        let words = |lang: Language| {
+            let said = match lang {
+                Language::Fr => format!(
+                    "La demande « {} » ({}) est confiée à {who}.",
+                    request.shown_title(),
+                    request.object_name
+                ),
+                Language::En => format!(
+                    "The request \"{}\" ({}) is assigned to {who}.",
+                    request.shown_title(),
+                    request.object_name
+                ),
+            };
+            let subject = match lang {
+                Language::Fr => format!("Demande n° {id} : prise en charge"),
+                Language::En => format!("Request no. {id}: assigned"),
+            };
+            (
+                Letter::new(lang, subject).say(said.clone()).action(
+                    lang.pick("Voir la demande", "See the request"),
+                    link.clone(),
+                ),
+                said,
+            )
+        };
+        let except: Vec<UserId> = user.iter().map(|u| u.id).chain(editor.user()).collect();
+        let notices = self
+            .follower_notices(tenant, &request, FollowEvent::Assignment, &except, &words)
+            .await?;
         let assignment = self
             .store
             .assign_request(
@@ -1976,7 +2048,8 @@ impl Services {
                         "role": contact.as_ref().map(|c| c.role_title.clone()),
                         "official": official,
                     }),
-                ),
+                )
+                .with_notices(notices.clone()),
             )
             .await?;
         let subject = format!("Demande n° {id} : elle vous est confiée");
@@ -2069,41 +2142,7 @@ impl Services {
             }
             (None, None) => {}
         }
-        // The request's followers hear who took it (not the assignee: they were just told).
-        let who = match (&user, &contact) {
-            (_, Some(c)) => format!("{} ({})", c.name, c.role_title),
-            (Some(u), None) => u.display_name.as_str().to_owned(),
-            (None, None) => String::new(),
-        };
-        let link = self.public_request_link(tenant, id);
-        let words = |lang: Language| {
-            let said = match lang {
-                Language::Fr => format!(
-                    "La demande « {} » ({}) est confiée à {who}.",
-                    request.shown_title(),
-                    request.object_name
-                ),
-                Language::En => format!(
-                    "The request \"{}\" ({}) is assigned to {who}.",
-                    request.shown_title(),
-                    request.object_name
-                ),
-            };
-            let subject = match lang {
-                Language::Fr => format!("Demande n° {id} : prise en charge"),
-                Language::En => format!("Request no. {id}: assigned"),
-            };
-            (
-                Letter::new(lang, subject).say(said.clone()).action(
-                    lang.pick("Voir la demande", "See the request"),
-                    link.clone(),
-                ),
-                said,
-            )
-        };
-        let except: Vec<UserId> = user.iter().map(|u| u.id).chain(editor.user()).collect();
-        self.tell_followers(tenant, &request, FollowEvent::Assignment, &except, &words)
-            .await?;
+        self.notices_queued(&notices).await;
         Ok(assignment)
     }
 
@@ -2241,16 +2280,6 @@ impl Services {
         }
         let message = check_text("message", message, 3, 4000)?;
         let by = self.editor_name(editor).await?;
-        self.store
-            .journal(
-                tenant.id,
-                id,
-                &JournalNote::new(
-                    "answered",
-                    &json!({ "by": by, "as": editor.role(), "message": message }),
-                ),
-            )
-            .await?;
         // Said by a person's name (a contact's, or an account's public name).
         let name = match editor.user() {
             Some(u) => self
@@ -2260,14 +2289,27 @@ impl Services {
                 .map(|u| u.display_name.as_str().to_owned()),
             None => by.clone(),
         };
-        self.announce_answer(
-            tenant,
-            &request,
-            name.as_deref(),
-            &message,
-            editor.user().as_slice(),
-        )
-        .await?;
+        let notices = self
+            .answer_notices(
+                tenant,
+                &request,
+                name.as_deref(),
+                &message,
+                editor.user().as_slice(),
+            )
+            .await?;
+        self.store
+            .journal(
+                tenant.id,
+                id,
+                &JournalNote::new(
+                    "answered",
+                    &json!({ "by": by, "as": editor.role(), "message": message }),
+                )
+                .with_notices(notices.clone()),
+            )
+            .await?;
+        self.notices_queued(&notices).await;
         if let Some(to) = status.filter(|s| *s != request.status) {
             not_moderation(to)?;
             return self
@@ -2490,6 +2532,14 @@ impl Services {
         })?;
         let body = check_text("body", body, 1, 4000)?;
         let by = self.public_name(Some(author)).await?;
+        let name = self
+            .store
+            .user_by_id(author)
+            .await?
+            .map(|u| u.display_name.as_str().to_owned());
+        let notices = self
+            .answer_notices(tenant, &request, name.as_deref(), &body, &[author])
+            .await?;
         let comment = self
             .store
             .add_comment(
@@ -2497,17 +2547,12 @@ impl Services {
                 id,
                 author,
                 &body,
-                &JournalNote::new("comment_added", &json!({ "by": by })),
+                &JournalNote::new("comment_added", &json!({ "by": by }))
+                    .with_notices(notices.clone()),
             )
             .await?;
-        let name = self
-            .store
-            .user_by_id(author)
-            .await?
-            .map(|u| u.display_name.as_str().to_owned());
+        self.notices_queued(&notices).await;
         self.badges_touched(tenant.id, [Some(author)]);
-        self.announce_answer(tenant, &request, name.as_deref(), &body, &[author])
-            .await?;
         Ok(comment)
     }
 

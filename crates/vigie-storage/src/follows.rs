@@ -345,25 +345,11 @@ impl Store {
             return Ok(());
         }
         let (turn, mut tx) = self.begin_write().await?;
-        for mail in mails {
-            enqueue_in(&mut tx, mail).await?;
-        }
-        let at = now();
-        for item in digest {
-            sqlx::query(
-                "INSERT INTO digest_items (user_id, tenant_id, request_id, event, line, link, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(item.user.0)
-            .bind(item.tenant.0)
-            .bind(item.request_id)
-            .bind(item.event.as_str())
-            .bind(&item.line)
-            .bind(&item.link)
-            .bind(&at)
-            .execute(&mut *tx)
-            .await?;
-        }
+        let notices = crate::Notices {
+            mails: mails.to_vec(),
+            digest: digest.to_vec(),
+        };
+        queue_in(&mut tx, &notices).await?;
         tx.commit().await?;
         drop(turn);
         Ok(())
@@ -438,4 +424,31 @@ impl Store {
         drop(turn);
         Ok(true)
     }
+}
+
+/// Queues followers' messages and digest lines in `tx`: they go if and only if it commits.
+pub(crate) async fn queue_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    notices: &crate::Notices,
+) -> Result<(), StoreError> {
+    for mail in &notices.mails {
+        enqueue_in(tx, mail).await?;
+    }
+    let at = now();
+    for item in &notices.digest {
+        sqlx::query(
+            "INSERT INTO digest_items (user_id, tenant_id, request_id, event, line, link, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(item.user.0)
+        .bind(item.tenant.0)
+        .bind(item.request_id)
+        .bind(item.event.as_str())
+        .bind(&item.line)
+        .bind(&item.link)
+        .bind(&at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }

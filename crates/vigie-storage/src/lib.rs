@@ -57,7 +57,7 @@ pub use outbox::{NewOutboxMail, OutboxCounts, OutboxMail, OutboxState};
 pub use policies::{CasbinRule, GrantChange, PolicyScope, RoleEvent, RoleEventAction, RoleHolder};
 pub use requests::{
     Assignment, Comment, Contact, FiledRecord, JournalNote, MailLimits, MailReservation,
-    NewRequest, RequestMail, RequestRecord, RequestToken, StatusChange,
+    NewRequest, Notices, RequestMail, RequestRecord, RequestToken, StatusChange,
 };
 pub use schema_fields::SchemaField;
 pub use stems::{STEM_PROBE, StemMatch};

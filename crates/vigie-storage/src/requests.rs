@@ -169,13 +169,41 @@ pub struct Comment {
     pub at: OffsetDateTime,
 }
 
-/// A journal entry to write with a change: what happened and its public details (JSON text).
+/// A journal entry to write with a change: what happened and its public details (JSON text),
+/// and what it makes known to the request's followers, queued in the same transaction: the
+/// messages go, and the digest lines wait, if and only if the change is made.
 #[derive(Debug, Clone)]
 pub struct JournalNote {
     /// Action name.
     pub action: &'static str,
     /// Public details, JSON.
     pub details: String,
+    /// Followers' messages and digest lines.
+    pub notices: Notices,
+}
+
+/// The messages and digest lines one event sends to followers.
+#[derive(Debug, Clone, Default)]
+pub struct Notices {
+    /// Messages to send now.
+    pub mails: Vec<crate::NewOutboxMail>,
+    /// Lines for tomorrow's digests.
+    pub digest: Vec<crate::NewDigestItem>,
+}
+
+impl Notices {
+    /// Nothing to send.
+    pub fn is_empty(&self) -> bool {
+        self.mails.is_empty() && self.digest.is_empty()
+    }
+
+    /// Both sets.
+    #[must_use]
+    pub fn and(mut self, other: Notices) -> Self {
+        self.mails.extend(other.mails);
+        self.digest.extend(other.digest);
+        self
+    }
 }
 
 impl JournalNote {
@@ -184,7 +212,15 @@ impl JournalNote {
         Self {
             action,
             details: details.to_string(),
+            notices: Notices::default(),
         }
+    }
+
+    /// With what it makes known to followers.
+    #[must_use]
+    pub fn with_notices(mut self, notices: Notices) -> Self {
+        self.notices = notices;
+        self
     }
 }
 
@@ -419,6 +455,7 @@ impl Journaled {
         .execute(&mut *self.tx)
         .await?;
         self.head = (seq, hash.clone());
+        crate::follows::queue_in(&mut self.tx, &note.notices).await?;
         self.written.push(JournalEntry {
             seq,
             request_id,
