@@ -66,18 +66,11 @@ const WORDS: [(&str, &str, &str); 16] = [
 ];
 
 fn word(lang: Lang, key: &str) -> &'static str {
-    WORDS
-        .iter()
-        .find(|(k, _, _)| *k == key)
-        .map_or("", |(_, fr, en)| if lang == Lang::Fr { fr } else { en })
+    crate::i18n::page_word(&WORDS, lang, key)
 }
 
 fn words(lang: Lang) -> Value {
-    let map: std::collections::BTreeMap<&str, &str> = WORDS
-        .iter()
-        .map(|(k, fr, en)| (*k, if lang == Lang::Fr { *fr } else { *en }))
-        .collect();
-    Value::from_serialize(&map)
+    crate::i18n::page_words(&WORDS, lang)
 }
 
 fn day(t: time::OffsetDateTime) -> String {

@@ -22,7 +22,7 @@ use vigie_services::{Actor, BadgeInput, BadgeSummary, EarnedBadge, RulePreview, 
 use vigie_storage::badge_rules::VIEWS;
 
 use crate::WebState;
-use crate::admin::{Fields, field, form_error, is_refusal, see_other, sign_in_first};
+use crate::admin::{Fields, field, form_error, is_refusal, see_other, sign_in_first, typed};
 use crate::i18n::Lang;
 use crate::page::Page;
 
@@ -134,18 +134,11 @@ const WORDS: &[(&str, &str, &str)] = &[
 ];
 
 fn words(lang: Lang) -> Value {
-    let map: std::collections::BTreeMap<&str, &str> = WORDS
-        .iter()
-        .map(|(k, fr, en)| (*k, if lang == Lang::Fr { *fr } else { *en }))
-        .collect();
-    Value::from_serialize(&map)
+    crate::i18n::page_words(WORDS, lang)
 }
 
 fn word(lang: Lang, key: &str) -> &'static str {
-    WORDS
-        .iter()
-        .find(|(k, _, _)| *k == key)
-        .map_or("", |(_, fr, en)| if lang == Lang::Fr { fr } else { en })
+    crate::i18n::page_word(WORDS, lang, key)
 }
 
 fn language(lang: Lang) -> Language {
@@ -305,14 +298,6 @@ pub async fn award(
     }
 }
 
-fn form_ctx(fields: &Fields) -> Value {
-    let mut map = std::collections::BTreeMap::new();
-    for (k, v) in fields {
-        map.entry(k.as_str()).or_insert(v.as_str());
-    }
-    Value::from_serialize(&map)
-}
-
 fn preview_ctx(lang: Lang, p: &RulePreview) -> Value {
     let l = language(lang);
     context! {
@@ -373,7 +358,7 @@ async fn render_configure(
             tenant => page.tenant_ctx(&tenant),
             w => words(lang),
             badges => badges.iter().map(|b| summary_ctx(lang, tenant.slug.as_str(), b)).collect::<Vec<_>>(),
-            form => form.as_ref().map(form_ctx),
+            form => form.as_ref().map(typed),
             editing => editing,
             visuals => vigie_domain::badges::BUNDLED_VISUALS.to_vec(),
             views => VIEWS.iter().map(|v| context! { name => v.name, columns => v.columns.join(", ") }).collect::<Vec<_>>(),

@@ -9,6 +9,23 @@ pub enum Lang {
     En,
 }
 
+/// A page's own words (`(key, French, English)`), in `lang`, for its template as `w`.
+pub(crate) fn page_words(table: &[(&str, &str, &str)], lang: Lang) -> minijinja::Value {
+    let map: std::collections::BTreeMap<&str, &str> = table
+        .iter()
+        .map(|(k, fr, en)| (*k, if lang == Lang::Fr { *fr } else { *en }))
+        .collect();
+    minijinja::Value::from_serialize(&map)
+}
+
+/// One of a page's own words in `lang` ("" when the table has no such key).
+pub(crate) fn page_word<'a>(table: &[(&str, &'a str, &'a str)], lang: Lang, key: &str) -> &'a str {
+    table
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map_or("", |(_, fr, en)| if lang == Lang::Fr { fr } else { en })
+}
+
 impl Lang {
     /// The language from `?lang=`, else the `vigie_lang` cookie, else `Accept-Language`,
     /// else French.
