@@ -856,14 +856,18 @@ impl Services {
         Ok(())
     }
 
-    /// How many levels `user` reached that they have not seen yet (the site's notice).
-    pub async fn unseen_badges(&self, user: UserId) -> Result<i64, ServiceError> {
-        Ok(self.store.unseen_awards(user).await?)
-    }
-
-    /// `user` saw their badges.
-    pub async fn mark_badges_seen(&self, user: UserId) -> Result<(), ServiceError> {
-        Ok(self.store.mark_awards_seen(user).await?)
+    /// `user` saw these badges (as [`Services::badges_of`] gave them): their new levels are
+    /// no longer new.
+    pub async fn mark_badges_seen(
+        &self,
+        user: UserId,
+        shown: &[EarnedBadge],
+    ) -> Result<(), ServiceError> {
+        let ids: Vec<i64> = shown
+            .iter()
+            .flat_map(|e| e.awards.iter().filter(|a| !a.seen).map(|a| a.id))
+            .collect();
+        Ok(self.store.mark_awards_seen(user, &ids).await?)
     }
 }
 

@@ -77,6 +77,8 @@ pub struct BadgeDraft {
 /// A level reached by an account.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AwardRecord {
+    /// Id.
+    pub id: i64,
     /// The badge.
     pub badge_id: i64,
     /// The account.
@@ -337,7 +339,7 @@ impl Store {
         user: UserId,
     ) -> Result<Vec<AwardRecord>, StoreError> {
         let rows = sqlx::query(
-            "SELECT a.badge_id, a.user_id, a.level, a.score, a.rule_version, \
+            "SELECT a.id, a.badge_id, a.user_id, a.level, a.score, a.rule_version, \
              g.display_name AS granted_by_name, a.reason, a.at, a.seen_at \
              FROM badge_awards a JOIN badges b ON b.id = a.badge_id \
              LEFT JOIN users g ON g.id = a.granted_by \
@@ -352,6 +354,7 @@ impl Store {
                 let at: String = r.try_get("at")?;
                 let seen: Option<String> = r.try_get("seen_at")?;
                 Ok(AwardRecord {
+                    id: r.try_get("id")?,
                     badge_id: r.try_get("badge_id")?,
                     user_id: UserId(r.try_get("user_id")?),
                     level: r.try_get("level")?,
@@ -391,24 +394,21 @@ impl Store {
         Ok(row.map(|r| r.try_get(0).map(UserId)).transpose()?)
     }
 
-    /// How many levels `user` reached that they have not seen yet, in any collective.
-    pub async fn unseen_awards(&self, user: UserId) -> Result<i64, StoreError> {
-        Ok(
-            sqlx::query("SELECT COUNT(*) FROM badge_awards WHERE user_id = $1 AND seen_at IS NULL")
-                .bind(user.0)
-                .fetch_one(&self.pool)
-                .await?
-                .try_get(0)?,
-        )
-    }
-
-    /// Marks `user`'s levels seen.
-    pub async fn mark_awards_seen(&self, user: UserId) -> Result<(), StoreError> {
-        sqlx::query("UPDATE badge_awards SET seen_at = $2 WHERE user_id = $1 AND seen_at IS NULL")
+    /// Marks these levels of `user` seen (those shown to them: one reached meanwhile stays
+    /// new).
+    pub async fn mark_awards_seen(&self, user: UserId, ids: &[i64]) -> Result<(), StoreError> {
+        let at = now();
+        for id in ids {
+            sqlx::query(
+                "UPDATE badge_awards SET seen_at = $3 WHERE user_id = $1 AND id = $2 \
+                 AND seen_at IS NULL",
+            )
             .bind(user.0)
-            .bind(now())
+            .bind(id)
+            .bind(&at)
             .execute(&self.pool)
             .await?;
+        }
         Ok(())
     }
 

@@ -214,9 +214,9 @@ async fn render(
         && services
             .may_award_badges(Actor::Principal(&principal), &tenant)
             .await;
-    if let Some(u) = &page.caller.user {
-        // Shown once as new, then seen.
-        let _ = services.mark_badges_seen(u.id).await;
+    if let (Some(u), Some(shown)) = (&page.caller.user, &mine) {
+        // Shown once as new, then seen (only what this page shows).
+        let _ = services.mark_badges_seen(u.id, shown).await;
     }
     let lang = page.lang;
     let status = error.as_ref().map_or(StatusCode::OK, |(s, _)| *s);
