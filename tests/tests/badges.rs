@@ -174,6 +174,19 @@ async fn starter_badges_follow_real_activity(backend: Backend) {
     assert_eq!(r.status, 200, "{}", r.text);
     wait_level(&w.jeanne, "contributor", 1).await;
 
+    // A rule that runs today and fails once there is more data (a division by zero past
+    // three requests): when it fails, the other badges are still computed.
+    let r = w
+        .guru
+        .post(
+            "/api/v1/tenants/cem/badges",
+            json!({"key": "fragile", "name_fr": "Fragile", "name_en": "Fragile",
+                   "unit_fr": "x", "unit_en": "x", "visual": "star", "levels": "1",
+                   "rule": "SELECT user_id, CASE WHEN COUNT(*) > 3 THEN 1 / (COUNT(*) - COUNT(*)) ELSE 0 END AS score FROM v_requests GROUP BY user_id"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
     // Five requests: silver. Then the Guru makes the rule stricter: the level stays.
     for i in 0..4 {
         file(&w, &w.jeanne, &format!("Fuite n° {i}")).await;

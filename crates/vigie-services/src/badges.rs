@@ -14,7 +14,7 @@ use vigie_domain::badges::{
 };
 use vigie_domain::notify::{Delivery, FollowEvent, Language};
 use vigie_domain::{Bilingual, DomainError, Operation, Pseudonym, Scope, TenantId, UserId};
-use vigie_storage::badge_rules::{RuleError, check_rule};
+use vigie_storage::badge_rules::{CheckedRule, RuleError, check_rule};
 use vigie_storage::{AwardRecord, BadgeDraft, BadgeRecord, NewAward, NewDigestItem, Tenant};
 
 use crate::actor::Actor;
@@ -594,8 +594,25 @@ impl Services {
         user: UserId,
     ) -> Result<Vec<EarnedBadge>, ServiceError> {
         let awards = self.store.awards_of(tenant.id, user).await?;
+        let badges = self.store.badges(tenant.id, true).await?;
+        // The account's score in every rule badge still earned, in one read-only session.
+        let scored: Vec<(i64, CheckedRule)> = badges
+            .iter()
+            .filter(|b| b.retired_at.is_none())
+            .filter_map(|b| Some((b.id, check_rule(b.rule.as_deref()?).ok()?)))
+            .collect();
+        let rules: Vec<CheckedRule> = scored.iter().map(|(_, c)| c.clone()).collect();
+        let runs = self.store.run_rules(tenant.id, &rules, Some(user)).await;
+        let scores: std::collections::HashMap<i64, i64> = scored
+            .iter()
+            .zip(runs)
+            .filter_map(|((id, _), run)| {
+                let run = run.ok()?;
+                Some((*id, run.scores.first().map_or(0, |(_, s)| *s)))
+            })
+            .collect();
         let mut out = Vec::new();
-        for badge in self.store.badges(tenant.id, true).await? {
+        for badge in badges {
             let Ok(levels) = Levels::parse(&badge.levels) else {
                 continue;
             };
@@ -609,18 +626,7 @@ impl Services {
             if badge.retired_at.is_some() && level == 0 {
                 continue;
             }
-            let score = match (&badge.rule, badge.retired_at) {
-                (Some(rule), None) => match check_rule(rule) {
-                    Ok(checked) => self
-                        .store
-                        .run_rule(tenant.id, &checked, Some(user))
-                        .await
-                        .ok()
-                        .map(|run| run.scores.first().map_or(0, |(_, s)| *s)),
-                    Err(_) => None,
-                },
-                _ => None,
-            };
+            let score = scores.get(&badge.id).copied();
             let goal = score.and_then(|s| levels.next_goal(level, s));
             out.push(EarnedBadge {
                 badge,
@@ -634,58 +640,109 @@ impl Services {
         Ok(out)
     }
 
-    /// Computes one badge's rule, for the collective or one account, and adds the levels
-    /// reached. Returns `(account, highest new level)`.
+    /// Computes the rules of `badges` (retired and manual ones skipped), for the collective or
+    /// one account, in one read-only session, and adds the levels reached. Returns, per badge
+    /// computed, `(badge id, [(account, highest new level)])` or why its rule failed.
+    async fn compute_rules(
+        &self,
+        tenant: TenantId,
+        badges: &[BadgeRecord],
+        user: Option<UserId>,
+    ) -> Result<Vec<(i64, Result<Vec<(UserId, i64)>, ServiceError>)>, ServiceError> {
+        let mut ready = Vec::new();
+        let mut out = Vec::new();
+        for badge in badges {
+            let (Some(rule), None) = (&badge.rule, badge.retired_at) else {
+                continue;
+            };
+            let checked = Levels::parse(&badge.levels)
+                .map_err(ServiceError::from)
+                .and_then(|l| check_rule(rule).map(|c| (l, c)).map_err(rule_refused));
+            match checked {
+                Ok((levels, checked)) => ready.push((badge, levels, checked)),
+                Err(e) => out.push((badge.id, Err(e))),
+            }
+        }
+        let rules: Vec<_> = ready.iter().map(|(_, _, c)| c.clone()).collect();
+        let runs = self.store.run_rules(tenant, &rules, user).await;
+        // The levels reached so far: one query for an account, one per badge for everyone.
+        let mine = match user {
+            Some(u) => Some(self.store.awards_of(tenant, u).await?),
+            None => None,
+        };
+        let mut awards = Vec::new();
+        for ((badge, levels, _), run) in ready.iter().zip(runs) {
+            let run = match run {
+                Ok(run) => run,
+                Err(e) => {
+                    out.push((badge.id, Err(rule_refused(e))));
+                    continue;
+                }
+            };
+            let current: std::collections::HashMap<UserId, i64> = match (&mine, user) {
+                (Some(mine), Some(u)) => mine
+                    .iter()
+                    .filter(|a| a.badge_id == badge.id)
+                    .map(|a| a.level)
+                    .max()
+                    .map(|l| (u, l))
+                    .into_iter()
+                    .collect(),
+                _ => self.store.badge_levels(badge.id, None).await?,
+            };
+            let mut reached = Vec::new();
+            for (u, score) in run.scores {
+                let new = i64::from(levels.level_for(score));
+                let have = current.get(&u).copied().unwrap_or(0);
+                if new <= have {
+                    continue;
+                }
+                reached.push((u, new));
+                for level in have + 1..=new {
+                    awards.push(NewAward {
+                        badge_id: badge.id,
+                        user: u,
+                        level,
+                        score: Some(score),
+                        rule_version: Some(badge.rule_version),
+                        granted_by: None,
+                        reason: None,
+                    });
+                }
+            }
+            out.push((badge.id, Ok(reached)));
+        }
+        self.store.add_awards(&awards).await?;
+        Ok(out)
+    }
+
+    /// Computes one badge for the collective or one account (see [`Self::compute_rules`]).
     async fn compute_badge(
         &self,
         tenant: TenantId,
         badge: &BadgeRecord,
         user: Option<UserId>,
     ) -> Result<Vec<(UserId, i64)>, ServiceError> {
-        let (Some(rule), None) = (&badge.rule, badge.retired_at) else {
-            return Ok(Vec::new());
-        };
-        let levels = Levels::parse(&badge.levels)?;
-        let checked = check_rule(rule).map_err(rule_refused)?;
-        let run = self
-            .store
-            .run_rule(tenant, &checked, user)
-            .await
-            .map_err(rule_refused)?;
-        let current = self.store.badge_levels(badge.id, user).await?;
-        let mut awards = Vec::new();
-        let mut reached = Vec::new();
-        for (u, score) in run.scores {
-            let new = i64::from(levels.level_for(score));
-            let have = current.get(&u).copied().unwrap_or(0);
-            if new <= have {
-                continue;
-            }
-            reached.push((u, new));
-            for level in have + 1..=new {
-                awards.push(NewAward {
-                    badge_id: badge.id,
-                    user: u,
-                    level,
-                    score: Some(score),
-                    rule_version: Some(badge.rule_version),
-                    granted_by: None,
-                    reason: None,
-                });
-            }
+        match self
+            .compute_rules(tenant, std::slice::from_ref(badge), user)
+            .await?
+            .pop()
+        {
+            Some((_, result)) => result,
+            None => Ok(Vec::new()),
         }
-        self.store.add_awards(&awards).await?;
-        Ok(reached)
     }
 
     /// Computes every badge of the collective again, for everyone (`vigie badges compute`,
-    /// after a rule changed). Returns how many levels were reached.
+    /// at start-up). A rule that fails is logged and the others go on. Returns how many
+    /// levels were reached.
     pub async fn compute_badges(&self, tenant: &Tenant) -> Result<usize, ServiceError> {
+        let badges = self.store.badges(tenant.id, false).await?;
         let mut reached = 0;
-        for badge in self.store.badges(tenant.id, false).await? {
-            match self.compute_badge(tenant.id, &badge, None).await {
+        for (id, result) in self.compute_rules(tenant.id, &badges, None).await? {
+            match result {
                 Ok(r) => reached += r.len(),
-                Err(e) => tracing::warn!(badge = %badge.key, error = %e, "a badge rule failed"),
+                Err(e) => tracing::warn!(badge = id, error = %e, "a badge rule failed"),
             }
         }
         Ok(reached)
@@ -698,15 +755,16 @@ impl Services {
         tenant: &Tenant,
         user: UserId,
     ) -> Result<usize, ServiceError> {
+        let badges = self.store.badges(tenant.id, false).await?;
         let mut reached = BTreeMap::new();
-        for badge in self.store.badges(tenant.id, false).await? {
-            match self.compute_badge(tenant.id, &badge, Some(user)).await {
+        for (id, result) in self.compute_rules(tenant.id, &badges, Some(user)).await? {
+            match result {
                 Ok(r) => {
                     for (_, level) in r {
-                        reached.insert(badge.id, level);
+                        reached.insert(id, level);
                     }
                 }
-                Err(e) => tracing::warn!(badge = %badge.key, error = %e, "a badge rule failed"),
+                Err(e) => tracing::warn!(badge = id, error = %e, "a badge rule failed"),
             }
         }
         if !reached.is_empty() {

@@ -494,27 +494,36 @@ impl Store {
         rule: &CheckedRule,
         user: Option<UserId>,
     ) -> Result<RuleRun, RuleError> {
-        let sql = rule.sql(user.is_some());
-        let started = Instant::now();
-        let rows = match (self.backend(), &self.sqlite_file_url) {
-            (Backend::Sqlite, Some(url)) => run_on_sqlite_file(url, &sql, tenant, user).await?,
-            (Backend::Sqlite, None) => self.run_on_pool(&sql, tenant, user, false).await?,
-            (Backend::Postgres, _) => self.run_on_pool(&sql, tenant, user, true).await?,
-        };
-        Ok(collect(rows, started.elapsed()))
+        self.run_rules(tenant, std::slice::from_ref(rule), user)
+            .await
+            .pop()
+            .unwrap_or(Err(RuleError::Failed("no rule ran".into())))
     }
 
-    /// PostgreSQL: a read-only transaction with a statement timeout, rolled back. SQLite in
-    /// memory (tests only): the pool's connection with `query_only`.
-    async fn run_on_pool(
+    /// Runs several rules one after the other on one read-only connection (SQLite) or
+    /// transaction (PostgreSQL), each within [`RULE_TIME_LIMIT`]: one result per rule, in
+    /// order. A rule that fails does not stop the others.
+    pub async fn run_rules(
         &self,
-        sql: &str,
         tenant: TenantId,
+        rules: &[CheckedRule],
         user: Option<UserId>,
+    ) -> Vec<Result<RuleRun, RuleError>> {
+        match (self.backend(), &self.sqlite_file_url) {
+            (Backend::Sqlite, Some(url)) => run_on_sqlite_file(url, rules, tenant, user).await,
+            (Backend::Sqlite, None) => self.run_on_pool(rules, tenant, user, false).await,
+            (Backend::Postgres, _) => self.run_on_pool(rules, tenant, user, true).await,
+        }
+    }
+
+    /// A read-only transaction for rules: PostgreSQL's `READ ONLY` with a statement timeout;
+    /// SQLite in memory (tests only) with `query_only`.
+    async fn rule_transaction(
+        &self,
         postgres: bool,
-    ) -> Result<Vec<(i64, i64)>, RuleError> {
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, RuleError> {
         let mut tx = self.pool.begin().await.map_err(failed)?;
-        let setup: &[String] = &if postgres {
+        let setup: Vec<String> = if postgres {
             vec![
                 "SET TRANSACTION READ ONLY".to_owned(),
                 format!(
@@ -526,64 +535,126 @@ impl Store {
             vec!["PRAGMA query_only = ON".to_owned()]
         };
         for s in setup {
-            sqlx::query(sqlx::AssertSqlSafe(s.clone()))
+            sqlx::query(sqlx::AssertSqlSafe(s))
                 .execute(&mut *tx)
                 .await
                 .map_err(failed)?;
         }
-        // Audited: written back by `check_rule` from a tree that passed the sandbox.
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).bind(tenant.0);
-        if let Some(u) = user {
-            q = q.bind(u.0);
-        }
-        let result = q.fetch_all(&mut *tx).await;
+        Ok(tx)
+    }
+
+    /// Ends a rule transaction: nothing it did stays.
+    async fn end_rule_transaction(tx: sqlx::Transaction<'static, sqlx::Any>, postgres: bool) {
+        let mut tx = tx;
         if !postgres {
             let _ = sqlx::query("PRAGMA query_only = OFF")
                 .execute(&mut *tx)
                 .await;
         }
         let _ = tx.rollback().await;
-        let rows = result.map_err(failed)?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(failed)
+    }
+
+    async fn run_on_pool(
+        &self,
+        rules: &[CheckedRule],
+        tenant: TenantId,
+        user: Option<UserId>,
+        postgres: bool,
+    ) -> Vec<Result<RuleRun, RuleError>> {
+        let mut out = Vec::with_capacity(rules.len());
+        let mut tx = None;
+        for rule in rules {
+            if tx.is_none() {
+                match self.rule_transaction(postgres).await {
+                    Ok(t) => tx = Some(t),
+                    Err(e) => {
+                        out.push(Err(e));
+                        continue;
+                    }
+                }
+            }
+            let Some(t) = tx.as_mut() else { continue };
+            let started = Instant::now();
+            // Audited: written back by `check_rule` from a tree that passed the sandbox.
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(rule.sql(user.is_some()))).bind(tenant.0);
+            if let Some(u) = user {
+                q = q.bind(u.0);
+            }
+            let result = q.fetch_all(&mut **t).await.and_then(|rows| {
+                rows.iter()
+                    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                    .collect::<Result<Vec<(i64, i64)>, sqlx::Error>>()
+            });
+            match result {
+                Ok(rows) => out.push(Ok(collect(rows, started.elapsed()))),
+                Err(e) => {
+                    out.push(Err(failed(e)));
+                    // A failed statement spoils a PostgreSQL transaction: a fresh one next.
+                    if let Some(t) = tx.take() {
+                        Self::end_rule_transaction(t, postgres).await;
+                    }
+                }
+            }
+        }
+        if let Some(t) = tx {
+            Self::end_rule_transaction(t, postgres).await;
+        }
+        out
     }
 }
 
-/// SQLite: a connection of its own opened read-only, stopped by its progress handler once
-/// the time limit has passed.
+/// SQLite: a connection of its own opened read-only, each rule stopped by its progress
+/// handler once the time limit has passed.
 async fn run_on_sqlite_file(
     url: &str,
-    sql: &str,
+    rules: &[CheckedRule],
     tenant: TenantId,
     user: Option<UserId>,
-) -> Result<Vec<(i64, i64)>, RuleError> {
+) -> Vec<Result<RuleRun, RuleError>> {
     use sqlx::Connection as _;
-    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
-        .map_err(failed)?
-        .read_only(true)
-        .busy_timeout(Duration::from_secs(5));
-    let mut conn = sqlx::sqlite::SqliteConnection::connect_with(&options)
-        .await
-        .map_err(failed)?;
-    let deadline = Instant::now() + RULE_TIME_LIMIT;
-    conn.lock_handle()
-        .await
-        .map_err(failed)?
-        .set_progress_handler(1_000, move || Instant::now() < deadline);
-    // Audited: written back by `check_rule` from a tree that passed the sandbox.
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).bind(tenant.0);
-    if let Some(u) = user {
-        q = q.bind(u.0);
+    let options = match sqlx::sqlite::SqliteConnectOptions::from_str(url) {
+        Ok(o) => o.read_only(true).busy_timeout(Duration::from_secs(5)),
+        Err(e) => return rules.iter().map(|_| Err(failed_text(&e))).collect(),
+    };
+    let mut conn = match sqlx::sqlite::SqliteConnection::connect_with(&options).await {
+        Ok(c) => c,
+        Err(e) => return rules.iter().map(|_| Err(failed_text(&e))).collect(),
+    };
+    let mut out = Vec::with_capacity(rules.len());
+    for rule in rules {
+        let started = Instant::now();
+        let deadline = started + RULE_TIME_LIMIT;
+        match conn.lock_handle().await {
+            Ok(mut handle) => {
+                handle.set_progress_handler(1_000, move || Instant::now() < deadline);
+            }
+            Err(e) => {
+                out.push(Err(failed(e)));
+                continue;
+            }
+        }
+        // Audited: written back by `check_rule` from a tree that passed the sandbox.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(rule.sql(user.is_some()))).bind(tenant.0);
+        if let Some(u) = user {
+            q = q.bind(u.0);
+        }
+        let result = q.fetch_all(&mut conn).await.and_then(|rows| {
+            rows.iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<Vec<(i64, i64)>, sqlx::Error>>()
+        });
+        out.push(
+            result
+                .map(|rows| collect(rows, started.elapsed()))
+                .map_err(failed),
+        );
     }
-    let result = q.fetch_all(&mut conn).await;
     let _ = conn.close().await;
-    let rows = result.map_err(failed)?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(failed)
+    out
+}
+
+fn failed_text(e: &sqlx::Error) -> RuleError {
+    RuleError::Failed(e.to_string())
 }
 
 #[cfg(test)]
