@@ -40,9 +40,14 @@ impl Email {
         if local.is_empty()
             || local.len() > 64
             || s.len() > 254
-            || local
-                .chars()
-                .any(|c| c.is_whitespace() || c == '@' || c.is_control())
+            || local.chars().any(|c| {
+                c.is_whitespace() || c.is_control() || "@\"(),:;<>[\\]".contains(c)
+            })
+            // A dot neither starts nor ends the name, nor follows another (RFC 5322): mail
+            // servers refuse such addresses, so nothing could ever be sent to them.
+            || local.starts_with('.')
+            || local.ends_with('.')
+            || local.contains("..")
         {
             return Err(bad());
         }
@@ -224,7 +229,22 @@ mod tests {
         let e = Email::parse("  Jeanne.D@Marseille.FR ").unwrap();
         assert_eq!(e.as_str(), "jeanne.d@marseille.fr");
         assert_eq!(e.domain(), "marseille.fr");
-        for bad in ["", "x", "@a.fr", "a@", "a@b", "a b@c.fr", "a@b@c.fr"] {
+        assert!(Email::parse("jeanne.d+vigie@marseille.fr").is_ok());
+        for bad in [
+            "",
+            "x",
+            "@a.fr",
+            "a@",
+            "a@b",
+            "a b@c.fr",
+            "a@b@c.fr",
+            "a..b@c.fr",
+            ".a@c.fr",
+            "a.@c.fr",
+            "a<b@c.fr",
+            "a,b@c.fr",
+            "\"a\"@c.fr",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad} accepted");
         }
     }
