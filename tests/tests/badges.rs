@@ -23,7 +23,7 @@ async fn world(backend: Backend) -> World {
     let school = srv
         .object("cem", "schools", &uai(1), "École des Chartreux")
         .await;
-    srv.operator_user("jeanne@example.org", "Jeanne Parent", false)
+    srv.operator_user("jeanne@example.org", JEANNE_NAME, false)
         .await
         .unwrap();
     let jeanne = srv.client();
@@ -91,6 +91,9 @@ async fn wait_level(who: &Client, key: &str, at_least: i64) -> Value {
     }
     panic!("{key} never reached level {at_least}: {last}");
 }
+
+/// Jeanne's display name: never on a public page.
+const JEANNE_NAME: &str = "Jeanne Parent";
 
 async fn pseudonym(who: &Client) -> String {
     let r = who.get("/api/v1/me").await;
@@ -293,6 +296,15 @@ async fn manual_badges_carry_their_reason(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, 400, "a reason is needed: {}", r.text);
+    // Only for someone who took part in the collective: she has not yet.
+    let r = w
+        .garant
+        .post("/api/v1/tenants/cem/badges/pillar/awards", award.clone())
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.body["error"]["field"], "account", "{}", r.text);
+    assert!(r.text.contains("not taken part"), "{}", r.text);
+    file(&w, &w.jeanne, "Préau inondé").await;
     let r = w
         .garant
         .post("/api/v1/tenants/cem/badges/pillar/awards", award)
@@ -318,6 +330,29 @@ async fn manual_badges_carry_their_reason(backend: Backend) {
         "A organisé la collecte des effectifs."
     );
     assert_eq!(pillar["awards"][0]["granted_by"], "Gaëlle Garant");
+    // Her public page shows it under her pseudonym only: neither her name nor her address.
+    let page = w.srv.client().get(&format!("/t/cem/accounts/{p}")).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("Pilier"), "{}", page.text);
+    assert!(page.text.contains("A organisé la collecte des effectifs."));
+    assert!(page.text.contains(p.as_str()), "{}", page.text);
+    assert!(!page.text.contains("jeanne@example.org"));
+    assert!(!page.text.contains(JEANNE_NAME), "{}", page.text);
+    let r = w
+        .srv
+        .client()
+        .get("/t/cem/accounts/account:0000000000000000")
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    let r = w.srv.client().get("/t/cem/accounts/not-a-pseudonym").await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    // Her own badges page links to it.
+    let own = w.jeanne.get("/t/cem/badges").await;
+    assert!(
+        own.text.contains(&format!("/t/cem/accounts/{p}")),
+        "{}",
+        own.text
+    );
     // She is told once, by e-mail (as she chose) and on the site.
     let mails: Vec<_> = w
         .srv

@@ -289,7 +289,196 @@ async fn gurus_appoint_gurus(backend: Backend) {
     srv.stop().await;
 }
 
+/// The e-mails in the outbox addressed to `to`, waiting up to 5 s for the first.
+async fn mails_to(srv: &TestServer, to: &str) -> Vec<String> {
+    for _ in 0..100 {
+        let found: Vec<String> = std::fs::read_dir(srv.outbox())
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .filter(|text| text.contains(&format!("To: {to}\r\n")))
+            .collect();
+        if !found.is_empty() {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Vec::new()
+}
+
+/// A Guru sets the language of the collective's messages to people without an account and
+/// the licence of its open data: contacts and typed addresses are written to in it, and
+/// every export names the licence.
+async fn a_collective_writes_in_its_language_under_its_licence(backend: Backend) {
+    let srv = TestServer::start(backend).await.unwrap();
+    let cem = srv.collective("cem", &["schools"]).await;
+    srv.operator_user("citizen@example.org", "Céline", false)
+        .await
+        .unwrap();
+    let citizen = srv.client();
+    citizen.sign_in("citizen@example.org", PASSWORD).await;
+    let r = cem
+        .guru
+        .post(
+            "/api/v1/tenants",
+            json!({"slug": "autre", "name": "Autre", "object_types": ["schools"]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    // French and the Licence Ouverte until told otherwise.
+    let r = srv.client().get("/api/v1/tenants/cem").await;
+    assert_eq!(r.body["language"], "fr");
+    assert_eq!(r.body["licence"]["id"], "etalab-2.0");
+
+    async fn put(client: &vigie_tests::Client, body: serde_json::Value) -> vigie_tests::Reply {
+        client
+            .call("PUT", "/api/v1/tenants/cem/publication", Some(body))
+            .await
+    }
+    let english = json!({"language": "en", "licence": "odbl-1.0"});
+    assert_eq!(put(&srv.client(), english.clone()).await.status, 401);
+    let r = put(&citizen, english.clone()).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let r = put(&cem.garant, english.clone()).await;
+    assert_eq!(r.status, 403, "a Garant does not set it: {}", r.text);
+    let r = put(&cem.guru, json!({"language": "de", "licence": "odbl-1.0"})).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.body["error"]["field"], "language", "{}", r.text);
+    let r = put(&cem.guru, json!({"language": "en", "licence": "mit"})).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.body["error"]["field"], "licence", "{}", r.text);
+    assert!(
+        r.text.contains("etalab-2.0") && r.text.contains("cc0-1.0"),
+        "{}",
+        r.text
+    );
+    let r = put(&cem.guru, english).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["language"], "en");
+    assert_eq!(r.body["licence"]["id"], "odbl-1.0");
+    assert_eq!(
+        r.body["licence"]["url"],
+        "https://opendatacommons.org/licenses/odbl/1-0/"
+    );
+
+    // Every export names it; the other collective keeps the default.
+    let anon = srv.client();
+    let r = anon.get("/api/v1/tenants/cem/exports").await;
+    assert_eq!(r.body["licence"]["id"], "odbl-1.0", "{}", r.text);
+    let r = anon.get("/api/v1/catalog.jsonld").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    for dataset in r.body["dcat:dataset"].as_array().unwrap() {
+        let id = dataset["dct:identifier"].as_str().unwrap();
+        let licence = dataset["dct:license"]["@id"].as_str().unwrap();
+        if id.starts_with("cem/") {
+            assert_eq!(
+                licence, "https://opendatacommons.org/licenses/odbl/1-0/",
+                "{id}"
+            );
+        } else if id.starts_with("autre/") {
+            assert_eq!(
+                licence, "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+                "{id}"
+            );
+        }
+        for file in dataset["dcat:distribution"].as_array().unwrap() {
+            assert_eq!(file["dct:license"], dataset["dct:license"], "{id}");
+        }
+    }
+
+    // A typed address and a contact are written to in English.
+    let school = srv
+        .object("cem", "schools", "0130001A", "École Chartreux")
+        .await;
+    let r = anon
+        .post(
+            &format!("/api/v1/tenants/cem/objects/{school}/requests"),
+            json!({
+                "kind": "intervention",
+                "categories": ["cem/toilets"],
+                "title": "Toilettes bouchées",
+                "description": "Les toilettes du premier étage sont bouchées depuis lundi.",
+                "fields": {"location": "1er étage"},
+                "contact_email": "parent.anonyme@example.org",
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.body["request"]["id"].as_i64().unwrap();
+    let mails = mails_to(&srv, "parent.anonyme@example.org").await;
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0].contains(&format!("Your request no. {id}")),
+        "{}",
+        mails[0]
+    );
+    let r = cem
+        .garant
+        .post(
+            "/api/v1/tenants/cem/object-types/schools/contacts",
+            json!({"name": "Jean Travaux", "role_title": "Works", "email": "jean@marseille.example"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let contact = r.body["id"].as_i64().unwrap();
+    let r = cem
+        .garant
+        .post(
+            &format!("/api/v1/tenants/cem/requests/{id}/assignees"),
+            json!({"contact_id": contact}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let mails = mails_to(&srv, "jean@marseille.example").await;
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0].contains("See the request and answer it"),
+        "{}",
+        mails[0]
+    );
+    assert!(!mails[0].contains("Voir la demande"), "{}", mails[0]);
+
+    // The settings page shows and saves the same choice.
+    let r = cem.guru.get("/t/cem/admin").await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.text.contains(r#"<option value="odbl-1.0" selected>"#),
+        "{}",
+        r.text
+    );
+    let r = cem
+        .guru
+        .form(
+            "/t/cem/admin/publication",
+            &[("language", "fr"), ("licence", "cc-by-4.0")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let r = anon.get("/api/v1/tenants/cem").await;
+    assert_eq!(
+        (
+            r.body["language"].as_str(),
+            r.body["licence"]["id"].as_str()
+        ),
+        (Some("fr"), Some("cc-by-4.0"))
+    );
+    let r = cem
+        .guru
+        .form(
+            "/t/cem/admin/publication",
+            &[("language", "fr"), ("licence", "wtfpl")],
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("licence connue"), "{}", r.text);
+    srv.stop().await;
+}
+
 both_backends!(
     guru_opens_collectives_and_appoints_garants,
-    gurus_appoint_gurus
+    gurus_appoint_gurus,
+    a_collective_writes_in_its_language_under_its_licence,
 );

@@ -9,9 +9,9 @@
 
 use poem::web::Data;
 use poem_openapi::{Object, OpenApi, param::Path, payload::Json};
+use vigie_domain::UserId;
 use vigie_domain::badges::level_name;
 use vigie_domain::notify::Language;
-use vigie_domain::{Pseudonym, UserId};
 use vigie_services::{Actor, BadgeInput, BadgeSummary, EarnedBadge, RulePreview, ServiceError};
 use vigie_storage::BadgeRecord;
 
@@ -495,16 +495,7 @@ impl BadgesApi {
 }
 
 async fn account(state: &ApiState, pseudonym: &str) -> Result<UserId, ApiError> {
-    let p = Pseudonym::from_journal_ref(pseudonym)
-        .or_else(|| Pseudonym::parse(pseudonym).ok())
-        .ok_or(ServiceError::NotFound("account"))?;
-    Ok(state
-        .services
-        .store()
-        .user_by_pseudonym(&p)
-        .await
-        .map_err(ServiceError::from)?
-        .ok_or(ServiceError::NotFound("account"))?)
+    Ok(state.services.account_by_pseudonym(pseudonym).await?)
 }
 
 impl BadgesApi {

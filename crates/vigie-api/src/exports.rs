@@ -131,6 +131,7 @@ pub async fn catalogue(state: Data<&ApiState>, Path(slug): Path<String>) -> Resp
         "collective": tenant.slug.as_str(),
         "name": tenant.name,
         "object_types": tenant.object_types.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+        "licence": {"id": tenant.licence.id(), "title": tenant.licence.title(), "url": tenant.licence.url()},
         "datasets": datasets,
         // Everything above in one file: each CSV with its schema and a `datapackage.json`.
         "archive": format!("/api/v1/tenants/{slug}/exports.zip"),
@@ -138,9 +139,9 @@ pub async fn catalogue(state: Data<&ApiState>, Path(slug): Path<String>) -> Resp
     .into_response()
 }
 
-/// The licence of the data, unless a collective says otherwise: Etalab's Licence Ouverte 2.0,
-/// the French public sector's, compatible with CC-BY and ODbL.
-pub const LICENCE: &str = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/";
+/// The licence of the catalogue itself (its own text): Etalab's Licence Ouverte 2.0. Each
+/// collective's datasets carry the collective's chosen licence.
+const CATALOGUE_LICENCE: vigie_domain::DataLicence = vigie_domain::DataLicence::Etalab2;
 
 /// `GET /api/v1/catalog.jsonld`: every dataset of every collective of the instance, as a
 /// DCAT-AP catalogue in JSON-LD (the vocabulary data.gouv.fr and the European data portal
@@ -153,6 +154,7 @@ pub async fn dcat_catalogue(state: Data<&ApiState>) -> Response {
         let mut datasets = Vec::new();
         for tenant in state.services.tenants().await? {
             let slug = tenant.slug.as_str();
+            let licence = tenant.licence.url();
             let modified = state.services.last_change(&tenant).await?;
             for d in Dataset::ALL {
                 let name = d.as_str();
@@ -173,7 +175,7 @@ pub async fn dcat_catalogue(state: Data<&ApiState>) -> Response {
                             "dcat:downloadURL": {"@id": file(ext)},
                             "dcat:mediaType": media,
                             "dct:format": format,
-                            "dct:license": {"@id": LICENCE},
+                            "dct:license": {"@id": licence},
                             "dct:conformsTo": {"@id": schema},
                         })
                     })
@@ -186,7 +188,7 @@ pub async fn dcat_catalogue(state: Data<&ApiState>) -> Response {
                                   {"@value": format!("{} — {en}", tenant.name), "@language": "en"}],
                     "dct:description": tenant.description,
                     "dct:publisher": {"@type": "foaf:Agent", "foaf:name": tenant.name},
-                    "dct:license": {"@id": LICENCE},
+                    "dct:license": {"@id": licence},
                     "dct:modified": modified.as_ref().map(|m| json!({"@value": m, "@type": "xsd:dateTime"})),
                     "dcat:landingPage": {"@id": format!("{base}/t/{slug}")},
                     "dcat:keyword": tenant.object_types.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
@@ -203,7 +205,7 @@ pub async fn dcat_catalogue(state: Data<&ApiState>) -> Response {
                               {"@value": format!("{} — all the data (zip)", tenant.name), "@language": "en"}],
                 "dct:description": tenant.description,
                 "dct:publisher": {"@type": "foaf:Agent", "foaf:name": tenant.name},
-                "dct:license": {"@id": LICENCE},
+                "dct:license": {"@id": licence},
                 "dct:modified": modified.as_ref().map(|m| json!({"@value": m, "@type": "xsd:dateTime"})),
                 "dcat:landingPage": {"@id": format!("{base}/t/{slug}")},
                 "dcat:distribution": [{
@@ -213,7 +215,7 @@ pub async fn dcat_catalogue(state: Data<&ApiState>) -> Response {
                     "dcat:downloadURL": {"@id": archive},
                     "dcat:mediaType": "application/zip",
                     "dct:format": "ZIP",
-                    "dct:license": {"@id": LICENCE},
+                    "dct:license": {"@id": licence},
                     "dct:conformsTo": {"@id": "https://specs.frictionlessdata.io/data-package/"},
                 }],
             }));
@@ -229,7 +231,7 @@ pub async fn dcat_catalogue(state: Data<&ApiState>) -> Response {
             "@type": "dcat:Catalog",
             "dct:title": "Vigie",
             "dct:description": "Les données publiques des collectifs de cette instance de Vigie : lieux, faits, demandes et journal.",
-            "dct:license": {"@id": LICENCE},
+            "dct:license": {"@id": CATALOGUE_LICENCE.url()},
             "dcat:dataset": datasets,
         }))
     }
@@ -485,7 +487,11 @@ fn datapackage(tenant: &vigie_storage::Tenant) -> Value {
         "name": tenant.slug.as_str(),
         "title": tenant.name,
         "description": tenant.description,
-        "licenses": [{"name": "etalab-2.0", "path": LICENCE, "title": "Licence Ouverte 2.0"}],
+        "licenses": [{
+            "name": tenant.licence.id(),
+            "path": tenant.licence.url(),
+            "title": tenant.licence.title(),
+        }],
         "resources": resources,
     })
 }

@@ -6,7 +6,7 @@ use vigie_authz::Authorizer;
 use vigie_services::{Actor, TenantInput};
 
 use crate::session::Caller;
-use crate::views::{MapViewDto, RoleHolderView, RoleName, TenantView};
+use crate::views::{MapViewDto, PublicationDto, RoleHolderView, RoleName, TenantView};
 use crate::{ApiError, ApiState, ApiTags};
 
 /// A new collective.
@@ -114,6 +114,35 @@ impl TenantsApi {
                 &slug,
                 (m.latitude, m.longitude, m.zoom),
                 m.tiles.map(|t| (t.url, t.attribution)),
+            )
+            .await?;
+        Ok(Json((&tenant).into()))
+    }
+
+    /// Set a collective's language and data licence (Guru)
+    ///
+    /// The language of its messages to people without an account (its contacts, the
+    /// addresses typed with a request) and the licence of its open data, named in every
+    /// export and in the DCAT catalogue.
+    #[oai(
+        path = "/tenants/:slug/publication",
+        method = "put",
+        operation_id = "set_tenant_publication"
+    )]
+    async fn set_publication(
+        &self,
+        state: Data<&ApiState>,
+        caller: Caller,
+        slug: Path<String>,
+        body: Json<PublicationDto>,
+    ) -> Result<Json<TenantView>, ApiError> {
+        let tenant = state
+            .services
+            .set_tenant_publication(
+                Actor::Principal(&caller.principal()),
+                &slug,
+                &body.0.language,
+                &body.0.licence,
             )
             .await?;
         Ok(Json((&tenant).into()))

@@ -20,10 +20,47 @@ pub struct TenantView {
     pub object_types: Vec<String>,
     /// E-mail domains whose verified users are Officials of the collective.
     pub official_domains: Vec<String>,
+    /// The language it writes in to people without an account (`fr` or `en`).
+    pub language: String,
+    /// The licence its open data is published under.
+    pub licence: LicenceDto,
     /// Whether this is the demo collective.
     pub is_demo: bool,
     /// Creation time.
     pub created_at: OffsetDateTime,
+}
+
+/// The licence of a collective's open data.
+#[derive(Debug, Clone, Object)]
+pub struct LicenceDto {
+    /// Identifier, as Data Packages name it (`etalab-2.0`, `odbl-1.0`, `cc-by-4.0`,
+    /// `cc-by-sa-4.0`, `cc0-1.0`).
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// The page of its text.
+    pub url: String,
+}
+
+impl From<vigie_domain::DataLicence> for LicenceDto {
+    fn from(l: vigie_domain::DataLicence) -> Self {
+        Self {
+            id: l.id().to_owned(),
+            title: l.title().to_owned(),
+            url: l.url().to_owned(),
+        }
+    }
+}
+
+/// What a collective publishes in: the language of its messages to people without an
+/// account, and the licence of its open data.
+#[derive(Debug, Clone, Object)]
+pub struct PublicationDto {
+    /// `fr` or `en`.
+    pub language: String,
+    /// A licence identifier: `etalab-2.0` (Licence Ouverte 2.0, the default), `odbl-1.0`,
+    /// `cc-by-4.0`, `cc-by-sa-4.0` or `cc0-1.0`.
+    pub licence: String,
 }
 
 impl From<&Tenant> for TenantView {
@@ -47,6 +84,8 @@ impl From<&Tenant> for TenantView {
                 .iter()
                 .map(|d| d.as_str().to_owned())
                 .collect(),
+            language: t.language.as_str().to_owned(),
+            licence: t.licence.into(),
             is_demo: t.is_demo,
             created_at: t.created_at,
         }

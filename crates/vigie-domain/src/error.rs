@@ -35,6 +35,14 @@ impl Bilingual {
     pub fn french(&self) -> Option<&str> {
         self.fr.as_deref()
     }
+
+    /// The text in `lang` (the English one when no French was written).
+    pub fn in_language(&self, lang: crate::notify::Language) -> &str {
+        match lang {
+            crate::notify::Language::Fr => self.fr.as_deref().unwrap_or(&self.en),
+            crate::notify::Language::En => &self.en,
+        }
+    }
 }
 
 impl fmt::Display for Bilingual {

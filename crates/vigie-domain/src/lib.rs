@@ -21,5 +21,5 @@ pub use authz::{Operation, Principal, Role, Scope};
 pub use error::{Bilingual, DomainError};
 pub use objects::{Decision, FactState, ObjectStatus, Provenance};
 pub use tenant::{
-    EmailDomain, MapView, NewTenant, ObjectTypeKey, TenantId, TenantSlug, TileSource,
+    DataLicence, EmailDomain, MapView, NewTenant, ObjectTypeKey, TenantId, TenantSlug, TileSource,
 };

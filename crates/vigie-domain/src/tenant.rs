@@ -322,6 +322,90 @@ impl TileSource {
     }
 }
 
+/// The licence a collective publishes its data under: named in every export's Table Schema
+/// package and in the DCAT catalogue. Etalab's Licence Ouverte 2.0 (the French public
+/// sector's, compatible with CC-BY and ODbL) unless the collective chose another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum DataLicence {
+    /// Licence Ouverte / Open Licence 2.0 (Etalab).
+    #[default]
+    Etalab2,
+    /// Open Database License 1.0 (OpenStreetMap's): share-alike.
+    Odbl1,
+    /// Creative Commons Attribution 4.0.
+    CcBy4,
+    /// Creative Commons Attribution-ShareAlike 4.0.
+    CcBySa4,
+    /// Creative Commons Zero: the public domain.
+    Cc0,
+}
+
+impl DataLicence {
+    /// Every licence a collective may choose, the default first.
+    pub const ALL: [DataLicence; 5] = [
+        DataLicence::Etalab2,
+        DataLicence::Odbl1,
+        DataLicence::CcBy4,
+        DataLicence::CcBySa4,
+        DataLicence::Cc0,
+    ];
+
+    /// The identifier stored and used by Data Packages (`etalab-2.0`, `odbl-1.0`…).
+    pub fn id(self) -> &'static str {
+        match self {
+            DataLicence::Etalab2 => "etalab-2.0",
+            DataLicence::Odbl1 => "odbl-1.0",
+            DataLicence::CcBy4 => "cc-by-4.0",
+            DataLicence::CcBySa4 => "cc-by-sa-4.0",
+            DataLicence::Cc0 => "cc0-1.0",
+        }
+    }
+
+    /// Its usual title.
+    pub fn title(self) -> &'static str {
+        match self {
+            DataLicence::Etalab2 => "Licence Ouverte 2.0",
+            DataLicence::Odbl1 => "Open Database License 1.0",
+            DataLicence::CcBy4 => "Creative Commons Attribution 4.0",
+            DataLicence::CcBySa4 => "Creative Commons Attribution-ShareAlike 4.0",
+            DataLicence::Cc0 => "Creative Commons Zero 1.0",
+        }
+    }
+
+    /// The page of its text.
+    pub fn url(self) -> &'static str {
+        match self {
+            DataLicence::Etalab2 => "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+            DataLicence::Odbl1 => "https://opendatacommons.org/licenses/odbl/1-0/",
+            DataLicence::CcBy4 => "https://creativecommons.org/licenses/by/4.0/",
+            DataLicence::CcBySa4 => "https://creativecommons.org/licenses/by-sa/4.0/",
+            DataLicence::Cc0 => "https://creativecommons.org/publicdomain/zero/1.0/",
+        }
+    }
+
+    /// Reads an identifier (case-insensitive).
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let wanted = raw.trim();
+        Self::ALL
+            .into_iter()
+            .find(|l| l.id().eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| {
+                let ids: Vec<&str> = Self::ALL.iter().map(|l| l.id()).collect();
+                DomainError::invalid(
+                    "licence",
+                    format!(
+                        "'{raw}' is not a licence Vigie knows: use one of {}",
+                        ids.join(", ")
+                    ),
+                )
+                .fr(format!(
+                    "« {raw} » n'est pas une licence connue : choisissez parmi {}.",
+                    ids.join(", ")
+                ))
+            })
+    }
+}
+
 /// Everything needed to open a new collective, checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewTenant {
@@ -454,6 +538,17 @@ mod tests {
         assert!(MapView::new(43.0, 181.0, 12).is_err());
         assert!(MapView::new(43.0, 5.0, 20).is_err());
         assert!(MapView::new(43.0, 5.0, -1).is_err());
+    }
+
+    #[test]
+    fn licences_read_their_ids_and_refuse_others() {
+        for l in DataLicence::ALL {
+            assert_eq!(DataLicence::parse(&l.id().to_uppercase()).unwrap(), l);
+            assert!(l.url().starts_with("https://"));
+        }
+        assert_eq!(DataLicence::default(), DataLicence::Etalab2);
+        let e = DataLicence::parse("mit").unwrap_err().to_string();
+        assert!(e.contains("etalab-2.0") && e.contains("cc0-1.0"), "{e}");
     }
 
     #[test]

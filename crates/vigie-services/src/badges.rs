@@ -284,6 +284,11 @@ impl Services {
         self.badge_summaries(tenant, true).await
     }
 
+    /// Whether the actor may configure the collective's badges (to show the link).
+    pub async fn may_configure_badges(&self, actor: Actor<'_>, tenant: &Tenant) -> bool {
+        self.permit_badges(actor, tenant).await.is_ok()
+    }
+
     /// Every badge of the collective, retired ones too, with their holders.
     pub async fn all_badges_public(
         &self,
@@ -496,9 +501,7 @@ impl Services {
         let levels = Levels::parse(&badge.levels)?;
         let reason = award_reason(reason)?;
         let account = account.trim();
-        let pseudonym = Pseudonym::from_journal_ref(account)
-            .or_else(|| Pseudonym::parse(account).ok())
-            .ok_or_else(|| {
+        let pseudonym = read_pseudonym(account).ok_or_else(|| {
                 ServiceError::Invalid(
                     DomainError::invalid(
                         "account",
@@ -512,6 +515,21 @@ impl Services {
             .user_by_pseudonym(&pseudonym)
             .await?
             .ok_or(ServiceError::NotFound("account"))?;
+        if !self.takes_part_in(tenant, user).await? {
+            return Err(ServiceError::Invalid(
+                DomainError::invalid(
+                    "account",
+                    "this account has not taken part in this collective: a badge rewards someone \
+                     who acted here (filed, supported or commented on a request, proposed a fact, \
+                     follows a place or holds a role)",
+                )
+                .fr(
+                    "Ce compte n'a pas participé à ce collectif : un badge récompense quelqu'un \
+                     qui y a agi (déposé, soutenu ou commenté une demande, proposé une donnée, \
+                     suivi un lieu ou tenu un rôle).",
+                ),
+            ));
+        }
         let current = self
             .store
             .badge_levels(badge.id, Some(user))
@@ -547,6 +565,30 @@ impl Services {
             self.tell_badges(tenant, user, &reached).await;
         }
         Ok(added > 0)
+    }
+
+    /// Whether `user` took part in the collective: some activity there, or a role in it.
+    async fn takes_part_in(&self, tenant: &Tenant, user: UserId) -> Result<bool, ServiceError> {
+        if self.store.takes_part_in(tenant.id, user).await? {
+            return Ok(true);
+        }
+        Ok(self
+            .store
+            .user_grants(user)
+            .await?
+            .iter()
+            .any(|g| g.tenant == Some(tenant.id)))
+    }
+
+    /// The account a public pseudonym (`account:7f3c…` or the bare hex) names; a malformed or
+    /// unknown one is "not found". Only the pseudonym is ever shown of it: a public page of
+    /// badges must not tie the name a journal uses to the person's display name.
+    pub async fn account_by_pseudonym(&self, raw: &str) -> Result<UserId, ServiceError> {
+        let pseudonym = read_pseudonym(raw).ok_or(ServiceError::NotFound("account"))?;
+        self.store
+            .user_by_pseudonym(&pseudonym)
+            .await?
+            .ok_or(ServiceError::NotFound("account"))
     }
 
     /// Whether the actor may grant manual badges here (to show the form).
@@ -932,4 +974,10 @@ impl Services {
 /// The levels of a badge as written (« 1, 5, 10 »), for pages.
 pub fn levels_text(badge: &BadgeRecord) -> String {
     badges::Levels::parse(&badge.levels).map_or_else(|_| badge.levels.clone(), |l| l.to_text())
+}
+
+/// A pseudonym as the journals write it (`account:…`) or bare.
+fn read_pseudonym(raw: &str) -> Option<Pseudonym> {
+    let raw = raw.trim();
+    Pseudonym::from_journal_ref(raw).or_else(|| Pseudonym::parse(raw).ok())
 }

@@ -886,10 +886,10 @@ impl Services {
             (None, Some(u)) => Some((u.email.as_str().to_owned(), MailKind::Account)),
             (None, None) => None,
         };
-        // In the account's language; a typed address gets the collective's (French).
+        // In the account's language; a typed address gets the collective's.
         let lang = match (&contact_email, &account) {
             (None, Some(u)) => self.store.user_language(u.id).await?,
-            _ => Language::Fr,
+            _ => tenant.language,
         };
         let subject_of = |id: i64| match lang {
             Language::Fr => format!("Votre demande n° {id} est enregistrée"),
@@ -1020,11 +1020,16 @@ impl Services {
                     &request,
                     &contact,
                     None,
-                    &format!(
+                    &Bilingual::new(format!(
+                        "Vigie: {} — {}",
+                        kind.label.en, object.identity.official_name
+                    ))
+                    .fr(format!(
                         "Vigie : {} — {}",
                         kind.label.fr, object.identity.official_name
-                    ),
-                    &format!("{}\n\n{}\n\n{}", kind.label.fr, title, description),
+                    )),
+                    &Bilingual::new(format!("{}\n\n{title}\n\n{description}", kind.label.en))
+                        .fr(format!("{}\n\n{title}\n\n{description}", kind.label.fr)),
                     MailKind::Automatic,
                 )
                 .await?;
@@ -1229,7 +1234,7 @@ impl Services {
         letter: &(dyn Fn(Language) -> Letter + Send + Sync),
     ) -> Result<(), ServiceError> {
         let to = match (request.author_id, &request.contact_email) {
-            (_, Some(email)) if request.contact_confirmed => Some((email.clone(), Language::Fr)),
+            (_, Some(email)) if request.contact_confirmed => Some((email.clone(), tenant.language)),
             (_, Some(_)) => None,
             (Some(id), None) => match self.store.user_by_id(id).await? {
                 Some(u) => Some((
@@ -1297,10 +1302,13 @@ impl Services {
         request: &RequestRecord,
         contact: &Contact,
         by: Option<&str>,
-        subject: &str,
-        message: &str,
+        subject: &Bilingual,
+        message: &Bilingual,
         kind: MailKind,
     ) -> Result<bool, ServiceError> {
+        // A contact works for the collective: its language.
+        let lang = tenant.language;
+        let subject = subject.in_language(lang);
         let entry = |_: i64| {
             JournalNote::new(
                 "notification_sent",
@@ -1315,17 +1323,24 @@ impl Services {
         let token = random_token();
         let link = self.request_link(tenant, request.id, Some(&token));
         let reply_to = self.reply_address(&token);
-        // A contact works for the collective: its language.
-        let mut letter = Letter::new(Language::Fr, subject)
+        let mut letter = Letter::new(lang, subject)
             .greet(&contact.name)
-            .quote(message)
-            .action("Voir la demande et y répondre", link)
-            .then(
+            .quote(message.in_language(lang))
+            .action(
+                lang.pick(
+                    "Voir la demande et y répondre",
+                    "See the request and answer it",
+                ),
+                link,
+            )
+            .then(lang.pick(
                 "Ce lien personnel vous permet de répondre et de changer le statut de la \
                  demande sans compte. Ne le transmettez pas.",
-            );
+                "This personal link lets you answer and change the request's status without \
+                 an account. Do not pass it on.",
+            ));
         if reply_to.is_some() {
-            letter = letter.then(REPLY_HINT_FR);
+            letter = letter.then(lang.pick(REPLY_HINT_FR, REPLY_HINT_EN));
         }
         let mut mail = self.outbox_letter(
             &Recipient {
@@ -1558,7 +1573,7 @@ impl Services {
             ));
         }
         let to = match (&request.contact_email, request.author_id) {
-            (Some(e), _) if request.contact_confirmed => Some((e.clone(), Language::Fr)),
+            (Some(e), _) if request.contact_confirmed => Some((e.clone(), tenant.language)),
             (Some(_), _) => None,
             (None, Some(author)) => match self.store.user_by_id(author).await? {
                 Some(u) => Some((
@@ -2052,13 +2067,20 @@ impl Services {
                 .with_notices(notices.clone()),
             )
             .await?;
-        let subject = format!("Demande n° {id} : elle vous est confiée");
-        let message = format!(
+        let subject = Bilingual::new(format!("Request no. {id} is assigned to you"))
+            .fr(format!("Demande n° {id} : elle vous est confiée"));
+        let message = Bilingual::new(format!(
+            "The request \"{}\" about {} is assigned to you.\n\n{}",
+            request.shown_title(),
+            request.object_name,
+            request.shown_description(),
+        ))
+        .fr(format!(
             "La demande « {} » sur {} vous est confiée.\n\n{}",
             request.shown_title(),
             request.object_name,
             request.shown_description(),
-        );
+        ));
         match (&user, &contact) {
             (_, Some(c)) => {
                 self.notify_contact(
@@ -2082,31 +2104,25 @@ impl Services {
                     )
                     .await?;
                 let lang = self.store.user_language(u.id).await?;
-                let letter = Letter::new(
-                    lang,
-                    match lang {
-                        Language::Fr => subject.clone(),
-                        Language::En => format!("Request no. {id} is assigned to you"),
-                    },
-                )
-                .greet(u.display_name.as_str())
-                .say(match lang {
-                    Language::Fr => format!(
-                        "La demande « {} » sur {} vous est confiée.",
-                        request.shown_title(),
-                        request.object_name
-                    ),
-                    Language::En => format!(
-                        "The request \"{}\" about {} is assigned to you.",
-                        request.shown_title(),
-                        request.object_name
-                    ),
-                })
-                .quote(request.shown_description())
-                .action(
-                    lang.pick("Voir la demande", "See the request"),
-                    self.public_request_link(tenant, id),
-                );
+                let letter = Letter::new(lang, subject.in_language(lang))
+                    .greet(u.display_name.as_str())
+                    .say(match lang {
+                        Language::Fr => format!(
+                            "La demande « {} » sur {} vous est confiée.",
+                            request.shown_title(),
+                            request.object_name
+                        ),
+                        Language::En => format!(
+                            "The request \"{}\" about {} is assigned to you.",
+                            request.shown_title(),
+                            request.object_name
+                        ),
+                    })
+                    .quote(request.shown_description())
+                    .action(
+                        lang.pick("Voir la demande", "See the request"),
+                        self.public_request_link(tenant, id),
+                    );
                 let mail = self.outbox_letter(
                     &Recipient {
                         address: u.email.as_str(),
@@ -2219,11 +2235,18 @@ impl Services {
         }
         self.mail_budget(id, contacts.len()).await?;
         let by = self.editor_name(editor).await?;
-        let subject = format!(
+        let subject = Bilingual::new(format!(
+            "Vigie: request no. {id} — {} ({})",
+            request.shown_title(),
+            request.object_name
+        ))
+        .fr(format!(
             "Vigie : demande n° {id} — {} ({})",
             request.shown_title(),
             request.object_name
-        );
+        ));
+        // The moderator's own words, in whatever language they wrote them.
+        let message = Bilingual::new(message);
         let mut sent = 0;
         for c in &contacts {
             if self

@@ -1,8 +1,9 @@
 //! Collectives.
 
+use vigie_domain::notify::Language;
 use vigie_domain::{
-    EmailDomain, MapView, NewTenant, ObjectTypeKey, Operation, Scope, TenantId, TenantSlug,
-    TileSource,
+    DataLicence, DomainError, EmailDomain, MapView, NewTenant, ObjectTypeKey, Operation, Scope,
+    TenantId, TenantSlug, TileSource,
 };
 use vigie_storage::Tenant;
 
@@ -100,6 +101,48 @@ impl Services {
             .set_tenant_map(tenant.id, map, tiles.as_ref())
             .await?;
         tracing::info!(slug = %tenant.slug, actor = ?permit.actor(), "collective map set");
+        Ok(tenant)
+    }
+
+    /// Sets the language a collective writes in to people without an account (its contacts,
+    /// addresses typed with a request: `fr` or `en`) and the licence of its open data — Guru.
+    /// The right is checked before the input is.
+    pub async fn set_tenant_publication(
+        &self,
+        actor: Actor<'_>,
+        slug: &str,
+        language: &str,
+        licence: &str,
+    ) -> Result<Tenant, ServiceError> {
+        let tenant = self.tenant(slug).await?;
+        let permit = self
+            .permit_for(
+                actor,
+                &tenant,
+                Scope::Tenant(tenant.slug.clone()),
+                Operation::UpdateTenant,
+            )
+            .await?;
+        let language = match language.trim() {
+            "fr" => Language::Fr,
+            "en" => Language::En,
+            other => {
+                return Err(DomainError::invalid(
+                    "language",
+                    format!("'{other}' is not a language of Vigie's messages: use 'fr' or 'en'"),
+                )
+                .fr(format!(
+                    "« {other} » n'est pas une langue des messages de Vigie : « fr » ou « en »."
+                ))
+                .into());
+            }
+        };
+        let licence = DataLicence::parse(licence)?;
+        let tenant = self
+            .store
+            .set_tenant_publication(tenant.id, language, licence)
+            .await?;
+        tracing::info!(slug = %tenant.slug, actor = ?permit.actor(), "collective publication set");
         Ok(tenant)
     }
 

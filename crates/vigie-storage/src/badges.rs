@@ -118,6 +118,10 @@ pub struct NewAward<'a> {
     pub reason: Option<&'a str>,
 }
 
+/// Awards written per `INSERT` (8 parameters each: well under SQLite's and PostgreSQL's
+/// limits).
+const AWARDS_PER_INSERT: usize = 500;
+
 const BADGE_COLUMNS: &str = "id, tenant_id, key, name_fr, name_en, description_fr, \
      description_en, unit_fr, unit_en, visual, visual_svg, levels, rule, rule_version, retired_at";
 
@@ -308,24 +312,67 @@ impl Store {
         let (turn, mut tx) = self.begin_write().await?;
         let at = now();
         let mut added = 0;
-        for a in awards {
-            added += sqlx::query(
+        // Many rows per statement: a new collective's first computation awards thousands.
+        for chunk in awards.chunks(AWARDS_PER_INSERT) {
+            // Only accounts that still exist (one may be deleted while its rules ran).
+            let mut ids: Vec<i64> = chunk.iter().map(|a| a.user.0).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let list = (1..=ids.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut known = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT id FROM users WHERE id IN ({list})"
+            )));
+            for id in &ids {
+                known = known.bind(*id);
+            }
+            let known: std::collections::HashSet<i64> = known
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<i64, _>(0))
+                .collect::<Result<_, _>>()?;
+            let rows: Vec<&NewAward<'_>> =
+                chunk.iter().filter(|a| known.contains(&a.user.0)).collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let values = (0..rows.len())
+                .map(|r| {
+                    let p = |c: usize| format!("${}", r * 8 + c);
+                    format!(
+                        "({}, {}, {}, {}, {}, {}, {}, {})",
+                        p(1),
+                        p(2),
+                        p(3),
+                        p(4),
+                        p(5),
+                        p(6),
+                        p(7),
+                        p(8)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut insert = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO badge_awards (badge_id, user_id, level, score, rule_version, \
-                 granted_by, reason, at) SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
-                 WHERE EXISTS (SELECT 1 FROM users WHERE id = $2) \
-                 ON CONFLICT (badge_id, user_id, level) DO NOTHING",
-            )
-            .bind(a.badge_id)
-            .bind(a.user.0)
-            .bind(a.level)
-            .bind(a.score)
-            .bind(a.rule_version)
-            .bind(a.granted_by.map(|u| u.0))
-            .bind(a.reason)
-            .bind(&at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+                 granted_by, reason, at) VALUES {values} \
+                 ON CONFLICT (badge_id, user_id, level) DO NOTHING"
+            )));
+            for a in rows {
+                insert = insert
+                    .bind(a.badge_id)
+                    .bind(a.user.0)
+                    .bind(a.level)
+                    .bind(a.score)
+                    .bind(a.rule_version)
+                    .bind(a.granted_by.map(|u| u.0))
+                    .bind(a.reason)
+                    .bind(&at);
+            }
+            added += insert.execute(&mut *tx).await?.rows_affected();
         }
         tx.commit().await?;
         drop(turn);
@@ -367,6 +414,31 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Whether `user` took part in the collective: filed, supported or commented on a
+    /// request, proposed a fact, a life event or a document, follows something there, or
+    /// already holds one of its badges. (Roles are the authorizer's: see the services.)
+    pub async fn takes_part_in(&self, tenant: TenantId, user: UserId) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 FROM requests WHERE tenant_id = $1 AND author_id = $2 \
+             UNION ALL SELECT 1 FROM facts WHERE tenant_id = $1 AND author_id = $2 \
+             UNION ALL SELECT 1 FROM request_supporters s JOIN requests r ON r.id = s.request_id \
+               WHERE r.tenant_id = $1 AND s.user_id = $2 \
+             UNION ALL SELECT 1 FROM request_comments c JOIN requests r ON r.id = c.request_id \
+               WHERE r.tenant_id = $1 AND c.author_id = $2 \
+             UNION ALL SELECT 1 FROM life_events WHERE tenant_id = $1 AND author_id = $2 \
+             UNION ALL SELECT 1 FROM documents WHERE tenant_id = $1 AND uploaded_by = $2 \
+             UNION ALL SELECT 1 FROM follows WHERE tenant_id = $1 AND user_id = $2 \
+             UNION ALL SELECT 1 FROM badge_awards a JOIN badges b ON b.id = a.badge_id \
+               WHERE b.tenant_id = $1 AND a.user_id = $2 \
+             LIMIT 1",
+        )
+        .bind(tenant.0)
+        .bind(user.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
     }
 
     /// The account that proposed a fact, if one did.

@@ -3,7 +3,8 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
-use vigie_domain::Bilingual;
+use vigie_domain::notify::Language;
+use vigie_domain::{Bilingual, DataLicence};
 use vigie_domain::{
     EmailDomain, MapView, NewTenant, ObjectTypeKey, TenantId, TenantSlug, TileSource,
 };
@@ -30,6 +31,10 @@ pub struct Tenant {
     pub object_types: Vec<ObjectTypeKey>,
     /// Official e-mail domains, sorted.
     pub official_domains: Vec<EmailDomain>,
+    /// The language of its messages to people without an account (contacts, typed addresses).
+    pub language: Language,
+    /// The licence its open data is published under.
+    pub licence: DataLicence,
     /// Whether this is the demo collective created on first start.
     pub is_demo: bool,
     /// Bumped on every change of the collective's Casbin rules, so cached enforcers know to
@@ -41,7 +46,7 @@ pub struct Tenant {
 
 const TENANT_COLUMNS: &str = "id, slug, name, description, map_latitude, map_longitude, map_zoom, \
                               map_tile_url, map_tile_attribution, is_demo, policy_revision, \
-                              created_at";
+                              created_at, language, data_licence";
 
 impl Store {
     /// Opens a collective. A slug already taken is a [`StoreError::Conflict`].
@@ -122,6 +127,31 @@ impl Store {
         .bind(id.0)
         .execute(&mut *tx)
         .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("collective"));
+        }
+        tx.commit().await?;
+        self.changed(Change::Tenant(id)).await;
+        self.tenant_by_id(id)
+            .await?
+            .ok_or(StoreError::NotFound("collective"))
+    }
+
+    /// Sets the language of a collective's messages to people without an account and the
+    /// licence of its open data.
+    pub async fn set_tenant_publication(
+        &self,
+        id: TenantId,
+        language: Language,
+        licence: DataLicence,
+    ) -> Result<Tenant, StoreError> {
+        let (_turn, mut tx) = self.begin_write().await?;
+        let done = sqlx::query("UPDATE tenants SET language = $1, data_licence = $2 WHERE id = $3")
+            .bind(language.as_str())
+            .bind(licence.id())
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("collective"));
         }
@@ -234,6 +264,9 @@ impl Store {
             tiles,
             object_types: types,
             official_domains: domains,
+            language: Language::parse(&row.try_get::<String, _>("language")?),
+            licence: DataLicence::parse(&row.try_get::<String, _>("data_licence")?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
             is_demo: row.try_get::<i64, _>("is_demo")? != 0,
             policy_revision: row.try_get("policy_revision")?,
             created_at: parse_timestamp(&created)?,

@@ -8,7 +8,8 @@ use minijinja::{Value, context};
 use poem::http::{StatusCode, header};
 use poem::web::{Data, Form, Path};
 use poem::{Request, Response, handler};
-use vigie_domain::{DomainError, ObjectTypeKey};
+use vigie_domain::notify::Language;
+use vigie_domain::{DataLicence, DomainError, ObjectTypeKey};
 use vigie_http::Caller;
 use vigie_services::{Actor, RoleIn, RoleTarget, ServiceError, TenantInput};
 use vigie_storage::Tenant;
@@ -395,6 +396,8 @@ struct SettingsShown {
     role: Option<Fields>,
     /// The map form as typed.
     map: Option<Fields>,
+    /// The language and licence form as typed.
+    publication: Option<Fields>,
 }
 
 /// `{type} — {place number}` or `{type}` of a role's domain pattern (`slug/type/id`).
@@ -442,6 +445,24 @@ async fn render_settings(page: &Page<'_>, tenant: &Tenant, shown: SettingsShown)
             attribution => tenant.tiles.as_ref().map(|t| t.attribution().to_owned()).unwrap_or_default(),
         },
     };
+    let (language, licence) = match &shown.publication {
+        Some(f) => (field(f, "language"), field(f, "licence")),
+        None => (tenant.language.as_str(), tenant.licence.id()),
+    };
+    let publication = context! {
+        language => language,
+        licence => licence,
+        licence_title => tenant.licence.title(),
+        licence_url => tenant.licence.url(),
+        languages => Language::ALL
+            .iter()
+            .map(|l| context! { id => l.as_str(), label => lang.t(&format!("language_{}", l.as_str())) })
+            .collect::<Vec<_>>(),
+        licences => DataLicence::ALL
+            .iter()
+            .map(|l| context! { id => l.id(), title => l.title() })
+            .collect::<Vec<_>>(),
+    };
     let status = shown.error.as_ref().map_or(StatusCode::OK, |(s, _)| *s);
     page.render(
         status,
@@ -454,6 +475,7 @@ async fn render_settings(page: &Page<'_>, tenant: &Tenant, shown: SettingsShown)
             types => types,
             role => shown.role.as_ref().map(typed),
             map => map,
+            publication => publication,
         },
     )
 }
@@ -494,7 +516,13 @@ pub async fn settings_page(
     let flash = done_flash(
         &page,
         req,
-        &["created", "role_granted", "role_revoked", "map_saved"],
+        &[
+            "created",
+            "role_granted",
+            "role_revoked",
+            "map_saved",
+            "publication_saved",
+        ],
     );
     render_settings(
         &page,
@@ -636,6 +664,54 @@ pub async fn set_map(
                 SettingsShown {
                     error,
                     map: Some(fields),
+                    ..SettingsShown::default()
+                },
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /t/:slug/admin/publication`: the language of the collective's messages to people
+/// without an account and the licence of its open data.
+#[handler]
+pub async fn set_publication(
+    req: &Request,
+    state: Data<&WebState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    if caller.user.is_none() {
+        return sign_in_first(&format!("/t/{slug}/admin"));
+    }
+    let page = Page::new(&state, req, caller);
+    let services = page.services();
+    let tenant = match services.tenant(&slug).await {
+        Ok(t) => t,
+        Err(e) => return page.error_page(&e),
+    };
+    let result = services
+        .set_tenant_publication(
+            Actor::Principal(&page.caller.principal()),
+            &slug,
+            field(&fields, "language"),
+            field(&fields, "licence"),
+        )
+        .await;
+    match result {
+        Ok(_) => see_other(&format!(
+            "/t/{slug}/admin?done=publication_saved#publication"
+        )),
+        Err(e) if is_refusal(&e) => page.error_page(&e),
+        Err(e) => {
+            let error = Some(form_error(&page, &e));
+            render_settings(
+                &page,
+                &tenant,
+                SettingsShown {
+                    error,
+                    publication: Some(fields),
                     ..SettingsShown::default()
                 },
             )

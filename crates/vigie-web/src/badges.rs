@@ -4,6 +4,8 @@
 //!   public); for a signed-in visitor, where they stand and the goal of each next level (the
 //!   levels they had not seen yet are marked new, then seen); for a Garant, the form granting
 //!   a manual badge;
+//! - `/t/{slug}/accounts/{pseudonym}`: an account's public page of badges, naming it by its
+//!   pseudonym only (as the journals do: never its display name or address);
 //! - `/t/{slug}/badges/configure`: the Guru's form creating or changing a badge, with the
 //!   preview of what its rule would award;
 //! - `/t/{slug}/badges/{key}/visual.svg`: its image, bundled or uploaded (sanitized), always
@@ -37,6 +39,19 @@ const WORDS: &[(&str, &str, &str)] = &[
          reached is kept for good.",
     ),
     ("mine", "Mes badges", "My badges"),
+    ("profile", "Badges de", "Badges of"),
+    ("my_page", "Ma page publique", "My public page"),
+    (
+        "profile_privacy",
+        "Cette page nomme le compte par son pseudonyme, comme les journaux : ni nom, ni adresse.",
+        "This page names the account by its pseudonym, as the journals do: no name, no address.",
+    ),
+    (
+        "none_yet",
+        "Pas encore de badge dans ce collectif.",
+        "No badge in this collective yet.",
+    ),
+    ("since", "depuis le", "since"),
     ("new", "Nouveau !", "New!"),
     ("not_yet", "Pas encore", "Not yet"),
     ("goal", "Prochain objectif", "Next goal"),
@@ -180,6 +195,7 @@ fn earned_ctx(lang: Lang, slug: &str, e: &EarnedBadge) -> Value {
         goal => e.goal_text(l),
         top => e.level as usize == e.levels.count(),
         reasons => e.awards.iter().filter_map(|a| a.reason.clone()).collect::<Vec<_>>(),
+        since => e.awards.last().map(|a| a.at.date().to_string()),
     }
 }
 
@@ -207,9 +223,8 @@ async fn render(
     };
     let principal = page.caller.principal();
     let can_configure = services
-        .all_badges(Actor::Principal(&principal), &tenant)
-        .await
-        .is_ok();
+        .may_configure_badges(Actor::Principal(&principal), &tenant)
+        .await;
     let can_award = page.caller.user.is_some()
         && services
             .may_award_badges(Actor::Principal(&principal), &tenant)
@@ -234,6 +249,7 @@ async fn render(
             mine => mine.map(|m| m.iter().map(|e| earned_ctx(lang, tenant.slug.as_str(), e)).collect::<Vec<_>>()),
             can_configure => can_configure,
             can_award => can_award,
+            my_page => page.caller.user.as_ref().map(|u| u.pseudonym.journal_ref()),
             error => error.map(|(_, t)| t),
             flash => flash,
         },
@@ -258,6 +274,63 @@ pub async fn badges_page(
         })
     });
     render(&page, &slug, None, flash).await
+}
+
+/// `GET /t/:slug/accounts/:pseudonym`: the badges an account earned in the collective, with
+/// their levels and the reasons of manual ones.
+#[handler]
+pub async fn account_page(
+    req: &Request,
+    state: Data<&WebState>,
+    caller: Caller,
+    Path((slug, pseudonym)): Path<(String, String)>,
+) -> Response {
+    let page = Page::new(&state, req, caller);
+    let services = page.services();
+    let loaded = async {
+        let tenant = services.tenant(&slug).await?;
+        let user = services.account_by_pseudonym(&pseudonym).await?;
+        let earned = services.badges_of(&tenant, user).await?;
+        Ok::<_, ServiceError>((tenant, user, earned))
+    }
+    .await;
+    let (tenant, user, earned) = match loaded {
+        Ok(l) => l,
+        Err(e) => return page.error_page(&e),
+    };
+    let lang = page.lang;
+    let shown = earned
+        .iter()
+        .filter(|e| e.level > 0)
+        .map(|e| {
+            let mut ctx = earned_ctx(lang, tenant.slug.as_str(), e);
+            // Goals and "new" are the account's own business.
+            if page.caller.user.as_ref().map(|u| u.id) != Some(user) {
+                ctx = context! { goal => (), new => false, top => false, ..ctx };
+            }
+            ctx
+        })
+        .collect::<Vec<_>>();
+    page.render(
+        StatusCode::OK,
+        "badge_account.html",
+        context! {
+            tenant => page.tenant_ctx(&tenant),
+            w => words(lang),
+            pseudonym => pseudonym_ref(&pseudonym),
+            earned => shown,
+        },
+    )
+}
+
+/// The pseudonym as the journals write it.
+fn pseudonym_ref(raw: &str) -> String {
+    let raw = raw.trim();
+    if raw.starts_with("account:") {
+        raw.to_owned()
+    } else {
+        format!("account:{raw}")
+    }
 }
 
 /// `POST /t/:slug/badges/award` (`badge`, `account`, `level`, `reason`): a Garant grants a

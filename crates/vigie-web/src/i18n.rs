@@ -1475,6 +1475,33 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Attribution (licence des tuiles)",
         "Attribution (the tiles' licence)",
     ),
+    (
+        "admin_publication",
+        "Langue et licence des données",
+        "Language and data licence",
+    ),
+    (
+        "admin_language",
+        "Langue des messages aux personnes sans compte",
+        "Language of messages to people without an account",
+    ),
+    (
+        "admin_language_hint",
+        "Les contacts du collectif et les adresses saisies avec une demande reçoivent leurs e-mails dans cette langue ; un compte garde la sienne.",
+        "The collective's contacts and the addresses typed with a request get their e-mails in this language; an account keeps its own.",
+    ),
+    (
+        "admin_licence",
+        "Licence des données ouvertes",
+        "Open data licence",
+    ),
+    (
+        "admin_licence_hint",
+        "Nommée dans chaque export et dans le catalogue DCAT. La Licence Ouverte 2.0 est celle du secteur public français.",
+        "Named in every export and in the DCAT catalogue. The Licence Ouverte 2.0 is the French public sector's.",
+    ),
+    ("language_fr", "Français", "French"),
+    ("language_en", "Anglais", "English"),
     ("garant_desk", "Espace garant", "Garant desk"),
     (
         "garant_intro",
@@ -1647,6 +1674,11 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Role removed; it is written in the public record of roles.",
     ),
     ("done_map_saved", "Carte enregistrée.", "Map saved."),
+    (
+        "done_publication_saved",
+        "Langue et licence enregistrées.",
+        "Language and licence saved.",
+    ),
     ("done_contact", "Contact ajouté.", "Contact added."),
     (
         "done_contact_retired",

@@ -130,6 +130,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("api_keys.html", include_str!("../templates/api_keys.html")),
     ("badges.html", include_str!("../templates/badges.html")),
     (
+        "badge_account.html",
+        include_str!("../templates/badge_account.html"),
+    ),
+    (
         "badges_configure.html",
         include_str!("../templates/badges_configure.html"),
     ),
@@ -191,6 +195,7 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
         .at("/t/:slug/r/:id/new-link", post(requests::new_link))
         .at("/t/:slug/badges", get(badges::badges_page))
         .at("/t/:slug/badges/award", post(badges::award))
+        .at("/t/:slug/accounts/:pseudonym", get(badges::account_page))
         .at(
             "/t/:slug/badges/configure",
             get(badges::configure_page).post(badges::configure),
@@ -224,6 +229,7 @@ pub fn routes(state: WebState) -> impl poem::Endpoint {
         .at("/t/:slug/admin", get(admin::settings_page))
         .at("/t/:slug/admin/roles", post(admin::change_role))
         .at("/t/:slug/admin/map", post(admin::set_map))
+        .at("/t/:slug/admin/publication", post(admin::set_publication))
         .at("/t/:slug/garant", get(garant::desk_page))
         .at("/t/:slug/garant/places", post(garant::add_place))
         .at("/t/:slug/garant/imports", post(garant::import))
