@@ -30,6 +30,7 @@ test: postgres test-tools
 	cd plugins && $(CARGO) test --workspace
 	bash crates/vigie-web/vendor/update.sh --check
 	bash helm/test.sh
+	bash tests/image/check.sh
 	bash .ci/tutorial.sh
 	bash tests/browser/run.sh
 
