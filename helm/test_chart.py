@@ -714,6 +714,8 @@ def main() -> int:
                    "to": [{"ipBlock": {"cidr": "192.0.2.0/24"}}]}]},
               "podDisruptionBudget": {"maxUnavailable": 1},
           })))
+    check("commands of docs/operations.md render and agree (helm install/upgrade, secrets)",
+          check_doc_commands)
     check("a config change rolls the pods (checksum annotations)", check_checksum_rolls)
 
     failures = [
