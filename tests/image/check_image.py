@@ -234,30 +234,39 @@ def check_user_and_entrypoint() -> None:
           f"port {port}")
 
 
-def check_copies() -> None:
-    assert BUILD and RUNTIME
-    uid, gid = image_user()
-    data = RUNTIME.env()["VIGIE_DATA_DIR"]
-    run = BUILD.run_text()
-    copies = runtime_copies()
-    assert copies, "the runtime stage copies nothing"
-    made = set(re.findall(r"install\s[^;&|]*?(/out/[^\s;&|]+)", run))
-    destinations = []
-    for flags, source, destination in copies:
+def image_paths() -> list[tuple[str, str, str]]:
+    """(path in the image, owner uid:gid, build output) of everything the runtime stage copies."""
+    outputs = build_outputs()
+    paths = []
+    for flags, source, destination in runtime_copies():
         assert flags.get("from") == "build", (
             f"COPY {source}: the runtime stage copies only from the build stage")
         prefix = source.rstrip("/")
-        assert any(m == prefix or m.startswith(prefix + "/") for m in made), (
-            f"COPY --from=build {source}: the build stage does not make it (install … {source})")
-        owner = flags.get("chown", "")
-        if destination.rstrip("/") == data:
-            assert owner == f"{uid}:{gid}", f"{destination}: the data volume is owned by USER"
+        entries = [k for k in outputs if k == prefix or k.startswith(prefix + "/")]
+        assert entries, f"COPY --from=build {source}: the build stage does not make it (install)"
+        for out_path in entries:
+            relative = out_path[len(prefix):].lstrip("/")
+            image_path = destination.rstrip("/") + ("/" + relative if relative else "")
+            paths.append((image_path, flags.get("chown", ""), out_path))
+    return paths
+
+
+def check_copies() -> None:
+    uid, gid = image_user()
+    assert RUNTIME
+    data = RUNTIME.env()["VIGIE_DATA_DIR"]
+    paths = image_paths()
+    for image_path, owner, out_path in paths:
+        if image_path == data:
+            assert owner == f"{uid}:{gid}", f"{image_path}: the data volume is owned by USER"
         else:
-            assert owner == "0:0", f"{destination}: everything but the data volume is root's"
-        destinations.append(destination.rstrip("/"))
-    assert "/usr/local/bin/vigie" in destinations, "the binary"
-    assert data in destinations, "the data volume"
-    assert any(d.startswith("/usr/share/vigie/plugins") for d in destinations), "the plugins"
+            assert owner == "0:0", f"{image_path}: everything but the data volume is root's"
+    found = {p for p, _, _ in paths}
+    assert "/usr/local/bin/vigie" in found, "the binary"
+    assert data in found, "the data volume"
+    plugins = [p for p in found if p.startswith("/usr/share/vigie/plugins/")]
+    assert plugins, "the plugins"
+    print(f"     copies: {', '.join(sorted(found))}")
 
 
 def check_no_secrets() -> None:
@@ -370,27 +379,21 @@ class Tree:
         assert RUNTIME
         self.env = RUNTIME.env()
         self.data_path = self.env["VIGIE_DATA_DIR"]
+        self.owners: dict[str, tuple[int, int]] = {}
 
     def assemble(self) -> None:
         outputs = build_outputs()
-        for flags, source, destination in runtime_copies():
-            prefix = source.rstrip("/")
-            entries = [(k, v) for k, v in outputs.items() if k == prefix or k.startswith(prefix + "/")]
-            for out_path, (local, mode) in entries:
-                relative = out_path[len(prefix):].lstrip("/")
-                target = self.root / destination.lstrip("/")
-                if relative:
-                    target = target / relative
-                if local is None:
-                    target.mkdir(parents=True, exist_ok=True)
-                    target.chmod(mode)
-                else:
-                    assert local.is_file(), f"{local} is missing: build it first (see check.sh)"
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(local, target)
-                    target.chmod(mode)
-                owner = flags["chown"]
-                os.chown(target, *map(int, owner.split(":")))
+        for image_path, owner, out_path in image_paths():
+            local, mode = outputs[out_path]
+            target = self.root / image_path.lstrip("/")
+            if local is None:
+                target.mkdir(parents=True, exist_ok=True)
+            else:
+                assert local.is_file(), f"{local} is missing: build it first (see check.sh)"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(local, target)
+            target.chmod(mode)
+            self.owners[image_path] = tuple(map(int, owner.split(":")))
         # What the base image provides: the loader and libraries, CA certificates, passwd,
         # a world-writable /tmp (on the read-only root, so not writable in fact), mount points.
         for library in self.libraries():
@@ -410,11 +413,13 @@ class Tree:
             (self.root / folder).mkdir(parents=True, exist_ok=True)
         (self.root / "tmp").mkdir(exist_ok=True)
         (self.root / "tmp").chmod(0o1777)
-        # Everything root's, as in the image; then the volume, initialised like a named volume
-        # from the image's folder (empty, owned by the image's user).
+        # Owners as the COPY lines give them (directories they create implicitly: root's); then
+        # the volume, initialised like a named volume from the image's folder (empty, owned by
+        # the image's user).
         for path in [self.root, *self.root.rglob("*")]:
-            if not str(path).startswith(str(self.root / self.data_path.lstrip("/"))):
-                os.lchown(path, 0, 0)
+            image_path = "/" + str(path.relative_to(self.root)) if path != self.root else "/"
+            os.lchown(path, *self.owners.get(image_path, (0, 0)))
+        assert self.owners.get(self.data_path) == (self.uid, self.gid), "volume owner"
         self.data.mkdir()
         os.chown(self.data, self.uid, self.gid)
         self.data.chmod(0o750)
