@@ -519,6 +519,13 @@ def run_tree() -> None:
               f"libraries from ldd: {len(tree.libraries())}")
         before = tree.snapshot()
 
+        # The chart's init container first: `vigie migrate` on the empty volume.
+        migrate = subprocess.run(tree.command(["/usr/local/bin/vigie", "migrate"], tree.env),
+                                 capture_output=True, text=True, timeout=300, check=False)
+        assert migrate.returncode == 0, f"vigie migrate: {migrate.stdout}{migrate.stderr}"
+        assert (tree.data / "vigie.db").is_file(), "vigie migrate made no database in the volume"
+        print("     `vigie migrate` (the chart's init container) created the database in the volume")
+
         port = free_port()
         env = dict(tree.env)
         # The only change to the image's settings: a free loopback port instead of 0.0.0.0:8080
