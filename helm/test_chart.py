@@ -292,6 +292,7 @@ def check_case(case: str, values: Values | None, release: str = "vigie",
         assert sc["readOnlyRootFilesystem"] is True, c["name"]
         assert sc["allowPrivilegeEscalation"] is False, c["name"]
         assert sc["capabilities"]["drop"] == ["ALL"], c["name"]
+        assert sc["seccompProfile"] == {"type": "RuntimeDefault"}, c["name"]
         mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
         assert mounts.get("/tmp") == "tmp", f"{c['name']}: no writable /tmp"
         assert mounts.get(merged["persistence"]["mountPath"]) == "data", c["name"]
