@@ -532,13 +532,24 @@ def run_tree() -> None:
         # on this shared machine.
         env["VIGIE_BIND"] = f"127.0.0.1:{port}"
         url = f"http://127.0.0.1:{port}"
+        # The metrics listener as the chart sets it (VIGIE__METRICS__BIND), when this build of
+        # Vigie has one (`vigie config sample` lists [metrics]).
+        sample = subprocess.run([str(BIN), "config", "sample"], capture_output=True, text=True,
+                                timeout=60, check=False).stdout
+        metrics_url = ""
+        if re.search(r"^\[metrics\]", sample, re.M):
+            metrics_port = free_port()
+            env["VIGIE__METRICS__BIND"] = f"127.0.0.1:{metrics_port}"
+            metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+        else:
+            print("     this vigie has no [metrics] settings: the metrics listener is not checked")
         log_path = base / "serve.log"
         with log_path.open("w") as log:
             started = time.monotonic()
             server = subprocess.Popen(tree.command(["/usr/local/bin/vigie", "serve"], env),
                                       stdout=log, stderr=subprocess.STDOUT)
         try:
-            serve_and_write(server, url, tree, log_path, started)
+            serve_and_write(server, url, tree, log_path, started, metrics_url)
         finally:
             if server.poll() is None:
                 server.kill()
@@ -586,7 +597,7 @@ def run_tree() -> None:
 
 
 def serve_and_write(server: subprocess.Popen, url: str, tree: Tree, log_path: Path,
-                    started: float) -> None:
+                    started: float, metrics_url: str) -> None:
     deadline = started + 240
     while True:
         assert server.poll() is None, (
@@ -629,6 +640,15 @@ def serve_and_write(server: subprocess.Popen, url: str, tree: Tree, log_path: Pa
     status, body = http("POST", f"{url}/api/v1/session",
                         {"email": email, "password": "a long enough password"})
     assert status == 403 and "email_not_verified" in json.dumps(body), (status, body)
+
+    if metrics_url:
+        with urllib.request.urlopen(metrics_url, timeout=30) as response:
+            text = response.read().decode()
+        assert response.status == 200 and "# TYPE" in text, text[:500]
+        status, _ = http("GET", f"{url}/metrics")
+        assert status == 404, f"/metrics answers {status} on the public port"
+        print(f"     metrics on their own listener (VIGIE__METRICS__BIND): {len(text)} bytes of "
+              "Prometheus text; none on the public port")
 
     # SIGTERM: the server stops by itself, cleanly.
     server.send_signal(signal.SIGTERM)
