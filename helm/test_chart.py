@@ -612,10 +612,16 @@ def check_doc_commands() -> None:
     commands = operations_commands()
     assert commands, "docs/operations.md has no ```sh chart block"
     secrets: dict[str, set[str]] = {}
+    namespaces: set[str] = set()
     rendered = 0
     for words in commands:
+        if words[:3] == ["kubectl", "create", "namespace"]:
+            namespaces.add(words[3])
+            continue
         if words[:4] == ["kubectl", "create", "secret", "generic"]:
             name = words[4]
+            ns = words[words.index("-n") + 1] if "-n" in words else "default"
+            assert ns in namespaces, f"{' '.join(words)}: namespace {ns} not created before"
             secrets[name] = {w.split("=", 1)[1].split("=", 1)[0] for w in words
                              if w.startswith("--from-literal=")}
             assert secrets[name], f"{' '.join(words)}: no --from-literal"
@@ -627,6 +633,7 @@ def check_doc_commands() -> None:
         assert chart == "helm/vigie", chart
         values: Values = {}
         namespace = NAMESPACE
+        create = False
         it = iter(args[2:])
         for w in it:
             if w in ("-n", "--namespace"):
@@ -636,10 +643,15 @@ def check_doc_commands() -> None:
             elif w == "--set":
                 key, _, raw = next(it).partition("=")
                 set_path(values, key, raw)
-            elif w in ("--create-namespace", "--reuse-values"):
+            elif w == "--create-namespace":
+                create = True
+            elif w == "--reuse-values":
                 continue
             else:
                 raise AssertionError(f"unknown flag {w} in {' '.join(words)}")
+        assert create or namespace in namespaces or words[1] == "upgrade", (
+            f"{' '.join(words)}: namespace {namespace} neither created before nor --create-namespace")
+        namespaces.add(namespace)
         merged = deep_merge(yaml.safe_load((CHART / "values.yaml").read_text()), values)
         wanted = []
         if merged["database"]["existingSecret"]:
