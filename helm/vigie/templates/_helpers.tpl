@@ -299,6 +299,8 @@ Checks the values; fails rendering with a message saying what to change.
 {{- if eq (toString $pdb.maxUnavailable) "0" }}
 {{- fail "podDisruptionBudget.maxUnavailable is 0: no pod could ever be evicted and node drains would hang" }}
 {{- end }}
+{{- else if eq (toString $pdb.minAvailable) "" }}
+{{- fail "podDisruptionBudget: set minAvailable or maxUnavailable" }}
 {{- else if and (not (contains "%" (toString $pdb.minAvailable))) (ge (int64 $pdb.minAvailable) $min) }}
 {{- fail (printf "podDisruptionBudget.minAvailable is %d but the release runs %d pod(s): no pod could ever be evicted and node drains would hang. Run more pods, lower minAvailable, or leave the PodDisruptionBudget off (podDisruptionBudget.enabled=false)" (int64 $pdb.minAvailable) $min) }}
 {{- end }}
