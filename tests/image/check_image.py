@@ -13,6 +13,7 @@ Python standard library only. Ends with a 'N passed, N failed[, N skipped]' line
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -20,7 +21,6 @@ import shlex
 import shutil
 import signal
 import socket
-import stat
 import subprocess
 import sys
 import tempfile
@@ -561,7 +561,7 @@ def run_tree() -> None:
         # The image's extra plugin, pinned in a settings file mounted read-only like the
         # chart's ConfigMap, verifies as the unprivileged user.
         pins = "\n".join(
-            f'"{name}" = "{__import__("hashlib").sha256((plugin_folder / name).read_bytes()).hexdigest()}"'
+            f'"{name}" = "{hashlib.sha256((plugin_folder / name).read_bytes()).hexdigest()}"'
             for name in in_image)
         (tree.etc / "vigie.toml").write_text(
             f'[plugins]\ndir = "/usr/share/vigie/plugins"\n\n[plugins.pinned]\n{pins}\n')
@@ -635,7 +635,7 @@ def serve_and_write(server: subprocess.Popen, url: str, tree: Tree, log_path: Pa
     while not any(email in p.read_text(errors="replace") for p in outbox.glob("*.eml")):
         assert time.monotonic() < deadline, f"no e-mail to {email} in {outbox} after 60 s"
         time.sleep(0.5)
-    print(f"     POST /api/v1/accounts: 202; the verification e-mail is in the volume's outbox/")
+    print("     POST /api/v1/accounts: 202; the verification e-mail is in the volume's outbox/")
     # The account is in the database: signing in is refused only for the unverified address.
     status, body = http("POST", f"{url}/api/v1/session",
                         {"email": email, "password": "a long enough password"})
