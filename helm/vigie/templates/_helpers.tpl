@@ -90,6 +90,55 @@ Secret and key holding the database URL (PostgreSQL only).
 {{- end }}
 
 {{/*
+"true" when uploads are kept in a folder (the data volume's `files`, or another path) rather than
+an S3 bucket: such a folder is one pod's, "" otherwise.
+*/}}
+{{- define "vigie.localMedia" -}}
+{{- if not (hasPrefix "s3://" (.Values.media.store | default "")) }}true{{ end }}
+{{- end }}
+
+{{/*
+Secret holding the S3 credentials; empty when media are not on S3.
+*/}}
+{{- define "vigie.s3SecretName" -}}
+{{- if .Values.media.s3.existingSecret }}
+{{- .Values.media.s3.existingSecret }}
+{{- else if .Values.media.s3.accessKeyId }}
+{{- printf "%s-s3" (include "vigie.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{- define "vigie.s3AccessKeyIdKey" -}}
+{{- if .Values.media.s3.existingSecret }}
+{{- required "media.s3.existingSecretAccessKeyIdKey must name the key of the access key id in media.s3.existingSecret" .Values.media.s3.existingSecretAccessKeyIdKey }}
+{{- else -}}
+access-key-id
+{{- end }}
+{{- end }}
+
+{{- define "vigie.s3SecretAccessKeyKey" -}}
+{{- if .Values.media.s3.existingSecret }}
+{{- required "media.s3.existingSecretSecretAccessKeyKey must name the key of the secret key in media.s3.existingSecret" .Values.media.s3.existingSecretSecretAccessKeyKey }}
+{{- else -}}
+secret-access-key
+{{- end }}
+{{- end }}
+
+{{/*
+Most pods the release may run: autoscaling.maxReplicas, or replicaCount.
+*/}}
+{{- define "vigie.maxPods" -}}
+{{- if .Values.autoscaling.enabled }}{{ int64 .Values.autoscaling.maxReplicas }}{{ else }}{{ int64 .Values.replicaCount }}{{ end }}
+{{- end }}
+
+{{/*
+Fewest pods the release runs: autoscaling.minReplicas, or replicaCount.
+*/}}
+{{- define "vigie.minPods" -}}
+{{- if .Values.autoscaling.enabled }}{{ int64 .Values.autoscaling.minReplicas }}{{ else }}{{ int64 .Values.replicaCount }}{{ end }}
+{{- end }}
+
+{{/*
 Secret and key holding the SMTP URL; empty when e-mails go to the outbox folder.
 */}}
 {{- define "vigie.mailSecretName" -}}
@@ -199,8 +248,62 @@ Checks the values; fails rendering with a message saying what to change.
 {{- if lt $replicas 0 }}
 {{- fail (printf "replicaCount must be 0 or more, not %v" .Values.replicaCount) }}
 {{- end }}
-{{- if and (include "vigie.sqlite" .) (gt $replicas 1) }}
-{{- fail (printf "replicaCount is %d but Vigie uses its embedded SQLite database (neither database.url nor database.existingSecret is set): SQLite allows a single pod, so set replicaCount to 1, or use PostgreSQL (database.url or database.existingSecret) to run more than one" $replicas) }}
+{{- $pods := int64 (include "vigie.maxPods" .) }}
+{{- $what := ternary (printf "autoscaling.maxReplicas is %d" $pods) (printf "replicaCount is %d" $replicas) (.Values.autoscaling.enabled | default false) }}
+{{- if and (include "vigie.sqlite" .) (gt $pods 1) }}
+{{- fail (printf "%s but Vigie uses its embedded SQLite database (neither database.url nor database.existingSecret is set): SQLite allows a single pod, so set replicaCount to 1, or use PostgreSQL (database.url or database.existingSecret) and media on S3 (media.store) to run more than one" $what) }}
+{{- end }}
+{{- if and (include "vigie.localMedia" .) (gt $pods 1) }}
+{{- fail (printf "%s but uploaded documents and photos are kept in a folder (media.store is %q), which each pod has its own of: set media.store to an S3 bucket (s3://BUCKET?endpoint=https://s3.example.org&region=REGION, credentials in media.s3) to run more than one pod, or set replicaCount to 1" $what (.Values.media.store | default "empty: the data volume's files folder")) }}
+{{- end }}
+{{- if .Values.autoscaling.enabled }}
+{{- if lt (int64 .Values.autoscaling.minReplicas) 1 }}
+{{- fail "autoscaling.minReplicas must be 1 or more" }}
+{{- end }}
+{{- if lt (int64 .Values.autoscaling.maxReplicas) (int64 .Values.autoscaling.minReplicas) }}
+{{- fail "autoscaling.maxReplicas must not be below autoscaling.minReplicas" }}
+{{- end }}
+{{- end }}
+{{- with .Values.media.store }}
+{{- if and (not (hasPrefix "s3://" .)) (regexMatch "^[a-z0-9+.-]+://" .) (not (hasPrefix "file:///" .)) }}
+{{- fail (printf "media.store must be an s3:// URL (s3://BUCKET?endpoint=URL&region=REGION), a file:/// URL or a path, not %q" .) }}
+{{- end }}
+{{- if regexMatch "^s3://[^/?]*@" . }}
+{{- fail "media.store must not carry credentials: set media.s3.existingSecret (or media.s3.accessKeyId and media.s3.secretAccessKey) instead" }}
+{{- end }}
+{{- end }}
+{{- $s3 := .Values.media.s3 }}
+{{- if and $s3.existingSecret (or $s3.accessKeyId $s3.secretAccessKey) }}
+{{- fail "set either media.s3.existingSecret or media.s3.accessKeyId and media.s3.secretAccessKey, not both" }}
+{{- end }}
+{{- if ne (empty $s3.accessKeyId) (empty $s3.secretAccessKey) }}
+{{- fail "set both media.s3.accessKeyId and media.s3.secretAccessKey (or media.s3.existingSecret)" }}
+{{- end }}
+{{- if include "vigie.localMedia" . }}
+{{- if or $s3.existingSecret $s3.accessKeyId }}
+{{- fail "media.s3 credentials are set but media.store is not an s3:// URL: set media.store to the bucket" }}
+{{- end }}
+{{- else if not (or $s3.existingSecret $s3.accessKeyId) }}
+{{- fail "media.store is an S3 bucket but no credentials are given (Vigie does not use instance-profile or web-identity credentials): set media.s3.existingSecret, or media.s3.accessKeyId and media.s3.secretAccessKey" }}
+{{- end }}
+{{- if and .Values.metrics.serviceMonitor.enabled (not .Values.metrics.enabled) }}
+{{- fail "metrics.serviceMonitor.enabled needs metrics.enabled (the metrics port it scrapes)" }}
+{{- end }}
+{{- if and .Values.metrics.enabled (eq (int64 .Values.metrics.port) 8080) }}
+{{- fail "metrics.port must differ from the HTTP port 8080: metrics stay off the public port" }}
+{{- end }}
+{{- if .Values.podDisruptionBudget.enabled }}
+{{- $pdb := .Values.podDisruptionBudget }}
+{{- $min := int64 (include "vigie.minPods" .) }}
+{{- if ne (toString $pdb.maxUnavailable) "" }}
+{{- if eq (toString $pdb.maxUnavailable) "0" }}
+{{- fail "podDisruptionBudget.maxUnavailable is 0: no pod could ever be evicted and node drains would hang" }}
+{{- end }}
+{{- else if eq (toString $pdb.minAvailable) "" }}
+{{- fail "podDisruptionBudget: set minAvailable or maxUnavailable" }}
+{{- else if and (not (contains "%" (toString $pdb.minAvailable))) (ge (int64 $pdb.minAvailable) $min) }}
+{{- fail (printf "podDisruptionBudget.minAvailable is %d but the release runs %d pod(s): no pod could ever be evicted and node drains would hang. Run more pods, lower minAvailable, or leave the PodDisruptionBudget off (podDisruptionBudget.enabled=false)" (int64 $pdb.minAvailable) $min) }}
+{{- end }}
 {{- end }}
 {{- if and .Values.database.url .Values.database.existingSecret }}
 {{- fail "set either database.url or database.existingSecret, not both" }}
@@ -222,14 +325,14 @@ Checks the values; fails rendering with a message saying what to change.
 {{- if not (kindIs "map" $config) }}
 {{- fail "config must be a map of TOML sections, e.g. config: {mail: {from: \"Vigie <no-reply@example.org>\"}}" }}
 {{- end }}
-{{- $owned := dict "server" (list "bind" "public_url") "storage" (list "data_dir") "database" (list "url") "mail" (list "smtp_url" "inbound_secret") }}
-{{- $hint := dict "bind" "the chart binds 0.0.0.0:8080" "public_url" "set publicUrl instead" "data_dir" "set persistence.mountPath instead" "url" "a database URL is a secret and must not go into a ConfigMap: set database.url (stored in a Secret) or database.existingSecret instead" "smtp_url" "an SMTP URL carries a password and must not go into a ConfigMap: set mail.smtpUrl (stored in a Secret) or mail.existingSecret instead" "inbound_secret" "the webhook's secret must not go into a ConfigMap: set mail.inboundSecret (stored in a Secret) or mail.inboundExistingSecret instead" }}
+{{- $owned := dict "server" (list "bind" "public_url") "storage" (list "data_dir") "database" (list "url") "mail" (list "smtp_url" "inbound_secret") "media" (list "store" "s3_access_key_id" "s3_secret_access_key") "metrics" (list "bind") }}
+{{- $hint := dict "server.bind" "the chart binds 0.0.0.0:8080" "server.public_url" "set publicUrl instead" "storage.data_dir" "set persistence.mountPath instead" "database.url" "a database URL is a secret and must not go into a ConfigMap: set database.url (stored in a Secret) or database.existingSecret instead" "mail.smtp_url" "an SMTP URL carries a password and must not go into a ConfigMap: set mail.smtpUrl (stored in a Secret) or mail.existingSecret instead" "mail.inbound_secret" "the webhook's secret must not go into a ConfigMap: set mail.inboundSecret (stored in a Secret) or mail.inboundExistingSecret instead" "media.store" "set media.store instead" "media.s3_access_key_id" "S3 credentials must not go into a ConfigMap: set media.s3.existingSecret (or media.s3.accessKeyId and media.s3.secretAccessKey, stored in a Secret) instead" "media.s3_secret_access_key" "S3 credentials must not go into a ConfigMap: set media.s3.existingSecret (or media.s3.accessKeyId and media.s3.secretAccessKey, stored in a Secret) instead" "metrics.bind" "set metrics.enabled and metrics.port instead" }}
 {{- range $section, $keys := $owned }}
 {{- $table := get $config $section }}
 {{- if kindIs "map" $table }}
 {{- range $keys }}
 {{- if hasKey $table . }}
-{{- fail (printf "config.%s.%s is set by the chart: %s" $section . (get $hint .)) }}
+{{- fail (printf "config.%s.%s is set by the chart: %s" $section . (get $hint (printf "%s.%s" $section .))) }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -279,6 +382,11 @@ The config file: the chart-owned settings, then every section of .Values.config.
 {{- $storage := get $config "storage" | default dict }}
 {{- $_ := set $storage "data_dir" .Values.persistence.mountPath }}
 {{- $_ := set $config "storage" $storage }}
+{{- with .Values.media.store }}
+{{- $media := get $config "media" | default dict }}
+{{- $_ := set $media "store" . }}
+{{- $_ := set $config "media" $media }}
+{{- end }}
 # Vigie settings rendered by the Helm chart {{ include "vigie.chart" . }}. Every key is
 # documented in vigie.sample.toml. The database URL is not here: it comes from a Secret as
 # VIGIE_DATABASE_URL (PostgreSQL), or defaults to the SQLite file vigie.db in storage.data_dir.
@@ -309,6 +417,9 @@ Environment of the server and migration containers. VIGIE_CONFIG also serves
 {{- define "vigie.env" -}}
 - name: VIGIE_CONFIG
   value: /etc/vigie/vigie.toml
+# The image sets VIGIE_DATA_DIR (a short form, above the config file): name the volume here too.
+- name: VIGIE_DATA_DIR
+  value: {{ .Values.persistence.mountPath | quote }}
 {{- if not (include "vigie.sqlite" .) }}
 - name: VIGIE_DATABASE_URL
   valueFrom:
@@ -329,6 +440,22 @@ Environment of the server and migration containers. VIGIE_CONFIG also serves
     secretKeyRef:
       name: {{ . }}
       key: {{ include "vigie.inboundSecretKey" $ }}
+{{- end }}
+{{- with include "vigie.s3SecretName" . }}
+- name: VIGIE__MEDIA__S3_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ include "vigie.s3AccessKeyIdKey" $ }}
+- name: VIGIE__MEDIA__S3_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ include "vigie.s3SecretAccessKeyKey" $ }}
+{{- end }}
+{{- if .Values.metrics.enabled }}
+- name: VIGIE__METRICS__BIND
+  value: {{ printf "0.0.0.0:%d" (int64 .Values.metrics.port) | quote }}
 {{- end }}
 {{- end }}
 
