@@ -7,8 +7,9 @@ use serde_json::json;
 use vigie_domain::export::Dataset;
 use vigie_tests::{Backend, TestServer, both_backends};
 
-const PERSONAL: [&str; 7] = [
+const PERSONAL: [&str; 8] = [
     "parent.anonyme@example.org",
+    "celine@example.org",
     "06 12 34 56 78",
     "garant@vigie.test",
     "guru@vigie.test",
@@ -111,10 +112,51 @@ async fn everything_public_and_nothing_personal(backend: Backend) {
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
 
+    // A manual badge, granted to a citizen who took part (Certified of the school).
+    srv.operator_user("celine@example.org", "Céline Certifiée", false)
+        .await
+        .unwrap();
+    let r = c
+        .garant
+        .post(
+            "/api/v1/tenants/cem/certifications",
+            json!({"object_type": "schools", "object_id": school, "email": "celine@example.org"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = c
+        .guru
+        .post(
+            "/api/v1/tenants/cem/badges",
+            json!({"key": "pillar", "name_fr": "Pilier", "name_en": "Pillar", "visual": "heart", "levels": "1"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let celine = srv
+        .app
+        .store
+        .user_by_email(&vigie_domain::Email::parse("celine@example.org").unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .pseudonym
+        .journal_ref();
+    let r = c
+        .garant
+        .post(
+            "/api/v1/tenants/cem/badges/pillar/awards",
+            json!({"account": celine, "reason": "A relevé les effectifs de l'école."}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
     // The catalogue lists every dataset with its files and schema.
     let catalogue = anon.get("/api/v1/tenants/cem/exports").await;
     assert_eq!(catalogue.status, 200, "{}", catalogue.text);
-    assert_eq!(catalogue.body["datasets"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        catalogue.body["datasets"].as_array().unwrap().len(),
+        Dataset::ALL.len()
+    );
     assert_eq!(catalogue.body["archive"], "/api/v1/tenants/cem/exports.zip");
 
     let mut bodies = vec![catalogue.text.clone()];
@@ -126,6 +168,7 @@ async fn everything_public_and_nothing_personal(backend: Backend) {
         Dataset::Facts => 0, // checked by content below
         Dataset::Requests => titles.len(),
         Dataset::Journal => journal_len,
+        Dataset::Badges => 1,
     };
     for d in Dataset::ALL {
         let name = d.as_str();
@@ -206,6 +249,20 @@ async fn everything_public_and_nothing_personal(backend: Backend) {
         .filter(|r| r["content_hidden"] == true)
         .count();
     assert_eq!(hidden, 2);
+    // Badges name the account by its pseudonym, never by name.
+    let badges = anon.get(&exports("badges.json")).await;
+    assert_eq!(
+        badges.body[0]["account"],
+        celine.as_str(),
+        "{}",
+        badges.text
+    );
+    assert_eq!(
+        badges.body[0]["reason"],
+        "A relevé les effectifs de l'école."
+    );
+    assert_eq!(badges.body[0]["granted_by"], "Gaëlle Garant");
+    assert!(!badges.text.contains("Céline"), "{}", badges.text);
     // The journal withholds what awaits moderation, and keeps every hash.
     let journal = anon.get(&exports("journal.json")).await;
     assert!(

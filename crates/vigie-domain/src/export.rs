@@ -21,6 +21,8 @@ pub enum Dataset {
     /// its verification); the details of requests awaiting moderation withheld, their hashes
     /// kept.
     Journal,
+    /// The badges awarded, each level once: the account by its pseudonym only.
+    Badges,
 }
 
 /// The type of a column, as Table Schema names it.
@@ -416,13 +418,63 @@ const JOURNAL: &[Column] = &[
     ),
 ];
 
+const BADGES: &[Column] = &[
+    col(
+        "id",
+        Integer,
+        true,
+        "Numéro de l'attribution",
+        "The award's number",
+    ),
+    col("badge", Text, true, "Clé du badge", "The badge's key"),
+    col("badge_name", Text, true, "Nom du badge", "The badge's name"),
+    col("level", Integer, true, "Niveau atteint", "Level reached"),
+    col(
+        "account",
+        Text,
+        true,
+        "Le compte, par son pseudonyme public (account:…)",
+        "The account, by its public pseudonym (account:…)",
+    ),
+    col(
+        "score",
+        Integer,
+        false,
+        "Score de la règle quand le niveau fut atteint",
+        "The rule's score when the level was reached",
+    ),
+    col(
+        "rule_version",
+        Integer,
+        false,
+        "Version de la règle qui l'a attribué",
+        "Version of the rule that awarded it",
+    ),
+    col(
+        "granted_by",
+        Text,
+        false,
+        "Garant qui l'a attribué à la main",
+        "Garant who granted it by hand",
+    ),
+    col(
+        "reason",
+        Text,
+        false,
+        "Raison publique d'une attribution à la main",
+        "Public reason of a grant by hand",
+    ),
+    col("at", DateTime, true, "Date", "When"),
+];
+
 impl Dataset {
     /// Every dataset.
-    pub const ALL: [Dataset; 4] = [
+    pub const ALL: [Dataset; 5] = [
         Dataset::Objects,
         Dataset::Facts,
         Dataset::Requests,
         Dataset::Journal,
+        Dataset::Badges,
     ];
 
     /// Its name in URLs and files.
@@ -432,6 +484,7 @@ impl Dataset {
             Self::Facts => "facts",
             Self::Requests => "requests",
             Self::Journal => "journal",
+            Self::Badges => "badges",
         }
     }
 
@@ -450,6 +503,7 @@ impl Dataset {
             ),
             Self::Requests => ("Demandes", "Requests"),
             Self::Journal => ("Journal des demandes", "Journal of requests"),
+            Self::Badges => ("Badges attribués", "Badges awarded"),
         }
     }
 
@@ -460,6 +514,7 @@ impl Dataset {
             Self::Facts => FACTS,
             Self::Requests => REQUESTS,
             Self::Journal => JOURNAL,
+            Self::Badges => BADGES,
         }
     }
 

@@ -201,6 +201,28 @@ impl Services {
                     ]);
                 }
             }
+            Dataset::Badges => {
+                // Awards are the collective's, whatever the type of place.
+                for a in self
+                    .store
+                    .awards_page(tenant.id, after, EXPORT_PAGE)
+                    .await?
+                {
+                    last = Some(a.id);
+                    page.rows.push(vec![
+                        Value::from(a.id),
+                        text(a.badge_key),
+                        text(a.badge_name_fr),
+                        Value::from(a.level),
+                        text(format!("account:{}", a.pseudonym)),
+                        a.score.map_or(Value::Null, Value::from),
+                        a.rule_version.map_or(Value::Null, Value::from),
+                        opt(a.granted_by_name),
+                        opt(a.reason),
+                        when(a.at),
+                    ]);
+                }
+            }
         }
         page.next = last.filter(|_| page.rows.len() as i64 == EXPORT_PAGE);
         Ok(page)

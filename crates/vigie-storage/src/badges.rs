@@ -118,6 +118,33 @@ pub struct NewAward<'a> {
     pub reason: Option<&'a str>,
 }
 
+/// An award as the collective's open data shows it.
+#[derive(Debug, Clone)]
+pub struct PublicAward {
+    /// Its number.
+    pub id: i64,
+    /// The badge's key.
+    pub badge_key: String,
+    /// The badge's name in French.
+    pub badge_name_fr: String,
+    /// The badge's name in English.
+    pub badge_name_en: String,
+    /// The level reached.
+    pub level: i64,
+    /// The account's public pseudonym (bare hex).
+    pub pseudonym: String,
+    /// The rule's score when it was reached (rule badges).
+    pub score: Option<i64>,
+    /// The rule's version that awarded it (rule badges).
+    pub rule_version: Option<i64>,
+    /// Who granted it (manual badges): a Garant's public name.
+    pub granted_by_name: Option<String>,
+    /// Why (manual badges).
+    pub reason: Option<String>,
+    /// When.
+    pub at: OffsetDateTime,
+}
+
 /// Awards written per `INSERT` (8 parameters each: well under SQLite's and PostgreSQL's
 /// limits).
 const AWARDS_PER_INSERT: usize = 500;
@@ -376,7 +403,66 @@ impl Store {
         }
         tx.commit().await?;
         drop(turn);
+        if added > 0 {
+            // The exports show them: tell each collective they were awarded in.
+            let mut badges: Vec<i64> = awards.iter().map(|a| a.badge_id).collect();
+            badges.sort_unstable();
+            badges.dedup();
+            let mut tenants = std::collections::BTreeSet::new();
+            for id in badges {
+                let row = sqlx::query("SELECT tenant_id FROM badges WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                if let Some(r) = row {
+                    tenants.insert(r.try_get::<i64, _>(0)?);
+                }
+            }
+            for t in tenants {
+                self.changed(crate::Change::Activity(TenantId(t))).await;
+            }
+        }
         Ok(added)
+    }
+
+    /// Up to `limit` awards of the collective after id `after`, by id, as its open data
+    /// shows them: the account by its pseudonym, a manual badge's Garant by public name.
+    pub async fn awards_page(
+        &self,
+        tenant: TenantId,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<PublicAward>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.id, b.key, b.name_fr, b.name_en, a.level, u.pseudonym, a.score, \
+             a.rule_version, g.display_name AS granted_by_name, a.reason, a.at \
+             FROM badge_awards a JOIN badges b ON b.id = a.badge_id \
+             JOIN users u ON u.id = a.user_id LEFT JOIN users g ON g.id = a.granted_by \
+             WHERE b.tenant_id = $1 AND a.id > $2 ORDER BY a.id LIMIT $3",
+        )
+        .bind(tenant.0)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let at: String = r.try_get("at")?;
+                Ok(PublicAward {
+                    id: r.try_get("id")?,
+                    badge_key: r.try_get("key")?,
+                    badge_name_fr: r.try_get("name_fr")?,
+                    badge_name_en: r.try_get("name_en")?,
+                    level: r.try_get("level")?,
+                    pseudonym: r.try_get("pseudonym")?,
+                    score: r.try_get("score")?,
+                    rule_version: r.try_get("rule_version")?,
+                    granted_by_name: r.try_get("granted_by_name")?,
+                    reason: r.try_get("reason")?,
+                    at: parse_timestamp(&at)?,
+                })
+            })
+            .collect()
     }
 
     /// Every level `user` reached in the collective's badges, by badge then level.

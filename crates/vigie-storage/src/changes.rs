@@ -33,6 +33,9 @@ pub enum Change {
     Listing(TenantId),
     /// Everything a collective shows (its types, fields, roles, settings).
     Tenant(TenantId),
+    /// What only views of the whole collective show, not its pages: the badges awarded (its
+    /// exports).
+    Activity(TenantId),
     /// Everything everywhere (a public name changed, an account was deleted).
     Everything,
 }
@@ -44,6 +47,7 @@ impl Change {
             Change::Object { tenant, object } => format!("o:{}:{object}", tenant.0),
             Change::Listing(t) => format!("l:{}", t.0),
             Change::Tenant(t) => format!("t:{}", t.0),
+            Change::Activity(t) => format!("a:{}", t.0),
             Change::Everything => "*".to_owned(),
         }
     }
@@ -60,6 +64,7 @@ impl Change {
             },
             "l" => Change::Listing(TenantId(num()?)),
             "t" => Change::Tenant(TenantId(num()?)),
+            "a" => Change::Activity(TenantId(num()?)),
             "*" => Change::Everything,
             _ => return None,
         };
@@ -115,8 +120,10 @@ impl Changes {
             return;
         }
         let mut tenants = self.tenants.write().unwrap_or_else(|e| e.into_inner());
-        if let Change::Object { tenant, .. } | Change::Listing(tenant) | Change::Tenant(tenant) =
-            change
+        if let Change::Object { tenant, .. }
+        | Change::Listing(tenant)
+        | Change::Tenant(tenant)
+        | Change::Activity(tenant) = change
         {
             tenants.entry(tenant.0).or_default().latest = next;
         }
@@ -135,6 +142,8 @@ impl Changes {
                 // Every object's revision is now below `all`: forget them.
                 t.objects.clear();
             }
+            // `latest`, set above, is all it moves.
+            Change::Activity(_) => {}
             Change::Everything => unreachable!("handled above"),
         }
     }
@@ -307,6 +316,23 @@ mod tests {
     }
 
     #[test]
+    fn activity_moves_the_whole_collective_only() {
+        let c = Changes::default();
+        let t = TenantId(1);
+        c.bump(Change::Listing(t));
+        let (listing, object) = (
+            c.revision(ReadScope::Listing(t)),
+            c.revision(ReadScope::Object(t, 5)),
+        );
+        let any = c.revision(ReadScope::AnyOf(t));
+        c.bump(Change::Activity(t));
+        assert!(c.revision(ReadScope::AnyOf(t)) > any);
+        assert_eq!(c.revision(ReadScope::Listing(t)), listing);
+        assert_eq!(c.revision(ReadScope::Object(t, 5)), object);
+        assert_eq!(c.objects_changed_since(t, any), Some(Vec::new()));
+    }
+
+    #[test]
     fn wire_text_round_trips() {
         for change in [
             Change::Object {
@@ -315,6 +341,7 @@ mod tests {
             },
             Change::Listing(TenantId(3)),
             Change::Tenant(TenantId(9)),
+            Change::Activity(TenantId(4)),
             Change::Everything,
         ] {
             assert_eq!(Change::from_wire(&change.to_wire()), Some(change));

@@ -38,7 +38,7 @@ mod users;
 
 pub use aggregate::{AggregateAsk, AggregateRow};
 pub use api_keys::ApiKey;
-pub use badges::{AwardRecord, BadgeDraft, BadgeRecord, NewAward};
+pub use badges::{AwardRecord, BadgeDraft, BadgeRecord, NewAward, PublicAward};
 pub use changes::{CHANGES_CHANNEL, Change, Changes, ReadScope};
 pub use desk::{DeskCounts, DeskScope, Grant};
 pub use error::StoreError;
