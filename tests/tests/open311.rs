@@ -518,10 +518,34 @@ async fn georeport_v2(backend: Backend) {
         confirm, token,
         "the e-mail confirms the address with its own link"
     );
+    // Reads carry an ETag: 304 while nothing changed, the new list after a filing.
+    let list = format!("{base}{o}/requests.json?jurisdiction_id=cem");
+    let tagged = http.get(&list).send().await.unwrap();
+    assert_eq!(tagged.status(), 200);
+    let etag = tagged.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with("W/\""), "{etag}");
+    assert_eq!(tagged.headers()["cache-control"], "public, no-cache");
+    let same = http
+        .get(&list)
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), 304);
+    assert_eq!(same.headers()["etag"].to_str().unwrap(), etag);
+    assert!(same.bytes().await.unwrap().is_empty());
     // The same filing sent again with its idempotency key finds the first.
     let again_headers = [("Idempotency-Key", "open311-filing-0001")];
     let a = post(&http, &base, &file, &good_with(&key, &good), &again_headers).await;
     assert_eq!(a.status, 201, "{}", a.text);
+    let changed = http
+        .get(&list)
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200, "a filing changes the list");
+    assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
     let b = post(&http, &base, &file, &good_with(&key, &good), &again_headers).await;
     assert_eq!(b.status, 200, "{}", b.text);
     assert_eq!(

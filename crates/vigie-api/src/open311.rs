@@ -431,6 +431,54 @@ pub fn routes(state: ApiState) -> impl Endpoint {
         .at("/v2/requests/:file", poem::get(one_request))
         .at("/*rest", elsewhere)
         .data(state)
+        .around(tagged)
+}
+
+/// Tags every successful read with an `ETag` drawn from its bytes (and answers 304 to an
+/// `If-None-Match` naming it), so that a client polling the standard's endpoints downloads
+/// again only what changed. Open311 answers are small (at most 1 000 requests) and built
+/// per call; the tag is a digest of what would be sent, so it is right whatever changed.
+async fn tagged<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    let read = req.method() == poem::http::Method::GET;
+    let asked = req
+        .headers()
+        .get(poem::http::header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let response = next.call(req).await?.into_response();
+    if !read || response.status() != StatusCode::OK {
+        return Ok(response);
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = body.into_bytes().await.unwrap_or_default();
+    let etag = content_tag(&bytes);
+    let mut response = if asked
+        .as_deref()
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        let mut r = Response::from_parts(parts, Body::empty());
+        r.set_status(StatusCode::NOT_MODIFIED);
+        r
+    } else {
+        Response::from_parts(parts, Body::from(bytes))
+    };
+    let headers = response.headers_mut();
+    if let Ok(v) = etag.parse() {
+        headers.insert(poem::http::header::ETAG, v);
+    }
+    headers.insert(
+        poem::http::header::CACHE_CONTROL,
+        poem::http::HeaderValue::from_static("public, no-cache"),
+    );
+    Ok(response)
+}
+
+/// `W/"…"`: the first 16 bytes of the SHA-256 of `bytes`, in hex.
+fn content_tag(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(bytes);
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("W/\"{hex}\"")
 }
 
 #[cfg(test)]
