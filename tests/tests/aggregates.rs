@@ -254,6 +254,86 @@ async fn ratio_by_arrondissement(backend: Backend) {
     assert_eq!(r.body["vintages"][0]["total"]["count"], 0);
     assert_eq!(r.body["vintages"][0]["total"]["mean"], Value::Null);
 
+    // The plugin's indicators. A ratio indicator is aggregated as its ratio (sums divided)
+    // at its scale: ATSEM per 100 nursery pupils.
+    let r = anon
+        .get(&agg(
+            "type=schools&field=atsem-per-100-nursery-pupils&group=arrondissement",
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["measure"], "ratio-indicator");
+    assert_eq!(
+        r.body["field"]["label"]["fr"],
+        "ATSEM pour 100 élèves de maternelle"
+    );
+    let v = &r.body["vintages"][0];
+    assert_eq!(
+        group(v, Some("13201"))["ratio"].as_f64().unwrap(),
+        3.0 / 80.0 * 100.0
+    );
+    assert_eq!(
+        group(v, Some("13201"))["sum"],
+        3.0,
+        "the sums stay the fields'"
+    );
+    assert_eq!(v["total"]["ratio"].as_f64().unwrap(), 7.0 / 165.0 * 100.0);
+    // An indicator only the plugin computes, from each place's values of the vintage: the
+    // age of the asbestos survey at the start of the school year.
+    for (id, date) in [(ids[0], "2020-06-01"), (ids[2], "2014-03-01")] {
+        file(
+            garant,
+            id,
+            "2024",
+            json!([{"field": "asbestos-survey-date", "value": date}]),
+        )
+        .await;
+    }
+    let r = anon
+        .get(&agg(
+            "type=schools&field=asbestos-survey-age&vintage=2024-2025&group=arrondissement",
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["measure"], "indicator");
+    let v = &r.body["vintages"][0];
+    assert_eq!(
+        (
+            v["total"]["objects"].as_u64(),
+            v["total"]["objects_with_value"].as_u64()
+        ),
+        (Some(5), Some(2)),
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        (&v["total"]["mean"], &v["total"]["min"], &v["total"]["max"]),
+        (&json!(7.0), &json!(4.0), &json!(10.0))
+    );
+    assert_eq!(group(v, Some("13202"))["mean"], 10.0);
+    let r = anon
+        .get(&agg("type=schools&field=asbestos-survey-age&over=pupils"))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.body["error"]["field"], "over");
+    // The analysis page offers the indicators and draws them.
+    let page = anon
+        .get("/t/cem/analyse?type=schools&field=atsem-per-100-nursery-pupils&group=arrondissement")
+        .await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("Indicateurs calculés"), "{}", page.text);
+    assert!(
+        page.text
+            .contains(r#"<option value="atsem-per-100-nursery-pupils" selected>"#),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text.contains("3,75"),
+        "ATSEM per 100 pupils in the 1st: {}",
+        page.text
+    );
+
     // The same numbers as CSV, `,` or `;`.
     let csv = anon
         .get(

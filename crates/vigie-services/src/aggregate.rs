@@ -63,7 +63,11 @@ pub struct VintageStats {
 pub struct Aggregate {
     /// The type of place.
     pub object_type: String,
-    /// The field.
+    /// What `field` is: `field` (a number field of the type), `ratio-indicator` (a plugin's
+    /// indicator declared as a ratio of fields: aggregated as one, sums divided, then
+    /// scaled) or `indicator` (computed by the plugin for each place).
+    pub measure: &'static str,
+    /// The field, or the indicator.
     pub field: AggregateField,
     /// The divisor, for a ratio.
     pub over: Option<AggregateField>,
@@ -214,7 +218,23 @@ impl Services {
         Ok((numbers, groups))
     }
 
-    /// A field (or a ratio of two) aggregated over the collective's places of a type.
+    /// The derived indicators of a type an analysis can be made of (the plugin's), in its
+    /// order.
+    pub fn aggregate_indicators(
+        &self,
+        key: &ObjectTypeKey,
+    ) -> Result<Vec<AggregateField>, ServiceError> {
+        Ok(self
+            .plugin(key)?
+            .manifest()
+            .indicators
+            .iter()
+            .map(indicator_field)
+            .collect())
+    }
+
+    /// A field (or a ratio of two), or a plugin's derived indicator, aggregated over the
+    /// collective's places of a type.
     pub async fn aggregate(
         &self,
         tenant: &Tenant,
@@ -234,10 +254,60 @@ impl Services {
             )
         })?;
         let fields = self.analysed_fields(tenant, &key).await?;
-        let field = number_field(&fields, q.field.trim(), "field")?;
-        let over = match q.over.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(o) => Some(number_field(&fields, o, "over")?),
-            None => None,
+        let plugin = self.plugin(&key)?;
+        let asked_over = q.over.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let indicator = plugin
+            .manifest()
+            .indicators
+            .iter()
+            .find(|i| i.key == q.field.trim())
+            .cloned();
+        // What is read of each place: a field (÷ another), or an indicator's own fields.
+        let (measure, field, over, reads, scale) = match &indicator {
+            None => {
+                let field = number_field(&fields, q.field.trim(), "field")?;
+                let over = match asked_over {
+                    Some(o) => Some(number_field(&fields, o, "over")?),
+                    None => None,
+                };
+                let reads = Reads::Fields(field.key.clone(), over.as_ref().map(|o| o.key.clone()));
+                ("field", field, over, reads, 1.0)
+            }
+            Some(i) => {
+                if asked_over.is_some() {
+                    return Err(invalid(
+                        "over",
+                        format!(
+                            "'{}' is an indicator: it is already a ratio, leave over= out",
+                            i.key
+                        ),
+                        format!(
+                            "« {} » est un indicateur : c'est déjà un rapport, retirez over=",
+                            i.key
+                        ),
+                    ));
+                }
+                match &i.formula {
+                    wit::Formula::Ratio(r)
+                        if r.numerator.len() == 1 && r.denominator.len() == 1 =>
+                    {
+                        (
+                            "ratio-indicator",
+                            indicator_field(i),
+                            None,
+                            Reads::Fields(r.numerator[0].clone(), Some(r.denominator[0].clone())),
+                            r.scale,
+                        )
+                    }
+                    _ => (
+                        "indicator",
+                        indicator_field(i),
+                        None,
+                        Reads::Indicator(i.key.clone()),
+                        1.0,
+                    ),
+                }
+            }
         };
         let grouping = Grouping::parse(q.group.as_deref());
         let mut group_labels = Vec::new();
@@ -281,10 +351,16 @@ impl Services {
                 }
             }
         }
-        let plugin = self.plugin(&key)?;
         let available = self
             .store
-            .aggregate_vintages(tenant.id, key.as_str(), &field.key)
+            .aggregate_vintages(
+                tenant.id,
+                key.as_str(),
+                match &reads {
+                    Reads::Fields(f, _) => f,
+                    Reads::Indicator(_) => "",
+                },
+            )
             .await?;
         let asked = q
             .vintage
@@ -308,13 +384,19 @@ impl Services {
                 None => vec![crate::objects::current_vintage(&plugin)?],
             },
         };
-        let ratio = over.is_some();
+        let ratio = matches!(&reads, Reads::Fields(_, Some(_)));
         let mut out = Vec::with_capacity(vintages.len());
         for vintage in vintages {
             let mut observations = Vec::new();
+            let mut places = Vec::new();
             let group_field = match &grouping {
                 Grouping::Field(g) => Some(g.as_str()),
                 _ => None,
+            };
+            let (value_field, over_field) = match &reads {
+                Reads::Fields(f, o) => (f.as_str(), o.as_deref()),
+                // No field has an indicator's key: this pass reads the places' groups only.
+                Reads::Indicator(k) => (k.as_str(), None),
             };
             self.store
                 .for_each_aggregate_row(
@@ -322,11 +404,12 @@ impl Services {
                     vigie_storage::AggregateAsk {
                         object_type: key.as_str(),
                         vintage: &vintage,
-                        field: &field.key,
-                        over: over.as_ref().map(|o| o.key.as_str()),
+                        field: value_field,
+                        over: over_field,
                         group: group_field,
                     },
                     |row| {
+                        places.push(row.object_id);
                         observations.push(Observation {
                             group: match &grouping {
                                 Grouping::All => Some("all".into()),
@@ -341,7 +424,19 @@ impl Services {
                     },
                 )
                 .await?;
-            let (groups, total) = aggregate(observations, ratio);
+            if let Reads::Indicator(k) = &reads {
+                let values = self
+                    .indicator_values(tenant, &key, &plugin, &vintage, k)
+                    .await?;
+                for (o, place) in observations.iter_mut().zip(&places) {
+                    o.value = values.get(place).copied();
+                }
+            }
+            let (mut groups, mut total) = aggregate(observations, ratio);
+            if scale != 1.0 {
+                groups.iter_mut().for_each(|g| scaled(g, scale));
+                scaled(&mut total, scale);
+            }
             out.push(VintageStats {
                 vintage,
                 groups,
@@ -369,6 +464,7 @@ impl Services {
         }
         Ok(Aggregate {
             object_type: key.as_str().to_owned(),
+            measure,
             field,
             over,
             group: grouping.as_str().to_owned(),
@@ -376,6 +472,89 @@ impl Services {
             vintages_available: available,
             vintages: out,
         })
+    }
+}
+
+/// What an aggregate reads of each place.
+enum Reads {
+    /// A number field, and the divisor field of a ratio.
+    Fields(String, Option<String>),
+    /// A plugin's indicator, computed for each place from its accepted values.
+    Indicator(String),
+}
+
+/// An indicator, as the analysis names it.
+fn indicator_field(i: &wit::Indicator) -> AggregateField {
+    AggregateField {
+        key: i.key.clone(),
+        label: i.label.clone(),
+        unit: i.unit.clone(),
+    }
+}
+
+/// A ratio indicator's statistics at its scale (`× 100` for « pour 100 élèves »): the
+/// ratio and the per-place values; the sums stay the fields' own.
+fn scaled(g: &mut GroupStats, scale: f64) {
+    for v in [
+        &mut g.ratio,
+        &mut g.mean,
+        &mut g.median,
+        &mut g.min,
+        &mut g.max,
+    ] {
+        *v = v.map(|x| x * scale);
+    }
+}
+
+impl Services {
+    /// The value of indicator `key` for each place of a type that has one in `vintage`,
+    /// computed by its plugin from the place's accepted values of that vintage.
+    async fn indicator_values(
+        &self,
+        tenant: &Tenant,
+        key: &ObjectTypeKey,
+        plugin: &vigie_plugins::LoadedPlugin,
+        vintage: &str,
+        indicator: &str,
+    ) -> Result<std::collections::HashMap<i64, f64>, ServiceError> {
+        let own: std::collections::HashSet<&str> = plugin
+            .manifest()
+            .fields
+            .iter()
+            .map(|f| f.key.as_str())
+            .collect();
+        let mut records: std::collections::BTreeMap<
+            i64,
+            std::collections::BTreeMap<String, String>,
+        > = std::collections::BTreeMap::new();
+        self.store
+            .for_each_accepted_value(tenant.id, key.as_str(), vintage, |object, field, value| {
+                if own.contains(field.as_str()) {
+                    records.entry(object).or_default().insert(field, value);
+                }
+            })
+            .await?;
+        let mut out = std::collections::HashMap::with_capacity(records.len());
+        for (object, values) in records {
+            let record: Vec<wit::FieldValue> = values
+                .into_iter()
+                .filter_map(|(key, stored)| {
+                    decode_value(&stored).map(|value| wit::FieldValue { key, value })
+                })
+                .collect();
+            match plugin.compute_indicators(vintage, &record) {
+                Ok(computed) => {
+                    if let Some(v) = computed
+                        .into_iter()
+                        .find(|c| c.key == indicator && c.value.is_finite())
+                    {
+                        out.insert(object, v.value);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, object, "indicator not computed"),
+            }
+        }
+        Ok(out)
     }
 }
 

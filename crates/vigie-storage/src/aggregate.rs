@@ -89,8 +89,36 @@ impl Store {
         Ok(())
     }
 
+    /// Calls `each` with every accepted value of the places of type `object_type` in
+    /// `vintage` — `(place, field, stored value)` — by place, older facts of a field before
+    /// newer ones (the last one is the value): what a plugin's own indicators are computed
+    /// from, one place at a time.
+    pub async fn for_each_accepted_value(
+        &self,
+        tenant: TenantId,
+        object_type: &str,
+        vintage: &str,
+        mut each: impl FnMut(i64, String, String),
+    ) -> Result<(), StoreError> {
+        let mut rows = sqlx::query(
+            "SELECT f.object_id, f.field_key, f.value FROM facts f \
+             JOIN objects o ON o.id = f.object_id \
+             LEFT JOIN fact_decisions d ON d.fact_id = f.id \
+             WHERE f.tenant_id = $1 AND o.type_key = $2 AND f.vintage = $3 \
+             AND COALESCE(d.decision, f.filed_state) = 'accepted' ORDER BY f.object_id, f.id",
+        )
+        .bind(tenant.0)
+        .bind(object_type)
+        .bind(vintage)
+        .fetch(&self.pool);
+        while let Some(r) = rows.try_next().await? {
+            each(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        }
+        Ok(())
+    }
+
     /// The vintages in which some place of type `object_type` has an accepted value of
-    /// `field`, oldest first.
+    /// `field` (`""`: of any field), oldest first.
     pub async fn aggregate_vintages(
         &self,
         tenant: TenantId,
@@ -100,7 +128,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT DISTINCT f.vintage FROM facts f JOIN objects o ON o.id = f.object_id \
              LEFT JOIN fact_decisions d ON d.fact_id = f.id \
-             WHERE f.tenant_id = $1 AND o.type_key = $2 AND f.field_key = $3 \
+             WHERE f.tenant_id = $1 AND o.type_key = $2 AND ($3 = '' OR f.field_key = $3) \
              AND COALESCE(d.decision, f.filed_state) = 'accepted' ORDER BY f.vintage",
         )
         .bind(tenant.0)

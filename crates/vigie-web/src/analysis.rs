@@ -77,13 +77,7 @@ pub async fn analysis_page(
         vintage: vintage.clone(),
         group: Some(group.clone()),
     };
-    // The statistic charted: the one asked, else (or if it is a ratio's without a divisor)
-    // the ratio of a ratio, the mean of a field.
     let asked_stat = param(&pairs, "stat").filter(|s| STATS.contains(s));
-    let stat = asked_stat
-        .filter(|s| over.is_some() || *s != "ratio")
-        .unwrap_or(if over.is_some() { "ratio" } else { "mean" })
-        .to_owned();
     // The view's own query, as the API reads it (the page's `stat` and `lang` aside).
     let api_query = {
         let mut api_query = url::form_urlencoded::Serializer::new(String::new());
@@ -100,10 +94,16 @@ pub async fn analysis_page(
     };
 
     let answer = state.services.aggregate(&tenant, &query).await;
+    // The statistic charted: the one asked, else (or if it is a ratio's without a ratio)
+    // the ratio of a ratio (a field ÷ another, or a ratio indicator), the mean of the rest.
+    let is_ratio = over.is_some() || matches!(&answer, Ok(a) if a.measure == "ratio-indicator");
+    let stat = asked_stat
+        .filter(|s| is_ratio || *s != "ratio")
+        .unwrap_or(if is_ratio { "ratio" } else { "mean" })
+        .to_owned();
     let (status, error, table, vintages_available, title) = match &answer {
         Ok(a) => {
-            let ratio = a.over.is_some();
-            let decimals = if ratio { 4 } else { 2 };
+            let decimals = if a.over.is_some() { 4 } else { 2 };
             let name = |g: &GroupStats| match g.group.as_deref() {
                 None => lang.t("analysis_no_group").to_owned(),
                 Some(k) => a
@@ -174,6 +174,13 @@ pub async fn analysis_page(
         .iter()
         .map(|f| option(&f.key, label(lang, &f.label), f.key == field))
         .collect();
+    let indicators: Vec<Value> = state
+        .services
+        .aggregate_indicators(&ty)
+        .unwrap_or_default()
+        .iter()
+        .map(|f| option(&f.key, label(lang, &f.label), f.key == field))
+        .collect();
     let overs: Vec<Value> = numbers
         .iter()
         .map(|f| {
@@ -225,9 +232,9 @@ pub async fn analysis_page(
         context! {
             tenant => page.tenant_ctx(&tenant),
             types => types, several_types => tenant.object_types.len() > 1,
-            fields => fields, overs => overs, groups => groups, vintages => vintages,
+            fields => fields, indicators => indicators, overs => overs, groups => groups, vintages => vintages,
             stats => stats, stat => stat, all_vintages => vintage.as_deref() == Some("all"),
-            ratio => over.is_some(),
+            ratio => is_ratio,
             error => error, table => table, title => title,
             api => format!("{base}?{api_query}"),
             api_all => format!("{base}?{}", api_query_all(&api_query)),

@@ -226,6 +226,12 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Places with a value",
     ),
     ("analysis_no_group", "(sans valeur)", "(no value)"),
+    ("analysis_fields", "Champs", "Fields"),
+    (
+        "analysis_indicators",
+        "Indicateurs calculés",
+        "Derived indicators",
+    ),
     ("analysis_total", "Ensemble", "All together"),
     (
         "analysis_sum_field",
