@@ -144,6 +144,11 @@ impl Store {
         Ok(after.into_iter().filter(|v| !before.contains(v)).collect())
     }
 
+    /// Versions of the migrations this binary knows for the store's backend, in order.
+    pub fn known_versions(&self) -> Vec<i64> {
+        self.backend.migrator().iter().map(|m| m.version).collect()
+    }
+
     /// Versions of the migrations already applied (empty on a new database).
     pub async fn applied_versions(&self) -> Result<Vec<i64>, StoreError> {
         let exists: i64 = match self.backend {

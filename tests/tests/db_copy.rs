@@ -1,0 +1,244 @@
+//! `vigie db copy`'s engine: a whole instance copied SQLite → PostgreSQL → SQLite, ids kept,
+//! with the same journal heads and row counts on every side; values of every kind survive
+//! (NULL reals, accents, a request merged into a later one); new rows on the copy get fresh
+//! ids; a non-empty target is refused unless replacing it was asked for.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
+use std::time::Instant;
+
+use sqlx::Row as _;
+use vigie_storage::copy::{CopyError, CopyOptions, CopyReport, compare, copy_instance};
+use vigie_storage::{ObjectIdentity, Store};
+use vigie_tests::{Backend, TestDatabase, TestServer};
+
+const DEMO: &str = "ecoles-marseille";
+
+/// The demo collective, plus what the demo lacks: an object without coordinates, a request
+/// merged into a later one.
+async fn source_instance() -> TestServer {
+    let srv = TestServer::start(Backend::Sqlite).await.unwrap();
+    let mut settings = srv.settings.clone();
+    settings.demo.enabled = true;
+    srv.app.seed_demo(&settings).await.unwrap();
+    let tenant = srv.app.store.tenant_by_slug(DEMO).await.unwrap().unwrap();
+    let identity = ObjectIdentity {
+        identifier: "0130999Z".into(),
+        official_name: "École « Sans-Coordonnées » — ÉÈÊ ñ 漢字".into(),
+        street: None,
+        postcode: None,
+        city: None,
+        insee_code: None,
+        latitude: None,
+        longitude: None,
+        status: vigie_domain::ObjectStatus::Open,
+        opened_on: None,
+        closed_on: None,
+    };
+    let ty = vigie_domain::ObjectTypeKey::parse("schools").unwrap();
+    srv.app
+        .store
+        .create_object(tenant.id, &ty, &identity, None, None)
+        .await
+        .unwrap();
+    let pool = srv.app.store.raw_pool();
+    let ids: Vec<i64> = sqlx::query("SELECT id FROM requests ORDER BY id")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get(0).unwrap())
+        .collect();
+    assert!(ids.len() >= 2, "the demo files requests");
+    sqlx::query("UPDATE requests SET merged_into = $1 WHERE id = $2")
+        .bind(ids[ids.len() - 1])
+        .bind(ids[0])
+        .execute(pool)
+        .await
+        .unwrap();
+    srv
+}
+
+fn assert_faithful(report: &CopyReport) {
+    assert!(
+        report.differences().is_empty(),
+        "{:#?}",
+        report.differences()
+    );
+    assert!(
+        report
+            .tables
+            .iter()
+            .any(|t| t.table == "request_journal" && t.source > 0)
+    );
+    assert!(!report.journals.is_empty());
+    for j in &report.journals {
+        assert!(j.is_same(), "{j:?}");
+    }
+}
+
+async fn copy(source: &Store, target: &Store, options: CopyOptions) -> CopyReport {
+    let started = Instant::now();
+    let mut rows = 0;
+    let report = copy_instance(source, target, options, &mut |t| rows += t.rows)
+        .await
+        .unwrap_or_else(|e| panic!("copy failed: {e}"));
+    eprintln!(
+        "copied {rows} rows {} → {} in {:.2} s",
+        source.backend().name(),
+        target.backend().name(),
+        started.elapsed().as_secs_f64()
+    );
+    report
+}
+
+/// Journal heads by collective, as the report found them in the target.
+fn heads(report: &CopyReport) -> Vec<(String, i64, String)> {
+    report
+        .journals
+        .iter()
+        .map(|j| {
+            (
+                j.tenant.clone(),
+                j.target.head_seq,
+                j.target.head_hash.clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_round_trips_sqlite_postgres_sqlite() {
+    let srv = source_instance().await;
+    let pg = TestDatabase::create(Backend::Postgres).await.unwrap();
+    let back = TestDatabase::create(Backend::Sqlite).await.unwrap();
+    let postgres = Store::connect(&pg.url, 4).await.unwrap();
+    let sqlite = Store::connect(&back.url, 4).await.unwrap();
+
+    // Small batches, so that tables span several inserts.
+    let options = CopyOptions {
+        batch_rows: 7,
+        ..CopyOptions::default()
+    };
+    let there = copy(&srv.app.store, &postgres, options).await;
+    assert_faithful(&there);
+    let and_back = copy(&postgres, &sqlite, CopyOptions::default()).await;
+    assert_faithful(&and_back);
+    assert_eq!(heads(&there), heads(&and_back));
+    assert_eq!(there.tables, and_back.tables);
+    assert!(
+        heads(&there)
+            .iter()
+            .any(|(t, seq, _)| t == DEMO && *seq > 0)
+    );
+
+    // Values of every kind came back as they were.
+    let row_of = |store: &Store| {
+        let pool = store.raw_pool().clone();
+        async move {
+            let r = sqlx::query(
+                "SELECT id, official_name, latitude, street FROM objects WHERE identifier = '0130999Z'",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            let merged =
+                sqlx::query("SELECT id, merged_into FROM requests WHERE merged_into IS NOT NULL")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            let located =
+                sqlx::query("SELECT SUM(latitude) FROM objects WHERE latitude IS NOT NULL")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            (
+                r.try_get::<i64, _>(0).unwrap(),
+                r.try_get::<String, _>(1).unwrap(),
+                r.try_get::<Option<f64>, _>(2).unwrap(),
+                r.try_get::<Option<String>, _>(3).unwrap(),
+                merged.try_get::<i64, _>(0).unwrap(),
+                merged.try_get::<i64, _>(1).unwrap(),
+                (located.try_get::<f64, _>(0).unwrap() * 1e6).round(),
+            )
+        }
+    };
+    let original = row_of(&srv.app.store).await;
+    assert_eq!(original.2, None);
+    assert!(original.1.contains("漢字"));
+    assert_eq!(row_of(&postgres).await, original);
+    assert_eq!(row_of(&sqlite).await, original);
+
+    // New rows on PostgreSQL get ids past the copied ones.
+    let tenant = postgres.tenant_by_slug(DEMO).await.unwrap().unwrap();
+    let ty = vigie_domain::ObjectTypeKey::parse("schools").unwrap();
+    let identity = ObjectIdentity {
+        identifier: "0130998Y".into(),
+        official_name: "École neuve".into(),
+        street: None,
+        postcode: None,
+        city: None,
+        insee_code: None,
+        latitude: Some(43.3),
+        longitude: Some(5.4),
+        status: vigie_domain::ObjectStatus::Open,
+        opened_on: None,
+        closed_on: None,
+    };
+    let fresh = postgres
+        .create_object(tenant.id, &ty, &identity, None, None)
+        .await
+        .unwrap();
+    assert!(
+        fresh.id > original.0,
+        "new id {} after {}",
+        fresh.id,
+        original.0
+    );
+
+    postgres.close().await;
+    sqlite.close().await;
+    pg.drop_database().await;
+    srv.stop().await;
+}
+
+/// A target with rows is refused, with what it holds; with `replace_target` its rows are
+/// deleted first and the copy is faithful again. On both backends as targets.
+async fn a_non_empty_target_is_refused_unless_replaced(backend: Backend) {
+    let srv = source_instance().await;
+    let db = TestDatabase::create(backend).await.unwrap();
+    let target = Store::connect(&db.url, 4).await.unwrap();
+    assert_faithful(&copy(&srv.app.store, &target, CopyOptions::default()).await);
+
+    let refused = copy_instance(&srv.app.store, &target, CopyOptions::default(), &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, CopyError::TargetNotEmpty(_)), "{refused}");
+    assert!(refused.to_string().contains("rows in tenants"), "{refused}");
+    assert!(refused.to_string().contains("--force"), "{refused}");
+
+    let replace = CopyOptions {
+        replace_target: true,
+        ..CopyOptions::default()
+    };
+    assert_faithful(&copy(&srv.app.store, &target, replace).await);
+
+    // A tampered journal entry shows in the comparison.
+    sqlx::query("UPDATE request_journal SET details = '{}' WHERE seq = 1")
+        .execute(target.raw_pool())
+        .await
+        .unwrap();
+    let tampered = compare(&srv.app.store, &target).await.unwrap();
+    assert!(
+        tampered
+            .differences()
+            .iter()
+            .any(|d| d.contains("journal of") && d.contains("does not verify")),
+        "{:?}",
+        tampered.differences()
+    );
+    target.close().await;
+    db.drop_database().await;
+    srv.stop().await;
+}
+
+vigie_tests::both_backends!(a_non_empty_target_is_refused_unless_replaced);
