@@ -192,6 +192,14 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((second.copied, second.skipped), (0, 5));
+        // An interrupted run (two objects never made it) goes on where it stopped.
+        for n in [1, 3] {
+            std::fs::remove_file(b.path().join(format!("t/photos/{n}.jpg"))).unwrap();
+        }
+        let resumed = copy_store(&from, &to, options, &mut |_, _| {})
+            .await
+            .unwrap();
+        assert_eq!((resumed.copied, resumed.skipped), (2, 3));
 
         let odd = BlobKey::new("t/photos/9.jpg").unwrap();
         from.put(&odd, &b"source"[..], "image/jpeg").await.unwrap();

@@ -106,7 +106,8 @@ impl Store {
             })
             .connect(&url)
             .await?;
-        if backend == Backend::Sqlite && !url.contains(":memory:") {
+        // A read-only connection (`mode=ro`, e.g. to check a backup) cannot change the mode.
+        if backend == Backend::Sqlite && !url.contains(":memory:") && !url.contains("mode=ro") {
             // Readers do not block the writer; safe for the embedded default.
             sqlx::query("PRAGMA journal_mode = WAL")
                 .execute(&pool)
