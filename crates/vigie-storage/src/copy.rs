@@ -356,23 +356,23 @@ async fn compare_on(
     source_backend: Backend,
     target: &Store,
 ) -> Result<CopyReport, CopyError> {
-    let names = table_names(&mut **snapshot, source_backend).await?;
+    let names = table_names(snapshot, source_backend).await?;
     let tables = copy_order(load_tables(target).await?)?;
     let mut target_conn = target.pool.acquire().await?;
     let mut counts = Vec::new();
     for table in tables.iter().filter(|t| names.contains(&t.name)) {
         counts.push(TableCount {
             table: table.name.clone(),
-            source: count_rows(&mut **snapshot, &table.name).await?,
+            source: count_rows(snapshot, &table.name).await?,
             target: count_rows(&mut target_conn, &table.name).await?,
         });
     }
-    let tenants = tenant_ids(&mut **snapshot).await?;
+    let tenants = tenant_ids(snapshot).await?;
     let mut journals = Vec::new();
     for (id, slug) in tenants {
         journals.push(JournalComparison {
             tenant: slug,
-            source: check_journal(&mut **snapshot, id).await?,
+            source: check_journal(snapshot, id).await?,
             target: check_journal(&mut target_conn, id).await?,
         });
     }
