@@ -230,6 +230,18 @@ async fn a_non_empty_target_is_refused_unless_replaced(backend: Backend) {
         replace_target: true,
         ..CopyOptions::default()
     };
+    // The same database under another URL is refused, even with replace_target.
+    let other_url = match backend {
+        Backend::Sqlite => db.url.replace("/data/vigie.db", "/data/../data/vigie.db"),
+        Backend::Postgres => db.url.replace("127.0.0.1", "localhost"),
+    };
+    assert_ne!(other_url, db.url);
+    let alias = Store::connect(&other_url, 1).await.unwrap();
+    let same = copy_instance(&alias, &target, replace, &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(same, CopyError::SameDatabase), "{same}");
+    alias.close().await;
     assert_faithful(&copy(&srv.app.store, &target, replace).await);
 
     // A tampered journal entry shows in the comparison.

@@ -101,6 +101,9 @@ pub enum CopyError {
     /// A self-referencing table needs a one-column primary key.
     #[error("table {0} references itself but has no one-column primary key")]
     SelfReferenceWithoutKey(String),
+    /// Source and target are one database (under two names, perhaps).
+    #[error("the source and the target are the same database: give another target")]
+    SameDatabase,
     /// A snapshot was asked of a database that is not SQLite.
     #[error(
         "only a SQLite database is snapshotted this way: back PostgreSQL up with pg_dump \
@@ -320,6 +323,9 @@ pub async fn copy_instance(
     options: CopyOptions,
     progress: &mut dyn FnMut(&TableCopied),
 ) -> Result<CopyReport, CopyError> {
+    if database_identity(source).await? == database_identity(target).await? {
+        return Err(CopyError::SameDatabase);
+    }
     check_source_schema(source).await?;
     target.migrate().await?;
     let tables = copy_order(load_tables(target).await?)?;
@@ -467,6 +473,29 @@ fn journal_entry(r: &AnyRow) -> Result<JournalEntry, sqlx::Error> {
         at: r.try_get("at")?,
         prev_hash: r.try_get("prev_hash")?,
         hash: r.try_get("hash")?,
+    })
+}
+
+/// What tells one database from another: the file of a SQLite database; on PostgreSQL, the
+/// database's name and oid on a server started at a given time. Two URLs may name one
+/// database (`./vigie.db` and `/srv/vigie.db`, two host names): copying it onto itself with
+/// `--force` would empty it.
+async fn database_identity(store: &Store) -> Result<String, CopyError> {
+    let sql = match store.backend() {
+        Backend::Sqlite => "SELECT file FROM pragma_database_list WHERE name = 'main'",
+        Backend::Postgres => {
+            "SELECT current_database()::text || ':' || d.oid::text || ':' || \
+             pg_postmaster_start_time()::text FROM pg_database d WHERE d.datname = current_database()"
+        }
+    };
+    let found: String = sqlx::query(sql).fetch_one(&store.pool).await?.try_get(0)?;
+    Ok(match store.backend() {
+        // An in-memory database (no file) is its own.
+        Backend::Sqlite if found.is_empty() => format!("memory:{:p}", store),
+        Backend::Sqlite => std::fs::canonicalize(&found)
+            .map(|p| format!("sqlite:{}", p.display()))
+            .unwrap_or(found),
+        Backend::Postgres => format!("postgres:{found}"),
     })
 }
 
