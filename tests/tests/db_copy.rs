@@ -244,7 +244,19 @@ async fn a_non_empty_target_is_refused_unless_replaced(backend: Backend) {
     alias.close().await;
     assert_faithful(&copy(&srv.app.store, &target, replace).await);
 
-    // A tampered journal entry shows in the comparison.
+    // A changed value shows in the comparison, as does a tampered journal entry.
+    sqlx::query("UPDATE objects SET city = 'Aix' WHERE identifier = '0130999Z'")
+        .execute(target.raw_pool())
+        .await
+        .unwrap();
+    let changed = compare(&srv.app.store, &target).await.unwrap();
+    let differences = changed.differences();
+    assert_eq!(differences.len(), 1, "{differences:?}");
+    assert!(
+        differences[0].starts_with("table objects:")
+            && differences[0].ends_with("different values"),
+        "{differences:?}"
+    );
     sqlx::query("UPDATE request_journal SET details = '{}' WHERE seq = 1")
         .execute(target.raw_pool())
         .await

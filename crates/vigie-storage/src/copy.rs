@@ -164,6 +164,17 @@ pub struct TableCount {
     pub source: i64,
     /// Rows in the target.
     pub target: i64,
+    /// Checksum of the source's rows (their values, in any order).
+    pub source_checksum: u64,
+    /// Checksum of the target's rows.
+    pub target_checksum: u64,
+}
+
+impl TableCount {
+    /// Same rows on both sides: same count, same checksum.
+    pub fn is_same(&self) -> bool {
+        self.source == self.target && self.source_checksum == self.target_checksum
+    }
 }
 
 /// A collective's journal as verified on one side.
@@ -209,16 +220,19 @@ pub struct CopyReport {
 impl CopyReport {
     /// What differs between source and target (empty when the copy is faithful).
     pub fn differences(&self) -> Vec<String> {
-        let tables = self
-            .tables
-            .iter()
-            .filter(|t| t.source != t.target)
-            .map(|t| {
-                format!(
-                    "table {}: {} rows in the source, {} in the target",
-                    t.table, t.source, t.target
-                )
-            });
+        let tables = self.tables.iter().filter(|t| !t.is_same()).map(|t| {
+            format!(
+                "table {}: {} rows in the source, {} in the target, {}",
+                t.table,
+                t.source,
+                t.target,
+                if t.source_checksum == t.target_checksum {
+                    "same values"
+                } else {
+                    "different values"
+                }
+            )
+        });
         let journals = self.journals.iter().filter(|j| !j.is_same()).map(|j| {
             format!(
                 "journal of {}: source {} at {} ({}), target {} at {} ({})",
@@ -371,10 +385,14 @@ async fn compare_on(
     let mut target_conn = target.pool.acquire().await?;
     let mut counts = Vec::new();
     for table in tables.iter().filter(|t| names.contains(&t.name)) {
+        let (source, source_checksum) = summarize(snapshot, table).await?;
+        let (target, target_checksum) = summarize(&mut target_conn, table).await?;
         counts.push(TableCount {
             table: table.name.clone(),
-            source: count_rows(snapshot, &table.name).await?,
-            target: count_rows(&mut target_conn, &table.name).await?,
+            source,
+            target,
+            source_checksum,
+            target_checksum,
         });
     }
     let tenants = tenant_ids(snapshot).await?;
@@ -390,6 +408,34 @@ async fn compare_on(
         tables: counts,
         journals,
     })
+}
+
+/// A table's row count and a checksum of its rows: the sum of each row's hash, so that the
+/// order rows come in (which collations make differ between engines) does not matter.
+async fn summarize(conn: &mut AnyConnection, table: &Table) -> Result<(i64, u64), CopyError> {
+    let columns = quoted_list(table.columns.iter().map(|c| c.name.as_str()));
+    let sql = format!("SELECT {columns} FROM \"{}\"", table.name);
+    let mut rows = sqlx::query(AssertSqlSafe(sql)).fetch(conn);
+    let (mut count, mut checksum) = (0i64, 0u64);
+    while let Some(row) = rows.try_next().await? {
+        let mut hasher = std::hash::DefaultHasher::new();
+        for cell in read_row(table, &row, false)? {
+            hash_cell(&cell, &mut hasher);
+        }
+        count += 1;
+        checksum = checksum.wrapping_add(std::hash::Hasher::finish(&hasher));
+    }
+    Ok((count, checksum))
+}
+
+fn hash_cell(cell: &Cell, h: &mut std::hash::DefaultHasher) {
+    use std::hash::Hash as _;
+    match cell {
+        Cell::Integer(v) => (0u8, v).hash(h),
+        Cell::Real(v) => (1u8, v.map(f64::to_bits)).hash(h),
+        Cell::Text(v) => (2u8, v).hash(h),
+        Cell::Blob(v) => (3u8, v).hash(h),
+    }
 }
 
 /// Every collective's journal in `store`, verified: `(slug, check)`, by collective id.
@@ -587,7 +633,7 @@ async fn copy_table(
     let mut batch: Vec<Vec<Cell>> = Vec::with_capacity(per_batch);
     let mut written = 0u64;
     while let Some(row) = rows.try_next().await? {
-        batch.push(read_row(table, &row)?);
+        batch.push(read_row(table, &row, true)?);
         if batch.len() == per_batch {
             written += insert_batch(target, table, std::mem::take(&mut batch)).await?;
         }
@@ -618,14 +664,19 @@ fn quoted_list<'a>(names: impl Iterator<Item = &'a str>) -> String {
         .join(", ")
 }
 
-/// Reads a source row as the target's columns expect it.
-fn read_row(table: &Table, row: &AnyRow) -> Result<Vec<Cell>, CopyError> {
+/// Reads a row as the target's columns expect it; with `skip_self_references`, the columns
+/// referencing the table itself are read as NULL (written later).
+fn read_row(
+    table: &Table,
+    row: &AnyRow,
+    skip_self_references: bool,
+) -> Result<Vec<Cell>, CopyError> {
     table
         .columns
         .iter()
         .enumerate()
         .map(|(i, column)| {
-            if table.self_references.contains(&column.name) {
+            if skip_self_references && table.self_references.contains(&column.name) {
                 return Ok(null_of(column.kind));
             }
             read_cell(row, i, column.kind).map_err(|found| CopyError::Value {

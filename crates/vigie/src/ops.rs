@@ -120,7 +120,8 @@ pub async fn db(cmd: DbCommand) -> anyhow::Result<()> {
         );
     }
     println!(
-        "OK: {} tables with the same row counts, {} journal(s) verified with the same heads",
+        "OK: {} tables with the same rows (counts and checksums), {} journal(s) verified with \
+         the same heads",
         report.tables.len(),
         report.journals.len()
     );
