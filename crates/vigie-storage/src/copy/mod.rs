@@ -12,20 +12,30 @@
 //! real NULL needs care on PostgreSQL). On PostgreSQL the identity sequences are moved past
 //! the copied ids, so that new rows do not collide with them.
 //!
-//! Afterwards [`compare`] counts the rows of every table on both sides and verifies every
-//! collective's journal on both sides: the copy is good when the counts match and the journals
-//! verify with the same heads.
+//! Afterwards [`compare`] counts and checksums the rows of every table on both sides and
+//! verifies every collective's journal on both sides: the copy is good when the tables match
+//! and the journals verify with the same heads.
+//!
+//! The schema is read by `catalog`, values converted by `values`, journals checked by
+//! `journal`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt as _;
-use sqlx::any::AnyRow;
-use sqlx::{Any, AnyConnection, AssertSqlSafe, Row, Transaction, TypeInfo as _, ValueRef as _};
-use vigie_domain::requests::{ChainVerifier, GENESIS_HASH, JournalEntry};
+use sqlx::{Any, AnyConnection, AssertSqlSafe, Row, Transaction};
 
 use crate::nullable::Coordinate;
 use crate::{Backend, Store, StoreError};
+
+mod catalog;
+mod journal;
+mod values;
+
+use catalog::{Table, copy_order, load_tables, table_names};
+pub use journal::{JournalCheck, check_journals};
+use journal::{check_journal, tenant_ids};
+use values::{Cell, hash_cell, read_row};
 
 /// Rows per insert by default: large enough to amortise round trips, small enough for memory.
 pub const DEFAULT_BATCH_ROWS: usize = 1000;
@@ -37,12 +47,6 @@ const MAX_PARAMETERS: usize = 30_000;
 /// Rows per insert statement on SQLite, whose cost per row grows with the statement's size
 /// (measured: 1 000-row inserts were 7 times slower per row than 100-row ones).
 const SQLITE_ROWS_PER_INSERT: usize = 100;
-
-/// Journal entries read at a time when verifying.
-const JOURNAL_PAGE: i64 = 1000;
-
-/// The sqlx migrations table: each store fills its own when migrated.
-const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
 
 /// What can stop a copy.
 #[derive(Debug, thiserror::Error)]
@@ -177,19 +181,6 @@ impl TableCount {
     }
 }
 
-/// A collective's journal as verified on one side.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JournalCheck {
-    /// Entries verified.
-    pub entries: i64,
-    /// The head's position.
-    pub head_seq: i64,
-    /// The head's hash (genesis for an empty journal).
-    pub head_hash: String,
-    /// Why it does not verify, if it does not.
-    pub broken: Option<String>,
-}
-
 /// A collective's journal on both sides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JournalComparison {
@@ -247,83 +238,6 @@ impl CopyReport {
         });
         tables.chain(journals).collect()
     }
-}
-
-/// The kind of value a column holds, as both backends' portable schemas declare it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Integer,
-    Real,
-    Text,
-    Blob,
-}
-
-impl Kind {
-    fn name(self) -> &'static str {
-        match self {
-            Kind::Integer => "integers",
-            Kind::Real => "reals",
-            Kind::Text => "text",
-            Kind::Blob => "bytes",
-        }
-    }
-
-    /// From SQLite's declared type, by its affinity rules.
-    fn from_sqlite(declared: &str) -> Option<Self> {
-        let d = declared.to_ascii_uppercase();
-        if d.contains("INT") {
-            Some(Kind::Integer)
-        } else if d.contains("CHAR") || d.contains("CLOB") || d.contains("TEXT") {
-            Some(Kind::Text)
-        } else if d.contains("BLOB") || d.is_empty() {
-            Some(Kind::Blob)
-        } else if d.contains("REAL") || d.contains("FLOA") || d.contains("DOUB") {
-            Some(Kind::Real)
-        } else {
-            None
-        }
-    }
-
-    /// From PostgreSQL's `information_schema.columns.data_type`.
-    fn from_postgres(data_type: &str) -> Option<Self> {
-        match data_type {
-            "bigint" | "integer" | "smallint" => Some(Kind::Integer),
-            "double precision" | "real" => Some(Kind::Real),
-            "text" | "character varying" | "character" => Some(Kind::Text),
-            "bytea" => Some(Kind::Blob),
-            _ => None,
-        }
-    }
-}
-
-/// A column of a table, as the target declares it.
-#[derive(Debug, Clone)]
-struct Column {
-    name: String,
-    kind: Kind,
-    /// PostgreSQL: an identity or serial column, whose sequence must follow the copied ids.
-    generated: bool,
-}
-
-/// A table and what the copy needs to know of it.
-#[derive(Debug, Clone)]
-struct Table {
-    name: String,
-    columns: Vec<Column>,
-    primary_key: Vec<String>,
-    /// Tables it references (itself excluded).
-    parents: BTreeSet<String>,
-    /// Its columns that reference the table itself.
-    self_references: Vec<String>,
-}
-
-/// One value on its way from source to target.
-#[derive(Debug, Clone, PartialEq)]
-enum Cell {
-    Integer(Option<i64>),
-    Real(Option<f64>),
-    Text(Option<String>),
-    Blob(Option<Vec<u8>>),
 }
 
 /// Copies every row of `source` into `target`, ids kept, after migrating `target`; then
@@ -426,100 +340,6 @@ async fn summarize(conn: &mut AnyConnection, table: &Table) -> Result<(i64, u64)
         checksum = checksum.wrapping_add(std::hash::Hasher::finish(&hasher));
     }
     Ok((count, checksum))
-}
-
-fn hash_cell(cell: &Cell, h: &mut std::hash::DefaultHasher) {
-    use std::hash::Hash as _;
-    match cell {
-        Cell::Integer(v) => (0u8, v).hash(h),
-        Cell::Real(v) => (1u8, v.map(f64::to_bits)).hash(h),
-        Cell::Text(v) => (2u8, v).hash(h),
-        Cell::Blob(v) => (3u8, v).hash(h),
-    }
-}
-
-/// Every collective's journal in `store`, verified: `(slug, check)`, by collective id.
-pub async fn check_journals(store: &Store) -> Result<Vec<(String, JournalCheck)>, CopyError> {
-    let mut conn = store.pool.acquire().await?;
-    let mut checks = Vec::new();
-    for (id, slug) in tenant_ids(&mut conn).await? {
-        checks.push((slug, check_journal(&mut conn, id).await?));
-    }
-    Ok(checks)
-}
-
-async fn tenant_ids(conn: &mut AnyConnection) -> Result<Vec<(i64, String)>, CopyError> {
-    let rows = sqlx::query("SELECT id, slug FROM tenants ORDER BY id")
-        .fetch_all(conn)
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
-        .collect::<Result<_, _>>()?)
-}
-
-/// Verifies a collective's journal on `conn`, a page at a time, up to its head.
-async fn check_journal(
-    conn: &mut AnyConnection,
-    tenant_id: i64,
-) -> Result<JournalCheck, CopyError> {
-    let head: Option<(i64, String)> =
-        sqlx::query("SELECT seq, hash FROM journal_heads WHERE tenant_id = $1")
-            .bind(tenant_id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
-            .transpose()?;
-    let (head_seq, head_hash) = head.unwrap_or((0, GENESIS_HASH.to_owned()));
-    let mut verifier = ChainVerifier::default();
-    let mut entries = 0;
-    let mut broken = None;
-    'pages: loop {
-        let page = sqlx::query(
-            "SELECT seq, request_id, action, details, at, prev_hash, hash FROM request_journal \
-             WHERE tenant_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4",
-        )
-        .bind(tenant_id)
-        .bind(verifier.seq())
-        .bind(head_seq)
-        .bind(JOURNAL_PAGE)
-        .fetch_all(&mut *conn)
-        .await?;
-        if page.is_empty() {
-            break;
-        }
-        for row in &page {
-            if let Err(b) = verifier.push(&journal_entry(row)?) {
-                broken = Some(b.to_string());
-                break 'pages;
-            }
-            entries += 1;
-        }
-    }
-    let broken = broken.or_else(|| {
-        verifier
-            .finish(head_seq, &head_hash)
-            .err()
-            .map(|b| b.to_string())
-    });
-    Ok(JournalCheck {
-        entries,
-        head_seq,
-        head_hash,
-        broken,
-    })
-}
-
-fn journal_entry(r: &AnyRow) -> Result<JournalEntry, sqlx::Error> {
-    Ok(JournalEntry {
-        seq: r.try_get("seq")?,
-        request_id: r.try_get("request_id")?,
-        action: r.try_get("action")?,
-        details: r.try_get("details")?,
-        at: r.try_get("at")?,
-        prev_hash: r.try_get("prev_hash")?,
-        hash: r.try_get("hash")?,
-    })
 }
 
 /// What tells one database from another: the file of a SQLite database; on PostgreSQL, the
@@ -664,80 +484,6 @@ fn quoted_list<'a>(names: impl Iterator<Item = &'a str>) -> String {
         .join(", ")
 }
 
-/// Reads a row as the target's columns expect it; with `skip_self_references`, the columns
-/// referencing the table itself are read as NULL (written later).
-fn read_row(
-    table: &Table,
-    row: &AnyRow,
-    skip_self_references: bool,
-) -> Result<Vec<Cell>, CopyError> {
-    table
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, column)| {
-            if skip_self_references && table.self_references.contains(&column.name) {
-                return Ok(null_of(column.kind));
-            }
-            read_cell(row, i, column.kind).map_err(|found| CopyError::Value {
-                table: table.name.clone(),
-                column: column.name.clone(),
-                found,
-                expected: column.kind.name(),
-            })
-        })
-        .collect()
-}
-
-fn null_of(kind: Kind) -> Cell {
-    match kind {
-        Kind::Integer => Cell::Integer(None),
-        Kind::Real => Cell::Real(None),
-        Kind::Text => Cell::Text(None),
-        Kind::Blob => Cell::Blob(None),
-    }
-}
-
-/// One value, converted to `kind`; on failure, a description of what was found.
-fn read_cell(row: &AnyRow, i: usize, kind: Kind) -> Result<Cell, String> {
-    let raw = row.try_get_raw(i).map_err(|e| e.to_string())?;
-    if raw.is_null() {
-        return Ok(null_of(kind));
-    }
-    let type_name = raw.type_info().name().to_owned();
-    let found = read_any(row, i, &type_name).map_err(|e| format!("of type {type_name} ({e})"))?;
-    convert(found, kind)
-}
-
-/// A non-NULL value as the driver typed it.
-fn read_any(row: &AnyRow, i: usize, type_name: &str) -> Result<Cell, sqlx::Error> {
-    Ok(match type_name {
-        "BOOLEAN" => Cell::Integer(Some(i64::from(row.try_get::<bool, _>(i)?))),
-        "SMALLINT" | "INTEGER" | "BIGINT" => Cell::Integer(Some(row.try_get::<i64, _>(i)?)),
-        "REAL" => Cell::Real(Some(f64::from(row.try_get::<f32, _>(i)?))),
-        "DOUBLE" => Cell::Real(Some(row.try_get::<f64, _>(i)?)),
-        "BLOB" => Cell::Blob(Some(row.try_get::<Vec<u8>, _>(i)?)),
-        _ => Cell::Text(Some(row.try_get::<String, _>(i)?)),
-    })
-}
-
-/// Converts a value to the target column's kind where no information is lost.
-fn convert(found: Cell, kind: Kind) -> Result<Cell, String> {
-    match (found, kind) {
-        (c @ Cell::Integer(_), Kind::Integer)
-        | (c @ Cell::Real(_), Kind::Real)
-        | (c @ Cell::Text(_), Kind::Text)
-        | (c @ Cell::Blob(_), Kind::Blob) => Ok(c),
-        (Cell::Integer(Some(i)), Kind::Real) => Ok(Cell::Real(Some(i as f64))),
-        // Integral and well inside i64: the cast is exact.
-        (Cell::Real(Some(r)), Kind::Integer) if r.fract() == 0.0 && r.abs() < 9.0e15 => {
-            Ok(Cell::Integer(Some(r as i64)))
-        }
-        (Cell::Text(Some(t)), Kind::Blob) => Ok(Cell::Blob(Some(t.into_bytes()))),
-        (other, _) => Err(format!("{other:?}")),
-    }
-}
-
 /// Writes one batch of rows in one transaction, in multi-row inserts.
 async fn insert_batch(
     target: &Store,
@@ -848,225 +594,10 @@ async fn move_sequences(target: &Store, tables: &[Table]) -> Result<(), CopyErro
     Ok(())
 }
 
-/// Orders tables parents first; refuses a cycle between different tables.
-fn copy_order(tables: Vec<Table>) -> Result<Vec<Table>, CopyError> {
-    let mut pending: BTreeMap<String, Table> =
-        tables.into_iter().map(|t| (t.name.clone(), t)).collect();
-    let mut ordered: Vec<Table> = Vec::with_capacity(pending.len());
-    while !pending.is_empty() {
-        let ready: Vec<String> = pending
-            .values()
-            .filter(|t| t.parents.iter().all(|p| !pending.contains_key(p)))
-            .map(|t| t.name.clone())
-            .collect();
-        if ready.is_empty() {
-            let names: Vec<&String> = pending.keys().collect();
-            return Err(CopyError::ForeignKeyCycle(format!("{names:?}")));
-        }
-        for name in ready {
-            if let Some(table) = pending.remove(&name) {
-                ordered.push(table);
-            }
-        }
-    }
-    Ok(ordered)
-}
-
-/// Only plain lower-case identifiers go into the SQL this module writes.
-fn checked_name(name: String) -> Result<String, CopyError> {
-    let plain = name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_');
-    if plain {
-        Ok(name)
-    } else {
-        Err(CopyError::UnexpectedName(name))
-    }
-}
-
-/// The names of the instance's tables (not the migrations' nor the engine's own).
-async fn table_names(
-    conn: &mut AnyConnection,
-    backend: Backend,
-) -> Result<BTreeSet<String>, CopyError> {
-    let sql = match backend {
-        Backend::Sqlite => {
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
-        }
-        Backend::Postgres => {
-            "SELECT table_name::text FROM information_schema.tables \
-             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
-        }
-    };
-    let mut names = BTreeSet::new();
-    for row in sqlx::query(sql).fetch_all(conn).await? {
-        let name: String = row.try_get(0)?;
-        if name != MIGRATIONS_TABLE {
-            names.insert(checked_name(name)?);
-        }
-    }
-    Ok(names)
-}
-
-/// Every table of `store` with its columns, primary key and foreign keys.
-async fn load_tables(store: &Store) -> Result<Vec<Table>, CopyError> {
-    let mut conn = store.pool.acquire().await?;
-    let backend = store.backend();
-    let mut tables = Vec::new();
-    for name in table_names(&mut conn, backend).await? {
-        let columns = load_columns(&mut conn, backend, &name).await?;
-        let primary_key = load_primary_key(&mut conn, backend, &name).await?;
-        let references = load_references(&mut conn, backend, &name).await?;
-        let self_references = references
-            .iter()
-            .filter(|(_, parent)| *parent == name)
-            .map(|(column, _)| column.clone())
-            .collect();
-        let parents = references
-            .into_iter()
-            .map(|(_, parent)| parent)
-            .filter(|parent| *parent != name)
-            .collect();
-        tables.push(Table {
-            name,
-            columns,
-            primary_key,
-            parents,
-            self_references,
-        });
-    }
-    Ok(tables)
-}
-
-async fn load_columns(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    table: &str,
-) -> Result<Vec<Column>, CopyError> {
-    let sql = match backend {
-        Backend::Sqlite => "SELECT name, type, 0 FROM pragma_table_info($1) ORDER BY cid",
-        Backend::Postgres => {
-            "SELECT column_name::text, data_type::text, \
-             CASE WHEN is_identity = 'YES' OR column_default LIKE 'nextval(%' THEN 1 ELSE 0 END \
-             FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position"
-        }
-    };
-    let rows = sqlx::query(sql).bind(table).fetch_all(conn).await?;
-    rows.iter()
-        .map(|r| {
-            let name = checked_name(r.try_get(0)?)?;
-            let declared: String = r.try_get(1)?;
-            let generated: i64 = r.try_get(2)?;
-            let kind = match backend {
-                Backend::Sqlite => Kind::from_sqlite(&declared),
-                Backend::Postgres => Kind::from_postgres(&declared),
-            }
-            .ok_or_else(|| CopyError::UnsupportedType {
-                table: table.to_owned(),
-                column: name.clone(),
-                declared,
-            })?;
-            Ok(Column {
-                name,
-                kind,
-                generated: generated != 0,
-            })
-        })
-        .collect()
-}
-
-async fn load_primary_key(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    table: &str,
-) -> Result<Vec<String>, CopyError> {
-    let sql = match backend {
-        Backend::Sqlite => "SELECT name FROM pragma_table_info($1) WHERE pk > 0 ORDER BY pk",
-        Backend::Postgres => {
-            "SELECT a.attname::text FROM pg_index i \
-             JOIN pg_class t ON t.oid = i.indrelid \
-             JOIN pg_namespace n ON n.oid = t.relnamespace \
-             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY (i.indkey) \
-             WHERE i.indisprimary AND n.nspname = current_schema() AND t.relname = $1 \
-             ORDER BY array_position(i.indkey::int2[], a.attnum)"
-        }
-    };
-    let rows = sqlx::query(sql).bind(table).fetch_all(conn).await?;
-    rows.iter().map(|r| checked_name(r.try_get(0)?)).collect()
-}
-
-/// `(column, referenced table)` for every foreign key of `table`.
-async fn load_references(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    table: &str,
-) -> Result<Vec<(String, String)>, CopyError> {
-    let sql = match backend {
-        Backend::Sqlite => "SELECT \"from\", \"table\" FROM pragma_foreign_key_list($1)",
-        Backend::Postgres => {
-            "SELECT a.attname::text, p.relname::text FROM pg_constraint c \
-             JOIN pg_class t ON t.oid = c.conrelid \
-             JOIN pg_namespace n ON n.oid = t.relnamespace \
-             JOIN pg_class p ON p.oid = c.confrelid \
-             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) \
-             WHERE c.contype = 'f' AND n.nspname = current_schema() AND t.relname = $1"
-        }
-    };
-    let rows = sqlx::query(sql).bind(table).fetch_all(conn).await?;
-    rows.iter()
-        .map(|r| Ok((checked_name(r.try_get(0)?)?, checked_name(r.try_get(1)?)?)))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
+    use super::catalog::{Column, Kind};
     use super::*;
-
-    fn table(name: &str, parents: &[&str]) -> Table {
-        Table {
-            name: name.into(),
-            columns: Vec::new(),
-            primary_key: Vec::new(),
-            parents: parents.iter().map(|p| (*p).to_owned()).collect(),
-            self_references: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn copy_order_puts_parents_first_and_refuses_cycles() {
-        let ordered = copy_order(vec![
-            table("requests", &["objects", "tenants"]),
-            table("objects", &["tenants"]),
-            table("tenants", &[]),
-        ])
-        .unwrap();
-        let names: Vec<&str> = ordered.iter().map(|t| t.name.as_str()).collect();
-        assert_eq!(names, ["tenants", "objects", "requests"]);
-        let cycle = copy_order(vec![table("a", &["b"]), table("b", &["a"])]);
-        assert!(matches!(cycle, Err(CopyError::ForeignKeyCycle(_))));
-    }
-
-    #[test]
-    fn copy_values_convert_only_without_loss() {
-        assert_eq!(
-            convert(Cell::Integer(Some(3)), Kind::Real),
-            Ok(Cell::Real(Some(3.0)))
-        );
-        assert_eq!(
-            convert(Cell::Real(Some(4.0)), Kind::Integer),
-            Ok(Cell::Integer(Some(4)))
-        );
-        assert!(convert(Cell::Real(Some(4.5)), Kind::Integer).is_err());
-        assert!(convert(Cell::Text(Some("x".into())), Kind::Integer).is_err());
-        assert_eq!(Kind::from_sqlite("INTEGER"), Some(Kind::Integer));
-        assert_eq!(Kind::from_sqlite("REAL"), Some(Kind::Real));
-        assert_eq!(Kind::from_postgres("double precision"), Some(Kind::Real));
-        assert_eq!(Kind::from_postgres("jsonb"), None);
-        assert!(checked_name("requests".into()).is_ok());
-        assert!(checked_name("x\"; DROP".into()).is_err());
-    }
 
     #[test]
     fn copy_inserts_number_every_parameter() {
