@@ -183,6 +183,10 @@ async fn a_backup_taken_while_serving_restores_every_answered_request() {
         took.as_secs_f64(),
         all.len()
     );
+    assert!(
+        all.len() > before.len(),
+        "the server went on filing during and after the backup"
+    );
     assert!(printed.contains("journal cem"), "{printed}");
     assert!(printed.contains("1 copied"), "{printed}");
     assert!(backup_dir.join("vigie.db").is_file());
