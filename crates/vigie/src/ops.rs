@@ -76,6 +76,7 @@ pub async fn db(cmd: DbCommand) -> anyhow::Result<()> {
     if from == to {
         bail!("--from and --to name the same database");
     }
+    check_sqlite_file_exists(&from)?;
     let source = Store::connect(&from, 2)
         .await
         .with_context(|| format!("cannot open the source {}", redact_url(&from)))?;
@@ -125,6 +126,19 @@ pub async fn db(cmd: DbCommand) -> anyhow::Result<()> {
         report.tables.len(),
         report.journals.len()
     );
+    Ok(())
+}
+
+/// A SQLite source must exist: opening it would create an empty one.
+fn check_sqlite_file_exists(url: &str) -> anyhow::Result<()> {
+    let Some(rest) = url.strip_prefix("sqlite:") else {
+        return Ok(());
+    };
+    let path = rest.trim_start_matches("//");
+    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    if !path.is_empty() && !path.contains(":memory:") && !Path::new(path).is_file() {
+        bail!("there is no SQLite database at {path}: check --from");
+    }
     Ok(())
 }
 

@@ -355,6 +355,20 @@ async fn an_instance_moves_from_sqlite_to_postgres_and_s3() {
         "{err}"
     );
     let forced = ok(&sh(&format!("{MOVE_DATABASE} --force"), &vars));
+    // A mistyped source is not created empty.
+    let missing = sh(
+        MOVE_DATABASE,
+        &[
+            ("DATA_DIR", "/nonexistent/vigie"),
+            ("DATABASE_URL", pg.url.as_str()),
+        ],
+    );
+    assert!(!missing.status.success());
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        err.contains("no SQLite database at /nonexistent/vigie/vigie.db"),
+        "{err}"
+    );
     assert!(forced.contains("OK: "), "{forced}");
 
     let Some(s3) = seaweedfs::SeaweedFs::start() else {
