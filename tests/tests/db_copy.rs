@@ -362,6 +362,21 @@ async fn a_larger_instance_copies_both_ways() {
         .unwrap();
     assert!(facts >= objects * 3, "{facts} facts");
 
+    // The snapshot `vigie backup` takes, for its time at this size.
+    let snapshot = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    store
+        .snapshot_into(&snapshot.path().join("vigie.db"))
+        .await
+        .unwrap();
+    eprintln!(
+        "snapshot (VACUUM INTO) of {} bytes in {:.2} s",
+        std::fs::metadata(snapshot.path().join("vigie.db"))
+            .unwrap()
+            .len(),
+        started.elapsed().as_secs_f64()
+    );
+
     let pg = TestDatabase::create(Backend::Postgres).await.unwrap();
     let back = TestDatabase::create(Backend::Sqlite).await.unwrap();
     let postgres = Store::connect(&pg.url, 4).await.unwrap();
