@@ -40,6 +40,17 @@ pub enum MediaError {
         /// The key.
         key: String,
     },
+    /// A copy found a different object under the same key in the target store.
+    #[error(
+        "{key} differs between the stores ({reason}): stored objects are never replaced; \
+         look at both copies and remove the wrong one by hand"
+    )]
+    CopyConflict {
+        /// The key.
+        key: String,
+        /// How they differ (sizes or hashes).
+        reason: String,
+    },
     /// The storage folder could not be created.
     #[error("cannot create the storage folder {path}: {source}")]
     Folder {

@@ -7,11 +7,14 @@
 //!   bytes — and re-encodes images so that no metadata (EXIF GPS position first of all)
 //!   reaches the store. PDFs are stored as uploaded.
 //!
+//! - [`copy::copy_store`] copies every object of one store into another, resumably.
+//!
 //! The documents and photos features store a [`PreparedUpload`]'s bytes with [`BlobStore::put`]
 //! and keep the key, content type, size, SHA-256 and dimensions in the database.
 
 #![warn(missing_docs)]
 
+pub mod copy;
 mod error;
 mod key;
 mod store;

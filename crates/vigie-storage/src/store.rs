@@ -106,7 +106,8 @@ impl Store {
             })
             .connect(&url)
             .await?;
-        if backend == Backend::Sqlite && !url.contains(":memory:") {
+        // A read-only connection (`mode=ro`, e.g. to check a backup) cannot change the mode.
+        if backend == Backend::Sqlite && !url.contains(":memory:") && !url.contains("mode=ro") {
             // Readers do not block the writer; safe for the embedded default.
             sqlx::query("PRAGMA journal_mode = WAL")
                 .execute(&pool)
@@ -142,6 +143,11 @@ impl Store {
         migrator.run(&self.pool).await?;
         let after = self.applied_versions().await?;
         Ok(after.into_iter().filter(|v| !before.contains(v)).collect())
+    }
+
+    /// Versions of the migrations this binary knows for the store's backend, in order.
+    pub fn known_versions(&self) -> Vec<i64> {
+        self.backend.migrator().iter().map(|m| m.version).collect()
     }
 
     /// Versions of the migrations already applied (empty on a new database).

@@ -63,6 +63,14 @@ enum Command {
     /// Badges: list a collective's, compute them again from history, try a rule.
     #[command(subcommand)]
     Badges(BadgesCommand),
+    /// Copy a whole instance between databases (SQLite ↔ PostgreSQL).
+    #[command(subcommand)]
+    Db(ops::DbCommand),
+    /// Copy the stored files between stores (folder ↔ S3), resumably.
+    #[command(subcommand)]
+    Media(ops::MediaCommand),
+    /// Write a consistent snapshot of a SQLite instance, even while it serves, and its files.
+    Backup(ops::BackupArgs),
     /// Import an official open-data file (CSV with ; or , — JSON — GeoJSON) with the type's
     /// importer that recognises it: creates objects, adds official facts, never deletes.
     Import {
@@ -331,6 +339,7 @@ enum RoleCommand {
     Revoke(RoleArgs),
 }
 
+mod ops;
 mod plugin;
 
 #[tokio::main]
@@ -473,6 +482,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Requests(cmd) => requests(&settings, cmd).await,
         Command::Mail(cmd) => mail(&settings, cmd).await,
         Command::Badges(cmd) => badges(&settings, cmd).await,
+        Command::Db(cmd) => ops::db(cmd).await,
+        Command::Media(cmd) => ops::media(&settings, cmd).await,
+        Command::Backup(args) => ops::backup(&settings, args).await,
         Command::Import {
             tenant,
             object_type,
