@@ -184,3 +184,241 @@ async fn badge_pages(backend: Backend) {
     srv.stop().await;
 }
 both_backends!(badge_pages);
+
+/// Another site cannot make a Garant grant a badge nor a Guru change one, through the pages
+/// or the API: the request is refused before any route sees it, and nothing changes.
+async fn badge_forms_refuse_other_sites(backend: Backend) {
+    let srv = TestServer::start(backend).await.unwrap();
+    let c = srv.collective("cem", &["schools"]).await;
+    let school = srv
+        .object("cem", "schools", &uai(1), "École des Chartreux")
+        .await;
+    srv.operator_user("jeanne@example.org", "Jeanne Parent", false)
+        .await
+        .unwrap();
+    let jeanne = srv.client();
+    jeanne.sign_in("jeanne@example.org", PASSWORD).await;
+    let r = jeanne
+        .post(
+            &format!("/api/v1/tenants/cem/objects/{school}/requests"),
+            json!({"kind": "intervention", "title": "Préau inondé",
+                   "description": "Le préau est inondé à chaque pluie depuis la rentrée."}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let pseudonym = jeanne.get("/api/v1/me").await.body["pseudonym"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = c
+        .guru
+        .post(
+            "/api/v1/tenants/cem/badges",
+            json!({"key": "pilier", "name_fr": "Pilier", "name_en": "Pillar",
+                   "visual": "heart", "levels": "1"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    let evil = "https://evil.example";
+    let award = [
+        ("badge", "pilier"),
+        ("account", pseudonym.as_str()),
+        ("reason", "Un autre site voudrait l'attribuer."),
+    ];
+    let cross = |req: reqwest::RequestBuilder| req.header("Origin", evil);
+    let trap = [
+        ("editing", ""),
+        ("key", "piege"),
+        ("name_fr", "Piège"),
+        ("name_en", "Trap"),
+        ("visual", "star"),
+        ("levels", "1"),
+        ("rule", ""),
+        ("action", "save"),
+    ];
+    // The page forms.
+    let r = cross(
+        c.garant
+            .http
+            .post(format!("{}/t/cem/badges/award", srv.base))
+            .form(&award),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = cross(
+        c.guru
+            .http
+            .post(format!("{}/t/cem/badges/configure", srv.base))
+            .form(&trap),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 403);
+    // The API, as a page of another site would call it.
+    let r = c
+        .garant
+        .http
+        .post(format!(
+            "{}/api/v1/tenants/cem/badges/pilier/awards",
+            srv.base
+        ))
+        .header("Sec-Fetch-Site", "cross-site")
+        .json(&json!({"account": pseudonym, "reason": "Un autre site voudrait l'attribuer."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "cross_site_request");
+    let r = c
+        .guru
+        .http
+        .delete(format!("{}/api/v1/tenants/cem/badges/pilier", srv.base))
+        .header("Sec-Fetch-Site", "same-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // Nothing changed: no award, no new badge, the badge still earned.
+    let held = srv
+        .client()
+        .get(&format!("/api/v1/tenants/cem/accounts/{pseudonym}/badges"))
+        .await;
+    assert!(!held.text.contains("pilier"), "{}", held.text);
+    let all = srv.client().get("/api/v1/tenants/cem/badges").await;
+    assert!(!all.text.contains("piege"), "{}", all.text);
+    let pilier = all
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["key"] == "pilier")
+        .cloned()
+        .unwrap();
+    assert!(pilier["retired_at"].is_null(), "{pilier}");
+    // From the server's own page, the same form works.
+    let r = c
+        .garant
+        .http
+        .post(format!("{}/t/cem/badges/award", srv.base))
+        .header("Origin", srv.base.as_str())
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&award)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let held = srv
+        .client()
+        .get(&format!("/api/v1/tenants/cem/accounts/{pseudonym}/badges"))
+        .await;
+    assert!(held.text.contains("pilier"), "{}", held.text);
+    let r = c
+        .guru
+        .http
+        .post(format!("{}/t/cem/badges/configure", srv.base))
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&trap)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let all = srv.client().get("/api/v1/tenants/cem/badges").await;
+    assert!(
+        all.text.contains("piege"),
+        "the refused form was a good one"
+    );
+    srv.stop().await;
+}
+both_backends!(badge_forms_refuse_other_sites);
+
+/// A burst of actions by one account is computed once per level reached: each level
+/// awarded once, and the account told at most once per level, never once per action.
+async fn a_burst_of_actions_awards_each_level_once(backend: Backend) {
+    let srv = TestServer::start(backend).await.unwrap();
+    srv.collective("cem", &["schools"]).await;
+    let school = srv
+        .object("cem", "schools", &uai(1), "École des Chartreux")
+        .await;
+    srv.operator_user("jeanne@example.org", "Jeanne Parent", false)
+        .await
+        .unwrap();
+    let jeanne = srv.client();
+    jeanne.sign_in("jeanne@example.org", PASSWORD).await;
+    let r = jeanne
+        .call(
+            "PUT",
+            "/api/v1/me/notifications",
+            Some(json!({"choices": [{"event": "badge", "delivery": "immediately"}]})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Twelve filings at once, from four connections: « Rapporteur » levels 1, 5 and 10.
+    let path = format!("/api/v1/tenants/cem/objects/{school}/requests");
+    let mut filings = tokio::task::JoinSet::new();
+    for n in 0..12 {
+        let http = jeanne.http.clone();
+        let url = format!("{}{path}", srv.base);
+        filings.spawn(async move {
+            http.post(url)
+                .json(&json!({"kind": "intervention",
+                    "title": format!("Problème n° {n} au préau"),
+                    "description": format!("Description numéro {n} d'un problème du préau, assez longue.")}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+    }
+    while let Some(status) = filings.join_next().await {
+        assert_eq!(status.unwrap(), 201);
+    }
+    let me = jeanne.get("/api/v1/me").await.body["id"].as_i64().unwrap();
+    let levels = || async {
+        srv.app
+            .services
+            .badges_of(
+                &srv.app.store.tenant_by_slug("cem").await.unwrap().unwrap(),
+                vigie_domain::UserId(me),
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|b| b.badge.key == "reporter")
+            .map(|b| b.awards.iter().map(|a| a.level).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    let mut reached = Vec::new();
+    for _ in 0..100 {
+        reached = levels().await;
+        if reached.len() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(reached, [1, 2, 3], "each level once");
+    // Let the worker settle, then count what she was told.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(levels().await, [1, 2, 3]);
+    let told = srv
+        .app
+        .store
+        .outbox(None, 500)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.to == "jeanne@example.org" && m.subject.contains("Rapporteur"))
+        .count();
+    assert!(
+        (1..=3).contains(&told),
+        "told of Rapporteur {told} times for 3 levels and 12 actions"
+    );
+    srv.stop().await;
+}
+both_backends!(a_burst_of_actions_awards_each_level_once);
