@@ -12,7 +12,7 @@ use poem_openapi::{Object, OpenApi, param::Path, payload::Json};
 use vigie_domain::UserId;
 use vigie_domain::badges::level_name;
 use vigie_domain::notify::Language;
-use vigie_services::{Actor, BadgeInput, BadgeSummary, EarnedBadge, RulePreview, ServiceError};
+use vigie_services::{Actor, BadgeInput, BadgeSummary, EarnedBadge, RulePreview};
 use vigie_storage::BadgeRecord;
 
 use crate::session::Caller;
@@ -505,11 +505,7 @@ impl BadgesApi {
         tenant: &vigie_storage::Tenant,
         key: &str,
     ) -> Result<Json<BadgeView>, ApiError> {
-        let all = state.services.all_badges_public(tenant).await?;
-        let found = all
-            .into_iter()
-            .find(|b| b.badge.key == key)
-            .ok_or(ServiceError::NotFound("badge"))?;
+        let found = state.services.badge_summary(tenant, key).await?;
         Ok(Json(badge_view(tenant.slug.as_str(), found)))
     }
 }

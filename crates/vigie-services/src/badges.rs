@@ -289,14 +289,6 @@ impl Services {
         self.permit_badges(actor, tenant).await.is_ok()
     }
 
-    /// Every badge of the collective, retired ones too, with their holders.
-    pub async fn all_badges_public(
-        &self,
-        tenant: &Tenant,
-    ) -> Result<Vec<BadgeSummary>, ServiceError> {
-        self.badge_summaries(tenant, true).await
-    }
-
     async fn badge_summaries(
         &self,
         tenant: &Tenant,
@@ -318,6 +310,25 @@ impl Services {
             });
         }
         Ok(out)
+    }
+
+    /// One badge of the collective, retired or not, with its holders.
+    pub async fn badge_summary(
+        &self,
+        tenant: &Tenant,
+        key: &str,
+    ) -> Result<BadgeSummary, ServiceError> {
+        let badge = self.badge(tenant, key).await?;
+        let levels = Levels::parse(&badge.levels)?;
+        let holders = self.store.badge_holders(tenant.id).await?;
+        let counts = (1..=levels.count() as i64)
+            .map(|l| holders.get(&(badge.id, l)).copied().unwrap_or(0))
+            .collect();
+        Ok(BadgeSummary {
+            badge,
+            levels,
+            holders: counts,
+        })
     }
 
     /// One badge of the collective.
