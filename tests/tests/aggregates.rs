@@ -42,6 +42,8 @@ async fn official(srv: &TestServer, id: i64, vintage: &str, values: &[(&str, Val
             field_key: (*field).to_owned(),
             vintage: vintage.to_owned(),
             value: vigie_services::encode_value(&match v {
+                // The education district is official text; other strings are choices.
+                Value::String(s) if *field == "education-district" => wit::Value::Text(s.clone()),
                 Value::String(s) => wit::Value::Choice(s.clone()),
                 n => wit::Value::Integer(n.as_i64().unwrap()),
             }),
@@ -253,6 +255,45 @@ async fn ratio_by_arrondissement(backend: Backend) {
     assert_eq!(r.body["vintages"][0]["total"]["objects"], 5);
     assert_eq!(r.body["vintages"][0]["total"]["count"], 0);
     assert_eq!(r.body["vintages"][0]["total"]["mean"], Value::Null);
+
+    // Grouped by education district (official text from the directory of schools): the
+    // groups are the districts met, each named as written.
+    for (id, district) in [
+        (ids[0], "Marseille 1 - Belsunce"),
+        (ids[1], "Marseille 1 - Belsunce"),
+        (ids[2], "Marseille 3 - Saint-Lazare"),
+    ] {
+        official(
+            &srv,
+            id,
+            "2024-2025",
+            &[("education-district", json!(district))],
+        )
+        .await;
+    }
+    let r = anon
+        .get(&agg(
+            "type=schools&field=atsem&vintage=2024-2025&group=education-district",
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let v = &r.body["vintages"][0];
+    assert_eq!(group(v, Some("Marseille 1 - Belsunce"))["sum"], 3.0);
+    assert_eq!(group(v, Some("Marseille 3 - Saint-Lazare"))["sum"], 3.0);
+    assert_eq!(group(v, None)["objects"], 2, "no district known: apart");
+    assert!(
+        r.body["group_labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["label"]["fr"] == "Marseille 3 - Saint-Lazare"),
+        "{}",
+        r.text
+    );
+    // A citizen's free text does not group places.
+    let r = anon.get(&agg("type=schools&field=atsem&group=notes")).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("education-district"), "{}", r.text);
 
     // The plugin's indicators. A ratio indicator is aggregated as its ratio (sums divided)
     // at its scale: ATSEM per 100 nursery pupils.

@@ -100,6 +100,7 @@ fn group_key(stored: &str) -> Option<String> {
     match decode_value(stored)? {
         wit::Value::Choice(c) => Some(c),
         wit::Value::Boolean(b) => Some(b.to_string()),
+        wit::Value::Text(t) if !t.trim().is_empty() => Some(t.trim().to_owned()),
         _ => None,
     }
 }
@@ -212,6 +213,7 @@ impl Services {
             match f.kind {
                 wit::FieldKind::Integer | wit::FieldKind::Decimal => numbers.push(a),
                 wit::FieldKind::Choice(_) | wit::FieldKind::Boolean => groups.push(a),
+                wit::FieldKind::Text if sector_text(&f) => groups.push(a),
                 _ => {}
             }
         }
@@ -314,7 +316,10 @@ impl Services {
         if let Grouping::Field(g) = &grouping {
             let choices: Vec<&str> = fields
                 .iter()
-                .filter(|f| matches!(f.kind, wit::FieldKind::Choice(_) | wit::FieldKind::Boolean))
+                .filter(|f| {
+                    matches!(f.kind, wit::FieldKind::Choice(_) | wit::FieldKind::Boolean)
+                        || sector_text(f)
+                })
                 .map(|f| f.key.as_str())
                 .collect();
             match fields.iter().find(|f| &f.key == g).map(|f| &f.kind) {
@@ -324,6 +329,9 @@ impl Services {
                         label: o.label.clone(),
                     }));
                 }
+                // An official text (the education district): its groups are the values met.
+                Some(wit::FieldKind::Text)
+                    if fields.iter().any(|f| &f.key == g && sector_text(f)) => {}
                 Some(wit::FieldKind::Boolean) => {
                     group_labels.push(GroupLabel {
                         key: "true".into(),
@@ -443,7 +451,7 @@ impl Services {
                 total,
             });
         }
-        match grouping {
+        match &grouping {
             Grouping::All => group_labels.push(GroupLabel {
                 key: "all".into(),
                 label: localized("Tous les lieux", "All places"),
@@ -460,7 +468,24 @@ impl Services {
                     label: arrondissement_label(c),
                 }));
             }
-            Grouping::Field(_) => {}
+            Grouping::Field(g) => {
+                // Text groups are named by their values.
+                if fields
+                    .iter()
+                    .any(|f| &f.key == g && matches!(f.kind, wit::FieldKind::Text))
+                {
+                    let mut names: Vec<&str> = out
+                        .iter()
+                        .flat_map(|v| v.groups.iter().filter_map(|x| x.group.as_deref()))
+                        .collect();
+                    names.sort_unstable();
+                    names.dedup();
+                    group_labels.extend(names.into_iter().map(|n| GroupLabel {
+                        key: n.to_owned(),
+                        label: localized(n, n),
+                    }));
+                }
+            }
         }
         Ok(Aggregate {
             object_type: key.as_str().to_owned(),
@@ -473,6 +498,13 @@ impl Services {
             vintages: out,
         })
     }
+}
+
+/// Whether a text field may group places into sectors: an official one (from a referential,
+/// such as the education district), whose values are few and stable — not a citizen's free
+/// text.
+fn sector_text(f: &wit::Field) -> bool {
+    matches!(f.kind, wit::FieldKind::Text) && f.origin == wit::FieldOrigin::Official
 }
 
 /// What an aggregate reads of each place.

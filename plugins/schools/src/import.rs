@@ -90,6 +90,7 @@ mod dir {
     pub const NATURE_LABEL: &[&str] = &["libelle_nature"];
     pub const CONTRACT: &[&str] = &["code_type_contrat_prive"];
     pub const PRIORITY: &[&str] = &["appartenance_education_prioritaire"];
+    pub const DISTRICT: &[&str] = &["nom_circonscription"];
 }
 
 /// Columns of `fr-en-ips-ecoles-*` (social position index).
@@ -281,6 +282,11 @@ pub(crate) fn directory_importer() -> Importer {
         dir::PRIORITY,
         "Éducation prioritaire",
         "Priority education",
+    ))
+    .column(optional(
+        dir::DISTRICT,
+        "Circonscription (IEN)",
+        "Education district (IEN)",
     ))
 }
 
@@ -539,6 +545,10 @@ fn import_directory(row: &Row) -> Result<ImportedObject, Diagnostic> {
     object = with_sector(object, row, dir::SECTOR);
     object = with_nature(object, row, dir::NATURE, dir::NATURE_LABEL);
     object = with_contract(object, row, dir::CONTRACT);
+    object = object.fact_opt(
+        keys::EDUCATION_DISTRICT,
+        row.get(dir::DISTRICT).map(Value::text),
+    );
     // « REP », « REP+ »; « HORS EP » or similar means neither.
     if let Some(priority) = row.get(dir::PRIORITY) {
         let upper: String = priority.to_uppercase().split_whitespace().collect();

@@ -9,6 +9,7 @@ pub(crate) mod keys {
     pub const SECTOR: &str = "sector";
     pub const NATURE: &str = "nature";
     pub const NATURE_LABEL: &str = "nature-label";
+    pub const EDUCATION_DISTRICT: &str = "education-district";
     pub const PRIVATE_CONTRACT: &str = "private-contract";
     pub const PUPILS: &str = "pupils";
     pub const CLASSES: &str = "classes";
@@ -132,6 +133,16 @@ pub(crate) fn manifest() -> Manifest {
             "Official kind label",
         )
         .max_length(100)
+        .official()
+        .group("general"),
+    )
+    .field(
+        Field::text(
+            EDUCATION_DISTRICT,
+            "Circonscription (IEN)",
+            "Education district (IEN)",
+        )
+        .max_length(120)
         .official()
         .group("general"),
     )

@@ -650,6 +650,7 @@ fn the_directory_header_is_detected_and_a_row_imported() {
             "libelle_nature" => "ECOLE DE NIVEAU ELEMENTAIRE",
             "Code_type_contrat_prive" => "99",
             "Appartenance_Education_Prioritaire" => "REP+",
+            "nom_circonscription" => "Marseille 3 - Saint-Lazare",
             _ => "",
         }
     };
@@ -670,5 +671,9 @@ fn the_directory_header_is_detected_and_a_row_imported() {
     assert_eq!(object.find_fact("rep-plus"), Some(&Value::Boolean(true)));
     assert_eq!(object.find_fact("rep"), Some(&Value::Boolean(false)));
     assert_eq!(object.find_fact("private-contract"), None);
+    assert_eq!(
+        object.find_fact("education-district"),
+        Some(&Value::text("Marseille 3 - Saint-Lazare"))
+    );
     assert!(h.validate_record("2025-2026", &object.facts).is_empty());
 }
