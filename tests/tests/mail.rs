@@ -150,7 +150,15 @@ async fn a_message_reaches_the_smtp_server(backend: Backend) {
         .expect("the request's e-mail is in the outbox");
     assert_eq!(row.purpose, "notification");
     let tenant = srv.app.store.tenant_by_slug("cem").await.unwrap().unwrap();
-    let journal = srv.app.store.request_journal(tenant.id, id).await.unwrap();
+    // The delivery is journaled just after the server took the message: wait for it.
+    let mut journal = Vec::new();
+    for _ in 0..200 {
+        journal = srv.app.store.request_journal(tenant.id, id).await.unwrap();
+        if journal.len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let actions: Vec<&str> = journal.iter().map(|e| e.action.as_str()).collect();
     // Queued with the request, then journaled again once the server took it: to "the
     // requester", never to an address.
