@@ -298,7 +298,10 @@ impl Store {
         object_id: i64,
     ) -> Result<Vec<FactRecord>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{FACT_SELECT} WHERE f.tenant_id = $1 AND f.object_id = $2 ORDER BY f.id"
+            // `+f.tenant_id`: no index choice. SQLite would otherwise walk the collective's
+            // facts in id order (`facts_by_tenant` gives the ORDER BY for free) instead of the
+            // object's few: 224 000 rows a contribution at 65 000 places.
+            "{FACT_SELECT} WHERE +f.tenant_id = $1 AND f.object_id = $2 ORDER BY f.id"
         )))
         .bind(tenant.0)
         .bind(object_id)
