@@ -61,7 +61,7 @@ pub use requests::{
 };
 pub use schema_fields::SchemaField;
 pub use stems::{STEM_PROBE, StemMatch};
-pub use store::{Backend, Store};
+pub use store::{Backend, PoolUse, Store};
 pub use tenants::Tenant;
 pub use time_text::{now, parse_timestamp, timestamp};
 pub use users::{TokenPurpose, User};

@@ -62,6 +62,17 @@ pub struct Store {
     pub(crate) sqlite_file_url: Option<String>,
 }
 
+/// How a store's pool of connections is used right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// Connections open (idle or in use).
+    pub size: u32,
+    /// Connections open and idle.
+    pub idle: u32,
+    /// The most the pool opens (`database.max_connections`).
+    pub max: u32,
+}
+
 /// A write transaction's turn to write (SQLite only): held from before `BEGIN` until the
 /// transaction ended.
 pub(crate) type WriteTurn = Option<tokio::sync::OwnedMutexGuard<()>>;
@@ -188,6 +199,15 @@ impl Store {
     /// Which engine this store runs on.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How this process's pool is used (for the metrics).
+    pub fn pool_use(&self) -> PoolUse {
+        PoolUse {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        }
     }
 
     /// Checks that the database answers.
