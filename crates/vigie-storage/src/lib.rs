@@ -33,6 +33,7 @@ mod stems;
 mod store;
 mod submissions;
 mod tenants;
+mod throttle;
 mod time_text;
 mod users;
 
@@ -63,5 +64,6 @@ pub use schema_fields::SchemaField;
 pub use stems::{STEM_PROBE, StemMatch};
 pub use store::{Backend, PoolUse, Store};
 pub use tenants::Tenant;
+pub use throttle::{CountedAttempt, Throttle};
 pub use time_text::{now, parse_timestamp, timestamp};
 pub use users::{TokenPurpose, User};
