@@ -7,7 +7,8 @@
 //! fewer than the limit within the window, so a key holds at most `max` live rows; a
 //! successful attempt gives its row back. Counting holds the key: on PostgreSQL a
 //! transaction-scoped advisory lock on the key's hash, on SQLite the one writer's turn, so
-//! that concurrent attempts on several processes cannot all slip under the limit. Rows past
+//! that concurrent attempts on several processes cannot all slip under the limit (every
+//! write here takes the SQLite writer's turn, as the store's other writes do). Rows past
 //! the longest window are pruned ([`Store::prune_attempts`]), and the table is capped.
 
 use sqlx::Row;
@@ -77,19 +78,25 @@ impl Store {
 
     /// Gives a counted attempt back (it succeeded, or was never really made).
     pub async fn give_attempt_back(&self, attempt: CountedAttempt) -> Result<(), StoreError> {
+        let (turn, mut tx) = self.begin_write().await?;
         sqlx::query("DELETE FROM sign_in_attempts WHERE id = $1")
             .bind(attempt.0)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
+        drop(turn);
         Ok(())
     }
 
     /// Forgets every attempt counted under `key`.
     pub async fn forget_attempts(&self, key: &str) -> Result<(), StoreError> {
+        let (turn, mut tx) = self.begin_write().await?;
         sqlx::query("DELETE FROM sign_in_attempts WHERE limit_key = $1")
             .bind(key)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
+        drop(turn);
         Ok(())
     }
 
@@ -101,9 +108,10 @@ impl Store {
         before: OffsetDateTime,
         keep_at_most: i64,
     ) -> Result<u64, StoreError> {
+        let (turn, mut tx) = self.begin_write().await?;
         let old = sqlx::query("DELETE FROM sign_in_attempts WHERE at < $1")
             .bind(timestamp(before))
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
         let excess = sqlx::query(
@@ -111,9 +119,11 @@ impl Store {
              (SELECT id FROM sign_in_attempts ORDER BY id DESC LIMIT 1 OFFSET $1)",
         )
         .bind(keep_at_most.max(1))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
+        tx.commit().await?;
+        drop(turn);
         Ok(old + excess)
     }
 
