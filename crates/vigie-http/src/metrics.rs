@@ -232,7 +232,10 @@ impl<E: Endpoint> Endpoint for HttpMetricsEndpoint<E> {
             Ok(r) => (r.status(), r.data::<PathPattern>().map(|p| p.0.clone())),
             Err(e) => (e.status(), e.data::<PathPattern>().map(|p| p.0.clone())),
         };
-        let route = route.map_or_else(|| "none".to_owned(), |r| r.to_string());
+        // A path under a nest no inner route matched gets the nest's prefix, empty for `/`.
+        let route = route
+            .filter(|r| !r.is_empty())
+            .map_or_else(|| "none".to_owned(), |r| r.to_string());
         let status = status_label(status);
         metrics::counter!("vigie_http_requests_total",
             "method" => method, "route" => route.clone(), "status" => status)
@@ -319,7 +322,10 @@ mod tests {
         let api = Route::new()
             .at("/tenants/:slug/objects/:id", get(object))
             .at("/down", get(broken));
-        let ep = Route::new().nest("/api", api).with(HttpMetrics);
+        let ep = Route::new()
+            .nest("/api", api)
+            .nest("/", Route::new().at("/page", get(object)))
+            .with(HttpMetrics);
         let _guard = metrics::set_default_local_recorder(&recorder);
         for id in 0..50 {
             let path: &'static str =

@@ -487,6 +487,7 @@ async fn metrics_and_request_ids() {
         r#"vigie_http_requests_total{method="GET",route="/api/v1/tenants",status="200"} 1"#,
         r#"vigie_http_request_duration_seconds_bucket{method="GET",route="/api/v1/tenants",le="0.005"}"#,
         "vigie_http_requests_in_flight",
+        r#"vigie_http_requests_total{method="GET",route="none",status="404"} 1"#,
         r#"vigie_db_pool_connections{state="idle"}"#,
         "vigie_db_pool_max_connections 10",
         r#"vigie_mail_outbox_messages{state="pending"}"#,
