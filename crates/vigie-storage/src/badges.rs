@@ -300,20 +300,25 @@ impl Store {
             .collect()
     }
 
-    /// Adds levels (those already reached are kept as they were). Returns how many were new.
-    pub async fn add_awards(&self, awards: &[NewAward<'_>]) -> Result<u64, StoreError> {
+    /// Adds levels (those already reached are kept as they were). Returns the levels that
+    /// were new, `(badge, account, level)`: with several server processes computing the same
+    /// account, each level is new for one of them only (so it is told once).
+    pub async fn add_awards(
+        &self,
+        awards: &[NewAward<'_>],
+    ) -> Result<Vec<(i64, UserId, i64)>, StoreError> {
         if awards.is_empty() {
-            return Ok(0);
+            return Ok(Vec::new());
         }
         let (turn, mut tx) = self.begin_write().await?;
         let at = now();
-        let mut added = 0;
+        let mut added = Vec::new();
         for a in awards {
-            added += sqlx::query(
+            let inserted = sqlx::query(
                 "INSERT INTO badge_awards (badge_id, user_id, level, score, rule_version, \
                  granted_by, reason, at) SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
                  WHERE EXISTS (SELECT 1 FROM users WHERE id = $2) \
-                 ON CONFLICT (badge_id, user_id, level) DO NOTHING",
+                 ON CONFLICT (badge_id, user_id, level) DO NOTHING RETURNING id",
             )
             .bind(a.badge_id)
             .bind(a.user.0)
@@ -323,9 +328,11 @@ impl Store {
             .bind(a.granted_by.map(|u| u.0))
             .bind(a.reason)
             .bind(&at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            .fetch_optional(&mut *tx)
+            .await?;
+            if inserted.is_some() {
+                added.push((a.badge_id, a.user, a.level));
+            }
         }
         tx.commit().await?;
         drop(turn);
