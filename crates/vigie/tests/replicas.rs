@@ -518,6 +518,120 @@ async fn metrics_and_request_ids() {
     let json: serde_json::Value = serde_json::from_str(line).expect("JSON logs");
     assert_eq!(json["span"]["request_id"], "operator-trace-7", "{line}");
     assert_eq!(json["fields"]["message"], "request", "{line}");
+    eprintln!("the request's log line: {line}");
     server.terminate();
     assert!(server.exit(Duration::from_secs(30)).await);
+}
+
+/// Two processes' use cases (two `App`s, two pools) on one PostgreSQL database send the due
+/// reminders and the daily digests at the same instant, three rounds each: every reminder is
+/// claimed, journaled and queued once, every digest line goes in one digest, each reader gets
+/// one digest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reminders_and_digests_go_once_with_two_processes() {
+    use sqlx::Row as _;
+    let db = TestDatabase::create(Backend::Postgres).await.unwrap();
+    let mut settings = vigie_config::Settings::default();
+    settings.database.url = db.url.clone();
+    settings.database.max_connections = 5;
+    settings.storage.data_dir = db.data_dir.clone();
+    settings.demo.enabled = true;
+    settings.plugins.cache_dir = std::env::temp_dir()
+        .join("vigie-tests-wasmtime-cache")
+        .display()
+        .to_string();
+    let first = vigie::App::build(&settings).await.unwrap();
+    first.seed_demo(&settings).await.unwrap();
+    let second = vigie::App::build(&settings).await.unwrap();
+    let pool = first.store.raw_pool();
+    // Every request's reminder is due today.
+    sqlx::query("UPDATE requests SET reminder_on = $1, reminder_sent_at = NULL")
+        .bind(vigie::today())
+        .execute(pool)
+        .await
+        .unwrap();
+    let requests: i64 = sqlx::query("SELECT COUNT(*) FROM requests")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .get(0);
+    // Five readers with twenty digest lines each, waiting since an hour ago.
+    let tenant = first.services.tenant("ecoles-marseille").await.unwrap();
+    let hour_ago =
+        vigie_storage::timestamp(time::OffsetDateTime::now_utc() - time::Duration::hours(1));
+    for r in 0..5 {
+        let user = first
+            .services
+            .create_user_as_operator(
+                &format!("lecteur{r}@example.org"),
+                "un mot de passe long",
+                None,
+            )
+            .await
+            .unwrap();
+        for n in 0..20 {
+            sqlx::query(
+                "INSERT INTO digest_items (user_id, tenant_id, request_id, event, line, link, at) \
+                 VALUES ($1, $2, NULL, 'answer', $3, 'http://x/', $4)",
+            )
+            .bind(user.id.0)
+            .bind(tenant.id.0)
+            .bind(format!("Ligne {n}"))
+            .bind(&hour_ago)
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+    }
+    let today = vigie::today();
+    let now = time::OffsetDateTime::now_utc();
+    let (mut reminders, mut digests) = (0, 0);
+    for _ in 0..3 {
+        let (a, b, c, d) = tokio::join!(
+            first.services.send_due_reminders(&today),
+            second.services.send_due_reminders(&today),
+            first.services.send_digests(now),
+            second.services.send_digests(now),
+        );
+        reminders += a.unwrap() + b.unwrap();
+        digests += c.unwrap() + d.unwrap();
+    }
+    assert!(requests > 0);
+    assert_eq!(reminders as i64, requests, "each reminder sent once");
+    assert_eq!(digests, 5, "one digest per reader");
+    let journaled: Vec<(i64, i64)> = sqlx::query(
+        "SELECT request_id, COUNT(*) FROM request_journal WHERE action = 'reminder_due' \
+         GROUP BY request_id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect();
+    assert_eq!(journaled.len() as i64, requests);
+    assert!(journaled.iter().all(|(_, n)| *n == 1), "{journaled:?}");
+    let waiting: i64 = sqlx::query("SELECT COUNT(*) FROM digest_items WHERE sent_at IS NULL")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(waiting, 0);
+    let per_reader: Vec<i64> =
+        sqlx::query("SELECT COUNT(*) FROM mail_outbox WHERE purpose = 'digest' GROUP BY recipient")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+    assert_eq!(per_reader, [1, 1, 1, 1, 1]);
+    eprintln!(
+        "two processes at once: {reminders} reminders for {requests} requests, {digests} digests for 5 readers"
+    );
+    first.stop.request();
+    second.stop.request();
+    first.store.close().await;
+    second.store.close().await;
+    db.drop_database().await;
 }
