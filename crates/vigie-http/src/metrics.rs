@@ -367,4 +367,45 @@ mod tests {
         );
         assert!(text.contains("vigie_http_requests_in_flight 0"), "{text}");
     }
+
+    /// What the middleware costs per request, recorder installed: `cargo test -p vigie-http
+    /// --lib metrics_overhead -- --ignored --nocapture` (a measure, not a check).
+    #[tokio::test]
+    #[ignore = "a measure, run by hand"]
+    async fn metrics_overhead() {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(HTTP_BUCKETS)
+            .unwrap()
+            .build_recorder();
+        let _guard = metrics::set_default_local_recorder(&recorder);
+        let bare = Route::new().at("/tenants/:slug/objects/:id", get(object));
+        let measured = Route::new()
+            .at("/tenants/:slug/objects/:id", get(object))
+            .with(HttpMetrics);
+        const N: u32 = 100_000;
+        let mut runs = Vec::new();
+        for round in 0..2 {
+            let start = Instant::now();
+            for _ in 0..N {
+                bare.call(get_req("/tenants/t/objects/42")).await.unwrap();
+            }
+            let plain = start.elapsed() / N;
+            let start = Instant::now();
+            for _ in 0..N {
+                measured
+                    .call(get_req("/tenants/t/objects/42"))
+                    .await
+                    .unwrap();
+            }
+            let with = start.elapsed() / N;
+            runs.push((round, plain, with));
+        }
+        for (round, plain, with) in runs {
+            eprintln!(
+                "round {round}: {plain:?} per request without, {with:?} with the metrics \
+                 middleware: {:?} more",
+                with.saturating_sub(plain)
+            );
+        }
+    }
 }
