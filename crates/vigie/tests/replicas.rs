@@ -299,20 +299,19 @@ async fn a_rolling_restart_under_load_loses_no_request() {
         });
     }
     let mut report = Vec::new();
-    for i in 0..2 {
+    for (i, server) in servers.iter_mut().enumerate() {
         tokio::time::sleep(Duration::from_secs(1)).await;
         let before = lb.ok.load(Ordering::SeqCst);
         let sent = Instant::now();
-        servers[i].terminate();
-        let clean = servers[i].exit(Duration::from_secs(30)).await;
+        server.terminate();
+        let clean = server.exit(Duration::from_secs(30)).await;
         let stopped = sent.elapsed();
-        assert!(clean, "exit status:\n{}", servers[i].logs());
-        let logs = servers[i].logs();
+        assert!(clean, "exit status:\n{}", server.logs());
+        let logs = server.logs();
         assert!(logs.contains("draining"), "{logs}");
-        let port = servers[i].port;
-        servers[i] = Server::start(&db, if i == 0 { "a" } else { "b" }, port, settings);
+        *server = Server::start(&db, ["a", "b"][i], server.port, settings);
         let restarted = Instant::now();
-        servers[i].ready(Duration::from_secs(120)).await;
+        server.ready(Duration::from_secs(120)).await;
         report.push(format!(
             "server {i}: SIGTERM to exit {} ms, restart to ready {} ms, {} answers meanwhile",
             stopped.as_millis(),
