@@ -546,7 +546,23 @@ impl MapSettings {
 pub struct MetricsSettings {
     /// Address of the listener serving `GET /metrics` (Prometheus text format), e.g.
     /// `0.0.0.0:9090`; never the public port. Default empty: no metrics listener.
+    #[serde(deserialize_with = "text_or_number")]
     pub bind: String,
+}
+
+/// A text setting that a person may write as a bare number (`VIGIE__METRICS__BIND=9090`):
+/// taken as text, so that the check says what to write instead of naming a type.
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Text(String),
+        Number(i64),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::Text(text) => text,
+        Either::Number(n) => n.to_string(),
+    })
 }
 
 /// The short environment forms and the setting each one sets.

@@ -304,6 +304,14 @@ async fn a_rolling_restart_under_load_loses_no_request() {
         let before = lb.ok.load(Ordering::SeqCst);
         let sent = Instant::now();
         server.terminate();
+        // Draining: still answering, but not ready, and closing every connection it answers on.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let probe = reqwest::get(format!("{}/readyz", server.base()))
+            .await
+            .unwrap();
+        assert_eq!(probe.status(), 503);
+        assert_eq!(probe.headers()["connection"], "close");
+        assert!(probe.text().await.unwrap().contains("shutting_down"));
         let clean = server.exit(Duration::from_secs(30)).await;
         let stopped = sent.elapsed();
         assert!(clean, "exit status:\n{}", server.logs());
