@@ -201,6 +201,37 @@ impl Store {
         self.backend
     }
 
+    /// Runs `work` while holding the database-wide lock `name`: of several server processes
+    /// sharing a PostgreSQL database, one at a time runs it, the others wait their turn (a
+    /// session advisory lock, on a connection taken out of the pool so that `work` keeps all
+    /// of the pool; released when `work` ends, or by the server if the process dies). On
+    /// SQLite, which has one server process, `work` just runs.
+    pub async fn exclusively<T>(
+        &self,
+        name: &str,
+        work: impl std::future::Future<Output = T>,
+    ) -> Result<T, StoreError> {
+        if self.backend != Backend::Postgres {
+            return Ok(work.await);
+        }
+        use sqlx::Connection as _;
+        let mut conn = self.pool.acquire().await?.detach();
+        // Wrapped so the row has a type `Any` can read; the lock itself is void.
+        sqlx::query("SELECT COUNT(*) FROM (SELECT pg_advisory_lock(hashtextextended($1, 7132))) l")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await?;
+        let out = work.await;
+        let unlocked = sqlx::query("SELECT pg_advisory_unlock(hashtextextended($1, 7132))")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await;
+        // Closing the session releases the lock in any case.
+        let _ = conn.close().await;
+        unlocked?;
+        Ok(out)
+    }
+
     /// How this process's pool is used (for the metrics).
     pub fn pool_use(&self) -> PoolUse {
         PoolUse {

@@ -139,11 +139,20 @@ impl App {
     /// requests through the use cases (see `demo.rs`); and if its first nursery school has no
     /// value but the official ones, no life event or no document yet, adds its ATSEM counts
     /// over three school years, its life events and its documents (see `demo/places.rs`).
-    /// Seeding twice changes nothing.
+    /// Seeding twice changes nothing; server processes starting together on one PostgreSQL
+    /// database seed one after the other (a database lock), so the later ones find it done.
     pub async fn seed_demo(&self, settings: &Settings) -> anyhow::Result<()> {
         if !settings.demo.enabled {
             return Ok(());
         }
+        self.store
+            .exclusively("vigie-demo-seed", self.seed_demo_alone(settings))
+            .await
+            .context("cannot take the demo's database lock")?
+    }
+
+    /// [`App::seed_demo`], the lock held.
+    async fn seed_demo_alone(&self, settings: &Settings) -> anyhow::Result<()> {
         let (tenant, created) = match self.services.ensure_demo_tenant().await? {
             Some(tenant) => {
                 self.fill_demo_objects(&tenant).await?;
@@ -672,6 +681,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     tracing::info!("Vigie stopped");
     Ok(())
 }
+
 /// The mailer the settings name: the SMTP server of `mail.smtp_url`, else the outbox folder.
 pub fn mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
     if settings.mail.smtp_url.is_empty() {

@@ -116,24 +116,48 @@ fn ports<const N: usize>() -> [u16; N] {
     std::array::from_fn(|i| listeners[i].local_addr().unwrap().port())
 }
 
-/// Two servers started at the same instant on an empty PostgreSQL database: one migrates
-/// (sqlx holds an advisory lock meanwhile), the other waits and finds the schema done; both
+/// Two servers started at the same instant on an empty PostgreSQL database, the demo on:
+/// one migrates (sqlx holds an advisory lock meanwhile), the other waits and finds the schema
+/// done; one seeds the demo collective, the other waits (a lock too) and finds it done; both
 /// serve. Then the sign-in limits are shared: failed sign-ins on one account, sent to both
 /// servers in turn, are refused after the account's allowance, not after twice it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_migrate_once_and_share_the_sign_in_limits() {
+    use sqlx::Row as _;
     let db = TestDatabase::create(Backend::Postgres).await.unwrap();
     let [pa, pb] = ports::<2>();
-    let mut a = Server::start(&db, "a", pa, &[]);
-    let mut b = Server::start(&db, "b", pb, &[]);
-    a.ready(Duration::from_secs(120)).await;
-    b.ready(Duration::from_secs(120)).await;
+    let demo = [("VIGIE__DEMO__ENABLED", "true")];
+    let mut a = Server::start(&db, "a", pa, &demo);
+    let mut b = Server::start(&db, "b", pb, &demo);
+    a.ready(Duration::from_secs(180)).await;
+    b.ready(Duration::from_secs(180)).await;
     let store = vigie_storage::Store::connect(&db.url, 1).await.unwrap();
     let applied = store.applied_versions().await.unwrap();
     let mut unique = applied.clone();
     unique.dedup();
     assert_eq!(applied, unique, "each migration once");
     assert!(applied.contains(&20261206000050), "{applied:?}");
+    let pool = store.raw_pool();
+    let tenants: i64 = sqlx::query("SELECT COUNT(*) FROM tenants")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(tenants, 1, "one demo collective");
+    let twice: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM (SELECT title FROM requests GROUP BY title HAVING COUNT(*) > 1) d",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+    .get(0);
+    let requests: i64 = sqlx::query("SELECT COUNT(*) FROM requests")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .get(0);
+    assert!(requests > 0);
+    assert_eq!(twice, 0, "the demo requests filed once");
 
     let http = reqwest::Client::new();
     let mut answers = Vec::new();
