@@ -341,6 +341,8 @@ async fn a_rolling_restart_under_load_loses_no_request() {
         assert!(clean, "exit status:\n{}", server.logs());
         let logs = server.logs();
         assert!(logs.contains("draining"), "{logs}");
+        assert!(logs.contains("Vigie stopped"), "{logs}");
+        assert!(!logs.contains("did not stop in time"), "{logs}");
         *server = Server::start(&db, ["a", "b"][i], server.port, settings);
         let restarted = Instant::now();
         server.ready(Duration::from_secs(120)).await;
