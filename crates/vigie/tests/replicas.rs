@@ -668,3 +668,37 @@ async fn reminders_and_digests_go_once_with_two_processes() {
     second.store.close().await;
     db.drop_database().await;
 }
+
+/// Sign-in attempts on one key, forty at once from two processes' pools on one PostgreSQL
+/// database: exactly the limit is counted, whatever the interleaving (the count and the insert
+/// hold the key's advisory lock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_attempts_never_slip_past_the_limit() {
+    let db = TestDatabase::create(Backend::Postgres).await.unwrap();
+    let first = vigie_storage::Store::open(&db.url, 8).await.unwrap();
+    let second = vigie_storage::Store::connect(&db.url, 8).await.unwrap();
+    let throttle = vigie_storage::Throttle {
+        max: 5,
+        window: time::Duration::minutes(15),
+    };
+    let mut tries = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let store = if i % 2 == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        tries.spawn(async move { store.count_attempt("one-key", throttle).await.unwrap() });
+    }
+    let mut counted = 0;
+    while let Some(r) = tries.join_next().await {
+        if r.unwrap().is_ok() {
+            counted += 1;
+        }
+    }
+    assert_eq!(counted, 5, "the limit, not more");
+    assert_eq!(first.attempts_stored().await.unwrap(), 5);
+    first.close().await;
+    second.close().await;
+    db.drop_database().await;
+}
