@@ -28,7 +28,11 @@ async fn server(
     })
     .await
     .unwrap();
-    let worker = vigie::spawn_mail_worker(srv.app.services.clone(), Duration::from_secs(1));
+    let worker = vigie::spawn_mail_worker(
+        srv.app.services.clone(),
+        Duration::from_secs(1),
+        vigie::Shutdown::new(),
+    );
     (srv, worker)
 }
 
@@ -317,7 +321,11 @@ async fn two_workers_deliver_each_message_once(backend: Backend) {
     let sink = SmtpSink::start_new(None).await.unwrap();
     let (srv, worker) = server(backend, &sink.url(), |_| {}).await;
     let peer = srv.another_process().await.unwrap();
-    let peer_worker = vigie::spawn_mail_worker(peer.app.services.clone(), Duration::from_secs(1));
+    let peer_worker = vigie::spawn_mail_worker(
+        peer.app.services.clone(),
+        Duration::from_secs(1),
+        vigie::Shutdown::new(),
+    );
     for n in 0..N {
         srv.app
             .store

@@ -60,6 +60,8 @@ pub struct Settings {
     pub demo: DemoSettings,
     /// The background of the collectives' maps.
     pub map: MapSettings,
+    /// Prometheus metrics, on a listener of their own.
+    pub metrics: MetricsSettings,
 }
 
 /// `[server]`
@@ -85,6 +87,14 @@ pub struct ServerSettings {
     /// Memory for the public reads kept rendered and compressed (a collective's objects and
     /// places, its page, object sheets), in MiB. Default 32; 0 renders every read anew.
     pub read_cache_mib: u64,
+    /// After SIGTERM, seconds the server keeps answering (with `/readyz` at 503 and
+    /// `Connection: close` on every answer) before it stops accepting connections, so that
+    /// load balancers take it out of rotation first. Default 5; Ctrl-C skips it, and a
+    /// second signal cuts it short.
+    pub shutdown_delay_secs: u64,
+    /// Then, seconds the requests in flight get to finish (and the background workers to end
+    /// their round) before the process exits anyway. Default 20.
+    pub shutdown_timeout_secs: u64,
 }
 
 impl Default for ServerSettings {
@@ -97,6 +107,8 @@ impl Default for ServerSettings {
             trusted_proxies: Vec::new(),
             forwarded_header: ForwardedHeader::XForwardedFor,
             read_cache_mib: 32,
+            shutdown_delay_secs: 5,
+            shutdown_timeout_secs: 20,
         }
     }
 }
@@ -528,6 +540,31 @@ impl MapSettings {
     }
 }
 
+/// `[metrics]`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Address of the listener serving `GET /metrics` (Prometheus text format), e.g.
+    /// `0.0.0.0:9090`; never the public port. Default empty: no metrics listener.
+    #[serde(deserialize_with = "text_or_number")]
+    pub bind: String,
+}
+
+/// A text setting that a person may write as a bare number (`VIGIE__METRICS__BIND=9090`):
+/// taken as text, so that the check says what to write instead of naming a type.
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Text(String),
+        Number(i64),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::Text(text) => text,
+        Either::Number(n) => n.to_string(),
+    })
+}
+
 /// The short environment forms and the setting each one sets.
 pub const SHORT_FORMS: [(&str, &str, &str); 4] = [
     ("VIGIE_DATABASE_URL", "database", "url"),
@@ -656,6 +693,32 @@ impl Settings {
                      (or leave it empty for no background)"
                 ),
             });
+        }
+        let metrics = &self.metrics.bind;
+        if !metrics.is_empty() {
+            match metrics.parse::<std::net::SocketAddr>() {
+                Err(_) => {
+                    return Err(ConfigError::Invalid {
+                        origin: "metrics.bind".into(),
+                        message: format!(
+                            "'{metrics}' is not an address: use IP:PORT, e.g. 0.0.0.0:9090 \
+                             (or leave it empty for no metrics listener)"
+                        ),
+                    });
+                }
+                Ok(addr)
+                    if addr.to_string() == self.server.bind || metrics == &self.server.bind =>
+                {
+                    return Err(ConfigError::Invalid {
+                        origin: "metrics.bind".into(),
+                        message: format!(
+                            "'{metrics}' is the public address (server.bind): metrics need a \
+                             port of their own, e.g. 0.0.0.0:9090"
+                        ),
+                    });
+                }
+                Ok(_) => {}
+            }
         }
         let smtp = &self.mail.smtp_url;
         if !(smtp.is_empty() || smtp.starts_with("smtp://") || smtp.starts_with("smtps://")) {
@@ -884,6 +947,34 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("IP:PORT"), "{err}");
+    }
+
+    #[test]
+    fn metrics_listen_apart_from_the_public_port() {
+        let s =
+            Settings::load_from(None, env(&[("VIGIE__METRICS__BIND", "0.0.0.0:9090")])).unwrap();
+        assert_eq!(s.metrics.bind, "0.0.0.0:9090");
+        assert!(
+            Settings::default().metrics.bind.is_empty(),
+            "off by default"
+        );
+        let err = Settings::load_from(None, env(&[("VIGIE__METRICS__BIND", "9090")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("metrics.bind") && err.contains("IP:PORT"),
+            "{err}"
+        );
+        let err = Settings::load_from(
+            None,
+            env(&[
+                ("VIGIE_BIND", "127.0.0.1:8080"),
+                ("VIGIE__METRICS__BIND", "127.0.0.1:8080"),
+            ]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("port of their own"), "{err}");
     }
 
     #[test]

@@ -10,6 +10,9 @@
 //! - [`csrf`]: state-changing requests from another site refused.
 //! - [`headers`]: Content-Security-Policy and the other security headers.
 //! - [`cache`]: public reads rendered once per change, compressed, answered with `ETag`s.
+//! - [`request_id`]: every request's id, in its answer and on its logs.
+//! - [`metrics`]: requests counted by route template, the Prometheus scrape endpoint.
+//! - [`shutdown`]: draining before a graceful stop.
 
 pub mod body_limit;
 pub mod cache;
@@ -17,7 +20,10 @@ pub mod client;
 pub mod csrf;
 pub mod headers;
 pub mod limits;
+pub mod metrics;
+pub mod request_id;
 pub mod session;
+pub mod shutdown;
 
 pub use body_limit::{BodyClass, BodyLimit, BodyLimits, Refusal, TooLarge};
 pub use cache::{
@@ -25,4 +31,7 @@ pub use cache::{
 };
 pub use client::{ClientAddress, ClientAddressMiddleware, ForwardedHeader, TrustedProxies};
 pub use limits::AnonymousLimiter;
+pub use metrics::HttpMetrics;
+pub use request_id::{RequestId, RequestIdMiddleware};
 pub use session::{Caller, NotSignedIn, SESSION_COOKIE, SessionMiddleware};
+pub use shutdown::{CloseWhileDraining, Draining};

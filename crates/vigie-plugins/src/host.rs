@@ -306,7 +306,36 @@ impl LoadedPlugin {
     /// answer with `check`. The instance goes back to the idle pool only when the call
     /// succeeded and its answer passed: after a trap, an exhausted fuel or a forbidden answer
     /// the next call gets a fresh instance.
+    ///
+    /// Each call is timed (`vigie_plugin_call_duration_seconds`) and each failure counted
+    /// (`vigie_plugin_call_failures_total`, by reason) for the metrics.
     fn call<R>(
+        &self,
+        call: &'static str,
+        f: impl FnOnce(&mut PluginInstance<HostState>, &Exports) -> wasmtime::Result<R>,
+        check: impl FnOnce(&R) -> Result<(), String>,
+    ) -> Result<R, PluginError> {
+        let start = std::time::Instant::now();
+        let out = self.call_unmeasured(call, f, check);
+        metrics::histogram!("vigie_plugin_call_duration_seconds",
+            "plugin" => self.key.clone(), "call" => call)
+        .record(start.elapsed().as_secs_f64());
+        if let Err(e) = &out {
+            let reason = match e {
+                PluginError::OutOfFuel { .. } => "out_of_fuel",
+                PluginError::MemoryLimit { .. } => "memory_limit",
+                PluginError::Trap { .. } => "trap",
+                PluginError::Garbage { .. } => "invalid_answer",
+                _ => "engine",
+            };
+            metrics::counter!("vigie_plugin_call_failures_total",
+                "plugin" => self.key.clone(), "call" => call, "reason" => reason)
+            .increment(1);
+        }
+        out
+    }
+
+    fn call_unmeasured<R>(
         &self,
         call: &'static str,
         f: impl FnOnce(&mut PluginInstance<HostState>, &Exports) -> wasmtime::Result<R>,

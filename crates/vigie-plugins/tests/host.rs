@@ -250,6 +250,37 @@ fn a_plugin_that_allocates_without_bound_is_capped() {
     );
 }
 
+/// Every call is timed and every failure counted, by plugin, call and reason.
+#[test]
+fn calls_and_failures_are_measured() {
+    let mut h = host();
+    let trap = load(&mut h, "trap");
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    metrics::with_local_recorder(&recorder, || {
+        for _ in 0..3 {
+            assert!(trap.normalize_identifier("T1").is_err());
+        }
+        let libraries = h.get("libraries").unwrap();
+        assert!(libraries.normalize_vintage("2023").unwrap().is_ok());
+    });
+    let text = handle.render();
+    assert!(
+        text.contains(
+            r#"vigie_plugin_call_failures_total{plugin="trap",call="normalize-identifier",reason="trap"} 3"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"vigie_plugin_call_duration_seconds_count{plugin="libraries",call="normalize-vintage"} 1"#),
+        "{text}"
+    );
+    assert!(
+        !text.contains(r#"plugin="libraries",call="normalize-vintage",reason"#),
+        "a success is no failure: {text}"
+    );
+}
+
 #[test]
 fn a_plugin_that_traps_fails_its_call_only() {
     let mut h = host();

@@ -10,7 +10,7 @@ use time::{Duration, OffsetDateTime};
 
 use vigie_domain::requests::JournalEntry;
 use vigie_domain::{Bilingual, DisplayName, Email, Password, Principal, Pseudonym, UserId};
-use vigie_storage::{StoreError, TokenPurpose, User};
+use vigie_storage::{CountedAttempt, StoreError, Throttle, TokenPurpose, User};
 
 use crate::guard::HashMemory;
 use crate::{ServiceError, Services};
@@ -176,6 +176,10 @@ fn too_many(retry_after_secs: u64) -> ServiceError {
     }
 }
 
+/// The most sign-in attempts kept in the database (every throttle together); past it the
+/// oldest are forgotten first.
+const MAX_STORED_ATTEMPTS: i64 = 300_000;
+
 /// A valid hash of nothing anyone knows, verified when an e-mail is unknown so that sign-in
 /// takes as long for unknown addresses as for known ones.
 const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9u0Yf8gMMaRCDkGnlIcHqHBbtDnOd5hGsBeFTbUdO9E";
@@ -232,26 +236,64 @@ impl Services {
         self.queue_mail(&mail).await
     }
 
+    /// Counts an attempt under `key` in the database (shared by every server process); now
+    /// and then, first forgets the attempts past every window.
+    async fn count_attempt(
+        &self,
+        key: &str,
+        throttle: Throttle,
+    ) -> Result<Result<CountedAttempt, u64>, ServiceError> {
+        let due = {
+            let mut pruned = self.guards.pruned.lock().unwrap_or_else(|e| e.into_inner());
+            let due = pruned.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(60));
+            if due {
+                *pruned = Some(std::time::Instant::now());
+            }
+            due
+        };
+        if due {
+            let before = OffsetDateTime::now_utc() - self.guards.longest_window();
+            match self.store.prune_attempts(before, MAX_STORED_ATTEMPTS).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(deleted = n, "old sign-in attempts forgotten"),
+                Err(e) => tracing::warn!(error = %e, "pruning the sign-in attempts failed"),
+            }
+        }
+        Ok(self.store.count_attempt(key, throttle).await?)
+    }
+
+    /// Gives counted attempts back; a failure is logged (the attempt then counts until its
+    /// window passes, which only errs on the strict side).
+    async fn give_back(&self, attempts: &[Option<CountedAttempt>]) {
+        for a in attempts.iter().flatten() {
+            if let Err(e) = self.store.give_attempt_back(*a).await {
+                tracing::warn!(error = %e, "could not give a sign-in attempt back");
+            }
+        }
+    }
+
     /// Counts a request that may send an account e-mail (register, resend, reset) from
     /// `client`; refused once the client used its hourly allowance.
-    fn count_mail_request(&self, client: Option<IpAddr>) -> Result<(), ServiceError> {
+    async fn count_mail_request(&self, client: Option<IpAddr>) -> Result<(), ServiceError> {
         let Some(ip) = client else { return Ok(()) };
-        self.guards
-            .mail_requests
-            .begin(&limit_key("mail-request", &ip.to_string()))
-            .map(|_| ())
-            .map_err(|wait| {
-                let minutes = wait.div_ceil(60).max(1);
-                ServiceError::TooManyAttempts {
-                    message: Bilingual::new(format!(
-                        "too many requests for account e-mails from your address: try again in {minutes} minute(s)"
-                    ))
-                    .fr(format!(
-                        "Trop de demandes d'e-mails de compte depuis votre adresse : réessayez dans {minutes} minute(s)."
-                    )),
-                    retry_after_secs: wait,
-                }
-            })
+        self.count_attempt(
+            &limit_key("mail-request", &ip.to_string()),
+            self.guards.mail_requests,
+        )
+        .await?
+        .map(|_| ())
+        .map_err(|wait| {
+            let minutes = wait.div_ceil(60).max(1);
+            ServiceError::TooManyAttempts {
+                message: Bilingual::new(format!(
+                    "too many requests for account e-mails from your address: try again in {minutes} minute(s)"
+                ))
+                .fr(format!(
+                    "Trop de demandes d'e-mails de compte depuis votre adresse : réessayez dans {minutes} minute(s)."
+                )),
+                retry_after_secs: wait,
+            }
+        })
     }
 
     /// Registers an account and e-mails a verification link. Without a display name, the
@@ -268,7 +310,7 @@ impl Services {
         client: Option<IpAddr>,
     ) -> Result<(), ServiceError> {
         let email = Email::parse(email)?;
-        self.count_mail_request(client)?;
+        self.count_mail_request(client).await?;
         let password = Password::new(password)?;
         let pseudonym = new_pseudonym();
         let name = match display_name.map(str::trim).filter(|n| !n.is_empty()) {
@@ -372,7 +414,7 @@ impl Services {
         client: Option<IpAddr>,
     ) -> Result<(), ServiceError> {
         let email = Email::parse(email)?;
-        self.count_mail_request(client)?;
+        self.count_mail_request(client).await?;
         if let Some(user) = self.store.user_by_email(&email).await?
             && user.email_verified_at.is_none()
         {
@@ -412,10 +454,17 @@ impl Services {
         );
         let client_key = client.map(|ip| limit_key("client", &ip.to_string()));
         let client_attempt = match &client_key {
-            Some(k) => Some(self.guards.per_client.begin(k).map_err(too_many)?),
+            Some(k) => Some(
+                self.count_attempt(k, self.guards.per_client)
+                    .await?
+                    .map_err(too_many)?,
+            ),
             None => None,
         };
-        let account_attempt = match self.guards.per_account.begin(&account_key) {
+        let account_attempt = match self
+            .count_attempt(&account_key, self.guards.per_account)
+            .await?
+        {
             Ok(a) => a,
             Err(wait) => {
                 tracing::info!("sign-in refused: too many failures on this account");
@@ -433,23 +482,16 @@ impl Services {
                 .await
                 .map(|_| false),
         };
-        let give_back = || {
-            self.guards
-                .per_account
-                .succeeded(&account_key, account_attempt);
-            if let (Some(k), Some(a)) = (&client_key, client_attempt) {
-                self.guards.per_client.succeeded(k, a);
-            }
-        };
+        let counted = [Some(account_attempt), client_attempt];
         match (checked, found) {
             (Ok(true), Some((user, _))) => {
-                give_back();
+                self.give_back(&counted).await;
                 Ok(user)
             }
             (Ok(_), _) => Err(wrong_credentials()),
             // No password was checked (server busy, or a fault): the attempt does not count.
             (Err(e), _) => {
-                give_back();
+                self.give_back(&counted).await;
                 Err(e)
             }
         }
@@ -509,7 +551,7 @@ impl Services {
         client: Option<IpAddr>,
     ) -> Result<(), ServiceError> {
         let email = Email::parse(email)?;
-        self.count_mail_request(client)?;
+        self.count_mail_request(client).await?;
         let Some(user) = self.store.user_by_email(&email).await? else {
             return Ok(());
         };
@@ -558,9 +600,9 @@ impl Services {
         self.store.set_password_hash(user_id, &hash).await?;
         // Proving the address through the link lifts the lock failed sign-ins put on it.
         if let Some(user) = self.store.user_by_id(user_id).await? {
-            self.guards
-                .per_account
-                .forget(&limit_key("account", user.email.as_str()));
+            self.store
+                .forget_attempts(&limit_key("account", user.email.as_str()))
+                .await?;
         }
         self.store.mark_email_verified(user_id).await?;
         self.store.delete_user_sessions(user_id).await?;

@@ -570,12 +570,12 @@ impl Services {
                 reason: Some(&reason),
             }])
             .await?;
-        if added > 0 {
+        if !added.is_empty() {
             let mut reached = BTreeMap::new();
             reached.insert(badge.id, level);
             self.tell_badges(tenant, user, &reached).await;
         }
-        Ok(added > 0)
+        Ok(!added.is_empty())
     }
 
     /// Whether `user` took part in the collective: some activity there, or a role in it.
@@ -765,7 +765,15 @@ impl Services {
             }
             out.push((badge.id, Ok(reached)));
         }
-        self.store.add_awards(&awards).await?;
+        // Only the levels this call stored are reached by it: another server process that
+        // computed the same account at the same time tells of the others.
+        let added: std::collections::HashSet<(i64, UserId, i64)> =
+            self.store.add_awards(&awards).await?.into_iter().collect();
+        for (badge, result) in &mut out {
+            if let Ok(reached) = result {
+                reached.retain(|(u, level)| added.contains(&(*badge, *u, *level)));
+            }
+        }
         Ok(out)
     }
 

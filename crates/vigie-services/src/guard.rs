@@ -6,16 +6,14 @@
 //!   at once to come back later. Each slot reuses one Argon2 working memory instead of
 //!   allocating 19 MiB per hash (which the allocator keeps per thread once freed), so memory
 //!   stays flat whatever the number of attempts.
-//! - [`AttemptLimiter`]: sign-in attempts counted per account and per client address over a
-//!   sliding window, in a bounded map held in memory (keys are hashes: neither an address nor
-//!   an e-mail is kept in clear). A successful attempt gives its count back, so only failures
-//!   (and attempts still running) use the allowance.
+//!
+//! Sign-in attempts are counted per account and per client address in the database (see
+//! `vigie_storage::Throttle`), so that every server process shares one count.
 
-use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
@@ -106,129 +104,10 @@ impl HashGate {
     }
 }
 
-/// Counts attempts per key over a sliding window, in a map of bounded size.
-pub(crate) struct AttemptLimiter {
-    max: usize,
-    window: Duration,
-    capacity: usize,
-    seen: Mutex<HashMap<String, VecDeque<Instant>>>,
-}
-
-/// An attempt counted by [`AttemptLimiter::begin`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Attempt(Instant);
-
-impl AttemptLimiter {
-    /// `max` attempts per `window` per key; at most `capacity` keys remembered.
-    pub(crate) fn new(max: usize, window: Duration, capacity: usize) -> Self {
-        Self {
-            max,
-            window,
-            capacity: capacity.max(1),
-            seen: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Counts an attempt under `key`, or says in how many seconds one will be allowed.
-    pub(crate) fn begin(&self, key: &str) -> Result<Attempt, u64> {
-        let Ok(mut seen) = self.seen.lock() else {
-            return Err(1);
-        };
-        let now = Instant::now();
-        let window = self.window;
-        let expired = |t: &Instant| now.duration_since(*t) >= window;
-        if let Some(hits) = seen.get_mut(key) {
-            while hits.front().is_some_and(expired) {
-                hits.pop_front();
-            }
-            if hits.len() >= self.max {
-                let oldest = hits.front().copied().unwrap_or(now);
-                let wait = window.saturating_sub(now.duration_since(oldest));
-                return Err(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
-            }
-        }
-        if !seen.contains_key(key) && seen.len() >= self.capacity {
-            // Forget what has expired; if every key is still live, forget those whose last
-            // attempt is the oldest, so the map never grows past its capacity.
-            seen.retain(|_, hits| hits.back().is_some_and(|t| !expired(t)));
-            if seen.len() >= self.capacity {
-                let mut by_age: Vec<(Instant, String)> = seen
-                    .iter()
-                    .map(|(k, hits)| (hits.back().copied().unwrap_or(now), k.clone()))
-                    .collect();
-                by_age.sort();
-                let excess = seen.len() + 1 - self.capacity;
-                for (_, k) in by_age.into_iter().take(excess.max(seen.len() / 10)) {
-                    seen.remove(&k);
-                }
-            }
-        }
-        seen.entry(key.to_owned()).or_default().push_back(now);
-        Ok(Attempt(now))
-    }
-
-    /// Gives a successful attempt's count back.
-    pub(crate) fn succeeded(&self, key: &str, attempt: Attempt) {
-        if let Ok(mut seen) = self.seen.lock()
-            && let Some(hits) = seen.get_mut(key)
-        {
-            if let Some(i) = hits.iter().rposition(|t| *t == attempt.0) {
-                hits.remove(i);
-            }
-            if hits.is_empty() {
-                seen.remove(key);
-            }
-        }
-    }
-
-    /// Forgets every attempt counted under `key`.
-    pub(crate) fn forget(&self, key: &str) {
-        if let Ok(mut seen) = self.seen.lock() {
-            seen.remove(key);
-        }
-    }
-
-    /// How many keys are remembered.
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.seen.lock().map(|s| s.len()).unwrap_or_default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn attempts_are_limited_per_key_and_successes_give_theirs_back() {
-        let l = AttemptLimiter::new(2, Duration::from_secs(60), 100);
-        let a = l.begin("a").unwrap();
-        l.begin("a").unwrap();
-        let wait = l.begin("a").unwrap_err();
-        assert!((59..=60).contains(&wait), "{wait}");
-        assert!(l.begin("b").is_ok(), "another key");
-        l.succeeded("a", a);
-        assert!(l.begin("a").is_ok(), "a success does not count");
-        let short = AttemptLimiter::new(1, Duration::ZERO, 100);
-        assert!(
-            short.begin("a").is_ok() && short.begin("a").is_ok(),
-            "window passed"
-        );
-    }
-
-    #[test]
-    fn the_map_never_grows_past_its_capacity() {
-        let l = AttemptLimiter::new(5, Duration::from_secs(600), 1000);
-        for i in 0..50_000 {
-            l.begin(&format!("key{i}")).unwrap();
-            assert!(l.len() <= 1000);
-        }
-        // The newest keys are still counted.
-        for _ in 0..4 {
-            l.begin("key49999").unwrap();
-        }
-        assert!(l.begin("key49999").is_err());
-    }
+    use std::time::Instant;
 
     #[tokio::test]
     async fn hashes_wait_in_a_short_queue_then_are_refused_at_once() {

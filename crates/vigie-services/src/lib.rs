@@ -144,38 +144,52 @@ impl Default for AccountLimits {
     }
 }
 
-/// The shared state of the sign-in bounds.
+/// The sign-in bounds: the hashing gate of this process, and the throttles whose counts are
+/// kept in the database (shared by every server process, see `vigie_storage::Throttle`).
 struct AccountGuards {
     hashing: guard::HashGate,
-    per_account: guard::AttemptLimiter,
-    per_client: guard::AttemptLimiter,
-    mail_requests: guard::AttemptLimiter,
+    per_account: vigie_storage::Throttle,
+    per_client: vigie_storage::Throttle,
+    mail_requests: vigie_storage::Throttle,
+    /// When this process last pruned the stored attempts.
+    pruned: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl AccountGuards {
     fn new(limits: &AccountLimits) -> Self {
+        let throttle = |max: usize, window: time::Duration| vigie_storage::Throttle {
+            max: u32::try_from(max.max(1)).unwrap_or(u32::MAX),
+            window,
+        };
+        let account_minutes = i64::try_from(limits.account_window_minutes.max(1)).unwrap_or(15);
         Self {
             hashing: guard::HashGate::new(
                 limits.hashing_slots,
                 limits.hashing_queue,
                 std::time::Duration::from_secs(5),
             ),
-            per_account: guard::AttemptLimiter::new(
-                limits.failures_per_account.max(1),
-                std::time::Duration::from_secs(limits.account_window_minutes.max(1) * 60),
-                100_000,
+            per_account: throttle(
+                limits.failures_per_account,
+                time::Duration::minutes(account_minutes),
             ),
-            per_client: guard::AttemptLimiter::new(
-                limits.attempts_per_client_per_minute.max(1),
-                std::time::Duration::from_secs(60),
-                100_000,
+            per_client: throttle(
+                limits.attempts_per_client_per_minute,
+                time::Duration::minutes(1),
             ),
-            mail_requests: guard::AttemptLimiter::new(
-                limits.mail_requests_per_client_per_hour.max(1),
-                std::time::Duration::from_secs(3600),
-                100_000,
+            mail_requests: throttle(
+                limits.mail_requests_per_client_per_hour,
+                time::Duration::hours(1),
             ),
+            pruned: std::sync::Mutex::new(None),
         }
+    }
+
+    /// The longest window: attempts older than this count for nothing.
+    fn longest_window(&self) -> time::Duration {
+        self.per_account
+            .window
+            .max(self.per_client.window)
+            .max(self.mail_requests.window)
     }
 }
 

@@ -179,11 +179,21 @@ impl Services {
                 .collect()
                 .await;
             for outcome in outcomes {
-                match outcome? {
-                    Outcome::Sent => round.sent += 1,
-                    Outcome::Retried => round.retried += 1,
-                    Outcome::Failed => round.failed += 1,
-                }
+                let label = match outcome? {
+                    Outcome::Sent => {
+                        round.sent += 1;
+                        "sent"
+                    }
+                    Outcome::Retried => {
+                        round.retried += 1;
+                        "retried"
+                    }
+                    Outcome::Failed => {
+                        round.failed += 1;
+                        "failed"
+                    }
+                };
+                metrics::counter!("vigie_mail_deliveries_total", "outcome" => label).increment(1);
             }
         }
     }

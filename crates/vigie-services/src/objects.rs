@@ -304,6 +304,16 @@ impl Services {
             self.store.refresh_statistics().await?;
         }
         self.store.finish_import(import_id, &counts).await?;
+        for (outcome, n) in [
+            ("created", counts.created),
+            ("updated", counts.updated),
+            ("unchanged", counts.unchanged),
+            ("rejected", counts.rejected),
+        ] {
+            metrics::counter!("vigie_import_rows_total",
+                "object_type" => key.to_string(), "outcome" => outcome)
+            .increment(u64::try_from(n).unwrap_or(0));
+        }
         tracing::info!(
             tenant = %tenant.slug, object_type = %key, importer = %importer.key,
             created = counts.created, updated = counts.updated, unchanged = counts.unchanged,

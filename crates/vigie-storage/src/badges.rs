@@ -331,14 +331,19 @@ impl Store {
             .collect()
     }
 
-    /// Adds levels (those already reached are kept as they were). Returns how many were new.
-    pub async fn add_awards(&self, awards: &[NewAward<'_>]) -> Result<u64, StoreError> {
+    /// Adds levels (those already reached are kept as they were). Returns the levels that
+    /// were new, `(badge, account, level)`: with several server processes computing the same
+    /// account, each level is new for one of them only (so it is told once).
+    pub async fn add_awards(
+        &self,
+        awards: &[NewAward<'_>],
+    ) -> Result<Vec<(i64, UserId, i64)>, StoreError> {
         if awards.is_empty() {
-            return Ok(0);
+            return Ok(Vec::new());
         }
         let (turn, mut tx) = self.begin_write().await?;
         let at = now();
-        let mut added = 0;
+        let mut added = Vec::new();
         // Many rows per statement: a new collective's first computation awards thousands.
         for chunk in awards.chunks(AWARDS_PER_INSERT) {
             // Only accounts that still exist (one may be deleted while its rules ran).
@@ -386,7 +391,8 @@ impl Store {
             let mut insert = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO badge_awards (badge_id, user_id, level, score, rule_version, \
                  granted_by, reason, at) VALUES {values} \
-                 ON CONFLICT (badge_id, user_id, level) DO NOTHING"
+                 ON CONFLICT (badge_id, user_id, level) DO NOTHING \
+                 RETURNING badge_id, user_id, level"
             )));
             for a in rows {
                 insert = insert
@@ -399,13 +405,15 @@ impl Store {
                     .bind(a.reason)
                     .bind(&at);
             }
-            added += insert.execute(&mut *tx).await?.rows_affected();
+            for r in insert.fetch_all(&mut *tx).await? {
+                added.push((r.try_get(0)?, UserId(r.try_get(1)?), r.try_get(2)?));
+            }
         }
         tx.commit().await?;
         drop(turn);
-        if added > 0 {
+        if !added.is_empty() {
             // The exports show them: tell each collective they were awarded in.
-            let mut badges: Vec<i64> = awards.iter().map(|a| a.badge_id).collect();
+            let mut badges: Vec<i64> = added.iter().map(|a| a.0).collect();
             badges.sort_unstable();
             badges.dedup();
             let mut tenants = std::collections::BTreeSet::new();

@@ -35,6 +35,7 @@ mod stems;
 mod store;
 mod submissions;
 mod tenants;
+mod throttle;
 mod time_text;
 mod users;
 
@@ -63,7 +64,8 @@ pub use requests::{
 };
 pub use schema_fields::SchemaField;
 pub use stems::{STEM_PROBE, StemMatch};
-pub use store::{Backend, Store};
+pub use store::{Backend, PoolUse, Store};
 pub use tenants::Tenant;
+pub use throttle::{CountedAttempt, Throttle};
 pub use time_text::{now, parse_timestamp, timestamp};
 pub use users::{TokenPurpose, User};

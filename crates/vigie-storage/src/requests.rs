@@ -552,6 +552,9 @@ impl Journaled {
         }
         self.tx.commit().await?;
         drop(self._turn);
+        if !self.written.is_empty() {
+            metrics::counter!("vigie_journal_entries_total").increment(self.written.len() as u64);
+        }
         self.store
             .requests_changed(self.tenant, &self.written, &self.objects)
             .await;

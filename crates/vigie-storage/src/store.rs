@@ -62,6 +62,17 @@ pub struct Store {
     pub(crate) sqlite_file_url: Option<String>,
 }
 
+/// How a store's pool of connections is used right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// Connections open (idle or in use).
+    pub size: u32,
+    /// Connections open and idle.
+    pub idle: u32,
+    /// The most the pool opens (`database.max_connections`).
+    pub max: u32,
+}
+
 /// A write transaction's turn to write (SQLite only): held from before `BEGIN` until the
 /// transaction ended.
 pub(crate) type WriteTurn = Option<tokio::sync::OwnedMutexGuard<()>>;
@@ -194,6 +205,46 @@ impl Store {
     /// Which engine this store runs on.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Runs `work` while holding the database-wide lock `name`: of several server processes
+    /// sharing a PostgreSQL database, one at a time runs it, the others wait their turn (a
+    /// session advisory lock, on a connection taken out of the pool so that `work` keeps all
+    /// of the pool; released when `work` ends, or by the server if the process dies). On
+    /// SQLite, which has one server process, `work` just runs.
+    pub async fn exclusively<T>(
+        &self,
+        name: &str,
+        work: impl std::future::Future<Output = T>,
+    ) -> Result<T, StoreError> {
+        if self.backend != Backend::Postgres {
+            return Ok(work.await);
+        }
+        use sqlx::Connection as _;
+        let mut conn = self.pool.acquire().await?.detach();
+        // Wrapped so the row has a type `Any` can read; the lock itself is void.
+        sqlx::query("SELECT COUNT(*) FROM (SELECT pg_advisory_lock(hashtextextended($1, 7132))) l")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await?;
+        let out = work.await;
+        let unlocked = sqlx::query("SELECT pg_advisory_unlock(hashtextextended($1, 7132))")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await;
+        // Closing the session releases the lock in any case.
+        let _ = conn.close().await;
+        unlocked?;
+        Ok(out)
+    }
+
+    /// How this process's pool is used (for the metrics).
+    pub fn pool_use(&self) -> PoolUse {
+        PoolUse {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        }
     }
 
     /// Checks that the database answers.

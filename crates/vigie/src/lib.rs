@@ -29,6 +29,11 @@ pub struct App {
     pub store: Store,
     /// The settings it was built with (the HTTP edge reads its limits from them).
     pub settings: Settings,
+    /// Set once the server drains before stopping: `/readyz` then answers 503.
+    pub draining: vigie_http::Draining,
+    /// Tells the background workers (the badge worker of [`App::build`], those of [`serve`])
+    /// to stop after their current round.
+    pub stop: Shutdown,
 }
 
 impl App {
@@ -107,12 +112,23 @@ impl App {
         for tenant in services.tenants().await? {
             services.ensure_starter_badges(tenant.id).await?;
         }
+        let stop = Shutdown::new();
         let worker = services.clone();
-        tokio::spawn(async move { worker.run_badge_worker().await });
+        let until = stop.clone();
+        // Badge levels are kept idempotently (a level is stored once), so stopping mid-way
+        // loses nothing that the next start's catch-up does not compute again.
+        tokio::spawn(async move {
+            tokio::select! {
+                () = worker.run_badge_worker() => {}
+                () = until.requested() => {}
+            }
+        });
         Ok(Self {
             services,
             store,
             settings: settings.clone(),
+            draining: vigie_http::Draining::default(),
+            stop,
         })
     }
 
@@ -123,11 +139,20 @@ impl App {
     /// requests through the use cases (see `demo.rs`); and if its first nursery school has no
     /// value but the official ones, no life event or no document yet, adds its ATSEM counts
     /// over three school years, its life events and its documents (see `demo/places.rs`).
-    /// Seeding twice changes nothing.
+    /// Seeding twice changes nothing; server processes starting together on one PostgreSQL
+    /// database seed one after the other (a database lock), so the later ones find it done.
     pub async fn seed_demo(&self, settings: &Settings) -> anyhow::Result<()> {
         if !settings.demo.enabled {
             return Ok(());
         }
+        self.store
+            .exclusively("vigie-demo-seed", self.seed_demo_alone(settings))
+            .await
+            .context("cannot take the demo's database lock")?
+    }
+
+    /// [`App::seed_demo`], the lock held.
+    async fn seed_demo_alone(&self, settings: &Settings) -> anyhow::Result<()> {
         let (tenant, created) = match self.services.ensure_demo_tenant().await? {
             Some(tenant) => {
                 self.fill_demo_objects(&tenant).await?;
@@ -217,7 +242,8 @@ impl App {
         Ok(())
     }
 
-    /// The whole HTTP surface. From the outside in: the request log; the client's address
+    /// The whole HTTP surface. From the outside in: the request id (and its tracing span),
+    /// `Connection: close` while draining, the metrics, the request log; the client's address
     /// (forwarding headers believed from `server.trusted_proxies` only); the session; the body
     /// limit of the route; then the probes, the API under `/api` and the pages.
     pub fn endpoint(&self) -> anyhow::Result<impl Endpoint + 'static> {
@@ -262,7 +288,12 @@ impl App {
             );
         Ok(Route::new()
             .at("/healthz", get(healthz))
-            .at("/readyz", get(readyz).data(self.store.clone()))
+            .at(
+                "/readyz",
+                get(readyz)
+                    .data(self.store.clone())
+                    .data(self.draining.clone()),
+            )
             .nest("/api", api)
             .nest("/open311", open311)
             .nest("/", vigie_web::routes(web))
@@ -280,7 +311,10 @@ impl App {
                 };
                 headers.with_policy_for("/api/docs", &vigie_api::docs_policy())
             })
-            .around(log_request))
+            .around(log_request)
+            .with(vigie_http::HttpMetrics)
+            .with(vigie_http::CloseWhileDraining(self.draining.clone()))
+            .with(vigie_http::RequestIdMiddleware))
     }
 }
 
@@ -454,9 +488,19 @@ async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "ok"}))
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database answers, and the server is not draining before a stop.
 #[handler]
-async fn readyz(store: poem::web::Data<&Store>) -> poem::Response {
+async fn readyz(
+    store: poem::web::Data<&Store>,
+    draining: poem::web::Data<&vigie_http::Draining>,
+) -> poem::Response {
+    if draining.is_draining() {
+        return Json(serde_json::json!({
+            "error": {"code": "shutting_down", "message": "the server is stopping: use another one"}
+        }))
+        .with_status(StatusCode::SERVICE_UNAVAILABLE)
+        .into_response();
+    }
     match store.ping().await {
         Ok(()) => Json(serde_json::json!({"status": "ready", "database": store.backend().name()}))
             .into_response(),
@@ -471,34 +515,170 @@ async fn readyz(store: poem::web::Data<&Store>) -> poem::Response {
     }
 }
 
-/// Serves until Ctrl-C or SIGTERM.
+/// Asks the background workers to stop after their current round; cheap to clone, every
+/// clone sees the request.
+#[derive(Debug, Clone)]
+pub struct Shutdown(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Shutdown {
+    /// Not requested yet.
+    pub fn new() -> Self {
+        Self(Arc::new(tokio::sync::watch::Sender::new(false)))
+    }
+
+    /// Asks every worker to stop.
+    pub fn request(&self) {
+        self.0.send_replace(true);
+    }
+
+    /// Whether a stop was asked for.
+    pub fn is_requested(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Resolves once a stop is asked for (at once if it already was).
+    pub async fn requested(&self) {
+        let mut rx = self.0.subscribe();
+        let _ = rx.wait_for(|stop| *stop).await;
+    }
+}
+
+/// Which signal asked the server to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StopSignal {
+    /// Ctrl-C: someone at a terminal, who wants it gone now.
+    Interrupt,
+    /// SIGTERM: an orchestrator, which takes the server out of rotation meanwhile.
+    Terminate,
+}
+
+/// Serves until Ctrl-C or SIGTERM, then stops gracefully: after SIGTERM it drains for
+/// `server.shutdown_delay_secs` (`/readyz` at 503, every answer closing its connection),
+/// then stops accepting, gives the requests in flight and the background workers'
+/// rounds up to `server.shutdown_timeout_secs`, and exits. With `metrics.bind` set, a second
+/// listener serves `GET /metrics` there.
 pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
+    // Installed before anything is counted; only when someone will read it.
+    let metrics = if settings.metrics.bind.is_empty() {
+        None
+    } else {
+        Some(vigie_http::metrics::install()?)
+    };
     let app = App::build(settings).await?;
     app.seed_demo(settings).await?;
-    let reminders = spawn_reminders(app.services.clone(), REMINDER_PERIOD);
-    let digests = spawn_digests(app.services.clone(), settings.mail.digest_hour);
-    let badges = spawn_badge_catch_up(app.services.clone());
-    let mail = spawn_mail_worker(
-        app.services.clone(),
-        std::time::Duration::from_secs(settings.mail.poll_seconds.max(1)),
-    );
+    let stop = app.stop.clone();
+    let mut workers = vec![
+        (
+            "reminders",
+            spawn_reminders(app.services.clone(), REMINDER_PERIOD, stop.clone()),
+        ),
+        (
+            "digests",
+            spawn_digests(
+                app.services.clone(),
+                settings.mail.digest_hour,
+                stop.clone(),
+            ),
+        ),
+        (
+            "badge catch-up",
+            spawn_badge_catch_up(app.services.clone(), stop.clone()),
+        ),
+        (
+            "mail",
+            spawn_mail_worker(
+                app.services.clone(),
+                std::time::Duration::from_secs(settings.mail.poll_seconds.max(1)),
+                stop.clone(),
+            ),
+        ),
+    ];
     tracing::info!(to = %app.services.mailer_description(), "e-mails are delivered from the outbox");
+    let mut side_tasks = Vec::new();
+    if let Some(handle) = metrics {
+        let bind = settings.metrics.bind.clone();
+        // Bound now, so that a port in use fails the start rather than a task later.
+        let acceptor = poem::listener::Listener::into_acceptor(poem::listener::TcpListener::bind(
+            bind.clone(),
+        ))
+        .await
+        .with_context(|| format!("cannot listen for metrics on {bind} (metrics.bind)"))?;
+        tracing::info!(%bind, "metrics served at /metrics");
+        side_tasks.push(vigie_http::metrics::spawn_upkeep(handle.clone()));
+        let endpoint = vigie_http::metrics::metrics_endpoint(handle, app.store.clone());
+        side_tasks.push(tokio::spawn(async move {
+            if let Err(e) = poem::Server::new_with_acceptor(acceptor)
+                .run(endpoint)
+                .await
+            {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        }));
+    }
     let endpoint = app.endpoint()?;
     let bind = settings.server.bind.clone();
     tracing::info!(%bind, public_url = %settings.public_url(), database = app.store.backend().name(), "Vigie is listening");
+    let draining = app.draining.clone();
+    let delay = std::time::Duration::from_secs(settings.server.shutdown_delay_secs);
+    let timeout = std::time::Duration::from_secs(settings.server.shutdown_timeout_secs);
+    let stopped_at = Arc::new(std::sync::OnceLock::new());
+    let stop_workers = (stop.clone(), stopped_at.clone());
+    let stopping = async move {
+        let signal = stop_signal().await;
+        draining.start();
+        if signal == StopSignal::Terminate && !delay.is_zero() {
+            tracing::info!(
+                seconds = delay.as_secs(),
+                "SIGTERM: draining (/readyz answers 503) before no longer accepting"
+            );
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                _ = stop_signal() => tracing::info!("second signal: draining cut short"),
+            }
+        }
+        tracing::info!(
+            timeout_secs = timeout.as_secs(),
+            "no longer accepting connections; finishing the requests in flight"
+        );
+        // The workers end their round meanwhile (a mail batch is marked, a reminder queued).
+        let (stop, stopped_at) = stop_workers;
+        let _ = stopped_at.set(tokio::time::Instant::now());
+        stop.request();
+    };
     poem::Server::new(poem::listener::TcpListener::bind(bind))
-        .run_with_graceful_shutdown(
-            endpoint,
-            shutdown_signal(),
-            Some(std::time::Duration::from_secs(10)),
-        )
+        .run_with_graceful_shutdown(endpoint, stopping, Some(timeout))
         .await
         .context("the HTTP server stopped with an error")?;
-    reminders.abort();
-    digests.abort();
-    badges.abort();
-    mail.abort();
+    // The workers get what is left of the same bound.
+    stop.request();
+    let deadline = stopped_at
+        .get()
+        .copied()
+        .unwrap_or_else(tokio::time::Instant::now)
+        + timeout;
+    for (name, worker) in &mut workers {
+        if tokio::time::timeout_at(deadline, &mut *worker)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                worker = *name,
+                "a background worker did not stop in time: stopped"
+            );
+            worker.abort();
+        }
+    }
+    for task in side_tasks {
+        task.abort();
+    }
     app.store.close().await;
+    tracing::info!("Vigie stopped");
     Ok(())
 }
 
@@ -517,15 +697,17 @@ pub fn mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
 /// Delivers the mail outbox for as long as the server runs: at once when this process queues
 /// a message, when the next queued one is due, and at least every `poll` (messages queued by
 /// another server process, or after a lost database). Several processes may run this side by
-/// side: each message is claimed by one at a time.
+/// side: each message is claimed by one at a time. Once `stop` is requested it ends after the
+/// round it is in (never between sending a message and marking it sent).
 pub fn spawn_mail_worker(
     services: Services,
     poll: std::time::Duration,
+    stop: Shutdown,
 ) -> tokio::task::JoinHandle<()> {
     let wake = services.mail_wakeup();
     tokio::spawn(async move {
         let mut pruned_at: Option<std::time::Instant> = None;
-        loop {
+        while !stop.is_requested() {
             if pruned_at.is_none_or(|t| t.elapsed() > std::time::Duration::from_secs(3600)) {
                 pruned_at = Some(std::time::Instant::now());
                 match services.prune_sent_mail().await {
@@ -563,6 +745,7 @@ pub fn spawn_mail_worker(
             tokio::select! {
                 () = wake.notified() => {}
                 () = tokio::time::sleep(wait) => {}
+                () = stop.requested() => {}
             }
         }
     })
@@ -573,16 +756,21 @@ pub const REMINDER_PERIOD: std::time::Duration = std::time::Duration::from_secs(
 
 /// Sends the due reminders now and then every `period`, for as long as the server runs. How
 /// many went out is logged; a failure is logged and tried again at the next round (the
-/// storage claims each reminder once, so several servers may run this side by side).
+/// storage claims each reminder once, so several servers may run this side by side). Once
+/// `stop` is requested it ends after the round it is in.
 pub fn spawn_reminders(
     services: Services,
     period: std::time::Duration,
+    stop: Shutdown,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(period);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            every.tick().await;
+            tokio::select! {
+                _ = every.tick() => {}
+                () = stop.requested() => return,
+            }
             let today = today();
             match services.send_due_reminders(&today).await {
                 Ok(sent) => tracing::info!(sent, %today, "due reminders sent"),
@@ -608,13 +796,17 @@ pub fn last_digest_time(now: time::OffsetDateTime, hour: u8) -> time::OffsetDate
 
 /// Sends the daily digests: every ten minutes, whatever waited from before the last digest
 /// time (`mail.digest_hour`) goes, one message per reader. Several servers may run this side
-/// by side: the storage gives each waiting line to one digest.
-pub fn spawn_digests(services: Services, hour: u8) -> tokio::task::JoinHandle<()> {
+/// by side: the storage gives each waiting line to one digest. Once `stop` is requested it
+/// ends after the round it is in.
+pub fn spawn_digests(services: Services, hour: u8, stop: Shutdown) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            every.tick().await;
+            tokio::select! {
+                _ = every.tick() => {}
+                () = stop.requested() => return,
+            }
             let due = last_digest_time(time::OffsetDateTime::now_utc(), hour);
             match services.send_digests(due).await {
                 Ok(0) => {}
@@ -629,8 +821,9 @@ pub fn spawn_digests(services: Services, hour: u8) -> tokio::task::JoinHandle<()
 
 /// Computes every collective's badges once, in the background, after start-up: what was
 /// earned while no server ran (or under a rule changed by another server) shows up. Actions
-/// then move badges one account at a time.
-pub fn spawn_badge_catch_up(services: Services) -> tokio::task::JoinHandle<()> {
+/// then move badges one account at a time. Once `stop` is requested it ends after the
+/// collective it is computing (a level is stored once, whoever computes it).
+pub fn spawn_badge_catch_up(services: Services, stop: Shutdown) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let tenants = match services.tenants().await {
             Ok(t) => t,
@@ -640,6 +833,9 @@ pub fn spawn_badge_catch_up(services: Services) -> tokio::task::JoinHandle<()> {
             }
         };
         for tenant in tenants {
+            if stop.is_requested() {
+                return;
+            }
             match services.compute_badges(&tenant).await {
                 Ok(0) => {}
                 Ok(reached) => tracing::info!(slug = %tenant.slug, reached, "badges computed"),
@@ -663,26 +859,26 @@ pub fn date_in_days(days: u64) -> anyhow::Result<String> {
     Ok(vigie_storage::timestamp(later)[..10].to_owned())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Waits for Ctrl-C or SIGTERM and says which came.
+async fn stop_signal() -> StopSignal {
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
+        let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+        match term {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => StopSignal::Interrupt,
+                _ = term.recv() => StopSignal::Terminate,
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                StopSignal::Interrupt
+            }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = ctrl_c.await;
+        let _ = tokio::signal::ctrl_c().await;
+        StopSignal::Interrupt
     }
 }
 

@@ -305,7 +305,11 @@ async fn the_server_sends_due_reminders() {
         .execute(app.store.raw_pool())
         .await
         .unwrap();
-    let task = vigie::spawn_reminders(app.services.clone(), std::time::Duration::from_millis(100));
+    let task = vigie::spawn_reminders(
+        app.services.clone(),
+        std::time::Duration::from_millis(100),
+        vigie::Shutdown::new(),
+    );
     let outbox = db.data_dir.join("outbox");
     for _ in 0..100 {
         if reminders_in(&outbox) > 0 {
