@@ -29,7 +29,7 @@ test: postgres test-tools
 	$(CARGO) test --workspace --no-fail-fast
 	cd plugins && $(CARGO) test --workspace
 	bash crates/vigie-web/vendor/update.sh --check
-	bash helm/test.sh
+	VIGIE_BIN=target/debug/vigie bash helm/test.sh
 	bash tests/image/check.sh
 	bash .ci/tutorial.sh
 	bash tests/browser/run.sh
