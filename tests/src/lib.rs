@@ -248,6 +248,31 @@ impl TestServer {
         self.settings.outbox_dir()
     }
 
+    /// The e-mails written to the outbox folder for `to` (raw RFC 5322 text).
+    pub fn mails_to(&self, to: &str) -> Vec<String> {
+        let Ok(dir) = std::fs::read_dir(self.outbox()) else {
+            return Vec::new();
+        };
+        dir.filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .filter(|text| text.contains(&format!("To: {to}\r\n")))
+            .collect()
+    }
+
+    /// [`TestServer::mails_to`], waiting up to 5 s for the first (the outbox worker writes
+    /// them just after the action answers).
+    pub async fn wait_for_mails_to(&self, to: &str) -> Vec<String> {
+        for _ in 0..100 {
+            let found = self.mails_to(to);
+            if !found.is_empty() {
+                return found;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Vec::new()
+    }
+
     /// The link (`…/{path}?token=…`) in the newest e-mail sent to `to`.
     pub fn last_link(&self, to: &str, path: &str) -> anyhow::Result<String> {
         last_link_in(&self.outbox(), to, path)

@@ -247,18 +247,6 @@ async fn hashing_is_bounded_whatever_the_number_of_clients(backend: Backend) {
     srv.stop().await;
 }
 
-/// The e-mails in the outbox addressed to `to`.
-fn mails_to(srv: &TestServer, to: &str) -> Vec<String> {
-    let Ok(dir) = std::fs::read_dir(srv.outbox()) else {
-        return Vec::new();
-    };
-    dir.filter_map(|e| e.ok())
-        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .filter(|text| text.contains(&format!("To: {to}\r\n")))
-        .collect()
-}
-
 /// Ten password resets and ten verification resends to one address give at most the hourly
 /// allowance of e-mails (3), counted in the database under a hash of the address.
 async fn account_mails_to_one_address_are_limited(backend: Backend) {
@@ -288,7 +276,7 @@ async fn account_mails_to_one_address_are_limited(backend: Backend) {
             .await;
         assert_eq!(r.status, 202);
     }
-    let sent = mails_to(&srv, "flot@example.org").len();
+    let sent = srv.mails_to("flot@example.org").len();
     assert_eq!(sent, 3, "21 asked, the hourly allowance sent");
 
     // Kept in the database (so a restart does not reset it), never the address in clear.
@@ -311,7 +299,7 @@ async fn account_mails_to_one_address_are_limited(backend: Backend) {
         json!({"email": "autre@example.org"}),
     )
     .await;
-    assert_eq!(mails_to(&srv, "autre@example.org").len(), 1);
+    assert_eq!(srv.mails_to("autre@example.org").len(), 1);
 
     // One client asking for account e-mails to many addresses is limited too (30 an hour).
     let mut refused = None;
@@ -363,7 +351,7 @@ async fn registering_does_not_tell_who_has_an_account(backend: Backend) {
         .await;
     assert_eq!(unknown.status, 202, "{}", unknown.text);
     assert_eq!((known.status, &known.text), (unknown.status, &unknown.text));
-    let told = mails_to(&srv, "connue@example.org");
+    let told = srv.mails_to("connue@example.org");
     assert_eq!(told.len(), 1);
     assert!(
         told[0].contains("qui en a déjà un") && told[0].contains("/reset"),

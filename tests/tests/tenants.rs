@@ -289,25 +289,6 @@ async fn gurus_appoint_gurus(backend: Backend) {
     srv.stop().await;
 }
 
-/// The e-mails in the outbox addressed to `to`, waiting up to 5 s for the first.
-async fn mails_to(srv: &TestServer, to: &str) -> Vec<String> {
-    for _ in 0..100 {
-        let found: Vec<String> = std::fs::read_dir(srv.outbox())
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.ok())
-            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-            .filter(|text| text.contains(&format!("To: {to}\r\n")))
-            .collect();
-        if !found.is_empty() {
-            return found;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    Vec::new()
-}
-
 /// A Guru sets the language of the collective's messages to people without an account and
 /// the licence of its open data: contacts and typed addresses are written to in it, and
 /// every export names the licence.
@@ -408,7 +389,7 @@ async fn a_collective_writes_in_its_language_under_its_licence(backend: Backend)
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let id = r.body["request"]["id"].as_i64().unwrap();
-    let mails = mails_to(&srv, "parent.anonyme@example.org").await;
+    let mails = srv.wait_for_mails_to("parent.anonyme@example.org").await;
     assert_eq!(mails.len(), 1);
     assert!(
         mails[0].contains(&format!("Your request no. {id}")),
@@ -432,7 +413,7 @@ async fn a_collective_writes_in_its_language_under_its_licence(backend: Backend)
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    let mails = mails_to(&srv, "jean@marseille.example").await;
+    let mails = srv.wait_for_mails_to("jean@marseille.example").await;
     assert_eq!(mails.len(), 1);
     assert!(
         mails[0].contains("See the request and answer it"),
