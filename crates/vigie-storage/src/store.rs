@@ -112,14 +112,16 @@ impl Store {
             })
             .after_release(move |conn, _| {
                 Box::pin(async move {
-                    if backend != Backend::Sqlite {
+                    if backend != Backend::Sqlite || !sqlx::Connection::is_in_transaction(conn) {
                         return Ok(true);
                     }
                     // A write that fails for want of room (SQLITE_FULL, SQLITE_IOERR) may make
                     // SQLite roll the whole transaction back by itself; sqlx's own ROLLBACK then
-                    // fails and it still counts a transaction open, so this connection's next
-                    // transaction would be a mere savepoint. Run the pending rollback, then
-                    // close the connection if sqlx still counts one.
+                    // fails and sqlx still counts a transaction open (its next `BEGIN` would be
+                    // a savepoint). Reused, such a connection lost a later filing (the
+                    // outages test). So, for a connection given back with a transaction
+                    // dropped unfinished: run the pending rollback, then close the connection
+                    // if sqlx still counts one.
                     sqlx::query("SELECT 1").execute(&mut *conn).await?;
                     Ok(!sqlx::Connection::is_in_transaction(conn))
                 })
