@@ -148,8 +148,10 @@ pub enum ApiError {
     /// A fault on our side (`internal`); details are in the server log, not here.
     #[oai(status = 500)]
     Internal(Json<ErrorEnvelope>),
-    /// The server cannot answer now: too busy to check a password (`busy`), or the database
-    /// does not answer (`database_unavailable`); wait the `Retry-After` seconds.
+    /// The server cannot answer now: too busy to check a password (`busy`), the database
+    /// does not answer (`database_unavailable`) or has no room left (`database_full`), the
+    /// file store does not answer (`media_unavailable`); nothing was changed: wait the
+    /// `Retry-After` seconds.
     #[oai(status = 503)]
     Busy(
         Json<Box<ErrorEnvelope>>,
@@ -217,6 +219,7 @@ impl ApiError {
 
     fn from_service(e: ServiceError) -> Self {
         let msg = e.to_string();
+        let retry_after = e.retry_after_secs().unwrap_or(5);
         match e {
             ServiceError::Invalid(d) => ApiError::invalid(d.field(), msg),
             ServiceError::Rejected(problems) => {
@@ -277,6 +280,10 @@ impl ApiError {
             ServiceError::Busy { retry_after_secs } => ApiError::Busy(
                 Json(Box::new(ErrorEnvelope::new("busy", msg, None))),
                 retry_after_secs,
+            ),
+            ServiceError::Unavailable { code, .. } => ApiError::Busy(
+                Json(Box::new(ErrorEnvelope::new(code, msg, None))),
+                retry_after,
             ),
             ServiceError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");

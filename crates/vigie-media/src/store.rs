@@ -203,7 +203,14 @@ impl BlobStore {
             .with_region(&s3.region)
             .with_access_key_id(credentials.access_key_id)
             .with_secret_access_key(credentials.secret_access_key)
-            .with_virtual_hosted_style_request(false);
+            .with_virtual_hosted_style_request(false)
+            // A store that does not answer fails the call within seconds (the HTTP edge says
+            // 503), instead of object_store's default of ten retries over up to 3 minutes.
+            .with_retry(object_store::RetryConfig {
+                backoff: object_store::BackoffConfig::default(),
+                max_retries: 3,
+                retry_timeout: std::time::Duration::from_secs(10),
+            });
         if let Some(token) = credentials.session_token {
             builder = builder.with_token(token);
         }

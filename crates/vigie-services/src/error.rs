@@ -53,6 +53,17 @@ pub enum ServiceError {
         /// Seconds to wait before trying again.
         retry_after_secs: u64,
     },
+    /// Something the server depends on cannot serve now: the database does not answer or
+    /// has no room left, the media store does not answer. The write was not made (a file
+    /// stored without its row may be left over, never a row without its file); try again in a
+    /// moment.
+    #[error("{message}")]
+    Unavailable {
+        /// Stable code: `database_unavailable`, `database_full` or `media_unavailable`.
+        code: &'static str,
+        /// What happened and what to do, in English and French.
+        message: Bilingual,
+    },
     /// A fault on our side (database, mail, hashing).
     #[error("internal error: {0}")]
     Internal(String),
@@ -70,6 +81,7 @@ impl ServiceError {
             | ServiceError::LinkExpired(m)
             | ServiceError::TooMany(m) => m.french(),
             ServiceError::TooManyAttempts { message, .. } => message.french(),
+            ServiceError::Unavailable { message, .. } => message.french(),
             ServiceError::Busy { .. } => Some(
                 "Le serveur vérifie beaucoup de mots de passe en ce moment : réessayez dans quelques secondes.",
             ),
@@ -85,7 +97,53 @@ impl ServiceError {
                 retry_after_secs, ..
             }
             | ServiceError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            ServiceError::Unavailable { .. } => Some(UNAVAILABLE_RETRY_AFTER_SECS),
             _ => None,
+        }
+    }
+}
+
+/// Seconds a client is told to wait (`Retry-After`) when something the server depends on
+/// does not answer.
+const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
+impl ServiceError {
+    /// The database does not answer (`database_unavailable`).
+    pub fn database_unavailable() -> Self {
+        ServiceError::Unavailable {
+            code: "database_unavailable",
+            message: Bilingual::new("the database does not answer: try again in a moment")
+                .fr("La base de données ne répond pas : réessayez dans un instant."),
+        }
+    }
+
+    /// The database has no room left (`database_full`).
+    pub fn database_full() -> Self {
+        ServiceError::Unavailable {
+            code: "database_full",
+            message: Bilingual::new(
+                "the server has no room left to record this: nothing was changed, try again \
+                 later (reading still works)",
+            )
+            .fr(
+                "Le serveur n'a plus de place pour enregistrer cela : rien n'a été changé, \
+                 réessayez plus tard (la consultation fonctionne toujours).",
+            ),
+        }
+    }
+
+    /// The media store does not answer (`media_unavailable`).
+    pub fn media_unavailable() -> Self {
+        ServiceError::Unavailable {
+            code: "media_unavailable",
+            message: Bilingual::new(
+                "the file store does not answer: nothing was recorded, send the file again in \
+                 a moment",
+            )
+            .fr(
+                "Le stockage des fichiers ne répond pas : rien n'a été enregistré, renvoyez \
+                 le fichier dans un instant.",
+            ),
         }
     }
 }
@@ -95,6 +153,14 @@ impl From<StoreError> for ServiceError {
         match e {
             StoreError::NotFound(what) => ServiceError::NotFound(what),
             StoreError::Conflict(msg) => ServiceError::Conflict(msg),
+            StoreError::Unavailable(e) => {
+                tracing::warn!(error = %e, "the database does not answer");
+                ServiceError::database_unavailable()
+            }
+            StoreError::Full(e) => {
+                tracing::error!(error = %e, "the database has no room left");
+                ServiceError::database_full()
+            }
             other => ServiceError::Internal(other.to_string()),
         }
     }

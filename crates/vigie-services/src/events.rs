@@ -85,6 +85,10 @@ fn media_error(e: vigie_media::MediaError) -> ServiceError {
         ServiceError::Invalid(DomainError::invalid("file", e.to_string()).fr(fr))
     } else if matches!(e, vigie_media::MediaError::NotFound { .. }) {
         ServiceError::NotFound("file")
+    } else if matches!(e, vigie_media::MediaError::Backend { .. }) {
+        // The store does not answer (network, S3 down, a full or unwritable folder).
+        tracing::warn!(error = %e, "the media store failed");
+        ServiceError::media_unavailable()
     } else {
         ServiceError::Internal(e.to_string())
     }

@@ -244,7 +244,9 @@ impl Services {
         match posted {
             Ok(Some(outcome)) => Ok(outcome),
             Ok(None) => self.hold_at(&mail, held_here, "not_allowed").await,
-            Err(e @ ServiceError::Internal(_)) => Err(e.into()),
+            Err(e @ (ServiceError::Internal(_) | ServiceError::Unavailable { .. })) => {
+                Err(e.into())
+            }
             Err(e) => {
                 tracing::info!(request = request_id, error = %e, "reply by e-mail refused");
                 self.hold_at(&mail, held_here, "refused").await
@@ -414,7 +416,9 @@ impl Services {
                 .await
             {
                 Ok(_) => {}
-                Err(ServiceError::Internal(e)) => return Err(ServiceError::Internal(e)),
+                Err(e @ (ServiceError::Internal(_) | ServiceError::Unavailable { .. })) => {
+                    return Err(e);
+                }
                 Err(e) => notes.push(format!("attachment {} skipped: {e}", file.name)),
             }
         }

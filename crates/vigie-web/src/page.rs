@@ -193,7 +193,9 @@ impl<'a> Page<'a> {
             ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ServiceError::Forbidden(_) | ServiceError::EmailNotVerified => StatusCode::FORBIDDEN,
             ServiceError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ServiceError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ServiceError::Busy { .. } | ServiceError::Unavailable { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ServiceError::LinkExpired(_) => StatusCode::GONE,
             ServiceError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             ServiceError::Internal(detail) => {
