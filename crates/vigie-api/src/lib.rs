@@ -318,7 +318,8 @@ pub fn routes(state: ApiState) -> impl Endpoint {
             poem::get(exports::download).data(state.clone()),
         )
         .at(
-            "/v1/tenants/:slug/osm/:object_type/:file",
+            // Only the file names, so the OpenAPI routes beside them (`links`, …) stay reachable.
+            "/v1/tenants/:slug/osm/:object_type/:file<(discrepancies|osmchange)\\.[a-z]+>",
             poem::get(osm::download_file).data(state.clone()),
         )
         .nest("/v1", api.data(state))
