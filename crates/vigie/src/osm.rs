@@ -1,5 +1,6 @@
 //! `vigie osm …`: OpenStreetMap both ways from the command line, as the platform's operator.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -79,15 +80,15 @@ pub async fn run(settings: &Settings, cmd: OsmCommand) -> anyhow::Result<()> {
             let tenant = services.tenant(&tenant).await?;
             let key = ObjectTypeKey::parse(&object_type)?;
             let items = services.osm_discrepancies(&tenant, &key).await?;
-            match format {
-                ReportFormat::Csv => {
-                    let csv = vigie_osm::report_csv(&items)?;
-                    print!("{}", String::from_utf8_lossy(&csv));
-                }
-                ReportFormat::Geojson => {
-                    println!("{}", vigie_osm::report_geojson(&items));
-                }
+            let mut body = match format {
+                ReportFormat::Csv => vigie_osm::report_csv(&items)?,
+                ReportFormat::Geojson => vigie_osm::report_geojson(&items).to_string().into_bytes(),
+            };
+            if matches!(format, ReportFormat::Geojson) {
+                body.push(b'\n');
             }
+            // Written, not printed: a closed pipe (`| head`) is an error, not a panic.
+            std::io::stdout().lock().write_all(&body)?;
         }
     }
     Ok(())
