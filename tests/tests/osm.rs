@@ -357,4 +357,59 @@ async fn osm_both_ways(backend: Backend) {
     srv.stop().await;
 }
 
-both_backends!(osm_both_ways);
+/// A rejected proposal stays rejected when the extract is imported again, and its place is
+/// then reported missing from OSM.
+async fn a_rejected_proposal_is_not_proposed_again(backend: Backend) {
+    let srv = TestServer::start(backend).await.unwrap();
+    let c = srv.collective("cem", &["schools"]).await;
+    let belle = school(
+        &srv,
+        "0139903U",
+        "École maternelle Belle de Mai",
+        (43.3125, 5.387),
+        "101",
+    )
+    .await;
+    let extract: Value = serde_json::from_slice(EXTRACT).unwrap();
+    let r = c
+        .garant
+        .post(&format!("{BASE}/extract"), extract.clone())
+        .await;
+    assert_eq!(r.body["proposed"], 1, "{}", r.text);
+    let r = srv.client().get(&format!("{BASE}/links")).await;
+    let proposal = r.body[0]["id"].as_i64().unwrap();
+    let r = c
+        .garant
+        .post(
+            &format!("{BASE}/links/{proposal}/decision"),
+            json!({"decision": "reject"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["state"], "rejected");
+    let r = c.garant.post(&format!("{BASE}/extract"), extract).await;
+    assert_eq!(
+        (r.body["proposed"].as_i64(), r.body["unchanged"].as_i64()),
+        (Some(0), Some(1)),
+        "{}",
+        r.text
+    );
+    let r = srv.client().get(&format!("{BASE}/links")).await;
+    assert_eq!(r.body.as_array().unwrap().len(), 1);
+    assert_eq!(r.body[0]["state"], "rejected");
+    assert_eq!(r.body[0]["object_id"], belle);
+    let csv = String::from_utf8(
+        srv.client()
+            .bytes(&format!("{BASE}/discrepancies.csv"))
+            .await
+            .2,
+    )
+    .unwrap();
+    assert!(
+        kinds(&csv).contains(&("missing_in_osm".into(), "0139903U".into(), String::new())),
+        "{csv}"
+    );
+    srv.stop().await;
+}
+
+both_backends!(osm_both_ways, a_rejected_proposal_is_not_proposed_again);
