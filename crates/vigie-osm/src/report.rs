@@ -11,9 +11,10 @@ use crate::matching::{LinkedPair, Place, distance_m, position, same_name};
 use crate::profile::{Profile, normalise_reference};
 
 /// The kinds of disagreement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DiscrepancyKind {
     /// An official place no OSM element is linked to (nor proposed for).
+    #[default]
     MissingInOsm,
     /// An OSM element whose reference tag names no place of the official referential.
     UnknownReference,
@@ -42,7 +43,7 @@ impl DiscrepancyKind {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Discrepancy {
     /// What kind.
-    pub kind: Option<DiscrepancyKind>,
+    pub kind: DiscrepancyKind,
     /// The place, when one is concerned.
     pub place: Option<i64>,
     /// Its official identifier.
@@ -66,11 +67,6 @@ pub struct Discrepancy {
 }
 
 impl Discrepancy {
-    /// Its kind (always set by [`discrepancies`]).
-    pub fn kind(&self) -> DiscrepancyKind {
-        self.kind.unwrap_or(DiscrepancyKind::MissingInOsm)
-    }
-
     /// What a mapper should do, in French then in English.
     pub fn instruction(&self) -> (String, String) {
         let name = self.name.clone().unwrap_or_default();
@@ -83,7 +79,7 @@ impl Discrepancy {
             .distance_m
             .map(|d| format!("{d:.0}"))
             .unwrap_or_default();
-        match self.kind() {
+        match self.kind {
             DiscrepancyKind::MissingInOsm => (
                 format!(
                     "« {name} » ({id}) n'est pas dans OpenStreetMap : ajoutez-le ici, avec son ref:UAI, si vous le voyez sur place ou sur l'imagerie."
@@ -192,7 +188,7 @@ pub fn discrepancies(
     for p in places {
         if !with_link.contains(&p.id) && !proposed.contains(&p.id) {
             out.push(Discrepancy {
-                kind: Some(DiscrepancyKind::MissingInOsm),
+                kind: DiscrepancyKind::MissingInOsm,
                 place: Some(p.id),
                 identifier: Some(p.identifier.clone()),
                 name: Some(p.name.clone()),
@@ -264,7 +260,7 @@ fn on_element(
     fill: impl FnOnce(&mut Discrepancy),
 ) -> Discrepancy {
     let mut d = Discrepancy {
-        kind: Some(kind),
+        kind,
         element: Some(e.at),
         lat: e.lat,
         lon: e.lon,
@@ -295,7 +291,7 @@ pub fn report_csv(items: &[Discrepancy]) -> Result<Vec<u8>, csv::Error> {
     for d in items {
         let (fr, en) = d.instruction();
         w.write_record([
-            d.kind().as_str().to_owned(),
+            d.kind.as_str().to_owned(),
             d.place.map(|p| p.to_string()).unwrap_or_default(),
             d.identifier.clone().unwrap_or_default(),
             d.name.clone().unwrap_or_default(),
@@ -327,7 +323,7 @@ pub fn report_geojson(items: &[Discrepancy]) -> Value {
                 "geometry": {"type": "Point", "coordinates": [lon, lat]},
                 "properties": {
                     "@id": d.element.map(|e| e.to_string()),
-                    "kind": d.kind().as_str(),
+                    "kind": d.kind.as_str(),
                     "object_id": d.place,
                     "identifier": d.identifier,
                     "name": d.name,
@@ -436,10 +432,8 @@ mod tests {
             },
         ];
         let d = discrepancies(p, &places, &x, &linked, &[13].into());
-        let kinds: Vec<(DiscrepancyKind, Option<i64>, Option<String>)> = d
-            .iter()
-            .map(|d| (d.kind(), d.place, d.tag.clone()))
-            .collect();
+        let kinds: Vec<(DiscrepancyKind, Option<i64>, Option<String>)> =
+            d.iter().map(|d| (d.kind, d.place, d.tag.clone())).collect();
         assert_eq!(
             kinds,
             vec![

@@ -292,7 +292,7 @@ impl Services {
             .await?
             .into_iter()
             .find(|d| {
-                d.kind() == DiscrepancyKind::TagContradicts
+                d.kind == DiscrepancyKind::TagContradicts
                     && d.element == Some(element)
                     && d.tag.as_deref() == Some(tag)
             })
