@@ -20,6 +20,7 @@ mod notifications;
 mod object_types;
 mod objects;
 mod open311;
+mod osm;
 mod platform;
 mod requests;
 mod roles;
@@ -119,6 +120,7 @@ type Apis = (
     requests::RequestsApi,
     notifications::NotificationsApi,
     api_keys::ApiKeysApi,
+    osm::OsmApi,
     badges::BadgesApi,
 );
 
@@ -138,6 +140,7 @@ fn service() -> OpenApiService<Apis, ()> {
             requests::RequestsApi,
             notifications::NotificationsApi,
             api_keys::ApiKeysApi,
+            osm::OsmApi,
             badges::BadgesApi,
         ),
         "Vigie API",
@@ -313,6 +316,11 @@ pub fn routes(state: ApiState) -> impl Endpoint {
         .at(
             "/v1/tenants/:slug/exports/:file",
             poem::get(exports::download).data(state.clone()),
+        )
+        .at(
+            // Only the file names, so the OpenAPI routes beside them (`links`, …) stay reachable.
+            "/v1/tenants/:slug/osm/:object_type/:file<(discrepancies|osmchange)\\.[a-z]+>",
+            poem::get(osm::download_file).data(state.clone()),
         )
         .nest("/v1", api.data(state))
         .at(

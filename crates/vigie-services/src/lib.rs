@@ -22,6 +22,7 @@ mod map;
 mod notices;
 mod objects;
 mod open311;
+mod osm;
 mod places;
 mod reads;
 mod requests;
@@ -63,6 +64,7 @@ pub use open311::{
     Open311Filing, Open311Query, Open311Request, Open311Service, datatype, datatype_description,
     list_values, w3c,
 };
+pub use osm::{OsmChangeFile, OsmImportSummary};
 pub use places::PlaceInput;
 pub use reads::{MAX_PAGE, parse_bbox};
 pub use requests::{

@@ -26,6 +26,7 @@ mod moderation;
 mod nullable;
 mod objects;
 mod open311;
+mod osm;
 mod outbox;
 mod policies;
 mod requests;
@@ -56,6 +57,7 @@ pub use objects::{
     ImportSource, NewImport, ObjectIdentity, ObservedObject,
 };
 pub use open311::{OPEN311_OPEN, RequestFilter};
+pub use osm::{OsmCorrection, OsmLink};
 pub use outbox::{NewOutboxMail, OutboxCounts, OutboxMail, OutboxState};
 pub use policies::{CasbinRule, GrantChange, PolicyScope, RoleEvent, RoleEventAction, RoleHolder};
 pub use requests::{

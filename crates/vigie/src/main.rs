@@ -69,6 +69,9 @@ enum Command {
     /// Copy the stored files between stores (folder ↔ S3), resumably.
     #[command(subcommand)]
     Media(ops::MediaCommand),
+    /// OpenStreetMap both ways: import an extract, report discrepancies.
+    #[command(subcommand)]
+    Osm(osm::OsmCommand),
     /// Write a consistent snapshot of a SQLite instance, even while it serves, and its files.
     Backup(ops::BackupArgs),
     /// Import an official open-data file (CSV with ; or , — JSON — GeoJSON) with the type's
@@ -340,6 +343,7 @@ enum RoleCommand {
 }
 
 mod ops;
+mod osm;
 mod plugin;
 
 #[tokio::main]
@@ -485,6 +489,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Db(cmd) => ops::db(cmd).await,
         Command::Media(cmd) => ops::media(&settings, cmd).await,
         Command::Backup(args) => ops::backup(&settings, args).await,
+        Command::Osm(cmd) => osm::run(&settings, cmd).await,
         Command::Import {
             tenant,
             object_type,
